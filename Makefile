@@ -1,0 +1,51 @@
+# Two commands: `make run` sets everything up and starts the app; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+VENDOR := webui/static/vendor
+
+.PHONY: run test setup vendor translations browser lint clean
+
+run: setup
+	$(VENV)/bin/closeloop run
+
+# pytest exits 5 when it collects nothing: that is a broken suite, not a green one.
+test: setup browser
+	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$status
+
+setup: $(STAMP) vendor translations
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+# Browser libraries come from npm and are copied, never committed (webui/static/vendor is git-ignored).
+vendor: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/bpmn-js
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico.min.css
+	cp -r node_modules/bpmn-js/dist/assets/. $(VENDOR)/bpmn-js/
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js $(VENDOR)/bpmn-js/
+	cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
+
+translations: $(STAMP)
+	$(VENV)/bin/pybabel compile --quiet -d webui/translations -D messages
+
+# The browser tests drive Debian's Chromium; install it when it is missing (root, or sudo).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,170 @@
+"""Immutable, content-hashed deployments and the parsed specs they yield.
+
+A deployment is every diagram, decision table, form schema and the lane→role map of a models
+directory under one hash (DESIGN rule 2).  Deploying the same content again returns the same row; an
+instance pins the deployment it started on, so editing a diagram never changes a running ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .clock import Clock
+from .handlers import HandlerRegistry
+from .models import Deployment
+from .parser import ClosedLoopParser
+from .validation import DeploymentError, Problem, check_specs, check_xml
+
+MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
+LANES_FILE = "lanes.json"
+
+
+def read_models(directory: Path) -> dict[str, str]:
+    """The deployable files of a directory, keyed by their path relative to it."""
+    return {
+        str(path.relative_to(directory)): path.read_text(encoding="utf-8")
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.suffix in MODEL_SUFFIXES
+    }
+
+
+def content_hash(files: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(hashlib.sha256(files[name].encode()).digest())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ParsedDeployment:
+    """What the runtime needs from a deployment, parsed once per process and hash."""
+
+    hash: str
+    files: dict[str, str]
+    specs: dict[str, Any]
+    subprocess_specs: dict[str, dict[str, Any]]
+    lanes: dict[str, list[str]]
+
+    def form(self, name: str) -> dict[str, Any]:
+        return json.loads(self.files[f"forms/{name}"])
+
+
+def _spiff_problem(err: SpiffWorkflowException) -> Problem:
+    if isinstance(err, ValidationException):
+        return Problem(err.file_name, err.id, err.tag.replace("bpmn:", ""), err.name, str(err.args[0]), "spiff")
+    return Problem("", "", "", "", str(err), "spiff")
+
+
+def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
+    """Parse and check ``files``; raise :class:`DeploymentError` listing every problem found."""
+    problems: list[Problem] = []
+    lanes: dict[str, list[str]] | None = None
+    if LANES_FILE in files:
+        try:
+            lanes = json.loads(files[LANES_FILE])
+            if not isinstance(lanes, dict) or not all(isinstance(v, list) for v in lanes.values()):
+                raise ValueError("expected an object of lane name → list of roles")
+        except ValueError as err:
+            problems.append(Problem(LANES_FILE, "", "", "", f"invalid lane map: {err}", "bad_lanes"))
+            lanes = None
+    parser = ClosedLoopParser()
+    file_of: dict[str, str] = {}
+    for name, text in files.items():
+        try:
+            if name.endswith(".bpmn"):
+                root, found = check_xml(name, text)
+                problems += found
+                if root is not None and not found:
+                    parser.add_bpmn_xml(root, filename=name)
+            elif name.endswith(".dmn"):
+                parser.add_dmn_str(text.encode("utf-8"), filename=name)
+        except SpiffWorkflowException as err:
+            problems.append(_spiff_problem(err))
+        except Exception as err:  # lxml and SpiffWorkflow raise many types on malformed input
+            problems.append(Problem(name, "", "", "", f"cannot be read: {err}", "unreadable"))
+    if problems:
+        raise DeploymentError(problems)
+    specs: dict[str, Any] = {}
+    subprocess_specs: dict[str, dict[str, Any]] = {}
+    for process_id in parser.get_process_ids():
+        try:
+            specs[process_id] = parser.get_spec(process_id)
+            subprocess_specs[process_id] = parser.get_subprocess_specs(process_id)
+        except SpiffWorkflowException as err:
+            problems.append(_spiff_problem(err))
+        except Exception as err:
+            problems.append(Problem("", process_id, "process", "", f"cannot be parsed: {err}", "unreadable"))
+        else:
+            file_of[process_id] = parser.get_process_parser(process_id).filename
+    all_specs = [*specs.values(), *(s for subs in subprocess_specs.values() for s in subs.values())]
+    problems += check_specs(file_of, all_specs, registry, files, lanes)
+    if problems:
+        raise DeploymentError(sorted({str(p): p for p in problems}.values(), key=str))
+    return ParsedDeployment(content_hash(files), files, specs, subprocess_specs, lanes or {})
+
+
+class Deployments:
+    """Stores deployments and keeps their parsed specs in memory, keyed by content hash."""
+
+    def __init__(self, registry: HandlerRegistry, clock: Clock) -> None:
+        self.registry = registry
+        self.clock = clock
+        self._parsed: dict[str, ParsedDeployment] = {}
+        self._hash_of: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def deploy(self, session: Session, files: dict[str, str], actor: str = "system") -> Deployment:
+        """Store ``files`` as a deployment (or find the identical one) and make it current."""
+        parsed = parse(files, self.registry)
+        with self._lock:
+            self._parsed[parsed.hash] = parsed
+        now = self.clock.now()
+        row = session.scalar(select(Deployment).where(Deployment.content_hash == parsed.hash))
+        if row is None:
+            row = Deployment(content_hash=parsed.hash, files=files, process_ids=sorted(parsed.specs),
+                             created_at=now, activated_at=now, created_by=actor)
+            session.add(row)
+        elif self.current(session) is not row:
+            row.activated_at = now
+        session.flush()
+        return row
+
+    @staticmethod
+    def file_of(parsed: ParsedDeployment, process_id: str) -> str:
+        """The name of the BPMN file that defines ``process_id``."""
+        marker = f'id="{process_id}"'
+        return next((name for name, text in parsed.files.items() if name.endswith(".bpmn") and marker in text), "")
+
+    def current(self, session: Session, process_id: str | None = None) -> Deployment | None:
+        rows = session.scalars(select(Deployment).order_by(Deployment.activated_at.desc(), Deployment.id.desc()))
+        for row in rows:
+            if process_id is None or process_id in row.process_ids:
+                return row
+        return None
+
+    def parsed(self, session: Session, deployment_id: int) -> ParsedDeployment:
+        """The parsed form of a stored deployment (parsed once per process)."""
+        digest = self._hash_of.get(deployment_id)
+        if digest is not None and digest in self._parsed:
+            return self._parsed[digest]
+        row = session.get(Deployment, deployment_id)
+        if row is None:
+            raise LookupError(f"no deployment {deployment_id}")
+        with self._lock:
+            if row.content_hash not in self._parsed:
+                # Stored deployments were checked when deployed; the registry may have grown since.
+                self._parsed[row.content_hash] = parse(row.files, self.registry)
+            self._hash_of[deployment_id] = row.content_hash
+            return self._parsed[row.content_hash]

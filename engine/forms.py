@@ -1,0 +1,101 @@
+"""Server-side validation of user-task submissions against the task's JSON-schema form.
+
+The browser renders the same schema, but only the server's check counts (DESIGN rule 9).  Errors come
+back as (field, code, params) so the web layer can say them in the user's language; jsonschema's own
+English messages are never shown.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+_CODES = {
+    "required": "required",
+    "type": "type",
+    "enum": "choice",
+    "const": "choice",
+    "maxLength": "max_length",
+    "minLength": "min_length",
+    "maximum": "maximum",
+    "minimum": "minimum",
+    "exclusiveMaximum": "maximum",
+    "exclusiveMinimum": "minimum",
+    "pattern": "pattern",
+    "format": "format",
+    "additionalProperties": "unknown_field",
+    "maxItems": "max_items",
+    "minItems": "min_items",
+}
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise(value: Any) -> Any:
+    """NFC-normalise and trim every string, so 'é' typed two ways counts as one character."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
+
+def apply_defaults(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Fill top-level fields the submitter left out with the schema's defaults.
+
+    Diagrams may then refer to an optional field (``decline_note``) without guarding against its absence.
+    """
+    filled = dict(data)
+    for name, prop in schema.get("properties", {}).items():
+        if name not in filled and isinstance(prop, dict) and "default" in prop:
+            filled[name] = prop["default"]
+    return filled
+
+
+def _path(error: ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        parts.append(str(error.message.split("'")[1]))
+    return ".".join(parts) or "$"
+
+
+def _params(error: ValidationError) -> dict[str, Any]:
+    value = error.validator_value
+    if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems",
+                           "exclusiveMaximum", "exclusiveMinimum"):
+        return {"limit": value, "actual": len(error.instance) if "Length" in str(error.validator)
+                else error.instance}
+    if error.validator in ("enum", "const"):
+        return {"allowed": value if isinstance(value, list) else [value]}
+    if error.validator == "type":
+        return {"expected": value}
+    if error.validator in ("pattern", "format"):
+        return {"rule": value}
+    if error.validator == "additionalProperties":
+        return {"names": sorted(set(error.instance) - set(error.schema.get("properties", {})))}
+    return {}
+
+
+def validate(schema: dict[str, Any], data: Any) -> list[FieldError]:
+    """All problems with ``data`` under ``schema``, one per field, deepest first."""
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    errors: dict[str, FieldError] = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: -len(e.absolute_path)):
+        path = _path(error)
+        if error.validator == "additionalProperties":
+            for name in _params(error)["names"]:
+                errors.setdefault(name, FieldError(name, "unknown_field", {}))
+            continue
+        errors.setdefault(path, FieldError(path, _CODES.get(str(error.validator), "invalid"), _params(error)))
+    return list(errors.values())

@@ -1,0 +1,156 @@
+"""The journal: append-only, hash-chained events, written in the same transaction as the state.
+
+Each row carries the hash of the previous row of its instance and the hash of its own content, so
+editing, deleting or inserting a row breaks the chain at a place :func:`verify` names.  Rows of one
+engine step share ``step`` (the instance version the step produced); the first row of a step says
+what triggered it, the rest what the engine did, which is what :mod:`engine.replay` needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import JournalEvent
+
+GENESIS = "0" * 64
+
+# Kinds that open a step (what triggered it) and kinds the engine derives within a step.
+TRIGGERS = ("instance_started", "user_task_completed", "service_result", "engine_advanced", "instance_migrated")
+DERIVED = ("task_completed", "task_deferred", "instance_completed", "timer_fired")
+
+
+def _content(event: JournalEvent) -> dict[str, Any]:
+    return {
+        "instance_id": event.instance_id,
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "kind": event.kind,
+        "deployment_hash": event.deployment_hash,
+        "task_id": event.task_id,
+        "task_spec": event.task_spec,
+        "task_name": event.task_name,
+        "input": event.input,
+        "changes": event.changes,
+    }
+
+
+def content_hash(event: JournalEvent) -> str:
+    body = json.dumps(_content(event), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256((event.prev_hash + body).encode()).hexdigest()
+
+
+@dataclass
+class JournalWriter:
+    """Appends the rows of one step of one instance."""
+
+    session: Session
+    instance_id: int
+    deployment_hash: str
+    at: datetime
+    step: int
+    last_seq: int
+    last_hash: str
+
+    @classmethod
+    def open(cls, session: Session, instance_id: int, deployment_hash: str, at: datetime, step: int) -> JournalWriter:
+        last = session.execute(
+            select(JournalEvent.seq, JournalEvent.hash)
+            .where(JournalEvent.instance_id == instance_id)
+            .order_by(JournalEvent.seq.desc())
+            .limit(1)
+        ).first()
+        seq, digest = (last.seq, last.hash) if last else (0, GENESIS)
+        return cls(session, instance_id, deployment_hash, at, step, seq, digest)
+
+    def append(
+        self,
+        kind: str,
+        actor: str,
+        *,
+        task: Any = None,
+        input: dict[str, Any] | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> JournalEvent:
+        self.last_seq += 1
+        event = JournalEvent(
+            instance_id=self.instance_id,
+            seq=self.last_seq,
+            at=self.at,
+            actor=actor,
+            kind=kind,
+            deployment_hash=self.deployment_hash,
+            task_id=str(task.id) if task is not None else None,
+            task_spec=task.task_spec.name if task is not None else None,
+            task_name=(task.task_spec.bpmn_name or None) if task is not None else None,
+            input={"step": self.step, **(input or {})},
+            changes=changes,
+            prev_hash=self.last_hash,
+            hash="",
+        )
+        event.hash = content_hash(event)
+        self.last_hash = event.hash
+        self.session.add(event)
+        return event
+
+
+def data_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:
+    """What a task changed in the data: keys set to new values and keys removed."""
+    changed = {k: v for k, v in after.items() if k not in before or before[k] != v}
+    removed = sorted(k for k in before if k not in after)
+    if not changed and not removed:
+        return None
+    result: dict[str, Any] = {}
+    if changed:
+        result["set"] = changed
+    if removed:
+        result["removed"] = removed
+    return result
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    instance_id: int
+    seq: int
+    event_id: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row id {self.event_id}" if self.event_id is not None else "a missing row"
+        return f"instance {self.instance_id}: journal broken at seq {self.seq} ({where}): {self.reason}"
+
+
+def events(session: Session, instance_id: int) -> Iterator[JournalEvent]:
+    yield from session.scalars(
+        select(JournalEvent).where(JournalEvent.instance_id == instance_id).order_by(JournalEvent.seq, JournalEvent.id)
+    )
+
+
+def verify(session: Session, instance_id: int, head: str | None) -> ChainBreak | None:
+    """The first place the chain of ``instance_id`` is broken, or None when it is intact.
+
+    ``head`` is the last hash the instance row recorded, which catches rows deleted from the end.
+    """
+    prev = GENESIS
+    expected_seq = 1
+    for event in events(session, instance_id):
+        if event.seq != expected_seq:
+            reason = "a row is missing before this one" if event.seq > expected_seq else "a row was inserted"
+            return ChainBreak(instance_id, event.seq, event.id, reason)
+        if event.prev_hash != prev:
+            return ChainBreak(instance_id, event.seq, event.id, "it does not continue the previous row's hash")
+        if content_hash(event) != event.hash:
+            return ChainBreak(instance_id, event.seq, event.id, "its content does not match its hash (edited)")
+        prev = event.hash
+        expected_seq += 1
+    if head is not None and prev != head:
+        return ChainBreak(instance_id, expected_seq, None, "rows are missing at the end of the journal")
+    return None

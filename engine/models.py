@@ -1,0 +1,134 @@
+"""Engine tables: deployments, instances, their tasks, task data, journal, timers and handler calls.
+
+Rows are plain; behaviour lives in the service modules beside this one.  Task rows hold what
+SpiffWorkflow's task converter produces, except data, which is stored once per distinct content in
+``engine_task_data`` so a loop of a thousand iterations does not store a thousand copies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base
+
+
+class Deployment(Base):
+    """An immutable set of diagrams, decision tables, forms and the lane→role map, by content hash."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    files: Mapped[dict[str, Any]]
+    process_ids: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+    activated_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    process_id: Mapped[str] = mapped_column(String(255))
+    business_key: Mapped[str | None] = mapped_column(String(120), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    # Bumped by every writer; a writer that read an older value lost a race.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when engine steps are waiting for a worker; the sweeper re-enqueues stale ones.
+    needs_advance: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    workflow_state: Mapped[dict[str, Any]]
+    # Hash of the last journal row: a chain cut short at its end no longer ends here.
+    journal_head: Mapped[str] = mapped_column(String(64))
+    error: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EngineTask(Base):
+    """One SpiffWorkflow task.  ``workflow_id`` is the id of the task that owns a subprocess."""
+
+    __tablename__ = "engine_task"
+    __table_args__ = (Index("ix_engine_task_ready_manual", "state", "manual"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    workflow_id: Mapped[str | None] = mapped_column(String(36))
+    parent_id: Mapped[str | None] = mapped_column(String(36))
+    children: Mapped[list[Any]]
+    spec_name: Mapped[str] = mapped_column(String(255))
+    state: Mapped[int] = mapped_column(Integer)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    lane: Mapped[str | None] = mapped_column(String(255))
+    triggered: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_state_change: Mapped[float] = mapped_column(Float)
+    internal_data: Mapped[dict[str, Any]]
+    data_hash: Mapped[str] = mapped_column(String(64))
+
+
+class EngineTaskData(Base):
+    """Task data by content hash; rows are written once and never updated."""
+
+    __tablename__ = "engine_task_data"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[dict[str, Any]]
+
+
+class JournalEvent(Base):
+    """An append-only, per-instance hash-chained record of every step."""
+
+    __tablename__ = "journal_event"
+    __table_args__ = (UniqueConstraint("instance_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    deployment_hash: Mapped[str] = mapped_column(String(64))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    task_spec: Mapped[str | None] = mapped_column(String(255))
+    task_name: Mapped[str | None] = mapped_column(Text)
+    input: Mapped[dict[str, Any] | None]
+    changes: Mapped[dict[str, Any] | None]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Timer(Base):
+    """A due time of a waiting timer event: the database, not Redis, is the truth for timers."""
+
+    __tablename__ = "engine_timer"
+    __table_args__ = (Index("ix_engine_timer_due", "fired_at", "due_at"),)
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    spec_name: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+
+
+class HandlerCall(Base):
+    """A service-task call that runs outside the instance lock; ``task_id`` is its idempotency key."""
+
+    __tablename__ = "engine_handler_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    operator: Mapped[str] = mapped_column(String(120))
+    params: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

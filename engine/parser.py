@@ -1,0 +1,90 @@
+"""The SpiffWorkflow parser with our service tasks and clocked, ISO-literal-aware timers."""
+
+from __future__ import annotations
+
+import ast
+import json
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.util import full_tag
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+)
+from SpiffWorkflow.spiff.parser.event_parsers import (
+    SpiffBoundaryEventParser,
+    SpiffIntermediateCatchEventParser,
+    SpiffStartEventParser,
+)
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+
+from .expressions import ExpressionError, compile_expression
+from .isotime import check_cycle, check_duration, looks_like_literal, parse_instant
+from .specs import CLOCKED_TIMERS, HandlerServiceTask
+
+
+def _check_timer_value(kind: type, text: str) -> None:
+    if kind is DurationTimerEventDefinition:
+        check_duration(text)
+    elif kind is CycleTimerEventDefinition:
+        check_cycle(text)
+    else:
+        parse_instant(text)
+
+
+class _ClockedTimerParsing:
+    """Quote ISO literals, check every timer value at deploy time, and use the engine clock."""
+
+    node: Any
+    filename: str
+
+    def parse_timer_event(self, event: Any) -> Any:
+        definition = super().parse_timer_event(event)  # type: ignore[misc]
+        kind = type(definition)
+        text = (definition.expression or "").strip()
+        if not text:
+            raise ValidationException("the timer has no value", node=self.node, file_name=self.filename)
+        try:
+            if looks_like_literal(text):
+                _check_timer_value(kind, text)
+                text = json.dumps(text)
+            else:
+                tree = compile_expression(text)
+                if isinstance(tree.body, ast.Constant) and isinstance(tree.body.value, str):
+                    _check_timer_value(kind, tree.body.value)
+        except (ValueError, SyntaxError) as err:
+            reason = err.args[0] if isinstance(err, ExpressionError) else str(err)
+            raise ValidationException(
+                f"timer value {definition.expression.strip()!r} is neither an ISO-8601 value "
+                f"(PT30M, P7D, R3/PT10M, 2026-12-01T08:00:00+08:00) nor a valid expression: {reason}",
+                node=self.node, file_name=self.filename,
+            ) from err
+        return CLOCKED_TIMERS[kind](definition.name, text, description=definition.description)
+
+
+class ClockedStartEventParser(_ClockedTimerParsing, SpiffStartEventParser):
+    pass
+
+
+class ClockedBoundaryEventParser(_ClockedTimerParsing, SpiffBoundaryEventParser):
+    pass
+
+
+class ClockedIntermediateCatchEventParser(_ClockedTimerParsing, SpiffIntermediateCatchEventParser):
+    pass
+
+
+class ClosedLoopParser(SpiffBpmnParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (ServiceTaskParser, HandlerServiceTask),
+        full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
+        full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (ClockedIntermediateCatchEventParser, IntermediateCatchEvent),
+    }
+
+    def __init__(self) -> None:
+        super().__init__(validator=VALIDATOR)

@@ -1,0 +1,107 @@
+"""Task-spec classes that replace three SpiffWorkflow behaviours we cannot ship.
+
+* Service tasks: SpiffWorkflow calls the service and completes the task in one go.  Ours ask the
+  step's :class:`~engine.scripting.StepScriptEngine`, which either runs a fast handler inline or
+  records a deferred call and leaves the task STARTED until a worker feeds the result back.
+* Timers: SpiffWorkflow reads ``datetime.now()``.  Ours read the engine clock, so tests move time and
+  a replay runs with the recorded times.
+* Timer literals: the parser quotes ISO-8601 literals so ``P7D`` is a duration, not a Python name.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+
+
+def _now(my_task: Any) -> datetime:
+    return my_task.workflow.top_workflow.script_engine.clock.now()
+
+
+class HandlerServiceTask(ServiceTask):
+    """A service task whose operator id names a handler in the registry."""
+
+    def evaluate_params(self, task: Any) -> dict[str, Any]:
+        engine = task.workflow.script_engine
+        return {name: engine.evaluate(task, param["value"]) for name, param in self.operation_params.items()}
+
+    def _execute(self, task: Any) -> bool | None:
+        result = task.workflow.script_engine.run_service(task, self.operation_name, self.evaluate_params(task))
+        if result is None:
+            return None  # deferred: the task stays STARTED until the worker feeds the result back
+        task.data[self.result_variable] = result.value
+        return True
+
+
+
+class ClockedTimeDate(TimeDateEventDefinition):
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.parse_time_or_duration(event_value) <= _now(my_task):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedDuration(DurationTimerEventDefinition):
+    def has_fired(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        now = _now(my_task)
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            parsed = TimerEventDefinition.parse_iso_duration(expression)
+            event_value = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.get_datetime(event_value) <= now:
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    def cycle_complete(self, my_task: Any) -> bool:
+        event_value = my_task._get_internal_data("event_value")
+        now = _now(my_task)
+        if event_value is None:
+            expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            cycles, start, duration = _parse_cycle(expression, now)
+            event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
+        ready = False
+        if event_value["cycles"] != 0:
+            next_event = datetime.fromisoformat(event_value["next"])
+            if next_event <= now:
+                event_value["next"] = (next_event + timedelta(seconds=event_value["duration"])).isoformat()
+                event_value["cycles"] -= 1
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+        my_task._set_internal_data(event_value=event_value)
+        return ready
+
+
+def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
+    """SpiffWorkflow's interval parsing, with 'now' from the engine clock for ``Rn/duration``."""
+    components = expression.upper().replace("--", "/").strip("R").split("/")
+    if len(components) == 2 and components[1].startswith("P"):
+        cycles = int(components[0]) if components[0] else -1
+        parsed = TimerEventDefinition.parse_iso_duration(components[1])
+        duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
+        return cycles, now + duration, duration
+    return TimerEventDefinition.parse_iso_recurring_interval(expression)
+
+
+CLOCKED_TIMERS: dict[type, type] = {
+    TimeDateEventDefinition: ClockedTimeDate,
+    DurationTimerEventDefinition: ClockedDuration,
+    CycleTimerEventDefinition: ClockedCycle,
+}

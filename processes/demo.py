@@ -1,0 +1,96 @@
+"""Demo data for one plant: a Ningbo machinery maker's after-sales team, its customers and machines.
+
+Loaded by ``make run`` on an empty database (``closeloop demo load``); every login's password is
+``DEMO_PASSWORD`` and is printed in the README.  Deterministic, so screenshots and tests agree.
+"""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .accounts.models import User
+from .accounts.service import create_user
+from .customers.models import Customer, Site
+from .devices.models import Device
+from .dispatch.skills import DEVICE_TYPE_SKILLS
+from .engineers.models import Engineer
+
+DEMO_PASSWORD = "closeloop-demo"
+PLANT = (29.8683, 121.5440)  # Ningbo
+
+STAFF = [
+    ("agent", "agent", "林小雨 (客服)"),
+    ("agent2", "agent", "Emma Lin (agent)"),
+    ("supervisor", "supervisor", "王建国 (售后主管)"),
+    ("owner", "process_owner", "赵流程 (流程负责人)"),
+    ("auditor", "auditor", "钱审计 (审计)"),
+    ("admin", "admin", "系统管理员"),
+]
+ENGINEERS = [
+    ("zhangwei", "张伟", "north", {"FANUC": 5, "spindle": 4}),
+    ("liqiang", "李强", "north", {"FANUC": 3, "PLC programming": 4}),
+    ("wangfang", "王芳", "north", {"Siemens 840D": 5, "spindle": 3}),
+    ("liuyang", "刘洋", "north", {"hydraulic valve block": 4, "coolant system": 3}),
+    ("chenjie", "陈杰", "south", {"PLC programming": 5, "Siemens 840D": 3}),
+    ("yanglei", "杨磊", "south", {"FANUC": 4, "coolant system": 4}),
+    ("zhaomin", "赵敏", "south", {"spindle": 5, "FANUC": 2}),
+    ("huangyong", "黄勇", "south", {"hydraulic valve block": 3, "PLC programming": 2}),
+    ("zhoutao", "周涛", "east", {"Siemens 840D": 4, "FANUC": 3}),
+    ("wujing", "吴静", "east", {"coolant system": 5, "spindle": 2}),
+    ("xubin", "徐斌", "east", {"PLC programming": 3, "hydraulic valve block": 2}),
+    ("sunhao", "孙浩", "east", {"FANUC": 4, "Siemens 840D": 2, "spindle": 3}),
+]
+MODELS = {
+    "cnc_lathe": ["CK6150 (FANUC 0i-TF)", "CK6140 (FANUC 0i-TD)"],
+    "machining_center": ["VMC850 (Siemens 840D)", "VMC1060 (Siemens 840D sl)"],
+    "hydraulic_press": ["YH32-315", "YH27-500"],
+    "injection_molding": ["HX-280 (S7-1200)", "HX-450 (S7-1500)"],
+    "grinder": ["M1432 spindle grinder", "MK7120"],
+    "coolant_unit": ["CU-200 coolant unit", "CU-400 filter unit"],
+}
+TOWNS = ["鄞州", "北仑", "镇海", "江北", "海曙", "慈溪", "余姚", "奉化"]
+TRADES = ["精密机械", "汽配", "模具", "五金", "轴承", "液压", "电机", "塑胶"]
+
+
+def _near(rng: random.Random, km: float) -> tuple[float, float]:
+    """A point within about ``km`` of the plant (1° latitude ≈ 111 km)."""
+    return (round(PLANT[0] + rng.uniform(-km, km) / 111.0, 6), round(PLANT[1] + rng.uniform(-km, km) / 96.5, 6))
+
+
+def load(session: Session) -> bool:
+    """Load the demo plant into an empty database; returns False if users already exist."""
+    if session.scalar(select(func.count()).select_from(User)):
+        return False
+    rng = random.Random(20260115)
+    for username, role, name in STAFF:
+        create_user(session, username, DEMO_PASSWORD, role, name, locale="en" if username == "agent2" else None)
+    for i, (username, name, group, skills) in enumerate(ENGINEERS):
+        user = create_user(session, username, DEMO_PASSWORD, "engineer", name, phone=f"1390574{i:04d}")
+        lat, lon = _near(rng, 12)
+        session.add(Engineer(user_id=user.id, name=name, phone=user.phone or "", group=group, skills=skills,
+                             home_lat=lat, home_lon=lon, radius_km=5.0 if i % 3 else 8.0, status="idle",
+                             daily_capacity=4))
+    types = list(MODELS)
+    for i in range(30):
+        town = TOWNS[i % len(TOWNS)]
+        customer = Customer(name=f"宁波{town}{TRADES[i % len(TRADES)]}有限公司 #{i + 1:02d}",
+                            contact_name=f"联系人{i + 1:02d}", phone=f"0574-8800{i:04d}",
+                            email=f"service{i + 1:02d}@example.cn", service_level="gold" if i % 5 == 0 else "standard")
+        session.add(customer)
+        session.flush()
+        lat, lon = _near(rng, 15)
+        site = Site(customer_id=customer.id, name=f"{town}工厂", address=f"浙江省宁波市{town}区工业路{100 + i}号",
+                    lat=lat, lon=lon)
+        session.add(site)
+        session.flush()
+        for j in range(2):
+            device_type = types[(i * 2 + j) % len(types)]
+            serial = f"NB{2026000 + i * 2 + j:07d}"
+            session.add(Device(customer_id=customer.id, site_id=site.id, model=MODELS[device_type][j],
+                               serial=serial, device_type=device_type, qr_code=f"QR-{serial}"))
+    session.flush()
+    assert set(types) <= set(DEVICE_TYPE_SKILLS)
+    return True

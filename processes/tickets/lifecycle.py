@@ -1,0 +1,89 @@
+"""How the lifecycle's steps show up on the ticket: status, times, engineer status, root cause.
+
+Listens to every engine step of a ``ticket_lifecycle`` instance, inside the step's transaction, and
+copies what the process decided into the ticket row.  It reacts to *data* (``decision``, ``location``,
+``root_cause``…) and to the ``ticketStatus`` property of waiting user tasks rather than to element
+ids, so a process owner may rearrange the diagram without breaking the ticket list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import persistence
+from engine.isotime import parse_instant
+from engine.models import JournalEvent, ProcessInstance
+
+from ..dispatch.handlers import haversine_km
+from ..engineers.models import Engineer
+from .intake import LIFECYCLE
+from .models import Offer, Ticket
+
+STATUS_PROPERTY = "ticketStatus"
+CLOSED = "closed"
+
+
+def on_step(session: Session, instance: ProcessInstance, events: list[JournalEvent], workflow: Any) -> None:
+    if instance.process_id != LIFECYCLE or instance.business_key is None:
+        return
+    ticket = session.scalar(select(Ticket).where(Ticket.number == instance.business_key))
+    if ticket is None:
+        return
+    for event in events:
+        _apply(session, ticket, event)
+    ticket.status = current_status(workflow, ticket.status)
+
+
+def current_status(workflow: Any, previous: str) -> str:
+    if workflow.is_completed():
+        return CLOSED
+    for task in persistence.all_tasks(workflow):
+        if task.state == TaskState.READY and task.task_spec.manual:
+            status = task.task_spec.extensions.get("properties", {}).get(STATUS_PROPERTY)
+            if status:
+                return status
+    return previous if previous != "new" else "dispatching"
+
+
+def _engineer(session: Session, ticket: Ticket) -> Engineer | None:
+    return session.get(Engineer, ticket.engineer_id) if ticket.engineer_id else None
+
+
+def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
+    changed: dict[str, Any] = (event.changes or {}).get("set", {})
+    if "response_due_at" in changed:
+        ticket.response_due_at = parse_instant(changed["response_due_at"])
+    if "rework_count" in changed:
+        ticket.rework_count = int(changed["rework_count"])
+    if event.kind == "instance_completed":
+        ticket.closed_at = event.at
+    if event.kind != "user_task_completed":
+        return
+    # What the person submitted, whether or not it differs from an earlier round (rework).
+    submitted: dict[str, Any] = (event.input or {}).get("data", {})
+    engineer = _engineer(session, ticket)
+    if submitted.get("decision") == "accept" and engineer is not None:
+        ticket.accepted_at = event.at
+        offer = session.scalar(select(Offer).where(Offer.ticket_id == ticket.id, Offer.engineer_id == engineer.id,
+                                                   Offer.outcome.is_(None)).order_by(Offer.id.desc()))
+        if offer is not None:
+            offer.outcome, offer.answered_at = "accepted", event.at
+        engineer.status = "en_route"
+    if "location" in submitted and engineer is not None:
+        location = submitted["location"]
+        ticket.on_site_at = event.at
+        ticket.on_site_distance_m = round(
+            1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1)
+        engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
+        engineer.status = "repairing"
+    if "root_cause" in submitted:
+        ticket.root_cause = submitted["root_cause"]
+        ticket.prevention_suggestion = submitted.get("prevention_suggestion")
+        ticket.fixed_first_time = submitted.get("fixed_first_time")
+        ticket.resolved_at = event.at
+        if engineer is not None:
+            engineer.status = "idle"

@@ -1,0 +1,133 @@
+"""TaskDesk: who sees and who may complete which user task of the lifecycle.
+
+The lane of a task says which roles may act (``bpmn_models/lanes.json``); a task whose ``assignee``
+property is ``ticket_engineer`` is only for the engineer the ticket is offered or assigned to, and the
+Customer lane is only for the holder of that ticket's signed link.  The engine then checks the form
+and that the task is still open, under the instance lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.runtime import FormInvalid, ProcessEngine, TaskNotFound, TaskNotReady, UserTaskView
+
+from ..accounts.models import User
+from ..engineers.models import Engineer
+from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
+from .attachments import WIDGET_KINDS, Attachments, Upload
+from .models import Ticket
+
+ASSIGNEE_PROPERTY = "assignee"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Someone acting on a task: a staff user, or a customer holding a ticket's link."""
+
+    user: User | None = None
+    customer_ticket_id: int | None = None
+    customer_ticket_number: str | None = None
+
+    @property
+    def role(self) -> str:
+        return "customer" if self.user is None else self.user.role
+
+    @property
+    def label(self) -> str:
+        """The journal's ``actor``: a username, or ``customer:T-…``-style for link holders."""
+        return self.user.username if self.user is not None else f"customer:{self.customer_ticket_number}"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    task: UserTaskView
+    ticket: Ticket
+
+
+@dataclass
+class TaskDesk:
+    engine: ProcessEngine
+    attachments: Attachments
+
+    def may_act(self, session: Session, actor: Actor, view: UserTaskView, ticket: Ticket) -> str | None:
+        """None if ``actor`` may complete ``view``, else the refusal code."""
+        roles = view.roles
+        if actor.user is None:
+            return None if "customer" in roles and actor.customer_ticket_id == ticket.id else "not_your_task"
+        if actor.role not in roles:
+            return "wrong_role"
+        if view.properties.get(ASSIGNEE_PROPERTY) == "ticket_engineer" and actor.role == "engineer":
+            engineer = session.get(Engineer, ticket.engineer_id) if ticket.engineer_id else None
+            if engineer is None or engineer.user_id != actor.user.id:
+                return "not_your_ticket"
+        return None
+
+    def inbox(self, session: Session, actor: Actor) -> list[InboxItem]:
+        views = self.engine.ready_user_tasks(session)
+        tickets = self._tickets(session, [v.instance_id for v in views])
+        return [InboxItem(v, tickets[v.instance_id]) for v in views
+                if v.instance_id in tickets and self.may_act(session, actor, v, tickets[v.instance_id]) is None]
+
+    def for_ticket(self, session: Session, ticket: Ticket) -> list[UserTaskView]:
+        if ticket.process_instance_id is None:
+            return []
+        return self.engine.ready_user_tasks(session, instance_ids=[ticket.process_instance_id])
+
+    def task(self, session: Session, task_id: str) -> tuple[UserTaskView, Ticket]:
+        try:
+            view = self.engine.user_task(session, task_id)
+        except TaskNotFound as err:
+            raise NotFound("task_not_found", task_id=task_id) from err
+        ticket = session.scalar(select(Ticket).where(Ticket.process_instance_id == view.instance_id))
+        if ticket is None:
+            raise NotFound("task_not_found", task_id=task_id)
+        return view, ticket
+
+    def complete(self, session: Session, actor: Actor, task_id: str, data: dict[str, Any],
+                 uploads: list[Upload] = ()) -> Ticket:  # type: ignore[assignment]
+        view, ticket = self.task(session, task_id)
+        refusal = self.may_act(session, actor, view, ticket)
+        if refusal is not None:
+            raise Forbidden(refusal, lane=view.lane)
+        data = dict(data)
+        properties = (view.form or {}).get("properties", {})
+        for upload in uploads:
+            widget = properties.get(upload.field, {}).get("x-widget")
+            if widget not in WIDGET_KINDS:
+                raise Invalid("invalid_input", problems=[FieldProblem(upload.field, "unknown_field")])
+            stored = self.attachments.store(session, ticket, upload, expect=WIDGET_KINDS[widget],
+                                            uploaded_by=actor.label, task_spec=view.spec_name)
+            data[upload.field] = f"sha256:{stored.sha256}"
+        try:
+            self.engine.complete_user_task(session, task_id, data, actor=actor.label)
+        except TaskNotReady as err:
+            if err.completed_by:
+                raise Conflict("task_already_completed", by=self._display(session, err.completed_by),
+                               at=_iso(err.completed_at)) from err
+            raise Conflict("task_not_ready", state=err.state) from err
+        except FormInvalid as err:
+            problems = [FieldProblem(e.field, e.code, e.params) for e in err.errors]
+            raise Invalid("invalid_input", problems=problems) from err
+        return ticket
+
+    @staticmethod
+    def _tickets(session: Session, instance_ids: list[int]) -> dict[int, Ticket]:
+        if not instance_ids:
+            return {}
+        rows = session.scalars(select(Ticket).where(Ticket.process_instance_id.in_(set(instance_ids))))
+        return {t.process_instance_id: t for t in rows if t.process_instance_id is not None}
+
+    @staticmethod
+    def _display(session: Session, actor: str) -> str:
+        user = session.scalar(select(User).where(User.username == actor))
+        return user.display_name if user is not None else actor
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
