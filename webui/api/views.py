@@ -22,7 +22,7 @@ from processes.tickets.timeline import timeline
 
 from ..context import platform, unit_of_work
 from ..forms import field_title
-from ..i18n import task_name
+from ..i18n import is_zh, task_name
 from ..messages import message
 from .openapi import document
 from .serialize import task_json, ticket_json, timeline_json
@@ -32,8 +32,9 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def error(status: int, code: str, params: dict[str, Any] | None = None, problems: list[FieldProblem] | None = None,
           schema: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+    colon = "：" if is_zh() else ": "
     fields = [{"field": p.field, "code": p.code,
-               "message": f"{field_title(schema, p.field)}: {message(p.code, p.params)}"} for p in problems or []]
+               "message": f"{field_title(schema, p.field)}{colon}{message(p.code, p.params)}"} for p in problems or []]
     return {"error": {"code": code, "message": message(code, params), "fields": fields}}, status
 
 

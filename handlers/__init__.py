@@ -1,0 +1,1 @@
+"""Plain-Python task handlers called by the process layer (no Flask, no database)."""
