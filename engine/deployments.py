@@ -132,12 +132,14 @@ class Deployments:
             self._parsed[parsed.hash] = parsed
         now = self.clock.now()
         row = session.scalar(select(Deployment).where(Deployment.content_hash == parsed.hash))
+        current = self.current(session)
+        activation = (current.activation + 1) if current is not None else 1
         if row is None:
             row = Deployment(content_hash=parsed.hash, files=files, process_ids=sorted(parsed.specs),
-                             created_at=now, activated_at=now, created_by=actor)
+                             created_at=now, activated_at=now, activation=activation, created_by=actor)
             session.add(row)
-        elif self.current(session) is not row:
-            row.activated_at = now
+        elif current is not row:
+            row.activated_at, row.activation = now, activation
         session.flush()
         return row
 
@@ -148,7 +150,7 @@ class Deployments:
         return next((name for name, text in parsed.files.items() if name.endswith(".bpmn") and marker in text), "")
 
     def current(self, session: Session, process_id: str | None = None) -> Deployment | None:
-        rows = session.scalars(select(Deployment).order_by(Deployment.activated_at.desc(), Deployment.id.desc()))
+        rows = session.scalars(select(Deployment).order_by(Deployment.activation.desc()))
         for row in rows:
             if process_id is None or process_id in row.process_ids:
                 return row

@@ -24,6 +24,7 @@ from .isotime import add_duration, parse_instant
 MAX_STEPS = 10_000
 MAX_SIZE = 100_000  # characters of a string, elements of a list
 MAX_INT_BITS = 4_096
+MAX_TEXT = 10_000  # characters of one expression or script
 
 
 class ExpressionError(ValueError):
@@ -127,7 +128,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 @functools.lru_cache(maxsize=4096)
 def compile_expression(text: str) -> ast.Expression:
     """Parse and check an expression; raises ``SyntaxError`` for bad syntax (DMN relies on that)."""
-    tree = ast.parse(text.strip(), mode="eval")
+    if len(text) > MAX_TEXT:
+        raise ExpressionError("too_long", f"an expression may have at most {MAX_TEXT} characters", text[:80])
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (RecursionError, MemoryError) as err:
+        raise ExpressionError("too_deep", "the expression is nested too deeply", text[:80]) from err
     for node in ast.walk(tree):
         _check_node(node, text)
     return tree
@@ -269,13 +275,20 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
         tree = compile_expression(text)
     except SyntaxError as err:
         raise ExpressionError("syntax", f"syntax error: {err.msg}", text, detail=err.msg) from err
-    return _Evaluator(names, text).run(tree)
+    try:
+        return _Evaluator(names, text).run(tree)
+    except RecursionError as err:
+        raise ExpressionError("too_deep", "the expression is nested too deeply", text[:80]) from err
 
 
 def check_script(script: str) -> list[ast.stmt]:
     """Check that a script is only assignments of allowed expressions; return its statements."""
+    if len(script) > MAX_TEXT:
+        raise ExpressionError("too_long", f"a script may have at most {MAX_TEXT} characters", script[:80])
     try:
         module = ast.parse(script)
+    except (RecursionError, MemoryError) as err:
+        raise ExpressionError("too_deep", "the script is nested too deeply", script[:80]) from err
     except SyntaxError as err:
         raise ExpressionError("syntax", f"syntax error on line {err.lineno}: {err.msg}", script) from err
     for stmt in module.body:

@@ -18,6 +18,18 @@ _CYCLE = re.compile(r"^R\d*/", re.I)
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
+_ATTEMPTED = re.compile(r"^(R\d*/)?P(T?\d)", re.I)
+
+
+def looks_like_attempted_literal(text: str) -> bool:
+    """True for text that starts like an ISO duration (``P7X``) even though it is not a valid one.
+
+    Such text must be refused at deploy time: as an expression it would be a variable name that
+    fails only when the timer is reached.
+    """
+    return bool(_ATTEMPTED.match(text.strip()))
+
+
 def looks_like_literal(text: str) -> bool:
     """True for text that is meant as an ISO-8601 duration, cycle or instant rather than an expression."""
     text = text.strip()

@@ -27,6 +27,8 @@ class Deployment(Base):
     process_ids: Mapped[list[Any]]
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime]
+    # Which deployment is current: the highest number; redeploying older content gives it a new one.
+    activation: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(120))
 
 

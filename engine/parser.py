@@ -22,7 +22,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
 from .expressions import ExpressionError, compile_expression
-from .isotime import check_cycle, check_duration, looks_like_literal, parse_instant
+from .isotime import check_cycle, check_duration, looks_like_attempted_literal, looks_like_literal, parse_instant
 from .specs import CLOCKED_TIMERS, HandlerServiceTask
 
 
@@ -48,7 +48,7 @@ class _ClockedTimerParsing:
         if not text:
             raise ValidationException("the timer has no value", node=self.node, file_name=self.filename)
         try:
-            if looks_like_literal(text):
+            if looks_like_literal(text) or looks_like_attempted_literal(text):
                 _check_timer_value(kind, text)
                 text = json.dumps(text)
             else:

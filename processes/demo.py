@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .accounts.models import User
-from .accounts.service import create_user
+from .accounts.service import create_user, hash_password
 from .customers.models import Customer, Site
 from .devices.models import Device
 from .dispatch.skills import DEVICE_TYPE_SKILLS
@@ -65,10 +65,11 @@ def load(session: Session) -> bool:
     if session.scalar(select(func.count()).select_from(User)):
         return False
     rng = random.Random(20260115)
+    password = hash_password(DEMO_PASSWORD)  # one argon2 run for every demo account
     for username, role, name in STAFF:
-        create_user(session, username, DEMO_PASSWORD, role, name, locale="en" if username == "agent2" else None)
+        create_user(session, username, password, role, name, locale="en" if username == "agent2" else None)
     for i, (username, name, group, skills) in enumerate(ENGINEERS):
-        user = create_user(session, username, DEMO_PASSWORD, "engineer", name, phone=f"1390574{i:04d}")
+        user = create_user(session, username, password, "engineer", name, phone=f"1390574{i:04d}")
         lat, lon = _near(rng, 12)
         session.add(Engineer(user_id=user.id, name=name, phone=user.phone or "", group=group, skills=skills,
                              home_lat=lat, home_lon=lon, radius_km=5.0 if i % 3 else 8.0, status="idle",

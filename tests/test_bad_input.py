@@ -121,7 +121,8 @@ def test_api_intake_errors_name_fields_in_the_users_language(platform, client, d
     assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_json"
 
     response = client.post("/api/v1/tickets", headers=api_token(platform, "agent"), json={
-        "source_channel": "wechat", "urgency": "red", "device_qr": "QR-NOPE", "problem_description": "主轴异响，无法启动"})
+        "source_channel": "wechat", "urgency": "red", "device_qr": "QR-NOPE",
+        "problem_description": "主轴异响，无法启动"})
     body = response.get_json()
     assert response.status_code == 422
     assert body["error"]["fields"] == [{"field": "device_qr", "code": "unknown_device_qr",

@@ -93,12 +93,12 @@ def user() -> None:
 @click.option("--name", default=None)
 @click.password_option()
 def user_create(username: str, role: str, name: str | None, password: str) -> None:
-    from processes.accounts.service import create_user
+    from processes.accounts.service import create_user, hash_password
     from processes.errors import DomainError
 
     try:
         with _platform().db.session() as session:
-            create_user(session, username, password, role, name)
+            create_user(session, username, hash_password(password), role, name)
     except DomainError as err:
         raise click.ClickException(f"{err.code}: {err.params}") from err
     click.echo(f"created {username}")

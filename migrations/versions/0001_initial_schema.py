@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 08:55:13.346754
+Create Date: 2026-11-25 09:03:39.371330
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = '0001'
 down_revision = None
@@ -53,6 +54,7 @@ def upgrade() -> None:
     sa.Column('process_ids', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('activated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('activation', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment')),
     sa.UniqueConstraint('content_hash', name=op.f('uq_deployment_content_hash'))

@@ -17,18 +17,23 @@ from .models import LOCALES, ROLES, ApiToken, User
 _hasher = PasswordHasher()
 
 
-def create_user(session: Session, username: str, password: str, role: str, display_name: str | None = None,
+def hash_password(password: str) -> str:
+    if len(password) < 8:
+        raise DomainError("password_too_short", field="password", limit=8)
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, username: str, password_hash: str, role: str, display_name: str | None = None,
                 locale: str | None = None, phone: str | None = None) -> User:
+    """Add a staff account; ``password_hash`` comes from :func:`hash_password` (argon2 is slow on purpose)."""
     if role not in ROLES:
         raise DomainError("unknown_role", field="role", role=role, allowed=list(ROLES))
     if locale is not None and locale not in LOCALES:
         raise DomainError("unknown_locale", field="locale", locale=locale)
-    if len(password) < 8:
-        raise DomainError("password_too_short", field="password", limit=8)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError("username_taken", field="username", username=username)
     user = User(username=username, display_name=display_name or username, role=role,
-                password_hash=_hasher.hash(password), locale=locale, phone=phone, created_at=datetime.now(UTC))
+                password_hash=password_hash, locale=locale, phone=phone, created_at=datetime.now(UTC))
     session.add(user)
     session.flush()
     return user

@@ -1,0 +1,176 @@
+"""Task-row persistence: what is loaded equals what was saved, step after step.
+
+SpiffWorkflow's own serializer is the referee: a workflow saved as rows and loaded back must
+serialize to the same tasks, data and subprocesses as the one that was saved.  A golden file pins the
+row format so that an upgrade of SpiffWorkflow that changes it fails here, loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine import persistence
+from engine.clock import FrozenClock
+from engine.deployments import parse
+from engine.handlers import HandlerRegistry
+from engine.journal import GENESIS
+from engine.models import EngineTask, ProcessInstance
+from engine.scripting import StepScriptEngine
+
+CORPUS = Path("/work/shared/bpmn-conformance/execute")
+GOLDEN = Path(__file__).parent / "golden" / "task_rows.json"
+SERIALIZER = BpmnWorkflowSerializer()
+DIAGRAMS = [
+    ("spiffworkflow_tests__subWorkflowComplex.bpmn", None),
+    ("spiffworkflow_tests__Parallel-Multiple-Splits-And-Joins.bpmn20.xml", None),
+    ("spiffworkflow_tests__token_trial_nested_parallel.bpmn", None),
+    ("spiff_arena__lanes.bpmn", None),
+    ("spiffworkflow_tests__v4.bpmn", None),
+]
+
+
+def comparable(workflow: BpmnWorkflow) -> dict[str, Any]:
+    dct = SERIALIZER.to_dict(workflow)
+    dct.pop("spec"), dct.pop("subprocess_specs")
+    return json.loads(json.dumps(dct, sort_keys=True, default=str))
+
+
+def new_instance(session, parsed, process_id: str) -> ProcessInstance:  # noqa: ANN001
+    from engine.models import Deployment
+
+    deployment = Deployment(content_hash=parsed.hash, files=parsed.files, process_ids=sorted(parsed.specs),
+                            created_at=FrozenClock().now(), activated_at=FrozenClock().now(), created_by="test")
+    session.add(deployment)
+    session.flush()
+    instance = ProcessInstance(deployment_id=deployment.id, process_id=process_id, status="running", version=0,
+                               needs_advance=False, workflow_state={}, journal_head=GENESIS,
+                               created_at=FrozenClock().now(), updated_at=FrozenClock().now())
+    session.add(instance)
+    session.flush()
+    return instance
+
+
+def run_and_compare(platform, files: dict[str, str], process_id: str | None = None) -> int:  # noqa: ANN001
+    parsed = parse(files, HandlerRegistry())
+    process_id = process_id or sorted(parsed.specs)[0]
+    script = StepScriptEngine(HandlerRegistry(), FrozenClock())
+    workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id], script_engine=script)
+    steps = 0
+    with platform.db.session() as session:
+        instance = new_instance(session, parsed, process_id)
+        loaded = persistence.LoadedWorkflow(workflow)
+        for _ in range(40):
+            workflow.do_engine_steps()
+            persistence.save(session, instance, loaded)
+            session.flush()
+            session.expire_all()
+            restored = persistence.load(session, instance, parsed, script)
+            assert comparable(restored.workflow) == comparable(workflow)
+            steps += 1
+            ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+            if not ready:
+                break
+            ready[0].data["answer"] = steps
+            ready[0].run()
+    return steps
+
+
+@pytest.mark.parametrize(("name", "process_id"), DIAGRAMS, ids=[d[0] for d in DIAGRAMS])
+def test_rows_reload_to_the_same_workflow(bare_platform, name: str, process_id: str | None) -> None:  # noqa: ANN001
+    path = CORPUS / name
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    assert run_and_compare(bare_platform, {name if name.endswith(".bpmn") else name + ".bpmn": path.read_text()},
+                           process_id) >= 1
+
+
+def test_the_lifecycle_reloads_to_the_same_workflow_at_every_step(platform, client) -> None:  # noqa: ANN001
+    """The ticket lifecycle, with its DMN, script and handlers, through the real engine and back."""
+    from support import drain
+
+    from processes.devices.models import Device
+
+    with platform.db.session() as session:
+        device = session.scalar(select(Device).order_by(Device.id))
+        from processes.accounts.models import User
+
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        ticket = platform.intake.create(session, {"source_channel": "web", "urgency": "yellow",
+                                                   "device_id": device.id, "problem_description": "coolant leak"},
+                                        creator=agent)
+        instance_id = ticket.process_instance_id
+    drain(platform)
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        parsed = platform.engine.deployments.parsed(session, instance.deployment_id)
+        first = persistence.load(session, instance, parsed, StepScriptEngine(HandlerRegistry(), FrozenClock()))
+        second = persistence.load(session, instance, parsed, StepScriptEngine(HandlerRegistry(), FrozenClock()))
+        assert comparable(first.workflow) == comparable(second.workflow)
+        ready = [t.task_spec.name for t in first.workflow.get_tasks(state=TaskState.READY)]
+        assert ready == ["accept_offer"]
+
+
+def test_saving_writes_only_what_changed(bare_platform) -> None:  # noqa: ANN001
+    path = CORPUS / "spiffworkflow_tests__v4.bpmn"
+    if not path.exists():
+        pytest.skip("corpus not on this machine")
+    parsed = parse({"v4.bpmn": path.read_text()}, HandlerRegistry())
+    process_id = sorted(parsed.specs)[0]
+    workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id],
+                            script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock()))
+    with bare_platform.db.session() as session:
+        instance = new_instance(session, parsed, process_id)
+        loaded = persistence.LoadedWorkflow(workflow)
+        first = persistence.save(session, instance, loaded)
+        assert first == len(workflow.get_tasks())
+        assert persistence.save(session, instance, loaded) == 0
+
+
+def test_golden_row_format(bare_platform) -> None:  # noqa: ANN001
+    """Pins the stored shape of tasks; regenerate only on purpose, with a migration for old rows."""
+    files = {"g.bpmn": """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="golden" isExecutable="true">
+    <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask"/>
+    <bpmn:userTask id="ask" name="Ask"/><bpmn:sequenceFlow id="f2" sourceRef="ask" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT30M</bpmn:timeDuration>
+    </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end"/><bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""}
+    parsed = parse(files, HandlerRegistry())
+    workflow = BpmnWorkflow(parsed.specs["golden"], {}, script_engine=StepScriptEngine(HandlerRegistry(),
+                                                                                        FrozenClock()))
+    workflow.task_tree.data["ticket"] = 7
+    workflow.do_engine_steps()
+    ask = workflow.get_tasks(state=TaskState.READY)[0]
+    ask.data["answer"] = "yes"
+    ask.run()
+    workflow.do_engine_steps()
+    with bare_platform.db.session() as session:
+        instance = new_instance(session, parsed, "golden")
+        persistence.save(session, instance, persistence.LoadedWorkflow(workflow))
+        session.flush()
+        rows = session.scalars(select(EngineTask).where(EngineTask.instance_id == instance.id)).all()
+        names = {row.id: row.spec_name for row in rows}
+        shape = sorted(({
+            "spec": row.spec_name, "state": TaskState.get_name(row.state), "manual": row.manual,
+            "parent": names.get(row.parent_id), "children": sorted(names[c] for c in row.children),
+            "internal_data": row.internal_data, "triggered": row.triggered,
+        } for row in rows), key=lambda r: r["spec"])
+        state = json.loads(json.dumps(instance.workflow_state))
+    state["top"]["root"] = names[state["top"]["root"]]
+    state["top"]["last_task"] = names.get(state["top"]["last_task"])
+    actual = {"tasks": shape, "workflow_state": state}
+    if os.environ.get("CLOSELOOP_REGENERATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n")
+    assert actual == json.loads(GOLDEN.read_text()), "row format changed: see the docstring"

@@ -1,0 +1,111 @@
+"""Pages, logins, language and the customer's link."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+from support import csrf_token, login, logout
+
+from processes.accounts.models import User
+from processes.devices.models import Device
+from processes.errors import Forbidden
+from processes.tickets.links import CustomerLinks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wrong_password_is_refused_politely(client) -> None:  # noqa: ANN001
+    response = client.post("/login", headers={"Accept-Language": "en"}, data={
+        "csrf_token": csrf_token(client, "/login"), "username": "agent", "password": "wrong"})
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.get_data(as_text=True)
+    response = client.post("/login", headers={"Accept-Language": "zh-CN"}, data={
+        "csrf_token": csrf_token(client, "/login"), "username": "nobody", "password": "wrong"})
+    assert "用户名或密码错误。" in response.get_data(as_text=True)
+
+
+def test_a_post_without_csrf_token_is_refused(client) -> None:  # noqa: ANN001
+    response = client.post("/login", data={"username": "agent", "password": "closeloop-demo"})
+    assert response.status_code == 400
+
+
+def test_language_is_switchable_and_remembered_on_the_account(platform, client) -> None:  # noqa: ANN001
+    login(client, "agent")
+    assert "我的任务" in client.get("/tasks").get_data(as_text=True)
+    client.get("/lang/en", headers={"Referer": "http://localhost/tickets"})
+    assert "My tasks" in client.get("/tasks").get_data(as_text=True)
+    with platform.db.session() as session:
+        assert session.scalar(select(User.locale).where(User.username == "agent")) == "en"
+    logout(client)
+    client.delete_cookie("closeloop_lang")
+    login(client, "agent")  # a new session, no cookie: the account remembers
+    assert "My tasks" in client.get("/tasks", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+
+
+def test_anonymous_visitors_keep_their_language_in_a_cookie(client) -> None:  # noqa: ANN001
+    client.get("/lang/en")
+    assert "Log in" in client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    client.get("/lang/zh_Hans")
+    assert "登录" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+def test_lang_switch_refuses_to_redirect_elsewhere(client) -> None:  # noqa: ANN001
+    response = client.get("/lang/en?next=https://evil.example/")
+    assert response.headers["Location"].startswith("/")
+
+
+def _ticket(platform) -> object:  # noqa: ANN001
+    with platform.db.session() as session:
+        device = session.scalar(select(Device).order_by(Device.id))
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        return platform.intake.create(session, {"source_channel": "email", "urgency": "blue", "device_id": device.id,
+                                                "problem_description": "Routine check please"}, creator=agent)
+
+
+def test_customer_link_opens_only_its_ticket_and_can_be_revoked(platform, client) -> None:  # noqa: ANN001
+    ticket = _ticket(platform)
+    token = platform.links.token(ticket)
+    page = client.get(f"/c/{token}")
+    assert page.status_code == 200 and ticket.number in page.get_data(as_text=True)
+    assert client.get(f"/c/{token}x").status_code == 404
+    expired = CustomerLinks(platform.settings.secret_key, max_age_s=-1)
+    with platform.db.session() as session, pytest.raises(Forbidden) as refused:
+        expired.resolve(session, token)
+    assert refused.value.code == "link_expired"
+    login(client, "agent")
+    client.post(f"/tickets/{ticket.number}/customer-link",
+                data={"csrf_token": csrf_token(client, f"/tickets/{ticket.number}")})
+    logout(client)
+    response = client.get(f"/c/{token}")
+    assert response.status_code == 403
+    assert "该链接已被新链接取代。" in response.get_data(as_text=True)
+
+
+def test_staff_pages_render_in_both_languages(platform, client) -> None:  # noqa: ANN001
+    ticket = _ticket(platform)
+    login(client, "supervisor")
+    for lang, words in (("zh_Hans", ["工单", "时间线", "流程"]), ("en", ["Tickets", "Timeline", "Process"])):
+        client.get(f"/lang/{lang}")
+        for url in ("/tasks", "/tickets", "/tickets/new", f"/tickets/{ticket.number}"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+        page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
+        for word in words:
+            assert word in page, (lang, word)
+
+
+def test_every_message_in_the_code_has_a_chinese_translation(tmp_path) -> None:  # noqa: ANN001
+    template = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+                    "-o", str(template), "."], cwd=ROOT, check=True, capture_output=True)
+    with template.open("rb") as f:
+        wanted = {m.id for m in read_po(f) if m.id}
+    with (ROOT / "webui/translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
+        translated = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
+    missing = sorted(w for w in wanted if not translated.get(w))
+    assert not missing, f"untranslated: {missing}"
