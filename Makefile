@@ -36,7 +36,7 @@ vendor: node_modules/.package-lock.json
 	cp node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile --quiet -d webui/translations -D messages
+	$(VENV)/bin/pybabel compile --quiet -d translations -D messages
 
 # The browser tests drive Debian's Chromium; install it when it is missing (root, or sudo).
 browser:

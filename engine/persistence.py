@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -28,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from .deployments import ParsedDeployment
 from .models import EngineTask, EngineTaskData, ProcessInstance
+from .serialization import REGISTRY as _REGISTRY
 
-_REGISTRY = DefaultRegistry()
 _FINISHED = TaskState.FINISHED_MASK
 
 
@@ -77,7 +76,8 @@ def _workflows(workflow: BpmnWorkflow) -> list[tuple[str | None, Any]]:
 
 
 def fingerprint(task: Task) -> tuple[Any, ...]:
-    return (task.state, task.last_state_change, task.triggered, tuple(task._children), _canonical(task.internal_data))
+    internal = _canonical(to_json_data(task.internal_data)) if task.internal_data else ""
+    return (task.state, task.last_state_change, task.triggered, tuple(task._children), internal)
 
 
 def _workflow_attrs(workflow: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ one of them is safe to run twice: a lost job is re-enqueued by the sweeper from 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,17 +16,20 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from . import forms, persistence
 from .clock import Clock, FrozenClock
 from .db import Database, after_commit
 from .deployments import Deployments, ParsedDeployment
+from .faults import crash_point
 from .handlers import HandlerContext, HandlerRegistry
 from .isotime import parse_instant
 from .journal import GENESIS, JournalWriter, data_changes
@@ -116,6 +120,22 @@ class Step:
 StepListener = Callable[[Session, ProcessInstance, list[JournalEvent], BpmnWorkflow], None]
 
 
+def _retryable(err: Exception) -> bool:
+    if isinstance(err, HandlerFailed):
+        return err.retryable
+    return not isinstance(err, SpiffWorkflowException)
+
+
+def _timer_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Waiting tasks with a timer among their event definitions (an event-based gateway may hold several)."""
+    found = []
+    for task in workflow.event_manager.tasks.values():
+        definition = getattr(task.task_spec, "event_definition", None)
+        if any(isinstance(d, TimerEventDefinition) for d in getattr(definition, "event_definitions", [definition])):
+            found.append(task)
+    return found
+
+
 class ProcessEngine:
     def __init__(self, db: Database, registry: HandlerRegistry, clock: Clock | None = None,
                  queue: JobQueue | None = None, max_handler_attempts: int = 5) -> None:
@@ -194,14 +214,34 @@ class ProcessEngine:
             return TaskNotReady(task_id, "COMPLETED", done.actor, done.at)
         return TaskNotReady(task_id, state)
 
+    def send_message(self, session: Session, instance_id: int, name: str, payload: dict[str, Any], *,
+                     actor: str) -> bool:
+        """Deliver a BPMN message to an instance waiting for it; False if it is not waiting for one."""
+        step = self._open_step(session, instance_id)
+        event = BpmnEvent(MessageEventDefinition(name), persistence.to_json_data(payload))
+        waiting = [t for t in step.workflow.event_manager.tasks.values() if t.task_spec.catches(t, event)]
+        if not waiting:
+            return False
+        step.workflow.catch(event)
+        step.record("message_received", actor, task=waiting[0], input={"message": name, "payload": event.payload})
+        self._finish(session, step)
+        return True
+
     # -- advancing (jobs) ------------------------------------------------------------------------
     def _guarded(self, instance_id: int, work: Callable[[], bool]) -> bool:
-        """Run a step; on failure keep the cause on the instance and let rq retry what may pass later."""
+        """Run a step; on failure keep the cause on the instance and let rq retry what may pass later.
+
+        A broken diagram or bad data (SpiffWorkflow's errors) will fail the same way again: the instance
+        stops with its error shown.  A failing handler or an unexpected error is retried with backoff
+        until ``max_handler_attempts``.  A database that is briefly unavailable is only retried.
+        """
         try:
             return work()
-        except (HandlerFailed, SpiffWorkflowException) as err:
+        except OperationalError:
+            raise
+        except Exception as err:
             self._record_failure(instance_id, err)
-            if isinstance(err, HandlerFailed) and err.retryable:
+            if _retryable(err):
                 raise
             return False
 
@@ -239,8 +279,8 @@ class ProcessEngine:
 
     def _record_failure(self, instance_id: int, err: Exception) -> None:
         """Keep the real cause on the instance (and in the journal) after the step rolled back."""
-        log.warning("instance %s: step failed: %s", instance_id, err)
-        retryable = isinstance(err, HandlerFailed) and err.retryable
+        log.warning("instance %s: step failed: %s", instance_id, err, exc_info=not isinstance(err, HandlerFailed))
+        retryable = _retryable(err)
         with self.db.session() as session:
             instance = session.scalar(
                 select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
@@ -293,6 +333,7 @@ class ProcessEngine:
             with self.db.session() as session:
                 context = HandlerContext(session, self.clock.now(), instance_id, business_key, task_id, spec or "")
                 result = handler.func(context, params)
+                crash_point("handler_running")
                 call = session.get(HandlerCall, call_id)
                 assert call is not None
                 call.status, call.result, call.error = "done", {"value": result}, None
@@ -435,20 +476,28 @@ class ProcessEngine:
                 call = step.script.deferred[-1]
                 step.record("task_deferred", "engine", task=task,
                             input={"operator": call.operator, "params": call.params})
-            elif isinstance(task.task_spec, CatchingEvent) and isinstance(
-                getattr(task.task_spec, "event_definition", None), TimerEventDefinition
-            ):
-                step.record("timer_fired", "timer", task=task,
-                            input={"due_at": task.internal_data.get("event_value")}, changes=changes)
             else:
                 result = step.script.service_results.get(str(task.id))
                 step.record("task_completed", "engine", task=task, input=result, changes=changes)
 
         while True:
-            workflow.refresh_timers()
+            self._refresh_timers(step)
             workflow.do_engine_steps(did_complete_task=did_run)
             if not any(t.state == TaskState.READY and not t.task_spec.manual for t in persistence.all_tasks(workflow)):
                 break
+
+    def _refresh_timers(self, step: Step) -> None:
+        """Let due timers fire, journaling each firing (a cycle timer fires while staying in place)."""
+        watched = {t.id: (t, t.state, t.internal_data.get("event_value")) for t in _timer_tasks(step.workflow)}
+        before = {key: json.dumps(persistence.to_json_data({"v": value}), sort_keys=True)
+                  for key, (_t, _s, value) in watched.items()}
+        step.workflow.refresh_timers()
+        for key, (task, state, value) in watched.items():
+            fired = task.state != state or json.dumps(
+                persistence.to_json_data({"v": task.internal_data.get("event_value")}), sort_keys=True) != before[key]
+            if fired:
+                due = value["next"] if isinstance(value, dict) else value
+                step.record("timer_fired", "timer", task=task, input={"due_at": due})
 
     def _finish(self, session: Session, step: Step) -> None:
         instance, workflow = step.instance, step.workflow
@@ -471,6 +520,9 @@ class ProcessEngine:
         instance.journal_head = step.journal.last_hash
         for listener in self.listeners:
             listener(session, instance, step.events, workflow)
+        session.flush()
+        crash_point("before_commit")
+        after_commit(session, lambda: crash_point("after_commit"))
         instance_id = instance.id
         if ready_engine:
             after_commit(session, lambda: self._enqueue("advance", instance_id))
@@ -482,10 +534,9 @@ class ProcessEngine:
     def _sync_timers(self, session: Session, step: Step) -> list[datetime]:
         """Make the timer table match the waiting timer events; return new or moved due times."""
         waiting: dict[str, tuple[str, datetime]] = {}
-        for task in step.workflow.event_manager.tasks.values():
-            definition = getattr(task.task_spec, "event_definition", None)
+        for task in _timer_tasks(step.workflow):
             value = task.internal_data.get("event_value")
-            if not isinstance(definition, TimerEventDefinition) or value is None:
+            if value is None or task.state != TaskState.WAITING:
                 continue
             due = parse_instant(value["next"] if isinstance(value, dict) else value)
             waiting[str(task.id)] = (task.task_spec.name, due)
@@ -520,6 +571,7 @@ class ProcessEngine:
         """Enqueue after commit; if Redis is down the sweeper finds the work in the database."""
         if self.queue is None:
             return
+        crash_point("before_enqueue")
         try:
             self.queue.enqueue(job, *args, at=at)
         except Exception as err:  # the database already holds the truth; never fail a committed step

@@ -8,6 +8,7 @@ is harmless: every job is idempotent.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
     from .runtime import ProcessEngine
 
 # Work younger than this is probably still in a queue; older work is presumed lost.
-GRACE = timedelta(seconds=20)
+GRACE = timedelta(seconds=float(os.environ.get("CLOSELOOP_SWEEP_GRACE_S", 20)))
 # A handler call "running" longer than this belonged to a worker that died.
-HANDLER_TIMEOUT = timedelta(minutes=15)
+HANDLER_TIMEOUT = timedelta(seconds=float(os.environ.get("CLOSELOOP_HANDLER_TIMEOUT_S", 900)))
 
 
 def sweep(engine: ProcessEngine) -> dict[str, int]:

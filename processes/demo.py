@@ -66,8 +66,9 @@ def load(session: Session) -> bool:
         return False
     rng = random.Random(20260115)
     password = hash_password(DEMO_PASSWORD)  # one argon2 run for every demo account
-    for username, role, name in STAFF:
-        create_user(session, username, password, role, name, locale="en" if username == "agent2" else None)
+    for i, (username, role, name) in enumerate(STAFF):
+        create_user(session, username, password, role, name, locale="en" if username == "agent2" else None,
+                    phone=f"1380574{i:04d}")
     for i, (username, name, group, skills) in enumerate(ENGINEERS):
         user = create_user(session, username, password, "engineer", name, phone=f"1390574{i:04d}")
         lat, lon = _near(rng, 12)

@@ -5,4 +5,5 @@ from processes.accounts import models as accounts  # noqa: F401
 from processes.customers import models as customers  # noqa: F401
 from processes.devices import models as devices  # noqa: F401
 from processes.engineers import models as engineers  # noqa: F401
+from processes.notifications import models as notifications  # noqa: F401
 from processes.tickets import models as tickets  # noqa: F401

@@ -22,13 +22,12 @@ from handlers.evidence.media import MediaLimits
 from handlers.filestore import LocalFileStore
 
 from .dispatch import handlers as dispatch_handlers
-from .tickets import lifecycle
+from .platform_paths import ROOT
+from .tickets import lifecycle, sla
 from .tickets.attachments import Attachments
 from .tickets.intake import TicketIntake
 from .tickets.links import CustomerLinks
 from .tickets.tasks import TaskDesk
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -86,6 +85,7 @@ def redis_url_of(connection: Redis) -> str:
 def build_registry() -> HandlerRegistry:
     registry = HandlerRegistry()
     dispatch_handlers.register(registry)
+    sla.register(registry)
     return registry
 
 

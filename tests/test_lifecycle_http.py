@@ -60,6 +60,7 @@ def submit(client, url: str, data: dict, files: dict | None = None):  # noqa: AN
 
 
 def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
+    """Also: the response-deadline watch and the recurrence watch end with the instance."""
     device = lathe(platform)
     login(client, "agent")
     number = create_ticket(client, device)
@@ -136,6 +137,11 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
     closed = ticket(platform, number)
     assert closed.status == "closed" and closed.closed_at is not None
     assert closed.fixed_first_time is False and closed.root_cause == "wear"
+    assert closed.first_time_fix_confirmed is None  # the 7-day recurrence watch is running
+    platform.engine.clock.advance(days=7, seconds=1)
+    drain(platform)
+    closed = ticket(platform, number)
+    assert closed.first_time_fix_confirmed is False  # it needed rework
 
     with platform.db.session() as session:
         instance = session.get(ProcessInstance, closed.process_instance_id)
@@ -160,6 +166,7 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
     for spec in ("decide_response", "set_response_due", "recommend", "offer_next", "log_decline", "count_rework"):
         assert spec in automatic
     assert events[-1].kind == "instance_completed"
+    assert {e.task_spec for e in events if e.kind == "timer_fired"} == {"response_deadline", "watch"}
     assert [(o.engineer_id, o.outcome, o.decline_reason) for o in offers] == [
         (first.id, "declined", "too_far"), (second.id, "accepted", None)]
 

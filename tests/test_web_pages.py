@@ -105,7 +105,7 @@ def test_every_message_in_the_code_has_a_chinese_translation(tmp_path) -> None: 
                     "-o", str(template), "."], cwd=ROOT, check=True, capture_output=True)
     with template.open("rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
-    with (ROOT / "webui/translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
+    with (ROOT / "translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
         translated = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
     missing = sorted(w for w in wanted if not translated.get(w))
     assert not missing, f"untranslated: {missing}"

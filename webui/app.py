@@ -9,7 +9,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from processes.accounts.models import User
-from processes.platform import Platform, Settings, build_platform
+from processes.platform import ROOT, Platform, Settings, build_platform
 
 from . import i18n
 from .messages import message
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
-        BABEL_TRANSLATION_DIRECTORIES="translations",
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
     )
     app.config.update(config or {})
     app.extensions["closeloop"] = platform

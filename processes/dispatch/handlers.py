@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.handlers import HandlerContext, HandlerError, HandlerRegistry
+from engine.isotime import add_duration, parse_instant
 
 from ..engineers.models import Engineer
 from ..tickets.models import Offer, Recommendation, Ticket
+from ..tickets.sla import excluded_engineers
 from .skills import DEVICE_TYPE_SKILLS
 
 DECLINE_REASONS = ("skill_mismatch", "too_far", "overloaded", "other")
@@ -64,7 +66,7 @@ def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any]) -> dict[st
     declined = set(params.get("declined") or [])
     for candidate in params.get("candidates") or []:
         if candidate["engineer_id"] not in declined:
-            return _offer(ctx, params["ticket_id"], candidate["engineer_id"], manual=False)
+            return _offer(ctx, params["ticket_id"], candidate["engineer_id"], params["accept_timeout"], manual=False)
     ticket = _ticket(ctx, params["ticket_id"])
     ticket.engineer_id = None
     return {"engineer_id": None}
@@ -74,18 +76,24 @@ def offer_engineer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any
     assert ctx.session is not None
     if ctx.session.get(Engineer, params["engineer_id"]) is None:
         raise HandlerError(f"engineer {params['engineer_id']} does not exist")
-    return _offer(ctx, params["ticket_id"], params["engineer_id"], manual=True)
+    return _offer(ctx, params["ticket_id"], params["engineer_id"], params["accept_timeout"], manual=True)
 
 
-def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, *, manual: bool) -> dict[str, Any]:
+def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout: str, *,
+           manual: bool) -> dict[str, Any]:
+    """Record the offer with an absolute answer deadline, so a retry or restart never moves it."""
     assert ctx.session is not None
     ticket = _ticket(ctx, ticket_id)
     engineer = ctx.session.get(Engineer, engineer_id)
     assert engineer is not None
+    try:
+        accept_due_at = add_duration(ctx.now.isoformat(), accept_timeout)
+    except ValueError as err:
+        raise HandlerError(f"accept_timeout {accept_timeout!r} is not an ISO-8601 duration") from err
     ctx.session.add(Offer(ticket_id=ticket.id, engineer_id=engineer.id, task_key=ctx.task_id,
-                          offered_at=ctx.now, manual=manual))
+                          offered_at=ctx.now, accept_due_at=parse_instant(accept_due_at), manual=manual))
     ticket.engineer_id = engineer.id
-    return {"engineer_id": engineer.id, "name": engineer.name}
+    return {"engineer_id": engineer.id, "name": engineer.name, "accept_due_at": accept_due_at}
 
 
 def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
@@ -101,18 +109,16 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
         offer.outcome, offer.answered_at = "declined", ctx.now
         offer.decline_reason, offer.decline_note = params["reason"], params.get("note") or None
     ticket.engineer_id = None
-    declined = ctx.session.scalars(
-        select(Offer.engineer_id).where(Offer.ticket_id == ticket.id, Offer.outcome == "declined")
-    )
-    return sorted(set(declined))
+    return excluded_engineers(ctx, ticket)
 
 
 def register(registry: HandlerRegistry) -> None:
     registry.register("recommend_engineers", recommend_engineers, inputs=("ticket_id",),
                       description="Rank engineers for a ticket and store the explanation")
-    registry.register("offer_next_candidate", offer_next_candidate, inputs=("ticket_id", "candidates", "declined"),
+    registry.register("offer_next_candidate", offer_next_candidate,
+                      inputs=("ticket_id", "candidates", "declined", "accept_timeout"),
                       description="Offer the ticket to the best candidate who has not declined it")
-    registry.register("offer_engineer", offer_engineer, inputs=("ticket_id", "engineer_id"),
+    registry.register("offer_engineer", offer_engineer, inputs=("ticket_id", "engineer_id", "accept_timeout"),
                       description="Offer the ticket to an engineer a supervisor chose")
     registry.register("record_decline", record_decline, inputs=("ticket_id", "engineer_id", "reason"),
                       optional_inputs=("note",), description="Record why an engineer declined")

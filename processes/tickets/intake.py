@@ -26,6 +26,7 @@ from .models import Ticket
 from .numbering import next_number
 
 LIFECYCLE = "ticket_lifecycle"
+RECURRENCE_MESSAGE = "problem_recurred"
 INTAKE_FORM = "intake.schema.json"
 _DOMAIN_FIELDS = ("source_channel", "urgency", "customer_id", "device_id", "device_qr", "contact_name",
                   "contact_phone", "problem_description")
@@ -74,7 +75,19 @@ class TicketIntake:
             "rework_count": 0, "declined_engineers": [],
         }, actor=creator.username, business_key=number)
         ticket.process_instance_id = instance.id
+        if device is not None:
+            self._report_recurrence(session, ticket, device, creator)
         return ticket
+
+    def _report_recurrence(self, session: Session, ticket: Ticket, device: Device, creator: User) -> None:
+        """A new ticket on a device still in an earlier ticket's 7-day watch: that fix did not last (M1)."""
+        watched = session.scalars(select(Ticket).where(
+            Ticket.device_id == device.id, Ticket.id != ticket.id, Ticket.closed_at.is_not(None),
+            Ticket.first_time_fix_confirmed.is_(None), Ticket.watch_until > ticket.created_at))
+        for earlier in watched:
+            if earlier.process_instance_id is not None:
+                self.engine.send_message(session, earlier.process_instance_id, RECURRENCE_MESSAGE,
+                                         {"ticket_number": ticket.number}, actor=creator.username)
 
     def _link(self, session: Session, data: dict[str, Any]) -> tuple[Customer, Device | None]:
         """Find the customer and device from the id, the device's QR code or a known phone (C6)."""

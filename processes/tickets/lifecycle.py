@@ -35,12 +35,10 @@ def on_step(session: Session, instance: ProcessInstance, events: list[JournalEve
         return
     for event in events:
         _apply(session, ticket, event)
-    ticket.status = current_status(workflow, ticket.status)
+    ticket.status = CLOSED if ticket.closed_at is not None else current_status(workflow, ticket.status)
 
 
 def current_status(workflow: Any, previous: str) -> str:
-    if workflow.is_completed():
-        return CLOSED
     for task in persistence.all_tasks(workflow):
         if task.state == TaskState.READY and task.task_spec.manual:
             status = task.task_spec.extensions.get("properties", {}).get(STATUS_PROPERTY)
@@ -59,8 +57,8 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
         ticket.response_due_at = parse_instant(changed["response_due_at"])
     if "rework_count" in changed:
         ticket.rework_count = int(changed["rework_count"])
-    if event.kind == "instance_completed":
-        ticket.closed_at = event.at
+    if "watch_until" in changed:
+        ticket.watch_until = parse_instant(changed["watch_until"])
     if event.kind != "user_task_completed":
         return
     # What the person submitted, whether or not it differs from an earlier round (rework).
@@ -80,6 +78,8 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
             1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1)
         engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
         engineer.status = "repairing"
+    if submitted.get("verdict") == "accept":
+        ticket.closed_at = event.at
     if "root_cause" in submitted:
         ticket.root_cause = submitted["root_cause"]
         ticket.prevention_suggestion = submitted.get("prevention_suggestion")

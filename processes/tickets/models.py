@@ -48,6 +48,12 @@ class Ticket(Base):
     prevention_suggestion: Mapped[str | None] = mapped_column(String(200))
     fixed_first_time: Mapped[bool | None] = mapped_column(Boolean)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    sla_breached_at: Mapped[datetime | None]
+    # Set when the 7-day recurrence watch ends: True if it stayed fixed with no rework (brief M1).
+    first_time_fix_confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    watch_until: Mapped[datetime | None]
+    recurred_by: Mapped[str | None] = mapped_column(String(20))
     # Rotating this invalidates every customer link issued before.
     customer_link_nonce: Mapped[str] = mapped_column(String(32))
 
@@ -96,6 +102,7 @@ class Offer(Base):
     engineer_id: Mapped[int] = mapped_column(ForeignKey("engineer.id"), index=True)
     task_key: Mapped[str] = mapped_column(String(36), unique=True)
     offered_at: Mapped[datetime]
+    accept_due_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(20))
     decline_reason: Mapped[str | None] = mapped_column(String(30))

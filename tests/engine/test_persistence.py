@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -25,10 +24,10 @@ from engine.handlers import HandlerRegistry
 from engine.journal import GENESIS
 from engine.models import EngineTask, ProcessInstance
 from engine.scripting import StepScriptEngine
+from engine.serialization import SERIALIZER
 
 CORPUS = Path("/work/shared/bpmn-conformance/execute")
 GOLDEN = Path(__file__).parent / "golden" / "task_rows.json"
-SERIALIZER = BpmnWorkflowSerializer()
 DIAGRAMS = [
     ("spiffworkflow_tests__subWorkflowComplex.bpmn", None),
     ("spiffworkflow_tests__Parallel-Multiple-Splits-And-Joins.bpmn20.xml", None),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from processes.engineers.models import Engineer
 from processes.errors import DomainError, FieldProblem
+from processes.notifications import service as notifications
 from processes.tickets.tasks import Actor
 
 from ..context import platform, unit_of_work
@@ -28,7 +29,8 @@ def inbox() -> Any:
         items = platform().desk.inbox(session, Actor(user=current_user))
         for item in items:
             _ = item.ticket.customer, item.ticket.device
-    return render_template("tasks/inbox.html", items=items)
+        notes = notifications.inbox(session, current_user)
+    return render_template("tasks/inbox.html", items=items, notes=notes)
 
 
 def render_task_form(session: Session, task_id: str, actor: Actor, *, values: dict[str, Any] | None = None,

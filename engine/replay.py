@@ -1,0 +1,175 @@
+"""Replay: rebuild an instance from its journal alone and compare with what is stored.
+
+The journal records every step's trigger and inputs: the start data, each person's form, each
+handler's result, each message, and the time of every step.  Replaying feeds those inputs to a fresh
+workflow of the same deployment with the clock set to the recorded times and handlers answered from
+the journal, so the replay reaches the same state without calling anything outside.  An auditor sees
+after each step what happened and what changed, and whether the end equals the stored state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy.orm import Session
+
+from . import journal, persistence
+from .clock import FrozenClock
+from .handlers import HandlerRegistry
+from .models import JournalEvent, ProcessInstance
+from .scripting import DEFERRED, StepScriptEngine
+
+
+@dataclass
+class ReplayedStep:
+    step: int
+    events: list[JournalEvent]
+    waiting_on: list[str]
+    data_changes: dict[str, Any]
+
+
+@dataclass
+class ReplayResult:
+    steps: list[ReplayedStep] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+
+def _recorded_results(events: list[JournalEvent]) -> dict[str, deque[Any]]:
+    results: dict[str, deque[Any]] = defaultdict(deque)
+    for event in events:
+        if event.kind == "task_completed" and event.input and "result" in event.input:
+            results[event.task_spec or ""].append(event.input["result"])
+        elif event.kind == "task_deferred":
+            results[event.task_spec or ""].append(DEFERRED)
+    return results
+
+
+def state_of(workflow: BpmnWorkflow) -> list[tuple[str, str, str, str]]:
+    """The workflow's state without its random task ids: every task's spec, state, data and internals."""
+    rows = []
+    for task in persistence.all_tasks(workflow):
+        data = json.dumps(persistence.to_json_data(task.data), sort_keys=True, default=str)
+        internal = json.dumps(persistence.to_json_data(task.internal_data), sort_keys=True, default=str)
+        rows.append((task.task_spec.name, TaskState.get_name(task.state), data, internal))
+    return sorted(rows)
+
+
+def _waiting_on(workflow: BpmnWorkflow) -> list[str]:
+    return sorted(
+        f"{t.task_spec.name} ({TaskState.get_name(t.state).lower()})"
+        for t in persistence.all_tasks(workflow)
+        if t.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED) and getattr(t.task_spec, "bpmn_id", None)
+    )
+
+
+def _data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    last = workflow.last_task or workflow.task_tree
+    return persistence.to_json_data(last.data)
+
+
+def _find(workflow: BpmnWorkflow, spec: str | None, state: int) -> Any:
+    for task in persistence.all_tasks(workflow):
+        if task.task_spec.name == spec and task.state == state:
+            return task
+    raise ReplayError(f"no {TaskState.get_name(state)} task {spec!r} to apply the journal to")
+
+
+class ReplayError(Exception):
+    """The journal cannot be applied: it does not describe this deployment's process."""
+
+
+def _run_engine(workflow: BpmnWorkflow) -> None:
+    while True:
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        if not any(t.state == TaskState.READY and not t.task_spec.manual for t in persistence.all_tasks(workflow)):
+            return
+
+
+class Replayer:
+    """Replays one instance; iterate :meth:`steps`, then :meth:`differences` compares with the store."""
+
+    def __init__(self, session: Session, engine: Any, instance: ProcessInstance) -> None:
+        self.session = session
+        self.instance = instance
+        self.parsed = engine.deployments.parsed(session, instance.deployment_id)
+        self.events = [e for e in journal.events(session, instance.id) if e.kind != "step_failed"]
+        self.clock = FrozenClock()
+        self.script = StepScriptEngine(HandlerRegistry(), self.clock, recorded_results=_recorded_results(self.events))
+        self.workflow: BpmnWorkflow | None = None
+
+    def steps(self) -> Iterator[ReplayedStep]:
+        for step_no, group in groupby(self.events, key=lambda e: (e.input or {}).get("step")):
+            group_events = list(group)
+            trigger = group_events[0]
+            self.clock.set(trigger.at)
+            before = _data(self.workflow) if self.workflow is not None else {}
+            workflow = self._apply(trigger, step_no)
+            yield ReplayedStep(step_no, group_events, _waiting_on(workflow),
+                               journal.data_changes(before, _data(workflow)) or {})
+
+    def _apply(self, trigger: JournalEvent, step_no: int) -> BpmnWorkflow:
+        inputs = trigger.input or {}
+        if trigger.kind == "instance_started":
+            process_id = self.instance.process_id
+            self.workflow = BpmnWorkflow(self.parsed.specs[process_id], self.parsed.subprocess_specs[process_id],
+                                         script_engine=self.script)
+            data = persistence.from_json_data(inputs["data"])
+            self.workflow.task_tree.data.update(data)
+            for task in self.workflow.get_tasks(state=TaskState.READY):
+                task.data.update(data)
+            return self.workflow
+        workflow = self.workflow
+        if workflow is None:
+            raise ReplayError(f"the journal of instance {self.instance.id} does not begin with its start")
+        if trigger.kind == "user_task_completed":
+            task = _find(workflow, trigger.task_spec, TaskState.READY)
+            if hasattr(task.task_spec, "add_data_from_form"):
+                task.task_spec.add_data_from_form(task, inputs["data"])
+            else:
+                task.data.update(inputs["data"])
+            task.run()
+        elif trigger.kind == "service_result":
+            task = _find(workflow, trigger.task_spec, TaskState.STARTED)
+            task.data[task.task_spec.result_variable] = inputs["result"]
+            task.complete()
+            _run_engine(workflow)
+        elif trigger.kind == "message_received":
+            workflow.catch(BpmnEvent(MessageEventDefinition(inputs["message"]), inputs["payload"]))
+        elif trigger.kind == "engine_advanced":
+            _run_engine(workflow)
+        else:
+            raise ReplayError(f"step {step_no} starts with {trigger.kind!r}, which opens no step")
+        return workflow
+
+    def differences(self) -> list[str]:
+        """How the replayed state differs from the stored one; empty when they are equal."""
+        stored = persistence.load(self.session, self.instance, self.parsed,
+                                  StepScriptEngine(HandlerRegistry(), FrozenClock()))
+        replayed_state = state_of(self.workflow) if self.workflow is not None else []
+        stored_state = state_of(stored.workflow)
+        return [
+            f"{'stored only' if row in stored_state else 'replayed only'}: task {row[0]} {row[1]} "
+            f"data={row[2]} internal={row[3]}"
+            for row in sorted(set(stored_state) ^ set(replayed_state))
+        ]
+
+
+def replay(session: Session, engine: Any, instance: ProcessInstance) -> ReplayResult:
+    replayer = Replayer(session, engine, instance)
+    result = ReplayResult(steps=list(replayer.steps()))
+    result.differences = replayer.differences()
+    return result

@@ -1,0 +1,188 @@
+"""The journal: every step on record, tamper-evident, and enough to replay an instance exactly."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+from support import drain
+
+from engine import journal
+from engine.models import JournalEvent, ProcessInstance
+from engine.replay import Replayer, replay
+from processes.accounts.models import User
+from processes.devices.models import Device
+from processes.tickets.models import Ticket
+
+
+def run_ticket(platform, *, decline_first: bool = True) -> Ticket:  # noqa: ANN001
+    """A ticket taken through decline, accept, on-site, close-out, reject, rework, accept, 7-day watch."""
+    engine, desk = platform.engine, platform.desk
+    from processes.tickets.tasks import Actor
+
+    with platform.db.session() as session:
+        device = session.scalar(select(Device).where(Device.device_type == "grinder"))
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        ticket_id = platform.intake.create(session, {"source_channel": "app_qr", "urgency": "red",
+                                                     "device_id": device.id, "problem_description": "磨床主轴过热报警"},
+                                           creator=agent).id
+    drain(platform)
+
+    def act(spec: str, data: dict, as_customer: bool = False) -> None:
+        with platform.db.session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            (view,) = [v for v in desk.for_ticket(session, ticket) if v.spec_name == spec]
+            if as_customer:
+                actor = Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
+            else:
+                actor = Actor(user=ticket.engineer.user)
+            if spec == "on_site":
+                data = {**data, "diagnosis_photo": f"sha256:{'0' * 64}"}
+                from processes.tickets.models import Attachment
+
+                session.add(Attachment(ticket_id=ticket.id, sha256="0" * 64, kind="image", content_type="image/jpeg",
+                                       size=1, original_name="x.jpg", field="diagnosis_photo", task_spec="on_site",
+                                       uploaded_by="t", meta={}, created_at=engine.clock.now()))
+            desk.complete(session, actor, view.id, data)
+        drain(platform)
+        engine.clock.advance(minutes=7)
+
+    if decline_first:
+        act("accept_offer", {"decision": "decline", "decline_reason": "overloaded"})
+    act("accept_offer", {"decision": "accept"})
+    act("on_site", {"location": {"lat": 29.87, "lon": 121.55}})
+    close_out = {"root_cause": "wear", "prevention_suggestion": "定期更换轴承", "fixed_first_time": True}
+    act("close_out", close_out)
+    act("customer_acceptance", {"verdict": "reject", "rejection_reason": "还是过热"}, as_customer=True)
+    act("close_out", close_out)
+    act("customer_acceptance", {"verdict": "accept"}, as_customer=True)
+    engine.clock.advance(days=8)
+    drain(platform)
+    with platform.db.session() as session:
+        return session.get(Ticket, ticket_id)
+
+
+def test_replay_reaches_the_stored_state_after_every_step(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform)
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, ticket.process_instance_id)
+        assert instance.status == "completed"
+        result = replay(session, platform.engine, instance)
+    assert result.equal, result.differences
+    steps = {s.step for s in result.steps}
+    assert steps == set(range(1, instance.version + 1))
+    decided = [s for s in result.steps if any(e.kind == "task_completed" and e.task_spec == "decide_response"
+                                              for e in s.events)]
+    assert decided[0].data_changes["set"]["response_duration"] == "PT30M"
+
+
+def test_replay_of_a_running_instance_matches_too(platform) -> None:  # noqa: ANN001
+    from processes.accounts.models import User as Account
+
+    with platform.db.session() as session:
+        device = session.scalar(select(Device).order_by(Device.id))
+        agent = session.scalar(select(Account).where(Account.username == "agent"))
+        ticket = platform.intake.create(session, {"source_channel": "web", "urgency": "blue", "device_id": device.id,
+                                                  "problem_description": "coolant pump noisy"}, creator=agent)
+    drain(platform)
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, ticket.process_instance_id)
+        replayer = Replayer(session, platform.engine, instance)
+        steps = list(replayer.steps())
+        assert steps[-1].waiting_on == ["accept_offer (ready)", "no_answer (waiting)", "response_deadline (waiting)"]
+        assert replayer.differences() == []
+
+
+def test_a_doctored_journal_no_longer_replays_to_the_stored_state(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform, decline_first=False)
+    with platform.db.session() as session:
+        event = session.scalar(select(JournalEvent).where(
+            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "user_task_completed",
+            JournalEvent.task_spec == "close_out").limit(1))
+        event.input = {**event.input, "data": {**event.input["data"], "root_cause": "installation"}}
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, ticket.process_instance_id)
+        assert not replay(session, platform.engine, instance).equal
+        broken = journal.verify(session, instance.id, instance.journal_head)
+    assert broken is not None and broken.seq == event.seq and "edited" in broken.reason
+
+
+def _chain(platform, ticket: Ticket) -> list[JournalEvent]:  # noqa: ANN001
+    with platform.db.session() as session:
+        return list(journal.events(session, ticket.process_instance_id))
+
+
+def _verify(platform, ticket: Ticket):  # noqa: ANN001, ANN201
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, ticket.process_instance_id)
+        return journal.verify(session, instance.id, instance.journal_head)
+
+
+def test_an_intact_chain_verifies(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform, decline_first=False)
+    assert _verify(platform, ticket) is None
+
+
+def test_an_edited_row_is_detected(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform, decline_first=False)
+    victim = _chain(platform, ticket)[5]
+    with platform.db.engine.begin() as connection:
+        connection.execute(text("UPDATE journal_event SET actor = 'mallory' WHERE id = :id"), {"id": victim.id})
+    broken = _verify(platform, ticket)
+    assert (broken.seq, broken.event_id) == (victim.seq, victim.id) and "edited" in broken.reason
+
+
+def test_a_deleted_row_is_detected(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform, decline_first=False)
+    chain = _chain(platform, ticket)
+    with platform.db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM journal_event WHERE id = :id"), {"id": chain[3].id})
+    broken = _verify(platform, ticket)
+    assert broken.seq == chain[4].seq and "missing" in broken.reason
+
+
+def test_a_deleted_last_row_is_detected(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform, decline_first=False)
+    chain = _chain(platform, ticket)
+    with platform.db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM journal_event WHERE id = :id"), {"id": chain[-1].id})
+    assert "missing at the end" in _verify(platform, ticket).reason
+
+
+def test_an_inserted_row_is_detected_even_with_a_valid_looking_hash(platform) -> None:  # noqa: ANN001
+    ticket = run_ticket(platform, decline_first=False)
+    chain = _chain(platform, ticket)
+    with platform.db.session() as session:
+        # A forger renumbers the tail to make room and writes a row chained to its predecessor.
+        for event in sorted(chain[6:], key=lambda e: -e.seq):
+            session.execute(text("UPDATE journal_event SET seq = seq + 1 WHERE id = :id"), {"id": event.id})
+        forged = JournalEvent(instance_id=chain[5].instance_id, seq=chain[5].seq + 1, at=chain[5].at,
+                              actor="mallory", kind="user_task_completed", deployment_hash=chain[5].deployment_hash,
+                              task_id=None, task_spec="close_out", task_name=None, input={"step": 99, "data": {}},
+                              changes=None, prev_hash=chain[5].hash, hash="")
+        forged.hash = journal.content_hash(forged)
+        session.add(forged)
+    broken = _verify(platform, ticket)
+    assert broken is not None and broken.seq == chain[5].seq + 2  # the row after the forgery no longer chains
+
+
+def test_audit_commands(platform, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from click.testing import CliRunner
+
+    from webui import cli
+
+    ticket = run_ticket(platform, decline_first=False)
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    runner = CliRunner()
+    ok = runner.invoke(cli.main, ["audit", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "1 journal(s) intact" in ok.output
+    replayed = runner.invoke(cli.main, ["audit", "replay", ticket.number])
+    assert replayed.exit_code == 0, replayed.output
+    assert "replayed state equals the stored state" in replayed.output
+    assert "customer_acceptance" in replayed.output
+    victim = _chain(platform, ticket)[2]
+    with platform.db.engine.begin() as connection:
+        connection.execute(text("UPDATE journal_event SET input = '{}' WHERE id = :id"), {"id": victim.id})
+    broken = runner.invoke(cli.main, ["audit", "verify", "--ticket", ticket.number])
+    assert broken.exit_code == 1
+    assert f"seq {victim.seq}" in broken.output and f"row id {victim.id}" in broken.output
+

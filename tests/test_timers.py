@@ -1,0 +1,186 @@
+"""Timers on the injectable clock: escalation (D4), response deadline (D5), recurrence watch (M1)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from support import drain
+
+from engine import jobs, journal, sweeper
+from engine.models import JournalEvent, ProcessInstance, Timer
+from processes.accounts.models import User
+from processes.devices.models import Device
+from processes.notifications.models import Notification
+from processes.tickets.models import Offer, Ticket
+from processes.tickets.tasks import Actor
+
+
+def open_ticket(platform, urgency: str, device_type: str = "cnc_lathe") -> int:  # noqa: ANN001
+    with platform.db.session() as session:
+        device = session.scalar(select(Device).where(Device.device_type == device_type).order_by(Device.id))
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        ticket = platform.intake.create(session, {"source_channel": "hotline", "urgency": urgency,
+                                                  "device_id": device.id, "problem_description": "X轴伺服报警"},
+                                        creator=agent)
+        ticket_id = ticket.id
+    drain(platform)
+    return ticket_id
+
+
+def complete(platform, ticket_id: int, spec: str, data: dict, customer: bool = False) -> None:  # noqa: ANN001
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == spec]
+        actor = (Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number) if customer
+                 else Actor(user=ticket.engineer.user))
+        if spec == "on_site":
+            from processes.tickets.models import Attachment
+
+            session.add(Attachment(ticket_id=ticket.id, sha256="1" * 64, kind="image", content_type="image/jpeg",
+                                   size=1, original_name="p.jpg", field="diagnosis_photo", task_spec=spec,
+                                   uploaded_by="t", meta={}, created_at=platform.engine.clock.now()))
+            data = {"location": {"lat": ticket.site.lat, "lon": ticket.site.lon},
+                    "diagnosis_photo": "sha256:" + "1" * 64}
+        platform.desk.complete(session, actor, view.id, data)
+    drain(platform)
+
+
+def notifications(platform, template: str) -> list[Notification]:  # noqa: ANN001
+    with platform.db.session() as session:
+        return list(session.scalars(select(Notification).where(Notification.template == template)
+                                    .order_by(Notification.id)))
+
+
+def test_no_answer_in_30_minutes_escalates_and_reoffers(platform) -> None:  # noqa: ANN001
+    ticket_id = open_ticket(platform, "orange")
+    with platform.db.session() as session:
+        first = session.get(Ticket, ticket_id).engineer_id
+        offer = session.scalar(select(Offer).where(Offer.ticket_id == ticket_id))
+        assert (offer.accept_due_at - offer.offered_at).total_seconds() == 30 * 60
+    platform.engine.clock.advance(minutes=29)
+    drain(platform)
+    assert not notifications(platform, "escalation_supervisor")
+    platform.engine.clock.advance(minutes=1, seconds=1)
+    drain(platform)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        offers = list(session.scalars(select(Offer).where(Offer.ticket_id == ticket_id).order_by(Offer.id)))
+        assert [o.outcome for o in offers] == ["timed_out", None]
+        assert offers[1].engineer_id != first and ticket.engineer_id == offers[1].engineer_id
+        assert ticket.escalations == 1 and ticket.status == "offered"
+        group = session.scalar(select(User).where(User.id == session.get(Ticket, ticket_id).engineer.user_id))
+        assert group is not None
+    supervisor = notifications(platform, "escalation_supervisor")
+    assert {n.channel for n in supervisor} == {"sms", "inapp"}
+    assert all(n.address for n in supervisor if n.channel == "sms")
+    sms = next(n for n in supervisor if n.channel == "sms")
+    assert "未在规定时间内答复" in sms.body and sms.locale == "zh_Hans"
+    (customer,) = notifications(platform, "escalation_customer")
+    assert customer.channel == "sms" and "资深工程师" in customer.body
+    group = notifications(platform, "escalation_group")
+    assert group and all(n.channel == "inapp" for n in group)
+    with platform.db.session() as session:
+        from processes.engineers.models import Engineer
+
+        first_group = session.get(Engineer, first).group
+        members = {e.user_id for e in session.scalars(select(Engineer).where(Engineer.group == first_group,
+                                                                            Engineer.id != first))}
+    assert {n.recipient_user_id for n in group} == members
+
+    # Firing is idempotent: advancing again notifies no one twice.
+    count = len(notifications(platform, "escalation_supervisor"))
+    with platform.db.session() as session:
+        instance_id = session.get(Ticket, ticket_id).process_instance_id
+    platform.engine.advance(instance_id)
+    platform.engine.advance(instance_id)
+    assert len(notifications(platform, "escalation_supervisor")) == count
+
+
+def test_missed_response_deadline_marks_the_ticket_and_tells_the_supervisor(platform, client) -> None:  # noqa: ANN001
+    ticket_id = open_ticket(platform, "red")
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    platform.engine.clock.advance(minutes=31)
+    drain(platform)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket.sla_breached_at == platform.engine.clock.now()
+        number = ticket.number
+    (sms,) = [n for n in notifications(platform, "response_breached") if n.channel == "sms"]
+    assert number in sms.body
+    from support import login
+
+    login(client, "supervisor")
+    page = client.get(f"/tickets/{number}").get_data(as_text=True)
+    assert "sla-breached" in page
+
+
+def test_arriving_in_time_is_no_breach(platform) -> None:  # noqa: ANN001
+    ticket_id = open_ticket(platform, "red")
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    platform.engine.clock.advance(minutes=20)
+    complete(platform, ticket_id, "on_site", {})
+    platform.engine.clock.advance(minutes=20)
+    drain(platform)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket.sla_breached_at is None
+        fired = session.scalars(select(JournalEvent.task_spec).where(
+            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "timer_fired")).all()
+        assert "response_deadline" in fired
+    assert not notifications(platform, "response_breached")
+
+
+def close(platform, ticket_id: int) -> None:  # noqa: ANN001
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    complete(platform, ticket_id, "on_site", {})
+    complete(platform, ticket_id, "close_out", {"root_cause": "wear", "prevention_suggestion": "定期润滑",
+                                                 "fixed_first_time": True})
+    complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
+
+
+def test_the_same_problem_back_within_7_days_is_a_recurrence(platform) -> None:  # noqa: ANN001
+    first = open_ticket(platform, "yellow")
+    close(platform, first)
+    platform.engine.clock.advance(days=3)
+    second = open_ticket(platform, "yellow")
+    with platform.db.session() as session:
+        old, new = session.get(Ticket, first), session.get(Ticket, second)
+        assert old.first_time_fix_confirmed is False and old.recurred_by == new.number
+        instance = session.get(ProcessInstance, old.process_instance_id)
+        assert instance.status == "completed"
+        assert not session.scalar(select(func.count()).select_from(Timer).where(Timer.instance_id == instance.id))
+    assert notifications(platform, "problem_recurred")
+
+
+def test_seven_quiet_days_confirm_a_first_time_fix(platform) -> None:  # noqa: ANN001
+    ticket_id = open_ticket(platform, "blue")
+    close(platform, ticket_id)
+    platform.engine.clock.advance(days=6, hours=23)
+    drain(platform)
+    with platform.db.session() as session:
+        assert session.get(Ticket, ticket_id).first_time_fix_confirmed is None
+    platform.engine.clock.advance(hours=1, seconds=1)
+    drain(platform)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket.first_time_fix_confirmed is True
+        assert session.get(ProcessInstance, ticket.process_instance_id).status == "completed"
+
+
+def test_timers_fire_from_the_database_after_redis_lost_everything(platform) -> None:  # noqa: ANN001
+    ticket_id = open_ticket(platform, "orange")
+    with platform.db.session() as session:
+        instance_id = session.get(Ticket, ticket_id).process_instance_id
+        due = session.scalars(select(Timer.due_at).where(Timer.instance_id == instance_id)).all()
+    assert len(due) == 2  # the answer deadline and the response deadline
+    platform.redis.flushdb()  # the scheduled wake-ups are gone
+    platform.engine.clock.advance(minutes=31)
+    from rq import SimpleWorker
+
+    SimpleWorker([jobs.QUEUE_NAME], connection=platform.redis).work(burst=True)
+    with platform.db.session() as session:
+        assert session.get(Ticket, ticket_id).escalations == 0  # nothing was queued
+    assert sweeper.sweep(platform.engine)["timers_due"] == 1
+    drain(platform)
+    with platform.db.session() as session:
+        assert session.get(Ticket, ticket_id).escalations == 1
+        assert journal.verify(session, instance_id, session.get(ProcessInstance, instance_id).journal_head) is None
