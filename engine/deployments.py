@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import forms
 from .clock import Clock
 from .handlers import HandlerRegistry
 from .models import Deployment
@@ -56,9 +57,19 @@ class ParsedDeployment:
     specs: dict[str, Any]
     subprocess_specs: dict[str, dict[str, Any]]
     lanes: dict[str, list[str]]
+    _forms: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def form(self, name: str) -> dict[str, Any]:
-        return json.loads(self.files[f"forms/{name}"])
+        """The form schema ``name`` (parsed once; callers must not modify it)."""
+        if name not in self._forms:
+            self._forms[name] = json.loads(self.files[f"forms/{name}"])
+        return self._forms[name]
+
+    def validator(self, name: str) -> Any:
+        key = f"validator:{name}"
+        if key not in self._forms:
+            self._forms[key] = forms.validator(self.form(name))
+        return self._forms[key]
 
 
 def _spiff_problem(err: SpiffWorkflowException) -> Problem:

@@ -87,11 +87,15 @@ def _params(error: ValidationError) -> dict[str, Any]:
     return {}
 
 
-def validate(schema: dict[str, Any], data: Any) -> list[FieldError]:
+def validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def validate(schema: dict[str, Any], data: Any, checker: Draft202012Validator | None = None) -> list[FieldError]:
     """All problems with ``data`` under ``schema``, one per field, deepest first."""
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    checker = checker or validator(schema)
     errors: dict[str, FieldError] = {}
-    for error in sorted(validator.iter_errors(data), key=lambda e: -len(e.absolute_path)):
+    for error in sorted(checker.iter_errors(data), key=lambda e: -len(e.absolute_path)):
         path = _path(error)
         if error.validator == "additionalProperties":
             for name in _params(error)["names"]:

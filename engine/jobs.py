@@ -64,3 +64,4 @@ class RqJobQueue:
             self.queue.enqueue(path, *args, retry=retry, job_timeout=600)
         else:
             self.queue.enqueue_at(at, path, *args, retry=retry, job_timeout=600)
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,7 +50,7 @@ def content_hash(event: JournalEvent) -> str:
 
 @dataclass
 class JournalWriter:
-    """Appends the rows of one step of one instance."""
+    """Appends the rows of one step of one instance; :meth:`flush` writes them in one statement."""
 
     session: Session
     instance_id: int
@@ -59,17 +59,7 @@ class JournalWriter:
     step: int
     last_seq: int
     last_hash: str
-
-    @classmethod
-    def open(cls, session: Session, instance_id: int, deployment_hash: str, at: datetime, step: int) -> JournalWriter:
-        last = session.execute(
-            select(JournalEvent.seq, JournalEvent.hash)
-            .where(JournalEvent.instance_id == instance_id)
-            .order_by(JournalEvent.seq.desc())
-            .limit(1)
-        ).first()
-        seq, digest = (last.seq, last.hash) if last else (0, GENESIS)
-        return cls(session, instance_id, deployment_hash, at, step, seq, digest)
+    pending: list[JournalEvent] = field(default_factory=list)
 
     def append(
         self,
@@ -98,8 +88,22 @@ class JournalWriter:
         )
         event.hash = content_hash(event)
         self.last_hash = event.hash
-        self.session.add(event)
+        self.pending.append(event)
         return event
+
+    def flush(self) -> None:
+        if self.pending:
+            # Core, not the ORM's bulk path: these rows are never read back in this session.
+            self.session.execute(JournalEvent.__table__.insert(), [_row(e) for e in self.pending])
+            self.pending = []
+
+
+def _row(event: JournalEvent) -> dict[str, Any]:
+    return {column: getattr(event, column) for column in _COLUMNS}
+
+
+_COLUMNS = ("instance_id", "seq", "at", "actor", "kind", "deployment_hash", "task_id", "task_spec", "task_name",
+            "input", "changes", "prev_hash", "hash")
 
 
 def data_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:

@@ -45,8 +45,9 @@ class ProcessInstance(Base):
     # Set when engine steps are waiting for a worker; the sweeper re-enqueues stale ones.
     needs_advance: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     workflow_state: Mapped[dict[str, Any]]
-    # Hash of the last journal row: a chain cut short at its end no longer ends here.
+    # Hash and number of the last journal row: a chain cut short at its end no longer ends here.
     journal_head: Mapped[str] = mapped_column(String(64))
+    journal_seq: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -45,17 +46,45 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+class KnownHashes:
+    """Data blobs this process knows are stored (added only after their transaction committed)."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._hashes: dict[str, None] = {}
+        self._lock = threading.Lock()
+
+    def __contains__(self, digest: str) -> bool:
+        return digest in self._hashes
+
+    def add(self, digests: list[str]) -> None:
+        with self._lock:
+            for digest in digests:
+                self._hashes[digest] = None
+            while len(self._hashes) > self.size:
+                self._hashes.pop(next(iter(self._hashes)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._hashes.clear()
+
+
 def data_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass
 class LoadedWorkflow:
-    """A workflow plus what it looked like when loaded, to find what a step changed."""
+    """A workflow plus what it looked like when last saved, to find what a step changed."""
 
     workflow: BpmnWorkflow
     fingerprints: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     data_hashes: dict[str, str] = field(default_factory=dict)
+    # Tasks finished when last saved: they never change again, so saving skips them.
+    frozen: set[UUID] = field(default_factory=set)
+    # The timer rows as last written (None: not known in this process, read them).
+    timers: dict[str, Any] | None = None
+    new_data_hashes: list[str] = field(default_factory=list)
 
 
 def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
@@ -69,6 +98,12 @@ def find_task(workflow: BpmnWorkflow, task_id: str) -> Task | None:
 
 def all_tasks(workflow: BpmnWorkflow) -> list[Task]:
     return [task for _, wf in _workflows(workflow) for task in wf.tasks.values()]
+
+
+def changed(loaded: LoadedWorkflow) -> bool:
+    """Whether any task differs from when it was last saved (finished tasks cannot)."""
+    return any(task.id not in loaded.frozen and fingerprint(task) != loaded.fingerprints.get(str(task.id))
+               for task in all_tasks(loaded.workflow))
 
 
 def _workflows(workflow: BpmnWorkflow) -> list[tuple[str | None, Any]]:
@@ -107,24 +142,33 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    session.execute(module.insert(EngineTaskData).on_conflict_do_nothing(index_elements=["hash"]), rows)
+    session.execute(module.insert(EngineTaskData.__table__).on_conflict_do_nothing(index_elements=["hash"]), rows)
 
 
-def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow) -> int:
-    """Write the tasks the step added, changed or removed; return how many rows were written."""
+def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
+         known: KnownHashes | None = None) -> int:
+    """Write the tasks the step added, changed or removed; return how many rows were written.
+
+    ``known`` lists data blobs already stored, so only new ones are inserted; the caller adds
+    ``loaded.new_data_hashes`` to it once the transaction has committed.
+    """
     workflow = loaded.workflow
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     blobs: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
+    frozen = loaded.frozen
     for workflow_id, wf in _workflows(workflow):
         for task in wf.tasks.values():
+            if task.id in frozen:
+                continue  # finished and saved: it never changes again, whatever the instance's age
             task_id = str(task.id)
             seen.add(task_id)
             current = fingerprint(task)
             old = loaded.fingerprints.get(task_id)
-            live = not task.has_state(_FINISHED)
-            if old == current and not live:
+            finished = task.has_state(_FINISHED)
+            if old == current and finished:
+                frozen.add(task.id)
                 continue
             json_data = to_json_data(task.data)
             text = _canonical(json_data)
@@ -142,20 +186,28 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow) ->
                 "data_hash": digest,
             }
             (inserts if old is None else updates).append(row)
-            loaded.fingerprints[task_id] = current
-            loaded.data_hashes[task_id] = digest
-    removed = [task_id for task_id in loaded.fingerprints if task_id not in seen]
-    _insert_ignore(session, list(blobs.values()))
+            if finished:
+                frozen.add(task.id)
+                loaded.fingerprints.pop(task_id, None)
+                loaded.data_hashes.pop(task_id, None)
+            else:
+                loaded.fingerprints[task_id] = current
+                loaded.data_hashes[task_id] = digest
+    removed = [task_id for task_id in loaded.fingerprints if task_id not in seen]  # only unfinished ones vanish
+    new_blobs = [blob for digest, blob in blobs.items() if known is None or digest not in known]
+    _insert_ignore(session, new_blobs)
+    loaded.new_data_hashes = [blob["hash"] for blob in new_blobs]
+    table = EngineTask.__table__
     if inserts:
-        session.execute(insert(EngineTask), inserts)
+        session.execute(table.insert(), inserts)
     if updates:
-        session.execute(update(EngineTask), updates)
+        session.execute(table.update().where(table.c.id == bindparam("task_id")),
+                        [{**row, "task_id": row["id"]} for row in updates])
     if removed:
         session.execute(delete(EngineTask).where(EngineTask.id.in_(removed)))
         for task_id in removed:
             loaded.fingerprints.pop(task_id, None)
             loaded.data_hashes.pop(task_id, None)
-    instance.workflow_state = workflow_state(workflow)
     return len(inserts) + len(updates) + len(removed)
 
 
@@ -210,8 +262,11 @@ def _restore_tasks(
         task.data = from_json_data(data)
         if isinstance(spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             workflow.top_workflow.event_manager.add_task(task)
-        loaded.fingerprints[row.id] = fingerprint(task)
-        loaded.data_hashes[row.id] = row.data_hash
+        if task.has_state(_FINISHED):
+            loaded.frozen.add(task.id)
+        else:
+            loaded.fingerprints[row.id] = fingerprint(task)
+            loaded.data_hashes[row.id] = row.data_hash
     workflow.task_tree = workflow.tasks[UUID(attrs["root"])]
     workflow.success = attrs["success"]
     workflow.completed = attrs.get("completed", False)

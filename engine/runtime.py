@@ -1,9 +1,10 @@
-"""The one facade over SpiffWorkflow: start instances, complete user tasks, advance, feed results.
+"""The one facade over SpiffWorkflow: start instances, complete user tasks, deliver messages, advance.
 
-Every change to an instance is a *step*: lock the instance row, load, change, save the changed
-tasks, write the journal rows and the timer rows, bump the version, all in one transaction.  Jobs
-(advance, handler calls, timer wake-ups) are enqueued only after that transaction commits, and every
-one of them is safe to run twice: a lost job is re-enqueued by the sweeper from database state.
+Every change to an instance is a *step*: lock the instance row, load (or take the cached workflow),
+change, save the changed tasks, write the journal and timer rows, bump the version, all in one
+transaction.  Jobs (advance, handler calls, timer wake-ups) are enqueued only after that transaction
+commits, and every one of them is safe to run twice: a lost job is re-enqueued by the sweeper from
+database state.
 """
 
 from __future__ import annotations
@@ -15,86 +16,38 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from . import forms, persistence
+from .cache import WorkflowCache
 from .clock import Clock, FrozenClock
 from .db import Database, after_commit
 from .deployments import Deployments, ParsedDeployment
+from .errors import EngineError, FormInvalid, InstanceNotFound, TaskNotFound, TaskNotReady
 from .faults import crash_point
-from .handlers import HandlerContext, HandlerRegistry
+from .handler_calls import HandlerCallsMixin
+from .handlers import HandlerRegistry
 from .isotime import parse_instant
 from .journal import GENESIS, JournalWriter, data_changes
-from .models import EngineTask, EngineTaskData, HandlerCall, JournalEvent, ProcessInstance, Timer
+from .models import EngineTask, HandlerCall, JournalEvent, ProcessInstance, Timer
+from .reading import ReadingMixin, UserTaskView
 from .scripting import HandlerFailed, StepScriptEngine
-from .sweeper import HANDLER_TIMEOUT
 
+__all__ = ["EngineError", "FormInvalid", "InstanceNotFound", "ProcessEngine", "TaskNotFound", "TaskNotReady",
+           "UserTaskView"]
 log = logging.getLogger(__name__)
-
-
-class EngineError(Exception):
-    code = "engine_error"
-
-
-class InstanceNotFound(EngineError):
-    code = "instance_not_found"
-
-
-class TaskNotFound(EngineError):
-    code = "task_not_found"
-
-
-class TaskNotReady(EngineError):
-    """The task exists but cannot be completed now; ``completed_by``/``at`` say who beat you to it."""
-
-    code = "task_not_ready"
-
-    def __init__(self, task_id: str, state: str, completed_by: str | None = None,
-                 completed_at: datetime | None = None) -> None:
-        super().__init__(f"task {task_id} is {state}" + (f", completed by {completed_by} at {completed_at}"
-                                                          if completed_by else ""))
-        self.task_id = task_id
-        self.state = state
-        self.completed_by = completed_by
-        self.completed_at = completed_at
-
-
-class FormInvalid(EngineError):
-    code = "form_invalid"
-
-    def __init__(self, errors: list[forms.FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.code}" for e in errors))
-        self.errors = errors
 
 
 class JobQueue(Protocol):
     def enqueue(self, job: str, *args: Any, at: datetime | None = None) -> None: ...
-
-
-@dataclass(frozen=True)
-class UserTaskView:
-    """A ready user task as the domain and the web layer see it."""
-
-    id: str
-    instance_id: int
-    business_key: str | None
-    spec_name: str
-    name: str
-    lane: str | None
-    roles: tuple[str, ...]
-    form_name: str | None
-    form: dict[str, Any] | None
-    properties: dict[str, Any]
-    data: dict[str, Any]
-    ready_since: float
 
 
 @dataclass
@@ -136,7 +89,7 @@ def _timer_tasks(workflow: BpmnWorkflow) -> list[Any]:
     return found
 
 
-class ProcessEngine:
+class ProcessEngine(ReadingMixin, HandlerCallsMixin):
     def __init__(self, db: Database, registry: HandlerRegistry, clock: Clock | None = None,
                  queue: JobQueue | None = None, max_handler_attempts: int = 5) -> None:
         self.db = db
@@ -146,12 +99,14 @@ class ProcessEngine:
         self.deployments = Deployments(registry, self.clock)
         self.listeners: list[StepListener] = []
         self.max_handler_attempts = max_handler_attempts
+        self.workflows = WorkflowCache()
+        self.known_data = persistence.KnownHashes()
 
     def on_step(self, listener: StepListener) -> None:
         """Call ``listener`` inside every step's transaction with the journal rows it wrote."""
         self.listeners.append(listener)
 
-    # -- starting and completing ---------------------------------------------------------------
+    # -- starting, completing, messages ------------------------------------------------------------
     def start(self, session: Session, process_id: str, data: dict[str, Any], *, actor: str,
               business_key: str | None = None) -> ProcessInstance:
         deployment = self.deployments.current(session, process_id)
@@ -161,7 +116,8 @@ class ProcessEngine:
         now = self.clock.now()
         instance = ProcessInstance(
             deployment_id=deployment.id, process_id=process_id, business_key=business_key, status="running",
-            version=0, needs_advance=True, workflow_state={}, journal_head=GENESIS, created_at=now, updated_at=now,
+            version=0, needs_advance=True, workflow_state={}, journal_head=GENESIS, journal_seq=0,
+            created_at=now, updated_at=now,
         )
         session.add(instance)
         session.flush()
@@ -170,28 +126,29 @@ class ProcessEngine:
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        step = Step(instance, parsed, persistence.LoadedWorkflow(workflow), script,
-                    JournalWriter(session, instance.id, parsed.hash, now, 1, 0, GENESIS), now)
+        loaded = persistence.LoadedWorkflow(workflow, timers={})
+        step = Step(instance, parsed, loaded, script, JournalWriter(session, instance.id, parsed.hash, now, 1, 0,
+                                                                    GENESIS), now)
         step.record("instance_started", actor, input={"process_id": process_id, "data": persistence.to_json_data(data)})
         self._finish(session, step)
         return instance
 
-    def complete_user_task(
-        self, session: Session, task_id: str, data: dict[str, Any], *, actor: str
-    ) -> ProcessInstance:
+    def complete_user_task(self, session: Session, task_id: str, data: dict[str, Any], *, actor: str,
+                           instance_id: int | None = None) -> ProcessInstance:
         """Validate ``data`` against the task's form and complete it; engine steps follow in a job."""
-        row = session.get(EngineTask, task_id)
-        if row is None:
-            raise TaskNotFound(task_id)
-        step = self._open_step(session, row.instance_id)
+        if instance_id is None:
+            instance_id = session.scalar(select(EngineTask.instance_id).where(EngineTask.id == task_id))
+            if instance_id is None:
+                raise TaskNotFound(task_id)
+        step = self._open_step(session, instance_id)
         task = persistence.find_task(step.workflow, task_id)
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise self._not_ready(session, task_id, task)
         data = forms.normalise(data)
-        schema = self._form(step.parsed, task)
-        if schema is not None:
-            data = forms.apply_defaults(schema, data)
-            errors = forms.validate(schema, data)
+        form_name = task.task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+        if form_name:
+            data = forms.apply_defaults(step.parsed.form(form_name), data)
+            errors = forms.validate(step.parsed.form(form_name), data, step.parsed.validator(form_name))
             if errors:
                 raise FormInvalid(errors)
         before = dict(task.data)
@@ -209,10 +166,9 @@ class ProcessEngine:
         done = session.scalar(
             select(JournalEvent).where(JournalEvent.task_id == task_id, JournalEvent.kind == "user_task_completed")
         )
-        state = TaskState.get_name(task.state) if task is not None else "gone"
         if done is not None:
             return TaskNotReady(task_id, "COMPLETED", done.actor, done.at)
-        return TaskNotReady(task_id, state)
+        return TaskNotReady(task_id, TaskState.get_name(task.state) if task is not None else "gone")
 
     def send_message(self, session: Session, instance_id: int, name: str, payload: dict[str, Any], *,
                      actor: str) -> bool:
@@ -221,6 +177,7 @@ class ProcessEngine:
         event = BpmnEvent(MessageEventDefinition(name), persistence.to_json_data(payload))
         waiting = [t for t in step.workflow.event_manager.tasks.values() if t.task_spec.catches(t, event)]
         if not waiting:
+            self.workflows.keep(instance_id, step.instance.version, step.loaded)
             return False
         step.workflow.catch(event)
         step.record("message_received", actor, task=waiting[0], input={"message": name, "payload": event.payload})
@@ -260,16 +217,12 @@ class ProcessEngine:
                 return False
             step.record("engine_advanced", actor)
             self._run_engine(step)
-            if len(step.events) == 1 and not self._changed(step):
+            if len(step.events) == 1 and not persistence.changed(step.loaded):
                 session.rollback()
                 self._clear_needs_advance(instance_id)
                 return False
             self._finish(session, step)
             return True
-
-    def _changed(self, step: Step) -> bool:
-        return any(persistence.fingerprint(t) != step.loaded.fingerprints.get(str(t.id))
-                   for t in persistence.all_tasks(step.workflow))
 
     def _clear_needs_advance(self, instance_id: int) -> None:
         with self.db.session() as session:
@@ -296,10 +249,12 @@ class ProcessEngine:
                 instance.status = "error"
                 instance.needs_advance = False
             parsed = self.deployments.parsed(session, instance.deployment_id)
-            journal = JournalWriter.open(session, instance.id, parsed.hash, self.clock.now(), instance.version)
+            journal = JournalWriter(session, instance.id, parsed.hash, self.clock.now(), instance.version,
+                                    instance.journal_seq, instance.journal_head)
             journal.append("step_failed", "engine", input={"error": str(err), "task_spec": task_spec,
                                                            "attempts": attempts})
-            instance.journal_head = journal.last_hash
+            journal.flush()
+            instance.journal_head, instance.journal_seq = journal.last_hash, journal.last_seq
 
     def retry(self, session: Session, instance_id: int, *, actor: str) -> None:
         """Clear a recorded failure and try the instance's engine steps again."""
@@ -311,143 +266,6 @@ class ProcessEngine:
             instance.status = "running"
         instance.needs_advance = True
         after_commit(session, lambda: self._enqueue("advance", instance_id))
-
-    def run_handler_call(self, call_id: int) -> None:
-        """Run a deferred handler outside the instance lock, store its result, then feed it back."""
-        with self.db.session() as session:
-            call = session.scalar(select(HandlerCall).where(HandlerCall.id == call_id).with_for_update())
-            if call is None or call.status in ("done", "fed", "failed"):
-                if call is not None and call.status == "done":
-                    after_commit(session, lambda: self._enqueue("feed_result", call_id))
-                return
-            if call.status == "running" and call.started_at and call.started_at > self.clock.now() - HANDLER_TIMEOUT:
-                return  # another worker is on it; the sweeper reclaims it if that worker died
-            call.status = "running"
-            call.attempts += 1
-            call.started_at = self.clock.now()
-            operator, params, task_id, instance_id = call.operator, dict(call.params), call.task_id, call.instance_id
-            business_key = session.scalar(select(ProcessInstance.business_key).where(ProcessInstance.id == instance_id))
-            spec = session.scalar(select(EngineTask.spec_name).where(EngineTask.id == task_id))
-        handler = self.registry.get(operator)
-        try:
-            with self.db.session() as session:
-                context = HandlerContext(session, self.clock.now(), instance_id, business_key, task_id, spec or "")
-                result = handler.func(context, params)
-                crash_point("handler_running")
-                call = session.get(HandlerCall, call_id)
-                assert call is not None
-                call.status, call.result, call.error = "done", {"value": result}, None
-                call.finished_at = self.clock.now()
-        except Exception as err:
-            failure = HandlerFailed(operator, spec or "", err)
-            with self.db.session() as session:
-                call = session.get(HandlerCall, call_id)
-                assert call is not None
-                final = not failure.retryable or call.attempts >= self.max_handler_attempts
-                call.status, call.error = ("failed" if final else "pending"), str(failure)
-            if final:
-                self._record_failure(instance_id, failure)
-                return
-            raise failure from err
-        self.feed_result(call_id)
-
-    def feed_result(self, call_id: int) -> bool:
-        """Complete the waiting service task with its handler's stored result, then run the engine."""
-        with self.db.session() as session:
-            instance_id = session.scalar(select(HandlerCall.instance_id).where(HandlerCall.id == call_id))
-        if instance_id is None:
-            return False
-        return self._guarded(instance_id, lambda: self._feed_result(call_id))
-
-    def _feed_result(self, call_id: int) -> bool:
-        with self.db.session() as session:
-            call = session.get(HandlerCall, call_id)
-            if call is None or call.status != "done":
-                return False
-            step = self._open_step(session, call.instance_id)
-            task = persistence.find_task(step.workflow, call.task_id)
-            if task is None or task.state != TaskState.STARTED:
-                call.status = "fed"  # already fed by an earlier run of this job
-                return False
-            value = (call.result or {}).get("value")
-            before = dict(task.data)
-            task.data[task.task_spec.result_variable] = value
-            task.complete()
-            step.record("service_result", f"handler:{call.operator}", task=task,
-                        input={"operator": call.operator, "params": call.params, "result": value},
-                        changes=data_changes(before, task.data))
-            call.status = "fed"
-            self._run_engine(step)
-            self._finish(session, step)
-            return True
-
-    # -- reading ------------------------------------------------------------------------------
-    def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None) -> list[UserTaskView]:
-        query = (
-            select(EngineTask, EngineTaskData.data, ProcessInstance)
-            .join(EngineTaskData, EngineTaskData.hash == EngineTask.data_hash)
-            .join(ProcessInstance, ProcessInstance.id == EngineTask.instance_id)
-            .where(EngineTask.state == TaskState.READY, EngineTask.manual.is_(True))
-            .order_by(EngineTask.last_state_change)
-        )
-        if instance_ids is not None:
-            query = query.where(EngineTask.instance_id.in_(instance_ids))
-        return [self._view(session, row, data, instance) for row, data, instance in session.execute(query)]
-
-    def user_task(self, session: Session, task_id: str) -> UserTaskView:
-        """A user task in any state (the form page needs it to explain why it can't be completed)."""
-        found = session.execute(
-            select(EngineTask, EngineTaskData.data, ProcessInstance)
-            .join(EngineTaskData, EngineTaskData.hash == EngineTask.data_hash)
-            .join(ProcessInstance, ProcessInstance.id == EngineTask.instance_id)
-            .where(EngineTask.id == task_id, EngineTask.manual.is_(True))
-        ).first()
-        if found is None:
-            raise TaskNotFound(task_id)
-        return self._view(session, *found)
-
-    def is_ready(self, session: Session, task_id: str) -> bool:
-        return session.scalar(select(EngineTask.state).where(EngineTask.id == task_id)) == TaskState.READY
-
-    def _view(self, session: Session, row: EngineTask, data: dict[str, Any], instance: ProcessInstance) -> UserTaskView:
-        parsed = self.deployments.parsed(session, instance.deployment_id)
-        spec = self._spec(parsed, instance.process_id, row.spec_name)
-        properties = dict(spec.extensions.get("properties", {})) if spec is not None else {}
-        form_name = properties.get("formJsonSchemaFilename")
-        return UserTaskView(
-            id=row.id, instance_id=instance.id, business_key=instance.business_key, spec_name=row.spec_name,
-            name=(spec.bpmn_name if spec is not None else None) or row.spec_name, lane=row.lane,
-            roles=tuple(parsed.lanes.get(row.lane or "", ())),
-            form_name=form_name, form=parsed.form(form_name) if form_name else None, properties=properties,
-            data=persistence.from_json_data(data), ready_since=row.last_state_change,
-        )
-
-    def task_spec(self, session: Session, instance: ProcessInstance, spec_name: str) -> Any:
-        """The spec of ``spec_name`` in the deployment the instance runs on (None if unknown)."""
-        return self._spec(self.deployments.parsed(session, instance.deployment_id), instance.process_id, spec_name)
-
-    def diagram(self, session: Session, instance: ProcessInstance) -> tuple[str, list[str], list[str]]:
-        """The BPMN text an instance runs on, with the element ids that are current and done."""
-        parsed = self.deployments.parsed(session, instance.deployment_id)
-        spec = parsed.specs[instance.process_id]
-        xml = parsed.files.get(self.deployments.file_of(parsed, instance.process_id), "")
-        rows = session.execute(select(EngineTask.spec_name, EngineTask.state)
-                               .where(EngineTask.instance_id == instance.id)).all()
-        bpmn_ids = {name for name, task_spec in spec.task_specs.items() if getattr(task_spec, "bpmn_id", None)}
-        current = sorted({n for n, state in rows if n in bpmn_ids and state in (TaskState.READY, TaskState.STARTED,
-                                                                                 TaskState.WAITING)})
-        done = sorted({n for n, state in rows if n in bpmn_ids and state == TaskState.COMPLETED} - set(current))
-        return xml, current, done
-
-    @staticmethod
-    def _spec(parsed: ParsedDeployment, process_id: str, spec_name: str) -> Any:
-        specs = [parsed.specs[process_id], *parsed.subprocess_specs[process_id].values()]
-        return next((s.task_specs[spec_name] for s in specs if spec_name in s.task_specs), None)
-
-    @staticmethod
-    def _form(parsed: ParsedDeployment, task: Any) -> dict[str, Any] | None:
-        name = task.task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
-        return parsed.form(name) if name else None
 
     # -- the step machinery ---------------------------------------------------------------------
     def _script_engine(self, session: Session, instance: ProcessInstance, now: datetime) -> StepScriptEngine:
@@ -462,16 +280,20 @@ class ProcessEngine:
         parsed = self.deployments.parsed(session, instance.deployment_id)
         now = self.clock.now()
         script = self._script_engine(session, instance, now)
-        loaded = persistence.load(session, instance, parsed, script)
-        journal = JournalWriter.open(session, instance.id, parsed.hash, now, instance.version + 1)
+        loaded = self.workflows.take(instance.id, instance.version)
+        if loaded is None:
+            loaded = persistence.load(session, instance, parsed, script)
+        else:
+            loaded.workflow.script_engine = script
+        journal = JournalWriter(session, instance.id, parsed.hash, now, instance.version + 1, instance.journal_seq,
+                                instance.journal_head)
         return Step(instance, parsed, loaded, script, journal, now)
 
     def _run_engine(self, step: Step) -> None:
         workflow = step.workflow
 
         def did_run(task: Any) -> None:
-            parent_data = task.parent.data if task.parent is not None else {}
-            changes = data_changes(parent_data, task.data)
+            changes = data_changes(task.parent.data if task.parent is not None else {}, task.data)
             if task.state == TaskState.STARTED:
                 call = step.script.deferred[-1]
                 step.record("task_deferred", "engine", task=task,
@@ -488,42 +310,46 @@ class ProcessEngine:
 
     def _refresh_timers(self, step: Step) -> None:
         """Let due timers fire, journaling each firing (a cycle timer fires while staying in place)."""
-        watched = {t.id: (t, t.state, t.internal_data.get("event_value")) for t in _timer_tasks(step.workflow)}
-        before = {key: json.dumps(persistence.to_json_data({"v": value}), sort_keys=True)
-                  for key, (_t, _s, value) in watched.items()}
+        def snapshot(task: Any) -> str:
+            return json.dumps(persistence.to_json_data({"v": task.internal_data.get("event_value")}), sort_keys=True)
+
+        watched = [(t, t.state, t.internal_data.get("event_value"), snapshot(t)) for t in _timer_tasks(step.workflow)]
         step.workflow.refresh_timers()
-        for key, (task, state, value) in watched.items():
-            fired = task.state != state or json.dumps(
-                persistence.to_json_data({"v": task.internal_data.get("event_value")}), sort_keys=True) != before[key]
-            if fired:
+        for task, state, value, before in watched:
+            if task.state != state or snapshot(task) != before:
                 due = value["next"] if isinstance(value, dict) else value
                 step.record("timer_fired", "timer", task=task, input={"due_at": due})
 
     def _finish(self, session: Session, step: Step) -> None:
-        instance, workflow = step.instance, step.workflow
-        persistence.save(session, instance, step.loaded)
+        instance, workflow, loaded = step.instance, step.workflow, step.loaded
+        persistence.save(session, instance, loaded, self.known_data)
         due = self._sync_timers(session, step)
         calls = self._record_deferred(session, step)
-        ready_engine = any(t.state == TaskState.READY and not t.task_spec.manual
-                           for t in persistence.all_tasks(workflow))
+        tasks = persistence.all_tasks(workflow)
+        ready_engine = any(t.state == TaskState.READY and not t.task_spec.manual for t in tasks)
         if workflow.is_completed() and instance.status != "completed":
             step.record("instance_completed", "engine")
-            instance.status = "completed"
-        elif not workflow.is_completed():
-            waiting_on_jobs = any(t.state == TaskState.STARTED and hasattr(t.task_spec, "operation_name")
-                                  for t in persistence.all_tasks(workflow))
-            instance.status = "running" if ready_engine or waiting_on_jobs else "waiting"
-        instance.needs_advance = ready_engine
-        instance.error = None
-        instance.version += 1
-        instance.updated_at = step.now
-        instance.journal_head = step.journal.last_hash
+            status = "completed"
+        elif workflow.is_completed():
+            status = instance.status
+        else:
+            jobs = any(t.state == TaskState.STARTED and hasattr(t.task_spec, "operation_name") for t in tasks)
+            status = "running" if ready_engine or jobs else "waiting"
         for listener in self.listeners:
             listener(session, instance, step.events, workflow)
+        step.journal.flush()
+        # All instance columns at once, after the listeners' queries, so the row is written once.
+        instance.workflow_state = persistence.workflow_state(workflow)
+        instance.status, instance.needs_advance, instance.error = status, ready_engine, None
+        instance.version += 1
+        instance.updated_at = step.now
+        instance.journal_head, instance.journal_seq = step.journal.last_hash, step.journal.last_seq
         session.flush()
         crash_point("before_commit")
         after_commit(session, lambda: crash_point("after_commit"))
-        instance_id = instance.id
+        instance_id, version, new_data = instance.id, instance.version, loaded.new_data_hashes
+        after_commit(session, lambda: (self.workflows.keep(instance_id, version, loaded),
+                                       self.known_data.add(new_data)))
         if ready_engine:
             after_commit(session, lambda: self._enqueue("advance", instance_id))
         for call_id in calls:
@@ -538,20 +364,27 @@ class ProcessEngine:
             value = task.internal_data.get("event_value")
             if value is None or task.state != TaskState.WAITING:
                 continue
-            due = parse_instant(value["next"] if isinstance(value, dict) else value)
-            waiting[str(task.id)] = (task.task_spec.name, due)
-        rows = {t.task_id: t for t in session.scalars(select(Timer).where(Timer.instance_id == step.instance.id))}
+            waiting[str(task.id)] = (task.task_spec.name, parse_instant(value["next"] if isinstance(value, dict)
+                                                                       else value))
+        known = step.loaded.timers
+        if known is None:
+            known = {t.task_id: (t.spec_name, t.due_at) for t in session.scalars(
+                select(Timer).where(Timer.instance_id == step.instance.id))}
+        if known == waiting:
+            step.loaded.timers = waiting
+            return []
         scheduled: list[datetime] = []
         for task_id, (spec_name, due) in waiting.items():
-            row = rows.pop(task_id, None)
-            if row is None:
+            if task_id not in known:
                 session.add(Timer(task_id=task_id, instance_id=step.instance.id, spec_name=spec_name, due_at=due))
                 scheduled.append(due)
-            elif row.due_at != due:
-                row.due_at = due
+            elif known[task_id][1] != due:
+                session.get(Timer, task_id).due_at = due  # type: ignore[union-attr]
                 scheduled.append(due)
-        for row in rows.values():
-            session.delete(row)
+        gone = [task_id for task_id in known if task_id not in waiting]
+        if gone:
+            session.execute(Timer.__table__.delete().where(Timer.task_id.in_(gone)))
+        step.loaded.timers = waiting
         return scheduled
 
     def _record_deferred(self, session: Session, step: Step) -> list[int]:

@@ -203,8 +203,9 @@ def serve(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Run until the queue is empty, then exit.")
-@click.option("--sweep-every", default=10.0, help="Seconds between sweeps for lost work.")
-def worker(burst: bool, sweep_every: float) -> None:
+@click.option("--sweep-every", default=10.0, help="Seconds between full sweeps for lost work.")
+@click.option("--timers-every", default=0.5, help="Seconds between checks for timers that fell due.")
+def worker(burst: bool, sweep_every: float, timers_every: float) -> None:
     """Run an rq worker (with rq's scheduler) and the sweeper that recovers lost jobs."""
     from rq import SimpleWorker
 
@@ -214,11 +215,15 @@ def worker(burst: bool, sweep_every: float) -> None:
     stop = threading.Event()
 
     def sweep_forever() -> None:
-        while not stop.wait(sweep_every):
+        last_full = time.monotonic()
+        while not stop.wait(timers_every):
+            full = time.monotonic() - last_full >= sweep_every
             try:
-                sweeper.sweep(platform.engine)
+                sweeper.sweep(platform.engine, timers_only=not full)
             except Exception as err:  # a failed sweep must not kill the worker; the next one retries
                 click.echo(f"sweep failed: {err}", err=True)
+            if full:
+                last_full = time.monotonic()
 
     sweeper.sweep(platform.engine)
     if not burst:

@@ -51,7 +51,7 @@ def new_instance(session, parsed, process_id: str) -> ProcessInstance:  # noqa: 
     session.add(deployment)
     session.flush()
     instance = ProcessInstance(deployment_id=deployment.id, process_id=process_id, status="running", version=0,
-                               needs_advance=False, workflow_state={}, journal_head=GENESIS,
+                               needs_advance=False, workflow_state={}, journal_head=GENESIS, journal_seq=0,
                                created_at=FrozenClock().now(), updated_at=FrozenClock().now())
     session.add(instance)
     session.flush()
@@ -70,6 +70,7 @@ def run_and_compare(platform, files: dict[str, str], process_id: str | None = No
         for _ in range(40):
             workflow.do_engine_steps()
             persistence.save(session, instance, loaded)
+            instance.workflow_state = persistence.workflow_state(workflow)
             session.flush()
             session.expire_all()
             restored = persistence.load(session, instance, parsed, script)
@@ -129,9 +130,16 @@ def test_saving_writes_only_what_changed(bare_platform) -> None:  # noqa: ANN001
     with bare_platform.db.session() as session:
         instance = new_instance(session, parsed, process_id)
         loaded = persistence.LoadedWorkflow(workflow)
+        workflow.do_engine_steps()
         first = persistence.save(session, instance, loaded)
         assert first == len(workflow.get_tasks())
         assert persistence.save(session, instance, loaded) == 0
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+        ready[0].run()
+        written = persistence.save(session, instance, loaded)
+        assert 0 < written < first
+        assert loaded.frozen and all(workflow.get_task_from_id(t).has_state(TaskState.FINISHED_MASK)
+                                     for t in loaded.frozen)
 
 
 def test_golden_row_format(bare_platform) -> None:  # noqa: ANN001
@@ -158,6 +166,7 @@ def test_golden_row_format(bare_platform) -> None:  # noqa: ANN001
     with bare_platform.db.session() as session:
         instance = new_instance(session, parsed, "golden")
         persistence.save(session, instance, persistence.LoadedWorkflow(workflow))
+        instance.workflow_state = persistence.workflow_state(workflow)
         session.flush()
         rows = session.scalars(select(EngineTask).where(EngineTask.instance_id == instance.id)).all()
         names = {row.id: row.spec_name for row in rows}

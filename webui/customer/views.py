@@ -8,6 +8,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from engine.models import ProcessInstance
 from processes.errors import DomainError
+from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
 
@@ -37,7 +38,10 @@ def ticket(token: str) -> Any:
         return _refused(err)
     desk = platform().desk
     with unit_of_work() as session:
-        ticket = session.merge(ticket)
+        # Load it afresh: merging the copy _resolve read would write its (maybe stale) values back.
+        ticket = session.get(Ticket, ticket.id)
+        if ticket is None:
+            abort(404)
         tasks = [v for v in desk.for_ticket(session, ticket) if desk.may_act(session, actor, v, ticket) is None]
         instance = session.get(ProcessInstance, ticket.process_instance_id)
         context = {"ticket": ticket, "tasks": tasks, "token": token, "instance": instance,

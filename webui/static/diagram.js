@@ -10,7 +10,7 @@ document.addEventListener("DOMContentLoaded", function () {
       return viewer.importXML(info.xml).then(function () {
         var canvas = viewer.get("canvas");
         var registry = viewer.get("elementRegistry");
-        canvas.zoom("fit-viewport");
+        canvas.zoom("fit-viewport", "auto");  // centred: a wide diagram in a narrow box
         info.done.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "done"); } });
         info.current.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "current"); } });
         box.dataset.rendered = String(registry.getAll().length);

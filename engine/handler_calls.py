@@ -1,0 +1,104 @@
+"""Slow handlers: run as rq jobs outside the instance lock, then their result is fed back in a step.
+
+A call is a row keyed by the service task's id.  Running it marks it ``running``; its side effects
+and its result commit together (``done``); feeding the result completes the waiting task (``fed``).
+A worker killed at any point leaves a row the sweeper picks up again, and every stage is safe to
+repeat, so a call's effect happens once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from . import persistence
+from .db import after_commit
+from .faults import crash_point
+from .handlers import HandlerContext
+from .journal import data_changes
+from .models import EngineTask, HandlerCall, ProcessInstance
+from .scripting import HandlerFailed
+from .sweeper import HANDLER_TIMEOUT
+
+
+class HandlerCallsMixin:
+    db: Any
+    registry: Any
+    clock: Any
+    max_handler_attempts: int
+    _enqueue: Callable[..., None]
+    _guarded: Callable[..., bool]
+    _record_failure: Callable[..., None]
+    _open_step: Callable[..., Any]
+    _run_engine: Callable[..., None]
+    _finish: Callable[..., None]
+
+    def run_handler_call(self, call_id: int) -> None:
+        """Run a deferred handler outside the instance lock, store its result, then feed it back."""
+        with self.db.session() as session:
+            call = session.scalar(select(HandlerCall).where(HandlerCall.id == call_id).with_for_update())
+            if call is None or call.status in ("done", "fed", "failed"):
+                if call is not None and call.status == "done":
+                    after_commit(session, lambda: self._enqueue("feed_result", call_id))
+                return
+            if call.status == "running" and call.started_at and call.started_at > self.clock.now() - HANDLER_TIMEOUT:
+                return  # another worker is on it; the sweeper reclaims it if that worker died
+            call.status = "running"
+            call.attempts += 1
+            call.started_at = self.clock.now()
+            operator, params, task_id, instance_id = call.operator, dict(call.params), call.task_id, call.instance_id
+            business_key = session.scalar(select(ProcessInstance.business_key).where(ProcessInstance.id == instance_id))
+            spec = session.scalar(select(EngineTask.spec_name).where(EngineTask.id == task_id)) or ""
+        handler = self.registry.get(operator)
+        try:
+            with self.db.session() as session:
+                result = handler.func(HandlerContext(session, self.clock.now(), instance_id, business_key, task_id,
+                                                     spec), params)
+                crash_point("handler_running")
+                call = session.get(HandlerCall, call_id)
+                call.status, call.result, call.error = "done", {"value": result}, None
+                call.finished_at = self.clock.now()
+        except Exception as err:
+            failure = HandlerFailed(operator, spec, err)
+            with self.db.session() as session:
+                call = session.get(HandlerCall, call_id)
+                final = not failure.retryable or call.attempts >= self.max_handler_attempts
+                call.status, call.error = ("failed" if final else "pending"), str(failure)
+            if final:
+                self._record_failure(instance_id, failure)
+                return
+            raise failure from err
+        self.feed_result(call_id)
+
+    def feed_result(self, call_id: int) -> bool:
+        """Complete the waiting service task with its handler's stored result, then run the engine."""
+        with self.db.session() as session:
+            instance_id = session.scalar(select(HandlerCall.instance_id).where(HandlerCall.id == call_id))
+        if instance_id is None:
+            return False
+        return self._guarded(instance_id, lambda: self._feed_result(call_id))
+
+    def _feed_result(self, call_id: int) -> bool:
+        with self.db.session() as session:
+            call = session.get(HandlerCall, call_id)
+            if call is None or call.status != "done":
+                return False
+            step = self._open_step(session, call.instance_id)
+            task = persistence.find_task(step.workflow, call.task_id)
+            if task is None or task.state != TaskState.STARTED:
+                call.status = "fed"  # already fed by an earlier run of this job
+                return False
+            value = (call.result or {}).get("value")
+            before = dict(task.data)
+            task.data[task.task_spec.result_variable] = value
+            task.complete()
+            step.record("service_result", f"handler:{call.operator}", task=task,
+                        input={"operator": call.operator, "params": call.params, "result": value},
+                        changes=data_changes(before, task.data))
+            call.status = "fed"
+            self._run_engine(step)
+            self._finish(session, step)
+            return True

@@ -1,0 +1,100 @@
+"""Reading instances: ready user tasks with their forms, a task in any state, the diagram to draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from SpiffWorkflow.util.task import TaskState
+
+from . import persistence
+from .deployments import Deployments, ParsedDeployment
+from .errors import TaskNotFound
+from .models import EngineTask, EngineTaskData, ProcessInstance
+
+
+@dataclass(frozen=True)
+class UserTaskView:
+    """A user task as the domain and the web layer see it."""
+
+    id: str
+    instance_id: int
+    business_key: str | None
+    spec_name: str
+    name: str
+    lane: str | None
+    roles: tuple[str, ...]
+    form_name: str | None
+    form: dict[str, Any] | None
+    properties: dict[str, Any]
+    data: dict[str, Any]
+    ready_since: float
+
+
+def spec_in(parsed: ParsedDeployment, process_id: str, spec_name: str) -> Any:
+    """The task spec ``spec_name`` of a process or its subprocesses (None if unknown)."""
+    specs = [parsed.specs[process_id], *parsed.subprocess_specs[process_id].values()]
+    return next((s.task_specs[spec_name] for s in specs if spec_name in s.task_specs), None)
+
+
+class ReadingMixin:
+    deployments: Deployments
+
+    def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None) -> list[UserTaskView]:
+        query = (
+            select(EngineTask, EngineTaskData.data, ProcessInstance)
+            .join(EngineTaskData, EngineTaskData.hash == EngineTask.data_hash)
+            .join(ProcessInstance, ProcessInstance.id == EngineTask.instance_id)
+            .where(EngineTask.state == TaskState.READY, EngineTask.manual.is_(True))
+            .order_by(EngineTask.last_state_change)
+        )
+        if instance_ids is not None:
+            query = query.where(EngineTask.instance_id.in_(instance_ids))
+        return [self._view(session, row, data, instance) for row, data, instance in session.execute(query)]
+
+    def user_task(self, session: Session, task_id: str) -> UserTaskView:
+        """A user task in any state (the form page needs it to explain why it can't be completed)."""
+        found = session.execute(
+            select(EngineTask, EngineTaskData.data, ProcessInstance)
+            .join(EngineTaskData, EngineTaskData.hash == EngineTask.data_hash)
+            .join(ProcessInstance, ProcessInstance.id == EngineTask.instance_id)
+            .where(EngineTask.id == task_id, EngineTask.manual.is_(True))
+        ).first()
+        if found is None:
+            raise TaskNotFound(task_id)
+        return self._view(session, *found)
+
+    def is_ready(self, session: Session, task_id: str) -> bool:
+        return session.scalar(select(EngineTask.state).where(EngineTask.id == task_id)) == TaskState.READY
+
+    def task_spec(self, session: Session, instance: ProcessInstance, spec_name: str) -> Any:
+        """The spec of ``spec_name`` in the deployment the instance runs on (None if unknown)."""
+        return spec_in(self.deployments.parsed(session, instance.deployment_id), instance.process_id, spec_name)
+
+    def diagram(self, session: Session, instance: ProcessInstance) -> tuple[str, list[str], list[str]]:
+        """The BPMN text an instance runs on, with the element ids that are current and done."""
+        parsed = self.deployments.parsed(session, instance.deployment_id)
+        spec = parsed.specs[instance.process_id]
+        xml = parsed.files.get(self.deployments.file_of(parsed, instance.process_id), "")
+        rows = session.execute(select(EngineTask.spec_name, EngineTask.state)
+                               .where(EngineTask.instance_id == instance.id)).all()
+        bpmn_ids = {name for name, task_spec in spec.task_specs.items() if getattr(task_spec, "bpmn_id", None)}
+        active = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)
+        current = sorted({n for n, state in rows if n in bpmn_ids and state in active})
+        done = sorted({n for n, state in rows if n in bpmn_ids and state == TaskState.COMPLETED} - set(current))
+        return xml, current, done
+
+    def _view(self, session: Session, row: EngineTask, data: dict[str, Any], instance: ProcessInstance) -> UserTaskView:
+        parsed = self.deployments.parsed(session, instance.deployment_id)
+        spec = spec_in(parsed, instance.process_id, row.spec_name)
+        properties = dict(spec.extensions.get("properties", {})) if spec is not None else {}
+        form_name = properties.get("formJsonSchemaFilename")
+        return UserTaskView(
+            id=row.id, instance_id=instance.id, business_key=instance.business_key, spec_name=row.spec_name,
+            name=(spec.bpmn_name if spec is not None else None) or row.spec_name, lane=row.lane,
+            roles=tuple(parsed.lanes.get(row.lane or "", ())),
+            form_name=form_name, form=parsed.form(form_name) if form_name else None, properties=properties,
+            data=persistence.from_json_data(data), ready_since=row.last_state_change,
+        )
