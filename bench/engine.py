@@ -48,7 +48,8 @@ LOOP = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tick"/>
     <bpmn:userTask id="tick" name="Tick"/><bpmn:sequenceFlow id="f2" sourceRef="tick" targetRef="again"/>
     <bpmn:exclusiveGateway id="again" default="f4"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="again" targetRef="tick"><bpmn:conditionExpression>n &lt; limit</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f3" sourceRef="again" targetRef="tick">
+      <bpmn:conditionExpression>n &lt; limit</bpmn:conditionExpression></bpmn:sequenceFlow>
     <bpmn:sequenceFlow id="f4" sourceRef="again" targetRef="end"/><bpmn:endEvent id="end"/>
   </bpmn:process>
 </bpmn:definitions>"""

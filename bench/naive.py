@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
 
 from engine.clock import FrozenClock
 from engine.scripting import StepScriptEngine
@@ -59,7 +59,8 @@ class NaiveEngine:
         workflow.task_tree.data.update(data)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        state_id = session.execute(insert(STATE).values(state=SERIALIZER.serialize_json(workflow))).inserted_primary_key[0]
+        inserted = session.execute(insert(STATE).values(state=SERIALIZER.serialize_json(workflow)))
+        state_id = inserted.inserted_primary_key[0]
         self._run(workflow, session, state_id)
         self._save(session, state_id, workflow)
         return state_id
