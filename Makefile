@@ -38,11 +38,13 @@ vendor: node_modules/.package-lock.json
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile --quiet -d translations -D messages
 
-# The browser tests drive Debian's Chromium; install it when it is missing (root, or sudo).
+# The browser tests drive Debian's Chromium, and Chinese needs a CJK font (screenshots, PDFs);
+# install what is missing (root, or sudo).
 browser:
-	@command -v chromium >/dev/null || { \
+	@{ command -v chromium >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q . ; } || { \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium chromium-driver fonts-wqy-zenhei fontconfig; }
 
 lint: setup
 	$(VENV)/bin/ruff check .
