@@ -15,7 +15,7 @@ from .accounts.models import User
 from .accounts.service import create_user, hash_password
 from .customers.models import Customer, Site
 from .devices.models import Device
-from .dispatch.skills import DEVICE_TYPE_SKILLS
+from .dispatch.models import DeviceTypeSkills, EngineerGroup, KeywordSkills, Skill
 from .engineers.models import Engineer
 
 DEMO_PASSWORD = "closeloop-demo"
@@ -52,6 +52,30 @@ MODELS = {
     "coolant_unit": ["CU-200 coolant unit", "CU-400 filter unit"],
 }
 TOWNS = ["鄞州", "北仑", "镇海", "江北", "海曙", "慈溪", "余姚", "奉化"]
+SKILLS = {
+    "FANUC": ("FANUC controls", "FANUC系统"),
+    "Siemens 840D": ("Siemens 840D controls", "西门子840D系统"),
+    "hydraulic valve block": ("Hydraulic valve blocks", "液压阀组"),
+    "PLC programming": ("PLC programming", "PLC编程"),
+    "spindle": ("Spindles", "主轴"),
+    "coolant system": ("Coolant systems", "冷却系统"),
+}
+DEVICE_TYPES = {
+    "cnc_lathe": ("CNC lathe", "数控车床", ["FANUC"]),
+    "machining_center": ("Machining centre", "加工中心", ["Siemens 840D"]),
+    "hydraulic_press": ("Hydraulic press", "液压机", ["hydraulic valve block"]),
+    "injection_molding": ("Injection moulding machine", "注塑机", ["PLC programming"]),
+    "grinder": ("Grinder", "磨床", ["spindle"]),
+    "coolant_unit": ("Coolant unit", "冷却液装置", ["coolant system"]),
+}
+KEYWORDS = {
+    "主轴": ["spindle"], "spindle": ["spindle"], "主轴异响": ["spindle"], "spindle noise": ["spindle"],
+    "液压": ["hydraulic valve block"], "hydraulic": ["hydraulic valve block"], "漏油": ["hydraulic valve block"],
+    "阀组": ["hydraulic valve block"], "PLC": ["PLC programming"], "梯形图": ["PLC programming"],
+    "冷却液": ["coolant system"], "coolant": ["coolant system"], "乳化": ["coolant system"],
+    "coolant emulsified": ["coolant system"], "FANUC": ["FANUC"], "发那科": ["FANUC"],
+    "840D": ["Siemens 840D"], "西门子": ["Siemens 840D"],
+}
 TRADES = ["精密机械", "汽配", "模具", "五金", "轴承", "液压", "电机", "塑胶"]
 
 
@@ -66,14 +90,24 @@ def load(session: Session) -> bool:
         return False
     rng = random.Random(20260115)
     password = hash_password(DEMO_PASSWORD)  # one argon2 run for every demo account
+    staff = {}
     for i, (username, role, name) in enumerate(STAFF):
-        create_user(session, username, password, role, name, locale="en" if username == "agent2" else None,
-                    phone=f"1380574{i:04d}")
+        staff[username] = create_user(session, username, password, role, name,
+                                      locale="en" if username == "agent2" else None, phone=f"1380574{i:04d}")
+    for tag, (en, zh) in SKILLS.items():
+        session.add(Skill(tag=tag, name_en=en, name_zh=zh))
+    for device_type, (en, zh, skills) in DEVICE_TYPES.items():
+        session.add(DeviceTypeSkills(device_type=device_type, name_en=en, name_zh=zh, skills=skills))
+    for keyword, skills in KEYWORDS.items():
+        session.add(KeywordSkills(keyword=keyword, skills=skills))
+    for group in sorted({g for _, _, g, _ in ENGINEERS}):
+        session.add(EngineerGroup(name=group, supervisor_user_id=staff["supervisor"].id))
+    session.flush()
     for i, (username, name, group, skills) in enumerate(ENGINEERS):
         user = create_user(session, username, password, "engineer", name, phone=f"1390574{i:04d}")
-        lat, lon = _near(rng, 12)
+        lat, lon = _near(rng, 6)
         session.add(Engineer(user_id=user.id, name=name, phone=user.phone or "", group=group, skills=skills,
-                             home_lat=lat, home_lon=lon, radius_km=5.0 if i % 3 else 8.0, status="idle",
+                             home_lat=lat, home_lon=lon, radius_km=8.0 if i % 3 else 5.0, status="idle",
                              daily_capacity=4))
     types = list(MODELS)
     for i in range(30):
@@ -83,9 +117,9 @@ def load(session: Session) -> bool:
                             email=f"service{i + 1:02d}@example.cn", service_level="gold" if i % 5 == 0 else "standard")
         session.add(customer)
         session.flush()
-        lat, lon = _near(rng, 15)
+        lat, lon = _near(rng, 7)
         site = Site(customer_id=customer.id, name=f"{town}工厂", address=f"浙江省宁波市{town}区工业路{100 + i}号",
-                    lat=lat, lon=lon)
+                    region=town, lat=lat, lon=lon)
         session.add(site)
         session.flush()
         for j in range(2):
@@ -94,5 +128,4 @@ def load(session: Session) -> bool:
             session.add(Device(customer_id=customer.id, site_id=site.id, model=MODELS[device_type][j],
                                serial=serial, device_type=device_type, qr_code=f"QR-{serial}"))
     session.flush()
-    assert set(types) <= set(DEVICE_TYPE_SKILLS)
     return True

@@ -65,3 +65,29 @@ def ticket(platform: Platform, number: str) -> Ticket:
         row = session.scalar(select(Ticket).where(Ticket.number == number))
         assert row is not None
         return row
+
+
+def device_with_candidates(platform: Platform, device_type: str | None = None, urgency: str = "yellow",
+                           at_least: int = 2, description: str = "设备故障，无法启动"):  # noqa: ANN201
+    """A demo device whose tickets the dispatcher can offer to at least ``at_least`` engineers.
+
+    The demo plant has engineers within a few kilometres of most sites but not all, as real plants do;
+    tests that need an offer pick a device that gets one, whatever the random layout.
+    """
+    from handlers.dispatch import Ticket as Job
+    from processes.devices.models import Device
+    from processes.dispatch import roster
+    from processes.tickets.models import Ticket as TicketRow
+
+    with platform.db.session() as session:
+        team = roster.load(session, platform.engine.clock.now(), "Asia/Shanghai")
+        policy = roster.policy_from({"beyond_radius": urgency in ("red", "orange")}, urgency)
+        query = select(Device).order_by(Device.id)
+        if device_type:
+            query = query.where(Device.device_type == device_type)
+        for device in session.scalars(query):
+            probe = TicketRow(id=0, site=device.site, device=device, urgency=urgency, problem_description=description)
+            job: Job = roster.dispatch_ticket(probe)
+            if len(team.shortlist(policy).shortlist(job).candidates) >= at_least:
+                return device
+    raise AssertionError(f"no {device_type or ''} device with {at_least} candidates for {urgency} tickets")

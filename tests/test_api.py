@@ -8,11 +8,10 @@ import json
 import jsonschema
 from openapi_spec_validator import validate
 from sqlalchemy import select
-from support import drain, jpeg
+from support import device_with_candidates, drain, jpeg
 
 from processes.accounts.models import User
 from processes.accounts.service import issue_token
-from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.tickets.models import Ticket
 
@@ -50,8 +49,7 @@ def test_lifecycle_over_the_api_matches_its_openapi_document(platform, client) -
               for m in r.methods - {"HEAD", "OPTIONS"} if not str(r.rule).endswith("openapi.json")}
     assert served == documented
 
-    with platform.db.session() as session:
-        device = session.scalar(select(Device).where(Device.device_type == "machining_center"))
+    device = device_with_candidates(platform, "machining_center")
     agent = bearer(platform, "agent2")
     response = client.post("/api/v1/tickets", headers=agent, json={
         "source_channel": "crm", "urgency": "yellow", "device_qr": device.qr_code,

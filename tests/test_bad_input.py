@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from support import csrf_token, drain, jpeg, login, logout
+from support import csrf_token, device_with_candidates, drain, jpeg, login, logout
 
 from engine.db import Base
 from processes.accounts.models import User
 from processes.accounts.service import issue_token
-from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.tickets.models import Ticket
 
@@ -34,8 +33,7 @@ def snapshot(platform) -> dict[str, list[tuple[Any, ...]]]:  # noqa: ANN001
 
 @pytest.fixture
 def device(platform):  # noqa: ANN001, ANN201
-    with platform.db.session() as session:
-        return session.scalar(select(Device).where(Device.device_type == "cnc_lathe").order_by(Device.id))
+    return device_with_candidates(platform, "cnc_lathe", "red")
 
 
 @pytest.fixture
@@ -45,7 +43,7 @@ def offered(platform, client, device):  # noqa: ANN001, ANN201
     token = csrf_token(client, "/tickets/new")
     response = client.post("/tickets/new", data={
         "csrf_token": token, "source_channel": "hotline", "urgency": "red", "customer_id": str(device.customer_id),
-        "device_id": str(device.id), "problem_description": "液压站漏油，存在安全隐患"})
+        "device_id": str(device.id), "problem_description": "数控系统报警，刀塔卡死，存在安全隐患"})
     number = response.headers["Location"].rsplit("/", 1)[-1]
     drain(platform)
     logout(client)

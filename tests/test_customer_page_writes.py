@@ -9,17 +9,16 @@ The browser test caught it; this reproduces the interleaving deterministically.
 from __future__ import annotations
 
 from sqlalchemy import select
-from support import ticket
+from support import device_with_candidates, ticket
 
 from processes.accounts.models import User
-from processes.devices.models import Device
 from processes.tickets.models import Ticket
 from webui.customer import views as customer_views
 
 
 def test_customer_page_keeps_what_the_worker_wrote_meanwhile(platform, client, monkeypatch) -> None:  # noqa: ANN001
     with platform.db.session() as session:
-        device = session.scalar(select(Device).where(Device.device_type == "cnc_lathe").order_by(Device.id))
+        device = session.merge(device_with_candidates(platform, "cnc_lathe"))
         agent = session.scalar(select(User).where(User.username == "agent"))
         created = platform.intake.create(session, {
             "source_channel": "wechat", "urgency": "orange", "customer_id": device.customer_id,

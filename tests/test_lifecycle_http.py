@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from support import csrf_token, drain, jpeg, login, logout, ticket
+from support import csrf_token, device_with_candidates, drain, jpeg, login, logout, ticket
 
 from engine import journal
 from engine.models import ProcessInstance
 from processes.accounts.models import User
-from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.tickets.models import Offer
 
@@ -22,8 +21,7 @@ TASK_LINK = re.compile(r'href="/tasks/([0-9a-f-]{36})"')
 
 
 def lathe(platform):  # noqa: ANN001, ANN201
-    with platform.db.session() as session:
-        return session.scalar(select(Device).where(Device.device_type == "cnc_lathe").order_by(Device.id))
+    return device_with_candidates(platform, "cnc_lathe", "orange")
 
 
 def create_ticket(client, device) -> str:  # noqa: ANN001

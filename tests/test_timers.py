@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from support import drain
+from support import device_with_candidates, drain
 
 from engine import jobs, journal, sweeper
 from engine.models import JournalEvent, ProcessInstance, Timer
 from processes.accounts.models import User
-from processes.devices.models import Device
 from processes.notifications.models import Notification
 from processes.tickets.models import Offer, Ticket
 from processes.tickets.tasks import Actor
@@ -16,7 +15,7 @@ from processes.tickets.tasks import Actor
 
 def open_ticket(platform, urgency: str, device_type: str = "cnc_lathe") -> int:  # noqa: ANN001
     with platform.db.session() as session:
-        device = session.scalar(select(Device).where(Device.device_type == device_type).order_by(Device.id))
+        device = session.merge(device_with_candidates(platform, device_type, urgency))
         agent = session.scalar(select(User).where(User.username == "agent"))
         ticket = platform.intake.create(session, {"source_channel": "hotline", "urgency": urgency,
                                                   "device_id": device.id, "problem_description": "X轴伺服报警"},

@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
-from support import csrf_token, login, logout
+from support import csrf_token, device_with_candidates, login, logout
 
 from processes.accounts.models import User
-from processes.devices.models import Device
 from processes.errors import Forbidden
 from processes.tickets.links import CustomerLinks
 
@@ -61,7 +60,7 @@ def test_lang_switch_refuses_to_redirect_elsewhere(client) -> None:  # noqa: ANN
 
 def _ticket(platform) -> object:  # noqa: ANN001
     with platform.db.session() as session:
-        device = session.scalar(select(Device).order_by(Device.id))
+        device = session.merge(device_with_candidates(platform, urgency="blue", at_least=1))
         agent = session.scalar(select(User).where(User.username == "agent"))
         return platform.intake.create(session, {"source_channel": "email", "urgency": "blue", "device_id": device.id,
                                                 "problem_description": "Routine check please"}, creator=agent)

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from processes.accounts.models import User
 from processes.platform import ROOT, Platform, Settings, build_platform
 
-from . import i18n
+from . import display, i18n
 from .messages import message
 
 csrf = CSRFProtect()
@@ -46,10 +46,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         app.register_blueprint(blueprint)
     _errors(app)
 
+    @app.template_filter("local")
+    def _local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return display.local_time(value, platform.settings.timezone, fmt)
+
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
         return {"is_zh": i18n.is_zh(), "lang_code": i18n.lang_code(), "task_name": i18n.task_name,
-                "message": message}
+                "message": message, "answers": display.answers}
 
     @app.get("/")
     def index() -> Any:

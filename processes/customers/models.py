@@ -28,6 +28,7 @@ class Site(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(400))
+    region: Mapped[str] = mapped_column(String(60), default="")
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     customer: Mapped[Customer] = relationship(back_populates="sites")

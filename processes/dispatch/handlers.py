@@ -7,18 +7,18 @@ records twice.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from sqlalchemy import select
 
 from engine.handlers import HandlerContext, HandlerError, HandlerRegistry
 from engine.isotime import add_duration, parse_instant
+from handlers.dispatch import PolicyError
 
 from ..engineers.models import Engineer
 from ..tickets.models import Offer, Recommendation, Ticket
 from ..tickets.sla import excluded_engineers
-from .skills import DEVICE_TYPE_SKILLS
+from . import roster
 
 DECLINE_REASONS = ("skill_mismatch", "too_far", "overloaded", "other")
 
@@ -31,35 +31,26 @@ def _ticket(ctx: HandlerContext, ticket_id: Any) -> Ticket:
     return ticket
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(a))
-
-
 def recommend_engineers(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
-    """Rank engineers whose skills cover the device type, nearest first; keep the top three."""
-    ticket = _ticket(ctx, params["ticket_id"])
+    """Shortlist engineers for the ticket (skills, distance, workload, first-time fixes, declines) and
+    store the full explanation on the ticket, so anyone can ask "why Zhang Wei"."""
     assert ctx.session is not None
-    needed = set(DEVICE_TYPE_SKILLS.get(ticket.device.device_type, [])) if ticket.device else set()
-    considered = []
-    for engineer in ctx.session.scalars(select(Engineer).order_by(Engineer.id)):
-        distance = haversine_km(engineer.current_lat or engineer.home_lat, engineer.current_lon or engineer.home_lon,
-                                ticket.site.lat, ticket.site.lon)
-        entry = {"engineer_id": engineer.id, "name": engineer.name, "distance_km": round(distance, 2)}
-        if not needed <= set(engineer.skills):
-            entry["excluded"] = "missing_skill"
-        elif engineer.status == "full":
-            entry["excluded"] = "status"
-        else:
-            entry["score"] = round(1 / (1 + distance), 4)
-        considered.append(entry)
-    ranked = sorted((c for c in considered if "score" in c), key=lambda c: (-c["score"], c["engineer_id"]))[:3]
-    candidates = [{"engineer_id": c["engineer_id"], "name": c["name"], "score": c["score"]} for c in ranked]
+    ticket = _ticket(ctx, params["ticket_id"])
+    try:
+        policy = roster.policy_from(params.get("policy"), ticket.urgency)
+    except PolicyError as err:
+        raise HandlerError(f"the dispatch policy table is invalid: {err}") from err
+    team = roster.load(ctx.session, ctx.now, params.get("timezone") or "Asia/Shanghai")
+    excluded = [str(e) for e in params.get("declined") or []]
+    result = team.shortlist(policy).shortlist(roster.dispatch_ticket(ticket), excluded_engineer_ids=excluded)
+    explanation = result.explanation()
+    ticket.skills = list(result.job.scored_skills)
+    candidates = [{"engineer_id": int(c.engineer_id), "name": c.name, "score": round(c.score, 4)}
+                  for c in result.candidates]
     ctx.session.add(Recommendation(ticket_id=ticket.id, task_key=ctx.task_id, created_at=ctx.now,
-                                   candidates=candidates, explanation={"considered": considered}))
-    return {"candidates": candidates}
+                                   candidates=candidates, explanation=explanation))
+    reason = explanation["reason"]
+    return {"candidates": candidates, "reason": reason["code"] if reason else None}
 
 
 def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +104,8 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register("recommend_engineers", recommend_engineers, inputs=("ticket_id",),
+    registry.register("recommend_engineers", recommend_engineers, inputs=("ticket_id", "policy"),
+                      optional_inputs=("declined", "timezone"),
                       description="Rank engineers for a ticket and store the explanation")
     registry.register("offer_next_candidate", offer_next_candidate,
                       inputs=("ticket_id", "candidates", "declined", "accept_timeout"),

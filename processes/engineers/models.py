@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Integer, String
@@ -21,7 +22,7 @@ class Engineer(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(30))
-    group: Mapped[str] = mapped_column(String(60), default="default")
+    group: Mapped[str] = mapped_column(ForeignKey("engineer_group.name"), default="default")
     # skill tag → proficiency 1..5
     skills: Mapped[dict[str, Any]]
     home_lat: Mapped[float] = mapped_column(Float)
@@ -30,5 +31,6 @@ class Engineer(Base):
     current_lon: Mapped[float | None] = mapped_column(Float)
     radius_km: Mapped[float] = mapped_column(Float, default=5.0)
     status: Mapped[str] = mapped_column(String(20), default="idle")
+    status_changed_at: Mapped[datetime | None]
     daily_capacity: Mapped[int] = mapped_column(Integer, default=4)
     user: Mapped[User] = relationship()

@@ -39,6 +39,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("Response deadline missed: %(ticket)s"),
         N_("%(ticket)s (%(urgency)s) for %(customer)s had no engineer on site by %(due)s."),
     ),
+    "no_eligible_engineer": (
+        N_("Nobody can be offered %(ticket)s"),
+        N_("%(ticket)s (%(urgency)s) for %(customer)s: no eligible engineer. Please assign one."),
+    ),
     "problem_recurred": (
         N_("Problem came back: %(ticket)s"),
         N_("%(device)s failed again within 7 days of %(ticket)s; new ticket %(new_ticket)s."),

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from engine import persistence
 from engine.isotime import parse_instant
 from engine.models import JournalEvent, ProcessInstance
+from handlers.dispatch import haversine_km
 
-from ..dispatch.handlers import haversine_km
 from ..engineers.models import Engineer
 from .intake import LIFECYCLE
 from .models import Offer, Ticket
@@ -47,6 +47,10 @@ def current_status(workflow: Any, previous: str) -> str:
     return previous if previous != "new" else "dispatching"
 
 
+def _set_status(engineer: Engineer, status: str, event: JournalEvent) -> None:
+    engineer.status, engineer.status_changed_at = status, event.at
+
+
 def _engineer(session: Session, ticket: Ticket) -> Engineer | None:
     return session.get(Engineer, ticket.engineer_id) if ticket.engineer_id else None
 
@@ -70,14 +74,14 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
                                                    Offer.outcome.is_(None)).order_by(Offer.id.desc()))
         if offer is not None:
             offer.outcome, offer.answered_at = "accepted", event.at
-        engineer.status = "en_route"
+        _set_status(engineer, "en_route", event)
     if "location" in submitted and engineer is not None:
         location = submitted["location"]
         ticket.on_site_at = event.at
         ticket.on_site_distance_m = round(
             1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1)
         engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
-        engineer.status = "repairing"
+        _set_status(engineer, "repairing", event)
     if submitted.get("verdict") == "accept":
         ticket.closed_at = event.at
     if "root_cause" in submitted:
@@ -86,4 +90,4 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
         ticket.fixed_first_time = submitted.get("fixed_first_time")
         ticket.resolved_at = event.at
         if engineer is not None:
-            engineer.status = "idle"
+            _set_status(engineer, "idle", event)

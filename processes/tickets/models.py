@@ -48,6 +48,8 @@ class Ticket(Base):
     prevention_suggestion: Mapped[str | None] = mapped_column(String(200))
     fixed_first_time: Mapped[bool | None] = mapped_column(Boolean)
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The skills the dispatcher found the job needs (device type and fault keywords).
+    skills: Mapped[list[Any] | None]
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     sla_breached_at: Mapped[datetime | None]
     # Set when the 7-day recurrence watch ends: True if it stayed fixed with no rework (brief M1).

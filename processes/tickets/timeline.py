@@ -37,6 +37,7 @@ class TimelineEntry:
     task_spec: str | None
     task_name: str | None
     task_properties: dict[str, Any]
+    form: dict[str, Any] | None
     input: dict[str, Any]
     changes: dict[str, Any]
 
@@ -47,6 +48,7 @@ def timeline(session: Session, engine: ProcessEngine, ticket: Ticket) -> list[Ti
     instance = session.get(ProcessInstance, ticket.process_instance_id)
     assert instance is not None
     names = {u.username: u.display_name for u in session.scalars(select(User))}
+    parsed = engine.deployments.parsed(session, instance.deployment_id)
     entries = []
     for event in journal.events(session, instance.id):
         if event.kind not in SHOWN:
@@ -57,10 +59,12 @@ def timeline(session: Session, engine: ProcessEngine, ticket: Ticket) -> list[Ti
         ):
             continue
         inputs = {k: v for k, v in (event.input or {}).items() if k != "step"}
+        properties = dict(spec.extensions.get("properties", {})) if spec is not None else {}
+        form_name = properties.get("formJsonSchemaFilename")
         entries.append(TimelineEntry(
             seq=event.seq, at=event.at, actor=event.actor, actor_name=_actor_name(event.actor, names),
             kind=event.kind, task_spec=event.task_spec, task_name=event.task_name,
-            task_properties=dict(spec.extensions.get("properties", {})) if spec is not None else {},
+            task_properties=properties, form=parsed.form(form_name) if form_name else None,
             input=inputs, changes=event.changes or {},
         ))
     return entries

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import select, text
-from support import drain
+from support import device_with_candidates, drain
 
 from engine import journal
 from engine.models import JournalEvent, ProcessInstance
 from engine.replay import Replayer, replay
 from processes.accounts.models import User
-from processes.devices.models import Device
 from processes.tickets.models import Ticket
 
 
@@ -19,7 +18,7 @@ def run_ticket(platform, *, decline_first: bool = True) -> Ticket:  # noqa: ANN0
     from processes.tickets.tasks import Actor
 
     with platform.db.session() as session:
-        device = session.scalar(select(Device).where(Device.device_type == "grinder"))
+        device = session.merge(device_with_candidates(platform, "grinder", "red"))
         agent = session.scalar(select(User).where(User.username == "agent"))
         ticket_id = platform.intake.create(session, {"source_channel": "app_qr", "urgency": "red",
                                                      "device_id": device.id, "problem_description": "磨床主轴过热报警"},
@@ -78,7 +77,8 @@ def test_replay_of_a_running_instance_matches_too(platform) -> None:  # noqa: AN
     from processes.accounts.models import User as Account
 
     with platform.db.session() as session:
-        device = session.scalar(select(Device).order_by(Device.id))
+        device = session.merge(device_with_candidates(platform, urgency="blue", at_least=1,
+                                                      description="coolant pump noisy"))
         agent = session.scalar(select(Account).where(Account.username == "agent"))
         ticket = platform.intake.create(session, {"source_channel": "web", "urgency": "blue", "device_id": device.id,
                                                   "problem_description": "coolant pump noisy"}, creator=agent)

@@ -16,6 +16,7 @@ import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from support import device_with_candidates
 
 from engine import persistence
 from engine.clock import FrozenClock
@@ -97,10 +98,10 @@ def test_the_lifecycle_reloads_to_the_same_workflow_at_every_step(platform, clie
     """The ticket lifecycle, with its DMN, script and handlers, through the real engine and back."""
     from support import drain
 
-    from processes.devices.models import Device
 
     with platform.db.session() as session:
-        device = session.scalar(select(Device).order_by(Device.id))
+        device = session.merge(device_with_candidates(platform, urgency="yellow", at_least=1,
+                                                      description="coolant leak"))
         from processes.accounts.models import User
 
         agent = session.scalar(select(User).where(User.username == "agent"))

@@ -1,0 +1,41 @@
+"""How values look to people: local times, and form answers with their labels instead of codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext
+
+from .i18n import enum_titles, schema_text
+
+
+def local_time(value: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC timestamp in the plant's time zone, as its people read clocks."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
+
+
+def answer(node: dict[str, Any] | None, value: Any) -> str:
+    """One form answer as text: the option's label, yes/no, a location, or the value itself."""
+    node = node or {}
+    if "enum" in node and value in node["enum"]:
+        return enum_titles(node)[node["enum"].index(value)]
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if isinstance(value, dict) and {"lat", "lon"} <= set(value):
+        accuracy = f" ±{round(value['accuracy'])} m" if value.get("accuracy") is not None else ""
+        return f"{value['lat']:.5f}, {value['lon']:.5f}{accuracy}"
+    if isinstance(value, str) and value.startswith("sha256:"):
+        return gettext("photo")
+    return str(value)
+
+
+def answers(form: dict[str, Any] | None, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, text) for every answered field, in the form's order."""
+    properties = (form or {}).get("properties", {})
+    ordered = [k for k in properties if k in data] + [k for k in data if k not in properties]
+    return [(schema_text(properties[k]) if k in properties else k, answer(properties.get(k), data[k]))
+            for k in ordered if data[k] not in ("", None)]
