@@ -57,6 +57,10 @@ class RqJobQueue:
     def __init__(self, connection: Redis, name: str = QUEUE_NAME) -> None:
         self.queue = Queue(name, connection=connection)
 
+    def enqueue_call(self, path: str, *args: Any, job_id: str | None = None) -> None:
+        """Enqueue a job of another layer by dotted path (the engine itself never imports it)."""
+        self.queue.enqueue(path, *args, job_id=job_id, job_timeout=600)
+
     def enqueue(self, job: str, *args: Any, at: datetime | None = None) -> None:
         path = f"{__name__}.{job}"
         retry = RETRY if job == "run_handler" else None

@@ -23,7 +23,8 @@ from .models import JournalEvent
 GENESIS = "0" * 64
 
 # Kinds that open a step (what triggered it) and kinds the engine derives within a step.
-TRIGGERS = ("instance_started", "user_task_completed", "service_result", "engine_advanced", "message_received")
+TRIGGERS = ("instance_started", "user_task_completed", "service_result", "engine_advanced", "message_received",
+            "task_data_set")
 DERIVED = ("task_completed", "task_deferred", "instance_completed", "timer_fired")
 
 

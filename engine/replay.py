@@ -147,6 +147,8 @@ class Replayer:
             task.data[task.task_spec.result_variable] = inputs["result"]
             task.complete()
             _run_engine(workflow)
+        elif trigger.kind == "task_data_set":
+            _find(workflow, trigger.task_spec, TaskState.READY).data.update(persistence.from_json_data(inputs["data"]))
         elif trigger.kind == "message_received":
             workflow.catch(BpmnEvent(MessageEventDefinition(inputs["message"]), inputs["payload"]))
         elif trigger.kind == "engine_advanced":

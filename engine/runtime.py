@@ -184,6 +184,25 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         self._finish(session, step)
         return True
 
+    def set_task_data(self, session: Session, instance_id: int, task_id: str, updates: dict[str, Any], *,
+                      actor: str, reason: str) -> bool:
+        """Change data of a task that waits for a person (e.g. the dispatcher moved an offer).
+
+        False if the task no longer waits.  Journaled with the reason, and replayed like any input.
+        """
+        step = self._open_step(session, instance_id)
+        task = persistence.find_task(step.workflow, task_id)
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            self.workflows.keep(instance_id, step.instance.version, step.loaded)
+            return False
+        before = dict(task.data)
+        task.data.update(persistence.from_json_data(persistence.to_json_data(updates)))
+        step.record("task_data_set", actor, task=task, input={"data": persistence.to_json_data(updates),
+                                                              "reason": reason},
+                    changes=data_changes(before, task.data))
+        self._finish(session, step)
+        return True
+
     # -- advancing (jobs) ------------------------------------------------------------------------
     def _guarded(self, instance_id: int, work: Callable[[], bool]) -> bool:
         """Run a step; on failure keep the cause on the instance and let rq retry what may pass later.

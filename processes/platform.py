@@ -5,6 +5,7 @@ The web app, the rq worker, the CLI and the tests all start here, so they run th
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from redis import Redis
 
 from engine import jobs
 from engine.clock import Clock
-from engine.db import Database
+from engine.db import Database, after_commit
 from engine.deployments import read_models
 from engine.handlers import HandlerRegistry
 from engine.runtime import ProcessEngine
@@ -22,6 +23,7 @@ from handlers.evidence.media import MediaLimits
 from handlers.filestore import LocalFileStore
 
 from .dispatch import handlers as dispatch_handlers
+from .dispatch import rebalance
 from .platform_paths import ROOT
 from .tickets import lifecycle, sla
 from .tickets.attachments import Attachments
@@ -52,6 +54,9 @@ class Settings:
         }
         values.update(overrides)
         return cls(**values)
+
+
+log = logging.getLogger(__name__)
 
 
 def _local_secret(var_dir: Path) -> str:
@@ -101,6 +106,26 @@ class Platform:
     attachments: Attachments
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def rebalance_offers(self) -> dict[str, Any]:
+        """Re-plan the open offers jointly, unless another worker is doing it right now."""
+        lock = self.redis.lock("closeloop:rebalance", timeout=120, blocking=False)
+        if not lock.acquire(blocking=False):
+            return {"skipped": "another worker is rebalancing"}
+        try:
+            report = rebalance.rebalance(self.db.session, self.engine, self.settings.timezone)
+        finally:
+            lock.release()
+        return {"considered": report.considered, "moved": report.moved}
+
+    def request_rebalance(self) -> None:
+        """Ask a worker to rebalance the open offers soon (collapsed into one job)."""
+        queue = self.engine.queue
+        if isinstance(queue, jobs.RqJobQueue):
+            try:
+                queue.enqueue_call("processes.jobs.rebalance_offers", job_id="closeloop-rebalance")
+            except Exception as err:  # the once-a-minute run catches up
+                log.warning("could not request a rebalance: %s", err)
+
     def deploy_models(self, actor: str = "system") -> str:
         """Deploy ``bpmn_models/``; the same content finds its existing deployment."""
         with self.db.session() as session:
@@ -115,8 +140,18 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     jobs.install(engine)
     files = LocalFileStore(settings.var_dir / "files")
     attachments = Attachments(files, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
-    return Platform(
+    platform = Platform(
         settings=settings, db=db, redis=redis, engine=engine,
         intake=TicketIntake(engine, settings.timezone), desk=TaskDesk(engine, attachments),
         links=CustomerLinks(settings.secret_key), attachments=attachments,
     )
+
+    def rebalance_after(session: Any, _instance: Any, events: list[Any], _workflow: Any) -> None:
+        if rebalance.wants_rebalance(events):
+            after_commit(session, platform.request_rebalance)
+
+    engine.on_step(rebalance_after)
+    from . import jobs as domain_jobs
+
+    domain_jobs.install(platform)
+    return platform

@@ -120,6 +120,32 @@ def user_token(username: str) -> None:
         click.echo(issue_token(session, account))
 
 
+@main.command("dispatch")
+@click.option("--scenario", "scenario", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--mode", type=click.Choice(["greedy", "batch"]), default="batch", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+def dispatch_scenario(scenario: str, mode: str, as_json: bool) -> None:
+    """Plan a dispatch scenario offline (format: docs/dispatch-scenario.md)."""
+    import json
+
+    from handlers.dispatch import ScenarioError, run_scenario
+
+    try:
+        result = run_scenario(scenario, mode=mode)
+    except ScenarioError as err:
+        for path, detail in err.problems:
+            click.echo(f"error: {scenario}: {path}: {detail}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    for assignment in result["assignments"]:
+        click.echo(f"{assignment['ticket_id']} → {assignment['engineer_id']}  score {assignment['score']:.3f}")
+    for ticket in result["unassigned"]:
+        click.echo(f"{ticket['ticket_id']} unassigned: {ticket['code']}")
+    click.echo(json.dumps(result["totals"]))
+
+
 @main.group()
 def audit() -> None:
     """Verify and replay the journal (brief E5)."""
@@ -215,11 +241,14 @@ def worker(burst: bool, sweep_every: float, timers_every: float) -> None:
     stop = threading.Event()
 
     def sweep_forever() -> None:
-        last_full = time.monotonic()
+        last_full = last_rebalance = time.monotonic()
         while not stop.wait(timers_every):
             full = time.monotonic() - last_full >= sweep_every
             try:
                 sweeper.sweep(platform.engine, timers_only=not full)
+                if time.monotonic() - last_rebalance >= 60:  # open offers are re-planned at least once a minute
+                    platform.request_rebalance()
+                    last_rebalance = time.monotonic()
             except Exception as err:  # a failed sweep must not kill the worker; the next one retries
                 click.echo(f"sweep failed: {err}", err=True)
             if full:

@@ -18,6 +18,7 @@ How matching works, and why:
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -25,6 +26,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import jieba
+
+jieba.setLogLevel(logging.WARNING)  # its dictionary-building chatter would fill every log and CLI output
 
 _CJK_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN_RUN = re.compile(rf"(?P<cjk>[{_CJK_CHARS}]+)|(?P<word>(?:(?![{_CJK_CHARS}])[^\W_])+)")

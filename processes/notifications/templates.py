@@ -43,6 +43,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("Nobody can be offered %(ticket)s"),
         N_("%(ticket)s (%(urgency)s) for %(customer)s: no eligible engineer. Please assign one."),
     ),
+    "job_offered": (
+        N_("New job for you: %(ticket)s"),
+        N_("%(customer)s, %(device)s: %(problem)s. Please accept or decline."),
+    ),
     "problem_recurred": (
         N_("Problem came back: %(ticket)s"),
         N_("%(device)s failed again within 7 days of %(ticket)s; new ticket %(new_ticket)s."),

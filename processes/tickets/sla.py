@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.handlers import HandlerContext, HandlerError, HandlerRegistry
 
@@ -27,12 +28,16 @@ def _ticket(ctx: HandlerContext, ticket_id: Any) -> Ticket:
     return ticket
 
 
-def excluded_engineers(ctx: HandlerContext, ticket: Ticket) -> list[int]:
+def excluded_engineers_of(session: Session, ticket_id: int) -> list[int]:
     """Engineers who declined this ticket or let its offer expire: not offered it again."""
-    assert ctx.session is not None
-    rows = ctx.session.scalars(select(Offer.engineer_id).where(
-        Offer.ticket_id == ticket.id, Offer.outcome.in_(("declined", "timed_out"))))
+    rows = session.scalars(select(Offer.engineer_id).where(
+        Offer.ticket_id == ticket_id, Offer.outcome.in_(("declined", "timed_out"))))
     return sorted(set(rows))
+
+
+def excluded_engineers(ctx: HandlerContext, ticket: Ticket) -> list[int]:
+    assert ctx.session is not None
+    return excluded_engineers_of(ctx.session, ticket.id)
 
 
 def notify_audience(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
