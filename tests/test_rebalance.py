@@ -67,8 +67,9 @@ def test_two_tickets_offered_to_one_engineer_are_spread_jointly(platform) -> Non
         assert ticket.engineer_id == b.id
         (view,) = platform.desk.for_ticket(session, ticket)
         assert view.data["offer"]["engineer_id"] == b.id
-        assert session.scalar(select(JournalEvent.actor).where(
-            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "task_data_set")) == "dispatcher"
+        actor = session.scalar(select(JournalEvent.actor).where(
+            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "task_data_set"))
+        assert actor == "dispatcher"
         b_inbox = {i.ticket.id for i in platform.desk.inbox(session, Actor(user=session.get(User, b.user_id)))}
         a_inbox = {i.ticket.id for i in platform.desk.inbox(session, Actor(user=session.get(User, a.user_id)))}
     assert moved[0] in b_inbox and moved[0] not in a_inbox
