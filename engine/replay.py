@@ -106,7 +106,8 @@ class Replayer:
         self.session = session
         self.instance = instance
         self.parsed = engine.deployments.parsed(session, instance.deployment_id)
-        self.events = [e for e in journal.events(session, instance.id) if e.kind != "step_failed"]
+        # Failures and annotations are on the record but change no state: nothing to replay.
+        self.events = [e for e in journal.events(session, instance.id) if e.kind in journal.TRIGGERS + journal.DERIVED]
         self.clock = FrozenClock()
         self.script = StepScriptEngine(HandlerRegistry(), self.clock, recorded_results=_recorded_results(self.events))
         self.workflow: BpmnWorkflow | None = None

@@ -36,7 +36,7 @@ from .faults import crash_point
 from .handler_calls import HandlerCallsMixin
 from .handlers import HandlerRegistry
 from .isotime import parse_instant
-from .journal import GENESIS, JournalWriter, data_changes
+from .journal import GENESIS, TRIGGERS, JournalWriter, data_changes
 from .models import EngineTask, HandlerCall, JournalEvent, ProcessInstance, Timer
 from .reading import ReadingMixin, UserTaskView
 from .scripting import HandlerFailed, StepScriptEngine
@@ -202,6 +202,23 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
                     changes=data_changes(before, task.data))
         self._finish(session, step)
         return True
+
+    def annotate(self, session: Session, instance_id: int, kind: str, *, actor: str,
+                 data: dict[str, Any]) -> JournalEvent:
+        """Append a decision about the instance that changes no process state (a suggestion promoted,
+        a document signed) to its hash chain, so it is on the same tamper-evident record."""
+        if kind in TRIGGERS:
+            raise EngineError(f"{kind!r} is a step kind, not an annotation")
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
+        if instance is None:
+            raise InstanceNotFound(str(instance_id))
+        parsed = self.deployments.parsed(session, instance.deployment_id)
+        journal = JournalWriter(session, instance.id, parsed.hash, self.clock.now(), instance.version,
+                                instance.journal_seq, instance.journal_head)
+        event = journal.append(kind, actor, input=persistence.to_json_data(data))
+        journal.flush()
+        instance.journal_head, instance.journal_seq = journal.last_hash, journal.last_seq
+        return event
 
     # -- advancing (jobs) ------------------------------------------------------------------------
     def _guarded(self, instance_id: int, work: Callable[[], bool]) -> bool:

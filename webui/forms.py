@@ -15,8 +15,9 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from processes.errors import FieldProblem
 from processes.tickets.attachments import WIDGET_KINDS, Upload
+from processes.tickets.options import Option
 
-from .i18n import enum_titles, schema_text
+from .i18n import enum_titles, is_zh, schema_text
 from .messages import message
 
 
@@ -37,7 +38,7 @@ class FieldView:
 def _widget(node: dict[str, Any]) -> str:
     if "x-widget" in node:
         return node["x-widget"]
-    if "enum" in node:
+    if "enum" in node or "x-options" in node:
         return "select"
     if node.get("type") == "boolean":
         return "radio"
@@ -47,7 +48,9 @@ def _widget(node: dict[str, Any]) -> str:
 
 
 def fields(schema: dict[str, Any], values: dict[str, Any] | None = None,
-           problems: list[FieldProblem] | None = None) -> list[FieldView]:
+           problems: list[FieldProblem] | None = None,
+           managed: dict[str, list[Option]] | None = None) -> list[FieldView]:
+    """The fields to render; ``managed`` holds the options of ``x-options`` fields (from the database)."""
     values = values or {}
     errors: dict[str, str] = {}
     for problem in problems or []:
@@ -56,7 +59,9 @@ def fields(schema: dict[str, Any], values: dict[str, Any] | None = None,
     views = []
     for name, node in schema.get("properties", {}).items():
         options: list[tuple[str, str]] = []
-        if "enum" in node:
+        if managed is not None and name in managed:
+            options = [(o.value, o.label(is_zh())) for o in managed[name]]
+        elif "enum" in node:
             options = list(zip([str(v) for v in node["enum"]], enum_titles(node), strict=False))
         elif node.get("type") == "boolean":
             options = [("true", gettext("Yes")), ("false", gettext("No"))]

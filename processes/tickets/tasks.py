@@ -8,7 +8,7 @@ and that the task is still open, under the instance lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from ..engineers.models import Engineer
 from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from .attachments import WIDGET_KINDS, Attachments, Upload
 from .models import Ticket
+from .options import OptionSources
 
 ASSIGNEE_PROPERTY = "assignee"
 
@@ -54,6 +55,7 @@ class InboxItem:
 class TaskDesk:
     engine: ProcessEngine
     attachments: Attachments
+    options: OptionSources = field(default_factory=OptionSources)
 
     def may_act(self, session: Session, actor: Actor, view: UserTaskView, ticket: Ticket) -> str | None:
         """None if ``actor`` may complete ``view``, else the refusal code."""
@@ -104,8 +106,11 @@ class TaskDesk:
             stored = self.attachments.store(session, ticket, upload, expect=WIDGET_KINDS[widget],
                                             uploaded_by=actor.label, task_spec=view.spec_name)
             data[upload.field] = f"sha256:{stored.sha256}"
+        problems = self.options.check(session, view.form, data)
+        if problems:
+            raise Invalid("invalid_input", problems=problems)
         try:
-            self.engine.complete_user_task(session, task_id, data, actor=actor.label)
+            self.engine.complete_user_task(session, task_id, data, actor=actor.label, instance_id=view.instance_id)
         except TaskNotReady as err:
             if err.completed_by:
                 raise Conflict("task_already_completed", by=self._display(session, err.completed_by),

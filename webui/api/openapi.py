@@ -52,9 +52,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "Task": {
         "allOf": [{"$ref": "#/components/schemas/TaskSummary"}],
-        "type": "object", "required": ["form", "ready", "may_complete"],
+        "type": "object", "required": ["form", "ready", "may_complete", "options"],
         "properties": {"form": {"type": ["object", "null"], "description": "JSON schema of the task's form"},
-                       "ready": {"type": "boolean"}, "may_complete": {"type": "boolean"}},
+                       "ready": {"type": "boolean"}, "may_complete": {"type": "boolean"},
+                       "options": {"type": "object", "description": "Choices of x-options fields, from managed data",
+                                   "additionalProperties": {"type": "array", "items": {
+                                       "type": "object", "required": ["value", "label"],
+                                       "properties": {"value": {"type": "string"}, "label": {"type": "string"}}}}}},
     },
     "TimelineEntry": {
         "type": "object", "required": ["seq", "at", "actor", "kind"],

@@ -44,7 +44,8 @@ def render_task_form(session: Session, task_id: str, actor: Actor, *, values: di
     return render_template(
         template, view=view, ticket=ticket, ready=ready,
         refusal=message(refusal, {"lane": view.lane}) if refusal else None,
-        form=fields(view.form or {}, values, problems), error=error, instructions=task_instructions(view.properties),
+        form=fields(view.form or {}, values, problems, platform().desk.options.for_form(session, view.form)),
+        error=error, instructions=task_instructions(view.properties),
         engineers=engineers, post_url=post_url, **extra,
     ), status
 
