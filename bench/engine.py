@@ -103,7 +103,8 @@ def new_ticket(platform: Platform, session: Any, device: Device, agent: User, *,
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("accept_offer", {"decision": "accept"}),
     ("on_site", {"location": {"lat": 29.87, "lon": 121.55}, "diagnosis_photo": PHOTO}),
-    ("close_out", {"root_cause": "wear", "prevention_suggestion": "每季度检查润滑", "fixed_first_time": True}),
+    ("close_out", {"root_cause": "wear", "prevention_suggestion": "每季度检查润滑", "fixed_first_time": True,
+                   "fault_photo": PHOTO, "repair_photo": PHOTO, "running_photo": PHOTO, "running_video": PHOTO}),
     ("customer_acceptance", {"verdict": "accept"}),
 ]
 

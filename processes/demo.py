@@ -17,6 +17,7 @@ from .customers.models import Customer, Site
 from .devices.models import Device
 from .dispatch.models import DeviceTypeSkills, EngineerGroup, KeywordSkills, Skill
 from .engineers.models import Engineer
+from .rootcauses import service as rootcauses
 
 DEMO_PASSWORD = "closeloop-demo"
 PLANT = (29.8683, 121.5440)  # Ningbo
@@ -100,6 +101,7 @@ def load(session: Session) -> bool:
         session.add(DeviceTypeSkills(device_type=device_type, name_en=en, name_zh=zh, skills=skills))
     for keyword, skills in KEYWORDS.items():
         session.add(KeywordSkills(keyword=keyword, skills=skills))
+    rootcauses.seed(session)
     for group in sorted({g for _, _, g, _ in ENGINEERS}):
         session.add(EngineerGroup(name=group, supervisor_user_id=staff["supervisor"].id))
     session.flush()

@@ -6,5 +6,7 @@ from processes.customers import models as customers  # noqa: F401
 from processes.devices import models as devices  # noqa: F401
 from processes.dispatch import models as dispatch  # noqa: F401
 from processes.engineers import models as engineers  # noqa: F401
+from processes.evidence import models as evidence  # noqa: F401
 from processes.notifications import models as notifications  # noqa: F401
+from processes.rootcauses import models as rootcauses  # noqa: F401
 from processes.tickets import models as tickets  # noqa: F401

@@ -20,11 +20,13 @@ from engine.deployments import read_models
 from engine.handlers import HandlerRegistry
 from engine.runtime import ProcessEngine
 from handlers.evidence.media import MediaLimits
-from handlers.filestore import LocalFileStore
+from handlers.filestore import FileStore, LocalFileStore
 
 from .dispatch import handlers as dispatch_handlers
 from .dispatch import rebalance
+from .evidence import comparison
 from .platform_paths import ROOT
+from .rootcauses import service as rootcauses
 from .tickets import lifecycle, sla
 from .tickets.attachments import Attachments
 from .tickets.intake import TicketIntake
@@ -87,10 +89,11 @@ def redis_url_of(connection: Redis) -> str:
     return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
-def build_registry() -> HandlerRegistry:
+def build_registry(files: FileStore) -> HandlerRegistry:
     registry = HandlerRegistry()
     dispatch_handlers.register(registry)
     sla.register(registry)
+    comparison.register(registry, files)
     return registry
 
 
@@ -135,16 +138,17 @@ class Platform:
 def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis | None = None) -> Platform:
     db = Database(settings.database_url)
     redis = redis if redis is not None else connect_redis(settings)
-    engine = ProcessEngine(db, build_registry(), clock or Clock(), jobs.RqJobQueue(redis))
+    files = LocalFileStore(settings.var_dir / "files")
+    engine = ProcessEngine(db, build_registry(files), clock or Clock(), jobs.RqJobQueue(redis))
     engine.on_step(lifecycle.on_step)
     jobs.install(engine)
-    files = LocalFileStore(settings.var_dir / "files")
     attachments = Attachments(files, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
     platform = Platform(
         settings=settings, db=db, redis=redis, engine=engine,
         intake=TicketIntake(engine, settings.timezone), desk=TaskDesk(engine, attachments),
         links=CustomerLinks(settings.secret_key), attachments=attachments,
     )
+    rootcauses.register_options(platform.desk.options)
 
     def rebalance_after(session: Any, _instance: Any, events: list[Any], _workflow: Any) -> None:
         if rebalance.wants_rebalance(events):

@@ -91,3 +91,69 @@ def device_with_candidates(platform: Platform, device_type: str | None = None, u
             if len(team.shortlist(policy).shortlist(job).candidates) >= at_least:
                 return device
     raise AssertionError(f"no {device_type or ''} device with {at_least} candidates for {urgency} tickets")
+
+
+def panel_photos(seed: int = 7) -> tuple[bytes, bytes]:
+    """A machine panel before and after a repair: same scene and framing, a lamp turned from red to
+    green, new sensor noise.  The comparison should see a lamp change and nothing to review."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    base = (rng.random((60, 80, 3)) * 90 + 60).astype(np.uint8)
+    scene = np.array(Image.fromarray(base).resize((960, 720), Image.Resampling.BICUBIC), dtype=np.float32)
+    scene[200:520, 260:700] = (70, 78, 88)  # the control panel
+    for x in range(300, 680, 40):
+        scene[230:240, x:x + 20] = (230, 230, 230)  # labels
+    shots = []
+    for lamp, noise_seed in (((230, 40, 30), seed + 1), ((40, 220, 60), seed + 2)):
+        shot = scene.copy()
+        shot[400:440, 320:360] = lamp
+        noise = np.random.default_rng(noise_seed).normal(0, 3, shot.shape)
+        image = Image.fromarray(np.clip(shot + noise, 0, 255).astype(np.uint8))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=92)
+        shots.append(buffer.getvalue())
+    return shots[0], shots[1]
+
+
+_VIDEOS: dict[int, bytes] = {}
+
+
+def running_video(seconds: int = 31) -> bytes:
+    """A small MP4 of ``seconds`` (31 by default: long enough for a close-out), made once per run (PyAV)."""
+    if seconds not in _VIDEOS:
+        import av
+        import numpy as np
+
+        target = io.BytesIO()
+        with av.open(target, "w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=2)
+            stream.width, stream.height, stream.pix_fmt = 96, 64, "yuv420p"
+            for i in range(seconds * 2):
+                frame = np.zeros((64, 96, 3), np.uint8)
+                frame[:, : (i * 3) % 96] = (200, 80, 40)
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                    container.mux(packet)
+            for packet in stream.encode():
+                container.mux(packet)
+        _VIDEOS[seconds] = target.getvalue()
+    return _VIDEOS[seconds]
+
+
+def close_out_evidence(platform: Platform, ticket_id: int, by: str = "test") -> dict[str, str]:
+    """Store the close-out's three photos and video on the ticket; return the form answers for them."""
+    from processes.tickets.attachments import Upload
+
+    before, after = panel_photos(ticket_id)
+    files = {"fault_photo": ("fault.jpg", before, "image", "image/jpeg"),
+             "repair_photo": ("repair.jpg", jpeg(color=(90, 90, 200)), "image", "image/jpeg"),
+             "running_photo": ("running.jpg", after, "image", "image/jpeg"),
+             "running_video": ("running.mp4", running_video(), "video", "video/mp4")}
+    answers = {}
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        for field, (name, data, kind, content_type) in files.items():
+            row = platform.attachments.store(session, ticket, Upload(field, name, content_type, data), expect=kind,
+                                             uploaded_by=by, task_spec="close_out")
+            answers[field] = f"sha256:{row.sha256}"
+    return answers

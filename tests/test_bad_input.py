@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
-from support import csrf_token, device_with_candidates, drain, jpeg, login, logout
+from support import close_out_evidence, csrf_token, device_with_candidates, drain, jpeg, login, logout
 
 from engine.db import Base
 from processes.accounts.models import User
@@ -244,15 +244,18 @@ def test_prevention_suggestion_counts_each_chinese_character_once(platform, clie
     with platform.db.session() as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
         close_out = platform.desk.for_ticket(session, ticket)[0].id
-    before = snapshot(platform)
     too_long = "轴" * 51
+    with platform.db.session() as session:
+        ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
+    evidence = close_out_evidence(platform, ticket_id)
+    before = snapshot(platform)
     response = client.post(f"/api/v1/tasks/{close_out}/complete", headers=headers, json={"data": {
-        "root_cause": "wear", "prevention_suggestion": too_long, "fixed_first_time": True}})
+        "root_cause": "wear", "prevention_suggestion": too_long, "fixed_first_time": True, **evidence}})
     assert response.status_code == 422
     (field,) = response.get_json()["error"]["fields"]
     assert (field["field"], field["code"]) == ("prevention_suggestion", "max_length")
     assert "50" in field["message"] and "51" in field["message"]
     assert snapshot(platform) == before
     response = client.post(f"/api/v1/tasks/{close_out}/complete", headers=headers, json={"data": {
-        "root_cause": "wear", "prevention_suggestion": "轴" * 50, "fixed_first_time": True}})
+        "root_cause": "wear", "prevention_suggestion": "轴" * 50, "fixed_first_time": True, **evidence}})
     assert response.status_code == 200

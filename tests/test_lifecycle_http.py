@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from support import csrf_token, device_with_candidates, drain, jpeg, login, logout, ticket
+from support import csrf_token, device_with_candidates, drain, jpeg, login, logout, panel_photos, running_video, ticket
 
 from engine import journal
 from engine.models import ProcessInstance
@@ -106,7 +106,14 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
     close_out = {"root_cause": "wear", "prevention_suggestion": "每季度检查主轴轴承润滑", "fixed_first_time": "true",
                  "repair_summary": "更换主轴轴承"}
     task_id = inbox_task(client, number)
-    assert submit(client, f"/tasks/{task_id}", close_out).status_code == 303
+    before, after = panel_photos()
+    evidence = {"fault_photo": (before, "fault.jpg"), "repair_photo": (jpeg(color=(60, 60, 200)), "repair.jpg"),
+                "running_photo": (after, "running.jpg"), "running_video": (running_video(), "running.mp4")}
+    response = submit(client, f"/tasks/{task_id}", {**close_out, "running_video": ""},
+                      files={k: v for k, v in evidence.items() if k != "running_video"})
+    assert response.status_code == 422 and "running_video" in response.get_data(as_text=True)
+    response = submit(client, f"/tasks/{task_id}", close_out, files=evidence)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     drain(platform)
     assert ticket(platform, number).status == "awaiting_customer"
 
@@ -124,7 +131,7 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
     login(client, second_user.username)
     task_id = inbox_task(client, number)
     close_out["fixed_first_time"] = "false"
-    assert submit(client, f"/tasks/{task_id}", close_out).status_code == 303
+    assert submit(client, f"/tasks/{task_id}", close_out, files=evidence).status_code == 303
     drain(platform)
     logout(client)
     page = client.get(f"/c/{link}").get_data(as_text=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from support import device_with_candidates, drain
+from support import close_out_evidence, device_with_candidates, drain
 
 from engine import jobs, journal, sweeper
 from engine.models import JournalEvent, ProcessInstance, Timer
@@ -26,6 +26,8 @@ def open_ticket(platform, urgency: str, device_type: str = "cnc_lathe") -> int: 
 
 
 def complete(platform, ticket_id: int, spec: str, data: dict, customer: bool = False) -> None:  # noqa: ANN001
+    if spec == "close_out":
+        data = {**data, **close_out_evidence(platform, ticket_id)}
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == spec]

@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     csrf.init_app(app)
     _login(app, platform)
 
+    from .admin.views import admin
+    from .api import uploads as _uploads  # noqa: F401  (registers the upload routes on the API blueprint)
     from .api.views import api
     from .auth.views import auth
     from .customer.views import customer
@@ -42,8 +44,11 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     from .tickets.views import tickets
 
     csrf.exempt(api)
-    for blueprint in (auth, tickets, tasks, customer, api):
+    for blueprint in (auth, tickets, tasks, customer, api, admin):
         app.register_blueprint(blueprint)
+    from .rootcauses.views import rootcauses
+
+    app.register_blueprint(rootcauses)
     _errors(app)
 
     @app.template_filter("local")

@@ -18,9 +18,15 @@ def local_time(value: datetime | None, timezone: str, fmt: str = "%Y-%m-%d %H:%M
     return value.astimezone(ZoneInfo(timezone)).strftime(fmt)
 
 
-def answer(node: dict[str, Any] | None, value: Any) -> str:
-    """One form answer as text: the option's label, yes/no, a location, or the value itself."""
+def answer(node: dict[str, Any] | None, value: Any, labels: dict[str, dict[str, str]] | None = None) -> str:
+    """One form answer as text: the option's label, yes/no, a location, or the value itself.
+
+    ``labels`` names the values of ``x-options`` fields by source (managed data the form does not hold).
+    """
     node = node or {}
+    source = node.get("x-options")
+    if source and labels and value in labels.get(source, {}):
+        return labels[source][value]
     if "enum" in node and value in node["enum"]:
         return enum_titles(node)[node["enum"].index(value)]
     if isinstance(value, bool):
@@ -33,9 +39,10 @@ def answer(node: dict[str, Any] | None, value: Any) -> str:
     return str(value)
 
 
-def answers(form: dict[str, Any] | None, data: dict[str, Any]) -> list[tuple[str, str]]:
+def answers(form: dict[str, Any] | None, data: dict[str, Any],
+            labels: dict[str, dict[str, str]] | None = None) -> list[tuple[str, str]]:
     """(label, text) for every answered field, in the form's order."""
     properties = (form or {}).get("properties", {})
     ordered = [k for k in properties if k in data] + [k for k in data if k not in properties]
-    return [(schema_text(properties[k]) if k in properties else k, answer(properties.get(k), data[k]))
+    return [(schema_text(properties[k]) if k in properties else k, answer(properties.get(k), data[k], labels))
             for k in ordered if data[k] not in ("", None)]

@@ -7,6 +7,7 @@ reported per field here, before the schema check.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,11 @@ def coerce(schema: dict[str, Any], form: MultiDict[str, str], files: MultiDict[s
             elif form.get(name):
                 data[name] = form[name]
             continue
+        if widget == "taps":
+            value = _coerce_json_list(name, form.get(name, ""), problems)
+            if value is not None:
+                data[name] = value
+            continue
         if node.get("type") == "object":
             value = _coerce_object(name, node, form, problems)
             if value is not None:
@@ -104,7 +110,7 @@ def coerce(schema: dict[str, Any], form: MultiDict[str, str], files: MultiDict[s
         converted = _convert(name, node.get("type"), raw, problems)
         if converted is not _SKIP:
             data[name] = converted
-        elif raw == "" and node.get("type") == "string" and "enum" not in node:
+        elif raw == "" and node.get("type") == "string" and "enum" not in node and "x-options" not in node:
             data[name] = ""
     return data, uploads, problems
 
@@ -140,3 +146,18 @@ def _coerce_object(name: str, node: dict[str, Any], form: MultiDict[str, str],
         if converted is not _SKIP:
             value[part] = converted
     return value or None
+
+
+def _coerce_json_list(name: str, raw: str, problems: list[FieldProblem]) -> list[Any] | None:
+    """Taps on a photo arrive as JSON written by the page's script; nothing tapped is an empty list."""
+    if not raw.strip():
+        return []
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        problems.append(FieldProblem(name, "invalid"))
+        return None
+    if not isinstance(value, list):
+        problems.append(FieldProblem(name, "invalid"))
+        return None
+    return value

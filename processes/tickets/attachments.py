@@ -8,6 +8,7 @@ database row, so a rolled-back request leaves at most an unreferenced blob, neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,8 +47,14 @@ class Attachments:
             problem = FieldProblem(upload.field, f"media_{err.code}", err.params)
             raise Invalid("invalid_input", problems=[problem]) from err
         key = self.files.put(upload.data)
+        return self.record(session, ticket, key, accepted, field=upload.field, filename=upload.filename,
+                           uploaded_by=uploaded_by, task_spec=task_spec)
+
+    def record(self, session: Session, ticket: Ticket, key: str, accepted: Any, *, field: str, filename: str,
+               uploaded_by: str, task_spec: str | None) -> Attachment:
+        """The attachment row for stored bytes ``key`` (the existing one if this file is already there)."""
         existing = session.scalar(select(Attachment).where(
-            Attachment.ticket_id == ticket.id, Attachment.sha256 == key, Attachment.field == upload.field))
+            Attachment.ticket_id == ticket.id, Attachment.sha256 == key, Attachment.field == field))
         if existing is not None:
             return existing
         meta = accepted.to_json()
@@ -56,7 +63,7 @@ class Attachments:
             meta["thumbnail"] = self.files.put(thumbnail)
         row = Attachment(
             ticket_id=ticket.id, sha256=key, kind=accepted.kind, content_type=accepted.media_type,
-            size=len(upload.data), original_name=upload.filename[:255] or upload.field, field=upload.field,
+            size=accepted.size_bytes, original_name=filename[:255] or field, field=field,
             task_spec=task_spec, uploaded_by=uploaded_by, meta=meta, created_at=self.clock.now(),
         )
         session.add(row)

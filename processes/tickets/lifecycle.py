@@ -63,6 +63,8 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
         ticket.rework_count = int(changed["rework_count"])
     if "watch_until" in changed:
         ticket.watch_until = parse_instant(changed["watch_until"])
+    if isinstance(changed.get("evidence"), dict):
+        ticket.evidence_review = "pending" if changed["evidence"].get("needs_review") else None
     if event.kind != "user_task_completed":
         return
     # What the person submitted, whether or not it differs from an earlier round (rework).
@@ -82,6 +84,9 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
             1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1)
         engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
         _set_status(engineer, "repairing", event)
+    if submitted.get("review_decision") in ("accept", "return"):
+        ticket.evidence_review = "accepted" if submitted["review_decision"] == "accept" else "returned"
+        ticket.evidence_review_comment = submitted.get("review_comment") or None
     if submitted.get("verdict") == "accept":
         ticket.closed_at = event.at
     if "root_cause" in submitted:

@@ -52,6 +52,9 @@ class Ticket(Base):
     skills: Mapped[list[Any] | None]
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     sla_breached_at: Mapped[datetime | None]
+    # The supervisor's evidence review: None (not needed yet), "pending", "accepted" or "returned".
+    evidence_review: Mapped[str | None] = mapped_column(String(10))
+    evidence_review_comment: Mapped[str | None] = mapped_column(Text)
     # Set when the 7-day recurrence watch ends: True if it stayed fixed with no rework (brief M1).
     first_time_fix_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     watch_until: Mapped[datetime | None]

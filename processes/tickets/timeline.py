@@ -24,7 +24,8 @@ from ..accounts.models import User
 from .models import Ticket
 
 SHOWN = ("instance_started", "user_task_completed", "task_completed", "task_deferred", "service_result",
-         "timer_fired", "instance_completed", "step_failed", "task_data_set", "message_received")
+         "timer_fired", "instance_completed", "step_failed", "task_data_set", "message_received",
+         "suggestion_promoted")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from engine.deployments import parse, read_models
 from engine.handlers import HandlerRegistry
 from engine.models import Deployment
 from engine.validation import DeploymentError
+from handlers.filestore import LocalFileStore
 from processes.platform import ROOT, build_registry
 
 CORPUS = Path("/work/shared/bpmn-conformance")
@@ -39,8 +40,8 @@ LINEAR = """
 <bpmn:endEvent id="end"/>"""
 
 
-def test_the_shipped_models_deploy() -> None:
-    parsed = parse(read_models(ROOT / "bpmn_models"), build_registry())
+def test_the_shipped_models_deploy(tmp_path) -> None:  # noqa: ANN001
+    parsed = parse(read_models(ROOT / "bpmn_models"), build_registry(LocalFileStore(tmp_path)))
     assert "ticket_lifecycle" in parsed.specs
     assert parsed.lanes["Engineer"] == ["engineer"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, text
-from support import device_with_candidates, drain
+from support import close_out_evidence, device_with_candidates, drain
 
 from engine import journal
 from engine.models import JournalEvent, ProcessInstance
@@ -26,6 +26,8 @@ def run_ticket(platform, *, decline_first: bool = True) -> Ticket:  # noqa: ANN0
     drain(platform)
 
     def act(spec: str, data: dict, as_customer: bool = False) -> None:
+        if spec == "close_out":
+            data = {**data, **close_out_evidence(platform, ticket_id)}
         with platform.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
             (view,) = [v for v in desk.for_ticket(session, ticket) if v.spec_name == spec]

@@ -75,6 +75,20 @@ SCHEMAS: dict[str, Any] = {
                        "device_qr": {"type": "string"}, "contact_name": {"type": "string"},
                        "contact_phone": {"type": "string"}, "problem_description": {"type": "string"}},
     },
+    "UploadBegin": {
+        "type": "object", "required": ["upload_id", "task_id", "field", "total_size"],
+        "properties": {"upload_id": {"type": "string", "format": "uuid", "description": "chosen by the client"},
+                       "task_id": {"type": "string"}, "field": {"type": "string"}, "filename": {"type": "string"},
+                       "content_type": {"type": ["string", "null"]}, "total_size": {"type": "integer", "minimum": 1},
+                       "sha256": {"type": ["string", "null"]}},
+    },
+    "UploadStatus": {
+        "type": "object", "required": ["upload_id", "received", "total_size", "reference"],
+        "properties": {"upload_id": {"type": "string"}, "received": {"type": "integer"},
+                       "total_size": {"type": "integer"},
+                       "reference": {"type": ["string", "null"], "description": "sha256:… once finished; put it in "
+                                                                                 "the task's form field"}},
+    },
     "Completion": {
         "type": "object", "required": ["data"],
         "properties": {"data": {"type": "object", "description": "Values for the task's form"}},
@@ -93,6 +107,7 @@ def _ok(description: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 _AUTH = {"401": _error("Missing or invalid token")}
 _TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_UPLOAD_ID = {"name": "upload_id", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def document() -> dict[str, Any]:
@@ -125,6 +140,32 @@ def document() -> dict[str, Any]:
                 "operationId": "getTask", "summary": "A task with its form (JSON schema)",
                 "parameters": [_TASK_ID],
                 "responses": {"200": _ok("The task", ref["Task"]), "404": _error("No such task"), **_AUTH},
+            }},
+            "/uploads": {"post": {
+                "operationId": "beginUpload", "summary": "Start (or resume) a resumable upload for a task's field",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": ref["UploadBegin"]}}},
+                "responses": {"201": _ok("Started", ref["UploadStatus"]), "403": _error("Not your task"),
+                              "409": _error("Upload id used for another file"), "422": _error("Invalid"), **_AUTH},
+            }},
+            "/uploads/{upload_id}": {
+                "get": {"operationId": "uploadStatus", "summary": "How many bytes arrived (to resume)",
+                        "parameters": [_UPLOAD_ID],
+                        "responses": {"200": _ok("Status", ref["UploadStatus"]), "404": _error("No such upload"),
+                                      **_AUTH}},
+                "put": {"operationId": "uploadChunk",
+                        "summary": "Send bytes at an offset (a repeated chunk is kept once)",
+                        "parameters": [_UPLOAD_ID, {"name": "offset", "in": "query", "required": True,
+                                                    "schema": {"type": "integer", "minimum": 0}}],
+                        "requestBody": {"required": True, "content": {"application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}}}},
+                        "responses": {"200": _ok("Status", ref["UploadStatus"]), "404": _error("No such upload"),
+                                      "409": _error("A gap: resume from 'received'"), **_AUTH}},
+            },
+            "/uploads/{upload_id}/finish": {"post": {
+                "operationId": "finishUpload", "summary": "Check the file and attach it; gives its reference",
+                "parameters": [_UPLOAD_ID],
+                "responses": {"200": _ok("Attached", ref["UploadStatus"]), "404": _error("No such upload"),
+                              "422": _error("Refused file (type, size, video length…)"), **_AUTH},
             }},
             "/tasks/{task_id}/complete": {"post": {
                 "operationId": "completeTask",

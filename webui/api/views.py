@@ -38,21 +38,27 @@ def error(status: int, code: str, params: dict[str, Any] | None = None, problems
     return {"error": {"code": code, "message": message(code, params), "fields": fields}}, status
 
 
+def token_actor() -> Any:
+    """The user of the request's bearer token, or None; their language becomes the request's."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    with unit_of_work() as session:
+        user = user_for_token(session, token) if token else None
+    if user is not None and user.locale:
+        g.locale_override = user.locale
+    return user
+
+
 def token_required(view: Any) -> Any:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        with unit_of_work() as session:
-            user = user_for_token(session, token) if token else None
+        user = token_actor()
         if user is None:
             body, status = error(401, "token_invalid")
             response = Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")
             response.headers["WWW-Authenticate"] = 'Bearer realm="closeloop"'
             return response
         g.api_user = user
-        if user.locale:
-            g.locale_override = user.locale
         return view(*args, **kwargs)
 
     return wrapper

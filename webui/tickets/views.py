@@ -15,12 +15,15 @@ from processes.customers.models import Customer
 from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.errors import DomainError
+from processes.evidence.models import EvidenceComparison
+from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets.models import Attachment, Recommendation, Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
 
 from ..context import platform, unit_of_work
 from ..forms import coerce, fields
+from ..i18n import is_zh
 from ..messages import message
 
 tickets = Blueprint("tickets", __name__)
@@ -104,6 +107,9 @@ def show(number: str) -> Any:
             "attachments": platform().attachments.for_ticket(session, ticket),
             "customer": ticket.customer, "site": ticket.site, "device": ticket.device, "engineer": ticket.engineer,
             "customer_link": _customer_link(ticket),
+            # Root causes by code in the reader's language, for the facts and the timeline's answers.
+            "option_labels": {OPTION_SOURCE: names(session, is_zh())},
+            "comparison": latest_comparison(session, ticket),
         }
     return render_template("tickets/show.html", **context)
 
@@ -133,6 +139,23 @@ def diagram(number: str) -> Any:
         assert instance is not None
         xml, current, done = platform().engine.diagram(session, instance)
     return {"xml": xml, "current": current, "done": done}
+
+
+def latest_comparison(session: Session, ticket: Ticket) -> EvidenceComparison | None:
+    return session.scalar(select(EvidenceComparison).where(EvidenceComparison.ticket_id == ticket.id)
+                          .order_by(EvidenceComparison.id.desc()).limit(1))
+
+
+@tickets.get("/tickets/<number>/comparisons/<int:comparison_id>/overlay.png")
+@login_required
+def overlay(number: str, comparison_id: int) -> Any:
+    with unit_of_work() as session:
+        ticket = find_ticket(session, number)
+        row = session.get(EvidenceComparison, comparison_id)
+        if row is None or row.ticket_id != ticket.id or row.overlay_key is None:
+            abort(404)
+        key = row.overlay_key
+    return send_file(platform().attachments.files.open(key), mimetype="image/png", max_age=3600, etag=key)
 
 
 @tickets.get("/files/<sha256>")

@@ -1,0 +1,227 @@
+"""Media intake: decide whether uploaded bytes are an acceptable evidence photo or video.
+
+``inspect_media`` is the entry point: it sniffs the bytes, refuses lies about the type, and hands over to
+``inspect_image`` or ``inspect_video``. Every refusal is a ``MediaRejected(code, params)``; the codes are
+listed in ``handlers.evidence.errors``. The original bytes are never modified: orientation is applied to
+the thumbnail and the reported size only.
+
+Decoders see hostile input here, so anything a decoder raises becomes a refusal, and the pixel budget is
+enforced from the header before a single pixel is decoded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pillow_heif
+from PIL import Image, ImageFile, ImageOps
+
+from .errors import MediaRejected
+from .exif import ExifFacts, read_exif
+from .sniff import (
+    ACCEPTED_IMAGE_TYPES,
+    ACCEPTED_VIDEO_TYPES,
+    claim_contradicts,
+    declared_types,
+    detect_type,
+)
+
+pillow_heif.register_heif_opener()
+# Explicitly refuse partial images: a truncated upload must never pass as evidence.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+_PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
+
+Source = bytes | bytearray | memoryview | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    max_image_bytes: int = 40 * 1024 * 1024
+    max_video_bytes: int = 1024 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    min_image_side: int = 64
+    thumbnail_edge: int = 320
+    min_video_s: float = 30.0
+    max_video_s: float = 15 * 60.0
+    max_video_pixels: int = 4096 * 2304
+    video_codecs: frozenset[str] = frozenset({"h264", "hevc", "av1", "vp9", "mpeg4"})
+
+
+@dataclass
+class AcceptedImage:
+    media_type: str
+    sha256: str
+    size_bytes: int
+    width: int  # after applying EXIF orientation, as a person sees the photo
+    height: int
+    exif: ExifFacts
+    thumbnail_jpeg: bytes = field(repr=False)
+    kind: str = "image"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "media_type": self.media_type,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "width": self.width,
+            "height": self.height,
+            **self.exif.to_dict(),
+        }
+
+
+def inspect_media(
+    source: Source,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    expect: str | None = None,
+    limits: MediaLimits | None = None,
+) -> Any:
+    """Return ``AcceptedImage`` or ``AcceptedVideo``; raise ``MediaRejected``.
+
+    ``expect`` ("image" or "video") is what the form field asked for; a file of the other kind is refused.
+    """
+    from .video import inspect_video  # local: PyAV is heavy and only needed for videos
+
+    limits = limits or MediaLimits()
+    head = _head(source)
+    detected = detect_type(head)
+    if detected in ACCEPTED_VIDEO_TYPES and expect != "image":
+        return inspect_video(source, filename=filename, content_type=content_type, limits=limits)
+    if expect == "video":
+        _refuse_lies(detected, filename, content_type)
+        raise MediaRejected("not_a_video", {"detected": detected})
+    return inspect_image(source, filename=filename, content_type=content_type, limits=limits)
+
+
+def inspect_image(
+    source: Source,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    limits: MediaLimits | None = None,
+) -> AcceptedImage:
+    limits = limits or MediaLimits()
+    data = read_source(source, limits.max_image_bytes)
+    detected = detect_type(data[:64])
+    _refuse_lies(detected, filename, content_type)
+    if detected not in ACCEPTED_IMAGE_TYPES:
+        if detected.startswith("image/"):
+            raise MediaRejected("unsupported_type", {"detected": detected})
+        raise MediaRejected("not_an_image", {"detected": detected})
+    fmt = _PIL_FORMAT[detected]
+    image = open_image(data, fmt, limits)
+    w, h = image.size
+    if min(w, h) < limits.min_image_side:
+        raise MediaRejected("image_too_small", {"width": w, "height": h, "min_side": limits.min_image_side})
+    exif = read_exif(image)
+    upright = decode_fully(image, fmt)
+    if fmt == "PNG" and data.rfind(b"IEND\xaeB`\x82") < 0:
+        # Pillow stops reading once the pixels are complete; a missing end chunk still means a cut file.
+        raise MediaRejected("truncated", {"format": "png"})
+    return AcceptedImage(
+        media_type=detected,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        width=upright.width,
+        height=upright.height,
+        exif=exif,
+        thumbnail_jpeg=make_thumbnail(upright, limits.thumbnail_edge),
+    )
+
+
+def read_source(source: Source, max_bytes: int) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise MediaRejected("too_large", {"size_bytes": size, "max_bytes": max_bytes})
+        data = path.read_bytes()
+    if not data:
+        raise MediaRejected("empty_file")
+    if len(data) > max_bytes:
+        raise MediaRejected("too_large", {"size_bytes": len(data), "max_bytes": max_bytes})
+    return data
+
+
+def _head(source: Source) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source[:64])
+    with open(source, "rb") as fh:
+        return fh.read(64)
+
+
+def _refuse_lies(detected: str, filename: str | None, content_type: str | None) -> None:
+    for claim in declared_types(filename, content_type):
+        if claim_contradicts(claim, detected):
+            raise MediaRejected("type_mismatch", {"declared": claim, "detected": detected})
+
+
+def open_image(data: bytes, fmt: str, limits: MediaLimits) -> Image.Image:
+    """Parse the header only and enforce the pixel budget before any decoding happens."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own (larger) budget only warns here; ours below is stricter and reports the size.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+    except Image.DecompressionBombError:
+        raise MediaRejected("too_many_pixels", {"max_pixels": limits.max_pixels}) from None
+    except Exception as exc:
+        raise _decode_failure(exc, fmt) from None
+    w, h = image.size
+    if w * h > limits.max_pixels:
+        raise MediaRejected(
+            "too_many_pixels", {"width": w, "height": h, "pixels": w * h, "max_pixels": limits.max_pixels}
+        )
+    if w <= 0 or h <= 0:
+        raise MediaRejected("corrupt", {"format": fmt.lower()})
+    return image
+
+
+def decode_fully(image: Image.Image, fmt: str) -> Image.Image:
+    """Decode every pixel (truncation only shows at the end of the data); return the upright RGB image."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+            return upright_rgb(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise MediaRejected("too_many_pixels", {"width": image.width, "height": image.height}) from None
+    except Exception as exc:
+        raise _decode_failure(exc, fmt) from None
+
+
+def upright_rgb(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation so pixels are as the person saw them; a broken tag means "as stored"."""
+    with contextlib.suppress(Exception):
+        image = ImageOps.exif_transpose(image)
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _decode_failure(exc: BaseException, fmt: str) -> MediaRejected:
+    message = str(exc).lower()
+    if isinstance(exc, EOFError) or any(
+        marker in message
+        for marker in ("truncated", "premature end", "broken data stream", "not enough data", "end of file")
+    ):
+        return MediaRejected("truncated", {"format": fmt.lower()})
+    return MediaRejected("corrupt", {"format": fmt.lower()})
+
+
+def make_thumbnail(image: Image.Image, edge: int, quality: int = 80) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail((edge, edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    out = io.BytesIO()
+    thumb.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""The evidence chain: resumable uploads, before/after comparison, and what a reviewer sees."""

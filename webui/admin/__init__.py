@@ -1,0 +1,1 @@
+"""Admin screens: engineers, dispatch catalogues, the team map and decline analytics."""

@@ -1,0 +1,1 @@
+"""Supervisors' pages for the root-cause library, prevention suggestions and checklists."""
