@@ -114,7 +114,7 @@ def _engine_state(platform: Platform) -> str:
                 lines.append(f"instance {i.id}: status={i.status} needs_advance={i.needs_advance} version={i.version}"
                              f" updated_at={i.updated_at} error={i.error}")
             for timer in session.scalars(select(Timer)):
-                lines.append(f"timer {timer.id}: due_at={timer.due_at} fired_at={timer.fired_at}")
+                lines.append(f"timer {timer.task_id} ({timer.spec_name}): due_at={timer.due_at}")
             for call in session.scalars(select(HandlerCall)):
                 lines.append(f"handler call {call.id}: status={call.status}")
         queue = Queue(jobs.QUEUE_NAME, connection=platform.redis)

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
-from support import jpeg, ticket
+from support import jpeg, panel_photos, running_video, ticket
 
 from processes.accounts.models import User
 from processes.customers.models import Site
@@ -139,6 +139,24 @@ def close_out(page: Page, base: str, number: str, *, fixed_first_time: bool, art
     expect(page.locator('.counter[data-for="prevention_suggestion"]')).to_have_text(f"{len(suggestion)} / 50")
     page.locator(f'input[name="fixed_first_time"][value="{str(fixed_first_time).lower()}"]').check()
     page.locator('textarea[name="repair_summary"]').fill("更换主轴轴承，重新标定X轴")
+    before, after = panel_photos()
+    evidence = {"fault_photo": ("fault.jpg", "image/jpeg", before),
+                "repair_photo": ("repair.jpg", "image/jpeg", jpeg(color=(60, 60, 200))),
+                "running_photo": ("running.jpg", "image/jpeg", after),
+                "running_video": ("running.mp4", "video/mp4", running_video())}
+    for field, (name, mime, data) in evidence.items():
+        # The page uploads each file in resumable chunks and keeps only its reference for the form.
+        page.locator(f'input[type=file][data-field="{field}"]').set_input_files(
+            {"name": name, "mimeType": mime, "buffer": data})
+    for field in evidence:
+        expect(page.locator(f'input[data-reference="{field}"]')).to_have_value(re.compile("^sha256:"), timeout=60_000)
+    # Tap the alarm lamp on the fault photo.
+    photo = page.locator("fieldset.taps .taps-canvas img")
+    expect(photo).to_be_visible()
+    box = photo.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 340 / 960, box["y"] + box["height"] * 420 / 720)
+    expect(page.locator("fieldset.taps .tap")).to_have_count(1)
     if artifacts:
         assert_fits(page)
         page.screenshot(path=artifacts / "browser-engineer-close-out.png", full_page=True)
@@ -249,8 +267,9 @@ def test_full_lifecycle_in_chromium(live_server, chromium: Browser, contexts: li
     expect(engineer.locator('input[name="location.lon"]')).not_to_have_value("")
     expect(engineer.locator('input[name="location.accuracy"]')).to_have_value("12")
     expect(engineer.locator("fieldset.geolocation .geo-status")).to_contain_text(f"{near[0]:.5f}")
-    engineer.locator('input[name="diagnosis_photo"]').set_input_files(
+    engineer.locator('input[type=file][name="diagnosis_photo"]').set_input_files(
         files=[{"name": "diagnosis.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
+    expect(engineer.locator('input[data-reference="diagnosis_photo"]')).to_have_value(re.compile("^sha256:"))
     engineer.locator('textarea[name="diagnosis"]').fill("主轴轴承磨损")
     assert_fits(engineer)
     engineer.screenshot(path=artifacts / "browser-engineer-on-site.png", full_page=True)
