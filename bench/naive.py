@@ -15,12 +15,26 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
 
+from engine import forms
 from engine.clock import FrozenClock
-from engine.scripting import StepScriptEngine
+from engine.handlers import HandlerContext
+from engine.scripting import ServiceResult, StepScriptEngine
 from engine.serialization import SERIALIZER
 from processes.platform import Platform
 from processes.tickets.intake import LIFECYCLE
 from processes.tickets.models import Ticket
+
+
+class InlineScriptEngine(StepScriptEngine):
+    """A naive engine has no workers: every handler runs where the service task is reached."""
+
+    def run_service(self, task: Any, operator: str, params: dict[str, Any]) -> ServiceResult | None:
+        handler = self.registry.get(operator)
+        if handler.runs != "job":
+            return super().run_service(task, operator, params)
+        context = HandlerContext(self.session, self.clock.now(), 0, None, str(task.id), task.task_spec.name)
+        return ServiceResult(handler.func(context, params))
+
 
 metadata = MetaData()
 STATE = Table("bench_naive_state", metadata, Column("id", Integer, primary_key=True), Column("state", Text))
@@ -37,7 +51,8 @@ class NaiveEngine:
             self.parsed = platform.engine.deployments.parsed(session, deployment.id)
 
     def _script(self, session: Any) -> StepScriptEngine:
-        return StepScriptEngine(self.platform.engine.registry, FrozenClock(self.platform.engine.clock.now()), session)
+        return InlineScriptEngine(self.platform.engine.registry, FrozenClock(self.platform.engine.clock.now()),
+                                  session)
 
     def _run(self, workflow: BpmnWorkflow, session: Any, state_id: int | None) -> None:
         def persist(_task: Any) -> None:
@@ -77,6 +92,9 @@ class NaiveEngine:
     def complete(self, session: Any, state_id: int, spec: str, data: dict[str, Any]) -> None:
         workflow = self._load(session, state_id)
         task = next(t for t in workflow.get_tasks(state=TaskState.READY) if t.task_spec.name == spec)
+        form = task.task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
+        if form:  # the same defaults our engine fills in, so both run the same diagram the same way
+            data = forms.apply_defaults(self.parsed.form(form), data)
         task.task_spec.add_data_from_form(task, data)
         task.run()
         self._save(session, state_id, workflow)
