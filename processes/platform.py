@@ -89,11 +89,11 @@ def redis_url_of(connection: Redis) -> str:
     return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
-def build_registry(files: FileStore) -> HandlerRegistry:
+def build_registry(files: FileStore, timezone: str = "Asia/Shanghai") -> HandlerRegistry:
     registry = HandlerRegistry()
-    dispatch_handlers.register(registry)
+    dispatch_handlers.register(registry, timezone)
     sla.register(registry)
-    comparison.register(registry, files)
+    comparison.register(registry, files, timezone)
     return registry
 
 
@@ -139,7 +139,7 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     db = Database(settings.database_url)
     redis = redis if redis is not None else connect_redis(settings)
     files = LocalFileStore(settings.var_dir / "files")
-    engine = ProcessEngine(db, build_registry(files), clock or Clock(), jobs.RqJobQueue(redis))
+    engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), jobs.RqJobQueue(redis))
     engine.on_step(lifecycle.on_step)
     jobs.install(engine)
     attachments = Attachments(files, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)

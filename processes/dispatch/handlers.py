@@ -7,6 +7,7 @@ records twice.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +32,7 @@ def _ticket(ctx: HandlerContext, ticket_id: Any) -> Ticket:
     return ticket
 
 
-def recommend_engineers(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     """Shortlist engineers for the ticket (skills, distance, workload, first-time fixes, declines) and
     store the full explanation on the ticket, so anyone can ask "why Zhang Wei"."""
     assert ctx.session is not None
@@ -40,7 +41,7 @@ def recommend_engineers(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
         policy = roster.policy_from(params.get("policy"), ticket.urgency)
     except PolicyError as err:
         raise HandlerError(f"the dispatch policy table is invalid: {err}") from err
-    team = roster.load(ctx.session, ctx.now, params.get("timezone") or "Asia/Shanghai")
+    team = roster.load(ctx.session, ctx.now, timezone)
     excluded = [str(e) for e in params.get("declined") or []]
     result = team.shortlist(policy).shortlist(roster.dispatch_ticket(ticket), excluded_engineer_ids=excluded)
     explanation = result.explanation()
@@ -103,9 +104,10 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
     return excluded_engineers(ctx, ticket)
 
 
-def register(registry: HandlerRegistry) -> None:
-    registry.register("recommend_engineers", recommend_engineers, inputs=("ticket_id", "policy"),
-                      optional_inputs=("declined", "timezone"),
+def register(registry: HandlerRegistry, timezone: str) -> None:
+    """``timezone`` is the plant's: "today's bookings" start at its midnight."""
+    registry.register("recommend_engineers", partial(recommend_engineers, timezone=timezone),
+                      inputs=("ticket_id", "policy"), optional_inputs=("declined",),
                       description="Rank engineers for a ticket and store the explanation")
     registry.register("offer_next_candidate", offer_next_candidate,
                       inputs=("ticket_id", "candidates", "declined", "accept_timeout"),

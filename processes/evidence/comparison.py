@@ -57,7 +57,8 @@ def _regions(items: list[Any]) -> list[NamedRegion]:
     return [NamedRegion.coerce(item) for item in items or []]
 
 
-def context_for(session: Session, ticket: Ticket, taps: list[Any] | None, index: StoredPhotoIndex) -> CompareContext:
+def context_for(session: Session, ticket: Ticket, taps: list[Any] | None, index: StoredPhotoIndex,
+                timezone: str) -> CompareContext:
     """What we know about the pair: the ticket's time and site, and where lamps and plates are."""
     template = session.get(DeviceModelTemplate, ticket.device.model) if ticket.device else None
     lamps = _regions(template.lamp_regions if template else []) + _regions(taps or [])
@@ -66,10 +67,10 @@ def context_for(session: Session, ticket: Ticket, taps: list[Any] | None, index:
         ocr = [NamedRegion(r.name, r.box, r.kind, ticket.device.serial if r.kind == "serial" else r.expected)
                for r in ocr]
     return CompareContext(ticket_created_at=ticket.created_at, site=(ticket.site.lat, ticket.site.lon),
-                          lamp_regions=lamps, ocr_regions=ocr, index=index)
+                          lamp_regions=lamps, ocr_regions=ocr, index=index, timezone=timezone)
 
 
-def make_handler(files: FileStore) -> Any:
+def make_handler(files: FileStore, timezone: str) -> Any:
     def compare_evidence(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
         assert ctx.session is not None
         existing = ctx.session.scalar(select(EvidenceComparison).where(EvidenceComparison.task_key == ctx.task_id))
@@ -82,7 +83,7 @@ def make_handler(files: FileStore) -> Any:
         index = StoredPhotoIndex(ctx.session, ticket.id, ctx.now)
         try:
             report = compare(files.get(before), files.get(after),
-                             context_for(ctx.session, ticket, params.get("lamp_taps"), index))
+                             context_for(ctx.session, ticket, params.get("lamp_taps"), index, timezone))
         except KeyNotFound as err:
             raise HandlerError(f"a photo of the comparison is not in the file store: {err}") from err
         except MediaRejected as err:
@@ -103,7 +104,8 @@ def make_handler(files: FileStore) -> Any:
     return compare_evidence
 
 
-def register(registry: HandlerRegistry, files: FileStore) -> None:
-    registry.register("compare_evidence", make_handler(files), inputs=("ticket_id", "before", "after"),
+def register(registry: HandlerRegistry, files: FileStore, timezone: str) -> None:
+    """``timezone`` is the plant's: phone EXIF times usually carry no offset."""
+    registry.register("compare_evidence", make_handler(files, timezone), inputs=("ticket_id", "before", "after"),
                       optional_inputs=("lamp_taps",), runs="job",
                       description="Compare the fault photo with the after-repair photo and flag what looks wrong")
