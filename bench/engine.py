@@ -268,6 +268,9 @@ def pending_timers(platform: Platform, count: int) -> None:
             connection.execute(insert(Timer), [{
                 "task_id": f"bench-{i}", "instance_id": i, "spec_name": "pause",
                 "due_at": now + timedelta(days=1 + (i % 30), seconds=i % 86400), "fired_at": None} for i in ids])
+        if connection.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
+                                    "(SELECT MAX(id) FROM process_instance))"))
 
 
 def timer_lag(platform: Platform, settings: Settings, count: int, pending: int) -> dict[str, Any]:
