@@ -157,3 +157,24 @@ def _display(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
+
+
+def field_errors(problems: list[Any]) -> dict[str, str]:
+    """One text per field, every problem of that field in the user's language (forms re-shown as typed)."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        text = message(problem.code, problem.params)
+        if text not in errors.setdefault(problem.field, []):
+            errors[problem.field].append(text)
+    return {name: " ".join(texts) for name, texts in errors.items()}
+
+
+def refused(err: Any) -> tuple[str, dict[str, str]]:
+    """The sentence above a form and the messages beside its fields; a missing row is a 404."""
+    from flask import abort
+
+    from processes.errors import NotFound
+
+    if isinstance(err, NotFound):
+        abort(404)
+    return message(err.code, err.params), field_errors(err.problems)

@@ -17,26 +17,18 @@ from engine.isotime import add_duration, parse_instant
 from handlers.dispatch import PolicyError
 
 from ..engineers.models import Engineer
-from ..tickets.models import Offer, Recommendation, Ticket
-from ..tickets.sla import excluded_engineers
+from ..tickets.models import Offer, Recommendation
+from ..tickets.sla import excluded_engineers, ticket_for
 from . import roster
 
 DECLINE_REASONS = ("skill_mismatch", "too_far", "overloaded", "other")
-
-
-def _ticket(ctx: HandlerContext, ticket_id: Any) -> Ticket:
-    assert ctx.session is not None
-    ticket = ctx.session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise HandlerError(f"ticket {ticket_id} does not exist")
-    return ticket
 
 
 def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     """Shortlist engineers for the ticket (skills, distance, workload, first-time fixes, declines) and
     store the full explanation on the ticket, so anyone can ask "why Zhang Wei"."""
     assert ctx.session is not None
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     try:
         policy = roster.policy_from(params.get("policy"), ticket.urgency)
     except PolicyError as err:
@@ -59,7 +51,7 @@ def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any]) -> dict[st
     for candidate in params.get("candidates") or []:
         if candidate["engineer_id"] not in declined:
             return _offer(ctx, params["ticket_id"], candidate["engineer_id"], params["accept_timeout"], manual=False)
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     ticket.engineer_id = None
     return {"engineer_id": None}
 
@@ -75,7 +67,7 @@ def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout
            manual: bool) -> dict[str, Any]:
     """Record the offer with an absolute answer deadline, so a retry or restart never moves it."""
     assert ctx.session is not None
-    ticket = _ticket(ctx, ticket_id)
+    ticket = ticket_for(ctx, ticket_id)
     engineer = ctx.session.get(Engineer, engineer_id)
     assert engineer is not None
     try:
@@ -90,7 +82,7 @@ def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout
 
 def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
     assert ctx.session is not None
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     if params["reason"] not in DECLINE_REASONS:
         raise HandlerError(f"unknown decline reason {params['reason']!r}")
     offer = ctx.session.scalar(

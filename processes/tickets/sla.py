@@ -20,7 +20,8 @@ from ..notifications.templates import TEMPLATES
 from .models import Offer, Ticket
 
 
-def _ticket(ctx: HandlerContext, ticket_id: Any) -> Ticket:
+def ticket_for(ctx: HandlerContext, ticket_id: Any) -> Ticket:
+    """The ticket a service task names; a wrong id is the diagram's mistake, not worth retrying."""
     assert ctx.session is not None
     ticket = ctx.session.get(Ticket, ticket_id)
     if ticket is None:
@@ -43,7 +44,7 @@ def excluded_engineers(ctx: HandlerContext, ticket: Ticket) -> list[int]:
 def notify_audience(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Tell an audience about a ticket with a template: the diagram chooses who and what."""
     assert ctx.session is not None
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     audiences = {
         "supervisors": lambda: notifications.supervisors(ctx.session),
         "customer": lambda: [notifications.customer(ticket)],
@@ -61,7 +62,7 @@ def notify_audience(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
 def escalate_offer(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
     """Nobody accepted in time: close the offer, alert the group, the supervisor and the customer."""
     assert ctx.session is not None
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     engineer_id = params.get("engineer_id")
     offer = ctx.session.scalar(select(Offer).where(Offer.ticket_id == ticket.id, Offer.engineer_id == engineer_id,
                                                    Offer.outcome.is_(None)).order_by(Offer.id.desc()))
@@ -85,7 +86,7 @@ def escalate_offer(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
 def check_response_deadline(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """At the response deadline: was an engineer on site?  If not, mark the breach and tell supervisors."""
     assert ctx.session is not None
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     due = ticket.response_due_at
     responded = ticket.on_site_at is not None and (due is None or ticket.on_site_at <= due)
     if responded:
@@ -99,14 +100,14 @@ def check_response_deadline(ctx: HandlerContext, params: dict[str, Any]) -> dict
 
 def confirm_first_time_fix(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     """Seven quiet days after acceptance: the fix counts as first-time if there was no rework (M1)."""
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     ticket.first_time_fix_confirmed = ticket.rework_count == 0
     return {"first_time_fix": ticket.first_time_fix_confirmed}
 
 
 def record_recurrence(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
     assert ctx.session is not None
-    ticket = _ticket(ctx, params["ticket_id"])
+    ticket = ticket_for(ctx, params["ticket_id"])
     ticket.first_time_fix_confirmed = False
     ticket.recurred_by = params.get("new_ticket")
     recipients = notifications.supervisors(ctx.session)

@@ -25,11 +25,11 @@ from processes.dispatch.roster import booked_today
 from processes.dispatch.teammap import STATUS_COLOURS, team_map
 from processes.engineers import admin as engineers_admin
 from processes.engineers.models import STATUSES, Engineer
-from processes.errors import DomainError, FieldProblem, NotFound
+from processes.errors import DomainError
 
 from ..context import platform, unit_of_work
 from ..labels import decline_reason, engineer_status, skill_namer
-from ..messages import message
+from ..messages import refused
 
 admin = Blueprint("admin", __name__)
 ADMIN_ROLES = ("admin", "supervisor")
@@ -49,21 +49,6 @@ def _admins_and_supervisors_only() -> Any:
     return None
 
 
-def field_errors(problems: list[FieldProblem]) -> dict[str, str]:
-    """One text per field, every problem of that field in the user's language."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        text = message(problem.code, problem.params)
-        if text not in errors.setdefault(problem.field, []):
-            errors[problem.field].append(text)
-    return {name: " ".join(texts) for name, texts in errors.items()}
-
-
-def refused(err: DomainError) -> tuple[str, dict[str, str]]:
-    """The sentence above the form and the messages beside its fields; a missing row is a 404."""
-    if isinstance(err, NotFound):
-        abort(404)
-    return message(err.code, err.params), field_errors(err.problems)
 
 
 def now_and_zone() -> tuple[Any, str]:

@@ -13,13 +13,13 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from processes.errors import DomainError, FieldProblem, NotFound
+from processes.errors import DomainError, NotFound
 from processes.rootcauses import service
 from processes.rootcauses.models import CATEGORIES
 
 from ..context import unit_of_work
 from ..i18n import is_zh
-from ..messages import message
+from ..messages import refused
 
 rootcauses = Blueprint("rootcauses", __name__)
 ROLES = ("supervisor", "admin")
@@ -55,21 +55,6 @@ def category_label(code: str | None) -> str:
     return str(CATEGORY_LABELS.get(code or "", code or ""))
 
 
-def field_errors(problems: list[FieldProblem]) -> dict[str, str]:
-    """One text per field, all of that field's problems in the user's language."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        text = message(problem.code, problem.params)
-        if text not in errors.setdefault(problem.field, []):
-            errors[problem.field].append(text)
-    return {name: " ".join(texts) for name, texts in errors.items()}
-
-
-def refused(err: DomainError) -> tuple[str, dict[str, str]]:
-    """The sentence above a form and the messages beside its fields; a missing row is a 404."""
-    if isinstance(err, NotFound):
-        abort(404)
-    return message(err.code, err.params), field_errors(err.problems)
 
 
 def posted(names: tuple[str, ...]) -> dict[str, Any]:
