@@ -39,7 +39,7 @@ vendor: node_modules/.package-lock.json
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile --quiet -d translations -D messages
+	$(VENV)/bin/pybabel compile -d translations -D messages >/dev/null
 
 # The browser tests drive Debian's Chromium, and Chinese needs a CJK font (screenshots, PDFs);
 # install what is missing (root, or sudo).
