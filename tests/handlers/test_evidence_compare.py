@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.evidence import (
+from bench.evidence_scenes import (
     MARGIN,
     SITE,
     Shot,
@@ -23,7 +23,7 @@ from bench.evidence import (
     region_in_photo,
     render,
 )
-from bench.evidence import photograph as _photograph
+from bench.evidence_scenes import photograph as _photograph
 from handlers.evidence.compare import CompareContext, NamedRegion, compare, compare_files
 from handlers.evidence.exif import build_exif
 from handlers.evidence.phash import InMemoryPerceptualIndex, hamming, phash_from_hex
