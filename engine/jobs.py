@@ -45,12 +45,6 @@ def feed_result(call_id: int) -> bool:
     return current().feed_result(call_id)
 
 
-def sweep() -> dict[str, int]:
-    from .sweeper import sweep as run_sweep
-
-    return run_sweep(current())
-
-
 class RqJobQueue:
     """The engine's job queue on rq; ``at`` uses rq's own scheduler."""
 

@@ -24,6 +24,9 @@ from .clock import Clock
 from .expressions import ExpressionError, compile_expression, evaluate, execute_assignments
 from .handlers import HandlerContext, HandlerError, HandlerRegistry
 
+# Marks, in a replay, a service call that was deferred to a job and answered by a later event.
+DEFERRED = object()
+
 
 class HandlerFailed(Exception):
     """A handler raised: the step is rolled back and retried, the cause is kept for the operator."""
@@ -95,7 +98,7 @@ class StepScriptEngine(PythonScriptEngine):
             if not queue:
                 raise WorkflowTaskException(f"the journal holds no result for {spec!r}", task=task)
             value = queue.popleft()
-            return None if value is _DEFERRED else ServiceResult(value)
+            return None if value is DEFERRED else ServiceResult(value)
         handler = self.registry.get(operator)
         if handler.runs == "job":
             self.deferred.append(DeferredCall(str(task.id), operator, params))
@@ -111,7 +114,3 @@ class StepScriptEngine(PythonScriptEngine):
         self.service_results[str(task.id)] = {"operator": operator, "params": params, "result": value}
         return ServiceResult(value)
 
-
-# Marks, in a replay, a service call that was deferred to a job and answered by a later event.
-_DEFERRED = object()
-DEFERRED = _DEFERRED

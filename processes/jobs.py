@@ -9,7 +9,6 @@ from .platform import Platform
 
 log = logging.getLogger(__name__)
 _platform: Platform | None = None
-REBALANCE = "processes.jobs.rebalance_offers"
 
 
 def install(platform: Platform) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,6 @@ class Platform:
     desk: TaskDesk
     links: CustomerLinks
     attachments: Attachments
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def rebalance_offers(self) -> dict[str, Any]:
         """Re-plan the open offers jointly, unless another worker is doing it right now."""

@@ -251,12 +251,14 @@ def audit_replay(ticket_number: str) -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
-    """Serve the web app only (the worker runs separately)."""
+    """Serve the web app only (the worker runs separately); deploys bpmn_models/ first (idempotent)."""
     from werkzeug.serving import run_simple
 
     from .app import create_app
 
-    run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+    platform = _platform()
+    platform.deploy_models("startup")
+    run_simple(host, port, create_app(platform=platform), threaded=True, use_reloader=False)
 
 
 @main.command()

@@ -48,8 +48,6 @@ class OpenOffer:
 class Rebalance:
     considered: int = 0
     moved: list[tuple[str, int, int]] = field(default_factory=list)  # (ticket number, from, to)
-    objective_before: float | None = None
-    objective_after: float | None = None
 
 
 def open_offers(session: Session, engine: ProcessEngine) -> list[OpenOffer]:

@@ -16,8 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
 
-CHANNELS = ("inapp", "sms", "wechat", "email")
-
 
 class Notification(Base):
     __tablename__ = "notification"

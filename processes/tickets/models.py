@@ -14,9 +14,6 @@ from ..customers.models import Customer, Site
 from ..devices.models import Device
 from ..engineers.models import Engineer
 
-URGENCIES = ("blue", "yellow", "orange", "red")
-CHANNELS = ("wechat", "hotline", "app_qr", "crm", "web", "email")
-
 
 class Ticket(Base):
     __tablename__ = "ticket"
