@@ -196,3 +196,22 @@ def test_compare_images_command(tmp_path) -> None:  # noqa: ANN001
     same = subprocess.run([sys.executable, "-m", "webui.cli", "compare-images", str(tmp_path / "b.jpg"),
                            str(tmp_path / "b.jpg")], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert same.returncode == 2 and "duplicate_identical" in same.stdout
+
+
+def test_arriving_far_from_the_site_is_flagged_not_blocked(platform, client) -> None:  # noqa: ANN001
+    from support import login
+
+    ticket_id, task_id, engineer = ticket_at(platform, "on_site")
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        row = platform.attachments.store(session, ticket, _upload("diagnosis_photo", jpeg()), expect="image",
+                                         uploaded_by="t", task_spec="on_site")
+        far = {"location": {"lat": ticket.site.lat + 0.02, "lon": ticket.site.lon},  # about 2.2 km north
+               "diagnosis_photo": f"sha256:{row.sha256}"}
+        platform.desk.complete(session, Actor(user=engineer), task_id, far)
+    drain(platform)
+    spec, ticket = current(platform, ticket_id)
+    assert spec == "close_out" and 2100 < ticket.on_site_distance_m < 2300
+    login(client, "supervisor")
+    page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
+    assert 'id="far-from-site"' in page
