@@ -324,7 +324,9 @@ def run(host: str, port: int, with_demo: bool) -> None:
     def shutdown(*_args: object) -> None:
         raise KeyboardInterrupt
 
+    # Explicit for SIGINT too: a shell that starts us in the background hands us SIGINT ignored.
     signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
     try:
         from werkzeug.serving import run_simple
 
