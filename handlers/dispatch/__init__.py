@@ -31,7 +31,8 @@ from .model import (
 from .policy import DispatchPolicy, PolicyError
 from .reasons import Reason, ReasonCode
 from .scenario import ScenarioError, load_scenario, run_scenario
-from .shortlist import Candidate, EngineerShortlist, ScoreFactor, ShortlistResult, SkillEvidence
+from .scoring import ScoreFactor
+from .shortlist import Candidate, EngineerShortlist, ShortlistResult, SkillEvidence
 from .skills import JobSkillResolver, JobSkills
 
 __all__ = [

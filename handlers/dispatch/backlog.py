@@ -21,8 +21,7 @@ from .index import EngineerIndex
 from .model import Ticket
 from .policy import DispatchPolicy
 from .reasons import Reason, ReasonCode
-from .scoring import FACTORS, factor_weights
-from .shortlist import ScoreFactor
+from .scoring import ScoreFactor, pair_factors
 from .skills import JobSkillResolver
 
 Mode = Literal["greedy", "batch"]
@@ -137,14 +136,11 @@ def solve_greedy(problem: BacklogProblem) -> dict[int, int]:
 
 
 def build_plan(problem: BacklogProblem, assignment: Mapping[int, int], mode: Mode) -> BacklogPlan:
-    index, policy = problem.index, problem.policy
-    weights = factor_weights(policy)
+    index = problem.index
     assignments = []
     for offer in problem.fixed:
-        factors = tuple(ScoreFactor(n, offer.values[n][0], offer.values[n][1], weights[n],
-                                    weights[n] * offer.values[n][1]) for n in FACTORS)
         assignments.append(PlannedAssignment(offer.ticket.id, index.ids[offer.engineer_row], offer.score,
-                                             offer.slot, True, index.ids[offer.engineer_row], factors))
+                                             offer.slot, True, index.ids[offer.engineer_row], offer.factors))
     # Slots are handed out in greedy service order so the plan reads like a booking sequence.
     order = sorted(assignment, key=lambda i: (problem.tickets[i].urgency.rank, i))
     used: dict[int, int] = {}
@@ -173,21 +169,12 @@ def build_plan(problem: BacklogProblem, assignment: Mapping[int, int], mode: Mod
 
 
 def _planned(problem: BacklogProblem, i: int, e: int, k: int, fixed_before: int) -> PlannedAssignment:
-    pairs, policy, index = problem.pairs, problem.policy, problem.index
-    span = problem.pairs.span(i)
-    pos = span.start + int(np.searchsorted(pairs.engineer[span], e))
-    remaining = float(index.capacity[e] - index.booked[e] - fixed_before - k)
-    values = {
-        "distance": (float(pairs.travel_km[pos]),
-                     1.0 / (1.0 + float(pairs.travel_km[pos]) / policy.distance_half_score_km)),
-        "workload": (remaining, remaining / float(index.capacity[e])),
-        "first_time_fix": (float(pairs.ftfr[pos]), float(pairs.ftfr[pos])),
-        "proficiency": (float(pairs.proficiency[pos]) * 5.0, float(pairs.proficiency[pos])),
-        "decline_penalty": (float(pairs.decline_rate[pos]), float(pairs.decline_rate[pos])),
-    }
-    weights = factor_weights(policy)
-    factors = tuple(ScoreFactor(n, values[n][0], values[n][1], weights[n], weights[n] * values[n][1])
-                    for n in FACTORS)
+    pairs, index = problem.pairs, problem.index
+    pos = pairs.position(i, e)
+    factors = pair_factors(problem.policy, travel_km=float(pairs.travel_km[pos]),
+                           remaining=float(index.capacity[e] - index.booked[e] - fixed_before - k),
+                           capacity=float(index.capacity[e]), ftfr=float(pairs.ftfr[pos]),
+                           proficiency=float(pairs.proficiency[pos]), decline_rate=float(pairs.decline_rate[pos]))
     ticket = problem.tickets[i]
     return PlannedAssignment(ticket.id, index.ids[e], problem.pair_value(i, e, k), fixed_before + k, False,
                              problem.pending.get(ticket.id), factors)

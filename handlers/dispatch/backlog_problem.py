@@ -20,9 +20,9 @@ from .index import EngineerIndex
 from .model import Ticket
 from .policy import DispatchPolicy
 from .reasons import Reason
-from .scoring import evaluate_pairs, workload_step
+from .scoring import ScoreFactor, evaluate_pairs, workload_step
 from .shortlist import no_eligible_reason, skill_gap_reason
-from .skills import JobSkillResolver, JobSkills
+from .skills import JobSkillResolver
 
 _BLOCK = 256  # tickets evaluated together: bounds memory at 2,000 x 800 without losing vectorisation
 
@@ -42,28 +42,34 @@ class PairTable:
     def span(self, i: int) -> slice:
         return slice(int(self.indptr[i]), int(self.indptr[i + 1]))
 
+    def position(self, i: int, e: int) -> int | None:
+        """Where pair (ticket i, engineer row e) is stored, or None when it is not allowed."""
+        span = self.span(i)
+        pos = int(np.searchsorted(self.engineer[span], e)) + span.start
+        return pos if pos < span.stop and self.engineer[pos] == e else None
+
 
 @dataclass(frozen=True)
 class FixedOffer:
     ticket: Ticket
-    job: JobSkills
     engineer_row: int
     slot: int  # position among this engineer's accepted offers
-    score: float
-    values: dict[str, tuple[float, float]]  # factor -> (raw, normalised)
+    factors: tuple[ScoreFactor, ...]
+
+    @property
+    def score(self) -> float:
+        return sum(f.contribution for f in self.factors)
 
 
 class BacklogProblem:
     """Pairs, capacities and penalties of one backlog snapshot. Build with `BacklogProblem.build`."""
 
-    def __init__(self, index: EngineerIndex, policy: DispatchPolicy, tickets: list[Ticket],
-                 jobs: list[JobSkills],
-                 pairs: PairTable, blocked: dict[int, Reason], fixed: list[FixedOffer],
-                 slots: np.ndarray, fixed_load: np.ndarray, pending: Mapping[str, str]):
+    def __init__(self, index: EngineerIndex, policy: DispatchPolicy, tickets: list[Ticket], pairs: PairTable,
+                 blocked: dict[int, Reason], fixed: list[FixedOffer], slots: np.ndarray, fixed_load: np.ndarray,
+                 pending: Mapping[str, str]):
         self.index = index
         self.policy = policy
         self.tickets = tickets  # movable tickets, input (arrival) order
-        self.jobs = jobs
         self.pairs = pairs
         self.blocked = blocked  # ticket position -> why nobody is allowed at all
         self.fixed = fixed
@@ -101,15 +107,10 @@ class BacklogProblem:
         if fixed_tickets:
             fixed_jobs = [resolver.resolve(t) for t in fixed_tickets]
             ev = evaluate_pairs(index, fixed_tickets, fixed_jobs, policy)
-            step = workload_step(index, policy)
-            for i, (ticket, job) in enumerate(zip(fixed_tickets, fixed_jobs, strict=True)):
+            for i, ticket in enumerate(fixed_tickets):
                 e = index.row[accepted[ticket.id]]
                 k = int(fixed_load[e])
-                values = ev.factor_values(i, e)
-                raw_load = values["workload"][0] - k
-                capacity = index.capacity[e]
-                values["workload"] = (raw_load, max(raw_load, 0.0) / capacity if capacity else 0.0)
-                fixed.append(FixedOffer(ticket, job, e, k, float(ev.score[i, e] - step[e] * k), values))
+                fixed.append(FixedOffer(ticket, e, k, ev.factors(i, e, policy, later_jobs=k)))
                 fixed_load[e] += 1
 
         jobs = [resolver.resolve(t) for t in movable]
@@ -148,13 +149,12 @@ class BacklogProblem:
         arrays["engineer"] = arrays["engineer"].astype(np.int64)
         pairs = PairTable(indptr=indptr, **arrays)
         slots = np.clip(index.capacity - index.booked - fixed_load, 0, None).astype(np.int64)
-        return cls(index, policy, movable, jobs, pairs, blocked, fixed, slots, fixed_load, pending or {})
+        return cls(index, policy, movable, pairs, blocked, fixed, slots, fixed_load, pending or {})
 
     def pair_value(self, i: int, e: int, k: int) -> float:
         """Score of movable ticket i as engineer e's k-th job of this plan."""
-        span = self.pairs.span(i)
-        pos = int(np.searchsorted(self.pairs.engineer[span], e)) + span.start
-        if pos >= span.stop or self.pairs.engineer[pos] != e:
+        pos = self.pairs.position(i, e)
+        if pos is None:
             raise KeyError(f"pair ({self.tickets[i].id}, {self.index.ids[e]}) is not allowed")
         return float(self.pairs.score0[pos] - self.step[e] * k)
 

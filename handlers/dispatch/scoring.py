@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +22,48 @@ from .skills import JobSkills
 FACTORS = ("distance", "workload", "first_time_fix", "proficiency", "decline_penalty")
 
 
+@dataclass(frozen=True)
+class ScoreFactor:
+    name: str  # one of FACTORS
+    raw: float  # km, jobs left today, rate, level 1..5, rate
+    normalised: float  # in [0, 1]
+    weight: float  # signed: the decline penalty is negative
+    contribution: float  # weight * normalised; the contributions sum to the score
+
+    def to_dict(self) -> dict[str, Any]:
+        # "+ 0.0" turns -0.0 (a zero decline penalty) into 0.0 so the JSON does not show "-0.0"
+        return {"factor": self.name, "raw": round(self.raw, 4), "normalised": round(self.normalised, 4),
+                "weight": self.weight, "contribution": round(self.contribution, 4) + 0.0}
+
+
+def distance_norm(travel_km: Any, policy: DispatchPolicy) -> Any:
+    return 1.0 / (1.0 + travel_km / policy.distance_half_score_km)
+
+
+def workload_norm(remaining: Any, capacity: Any) -> Any:
+    """Share of today's capacity still free; an engineer without capacity scores 0."""
+    return np.where(capacity > 0, np.clip(remaining, 0, None) / np.maximum(capacity, 1), 0.0)
+
+
+def pair_factors(policy: DispatchPolicy, *, travel_km: float, remaining: float, capacity: float, ftfr: float,
+                 proficiency: float, decline_rate: float) -> tuple[ScoreFactor, ...]:
+    """The explanation of one pair's score: (raw, normalised) per factor, weighted.  The one place a
+    score is broken down, so a breakdown always sums to its score."""
+    values = {
+        "distance": (travel_km, float(distance_norm(travel_km, policy))),
+        "workload": (remaining, float(workload_norm(remaining, capacity))),
+        "first_time_fix": (ftfr, ftfr),
+        "proficiency": (proficiency * 5.0, proficiency),
+        "decline_penalty": (decline_rate, decline_rate),  # a rate: raw == normalised
+    }
+    weights = factor_weights(policy)
+    return tuple(ScoreFactor(name, values[name][0], values[name][1], weights[name],
+                             weights[name] * values[name][1]) for name in FACTORS)
+
+
 @dataclass
 class PairEvaluation:
-    """Arrays over (tickets x engineers) unless noted. `load_norm`, `remaining` are per engineer."""
+    """Arrays over (tickets x engineers) unless noted. `load_norm`, `remaining`, `capacity` are per engineer."""
 
     home_km: np.ndarray
     travel_km: np.ndarray
@@ -32,6 +72,7 @@ class PairEvaluation:
     exclusions: dict[ReasonCode, np.ndarray]
     eligible: np.ndarray
     remaining: np.ndarray  # per engineer, slots left before this evaluation's tickets
+    capacity: np.ndarray  # per engineer
     distance_norm: np.ndarray
     load_norm: np.ndarray  # per engineer
     ftfr: np.ndarray
@@ -39,15 +80,12 @@ class PairEvaluation:
     decline_rate: np.ndarray
     score: np.ndarray
 
-    def factor_values(self, t: int, e: int) -> dict[str, tuple[float, float]]:
-        """(raw, normalised) per factor for one pair; the decline penalty is a rate, raw == normalised."""
-        return {
-            "distance": (float(self.travel_km[t, e]), float(self.distance_norm[t, e])),
-            "workload": (float(self.remaining[e]), float(self.load_norm[e])),
-            "first_time_fix": (float(self.ftfr[t, e]), float(self.ftfr[t, e])),
-            "proficiency": (float(self.proficiency[t, e] * 5.0), float(self.proficiency[t, e])),
-            "decline_penalty": (float(self.decline_rate[t, e]), float(self.decline_rate[t, e])),
-        }
+    def factors(self, t: int, e: int, policy: DispatchPolicy, later_jobs: int = 0) -> tuple[ScoreFactor, ...]:
+        """Factors of one pair, as the engineer's job after `later_jobs` more bookings."""
+        return pair_factors(policy, travel_km=float(self.travel_km[t, e]),
+                            remaining=float(self.remaining[e] - later_jobs), capacity=float(self.capacity[e]),
+                            ftfr=float(self.ftfr[t, e]), proficiency=float(self.proficiency[t, e]),
+                            decline_rate=float(self.decline_rate[t, e]))
 
 
 def factor_weights(policy: DispatchPolicy) -> dict[str, float]:
@@ -139,12 +177,12 @@ def evaluate_pairs(index: EngineerIndex, tickets: Sequence[Ticket], jobs: Sequen
     proficiency = np.where(has_scored, (scored @ m["proficiency_held"]) / safe_n, 0.0)
     decline_rate = np.where(has_scored, (scored @ m["decline_held"]) / safe_n, policy.decline_prior_mean)
 
-    distance_norm = 1.0 / (1.0 + travel_km / policy.distance_half_score_km)
-    load_norm = np.where(index.capacity > 0, np.clip(remaining, 0, None) / np.maximum(index.capacity, 1), 0.0)
-    score = (policy.weight_distance * distance_norm
+    distance = distance_norm(travel_km, policy)
+    load_norm = workload_norm(remaining, index.capacity)
+    score = (policy.weight_distance * distance
              + policy.weight_workload * load_norm[None, :]
              + policy.weight_first_time_fix * ftfr
              + policy.weight_proficiency * proficiency
              - policy.weight_decline_penalty * decline_rate)
     return PairEvaluation(home_km, travel_km, radius, beyond_radius, exclusions, eligible, remaining,
-                          distance_norm, load_norm, ftfr, proficiency, decline_rate, score)
+                          index.capacity, distance, load_norm, ftfr, proficiency, decline_rate, score)

@@ -12,7 +12,7 @@ from .index import EngineerIndex
 from .model import Ticket
 from .policy import DispatchPolicy
 from .reasons import EXCLUSION_ORDER, Reason, ReasonCode
-from .scoring import FACTORS, PairEvaluation, evaluate_pairs, factor_weights
+from .scoring import PairEvaluation, ScoreFactor, evaluate_pairs
 from .skills import JobSkillResolver, JobSkills
 
 
@@ -29,20 +29,6 @@ def no_eligible_reason(evaluation: PairEvaluation, t: int) -> Reason:
     counts = {code.value: int(mask[t].sum()) for code, mask in evaluation.exclusions.items() if mask[t].any()}
     return Reason(ReasonCode.NO_ELIGIBLE_ENGINEER, {"considered": int(evaluation.eligible.shape[1]),
                                                     "counts": counts})
-
-
-@dataclass(frozen=True)
-class ScoreFactor:
-    name: str  # one of scoring.FACTORS
-    raw: float  # km, jobs left today, rate, level 1..5, rate
-    normalised: float  # in [0, 1]
-    weight: float  # signed: the decline penalty is negative
-    contribution: float  # weight * normalised; the contributions sum to the score
-
-    def to_dict(self) -> dict[str, Any]:
-        # "+ 0.0" turns -0.0 (a zero decline penalty) into 0.0 so the JSON does not show "-0.0"
-        return {"factor": self.name, "raw": round(self.raw, 4), "normalised": round(self.normalised, 4),
-                "weight": self.weight, "contribution": round(self.contribution, 4) + 0.0}
 
 
 @dataclass(frozen=True)
@@ -88,14 +74,6 @@ class Candidate:
                 "home_km": round(self.home_km, 3), "radius_km": self.radius_km,
                 "beyond_radius": self.beyond_radius, "factors": [f.to_dict() for f in self.factors],
                 "skills": [s.to_dict() for s in self.skills]}
-
-
-def build_factors(evaluation: PairEvaluation, t: int, e: int,
-                  policy: DispatchPolicy) -> tuple[ScoreFactor, ...]:
-    weights = factor_weights(policy)
-    values = evaluation.factor_values(t, e)
-    return tuple(ScoreFactor(name, values[name][0], values[name][1], weights[name],
-                             weights[name] * values[name][1]) for name in FACTORS)
 
 
 def build_skill_evidence(index: EngineerIndex, job: JobSkills, e: int,
@@ -261,5 +239,5 @@ class EngineerShortlist:
         engineer = self.index.engineers[e]
         return Candidate(rank, engineer.id, engineer.name, engineer.group, float(ev.score[0, e]),
                          float(ev.travel_km[0, e]), float(ev.home_km[0, e]), float(ev.radius_km[e]),
-                         bool(ev.beyond_radius[0, e]), build_factors(ev, 0, e, policy),
+                         bool(ev.beyond_radius[0, e]), ev.factors(0, e, policy),
                          build_skill_evidence(self.index, job, e, policy))

@@ -168,6 +168,22 @@ def test_accepted_offers_never_move_and_use_capacity(resolver):
         assert plan.fixed_score > 0 and plan.objective == pytest.approx(-1.0)
 
 
+def test_every_score_is_the_sum_of_its_factors_even_past_capacity(resolver):
+    # Three accepted offers for an engineer with one free slot: the third is past capacity, where the
+    # workload factor stops at zero; its score must stop with it.
+    engineers = [Engineer("E0", at(0.5), {"FANUC": 4, "spindle": 4}, daily_capacity=2, booked_today=1),
+                 Engineer("E1", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=3)]
+    tickets = [Ticket(f"T{i}", at(0.1 * i), device_type="FANUC CNC lathe", description="spindle noise")
+               for i in range(5)]
+    plan = BacklogAssignment(EngineerIndex(engineers), resolver).plan(
+        tickets, "batch", accepted={"T0": "E0", "T1": "E0", "T2": "E0"})
+    assert [a.slot for a in plan.assignments if a.fixed] == [0, 1, 2]
+    assert len([a for a in plan.assignments if not a.fixed]) == 2
+    for assignment in plan.assignments:
+        assert assignment.score == pytest.approx(sum(f.contribution for f in assignment.factors))
+    assert plan.fixed_score == pytest.approx(sum(a.score for a in plan.assignments if a.fixed))
+
+
 def test_greedy_serves_red_first_and_reports_capacity_taken(resolver):
     engineers = [Engineer("E0", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=1)]
     tickets = [Ticket("blue", at(0), "blue", "FANUC CNC lathe", "spindle noise"),
