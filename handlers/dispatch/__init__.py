@@ -12,9 +12,9 @@ Typical round::
     plan = BacklogAssignment(index, resolver, policy).plan(tickets, "batch", accepted=..., declined=...)
 """
 
+from ..geo import haversine_km
 from .backlog import BacklogAssignment, BacklogPlan, PlannedAssignment, UnassignedTicket
 from .backlog_problem import BacklogProblem
-from .geo import haversine_km
 from .history import ClosedJob, OfferOutcome, decline_history, fix_history, record_offer
 from .index import EngineerIndex, beta_smoothed
 from .keywords import KeywordHit, KeywordMatcher

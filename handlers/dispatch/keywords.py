@@ -126,10 +126,6 @@ class KeywordMatcher:
             merged = tuple(dict.fromkeys((*known, *skills)))
             self._entries[canonical] = (spelling, merged)
 
-    @property
-    def keywords(self) -> tuple[str, ...]:
-        return tuple(spelling for spelling, _ in self._entries.values())
-
     def tokenize(self, text: str) -> list[Token]:
         return self.canonical(text)[1]
 

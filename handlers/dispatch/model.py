@@ -54,9 +54,17 @@ class GeoPoint:
             raise ValueError(f"lon must be a number between -180 and 180, got {self.lon!r}")
 
 
+def is_number(value: object) -> bool:
+    """A finite int or float; JSON's true/false are not numbers here."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _within(value: object, bound: float) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-            and -bound <= value <= bound)
+    return is_number(value) and -bound <= value <= bound  # type: ignore[operator]
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,11 @@ Fields are flat scalars and tuples on purpose: one DMN output column per field, 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .model import EngineerStatus, Urgency
+from .model import EngineerStatus, Urgency, is_int, is_number
 
 _DEFAULT_UNASSIGNED_PENALTY = {"red": 3.0, "orange": 2.0, "yellow": 1.5, "blue": 1.0}
 _LIST_FIELDS = ("allowed_statuses", "beyond_radius_urgencies", "must_have_skills")
@@ -102,19 +101,19 @@ class DispatchPolicy:
             if not ok:
                 found.append((name, message))
 
-        check("shortlist_size", _is_int(self.shortlist_size) and self.shortlist_size >= 1,
+        check("shortlist_size", is_int(self.shortlist_size) and self.shortlist_size >= 1,
               "must be an integer >= 1")
         for name in ("weight_distance", "weight_workload", "weight_first_time_fix", "weight_proficiency",
                      "weight_decline_penalty", "decline_prior_strength"):
-            check(name, _is_number(getattr(self, name)) and getattr(self, name) >= 0, "must be a number >= 0")
+            check(name, is_number(getattr(self, name)) and getattr(self, name) >= 0, "must be a number >= 0")
         for name in ("distance_half_score_km", "default_service_radius_km", "ftfr_prior_strength"):
-            check(name, _is_number(getattr(self, name)) and getattr(self, name) > 0, "must be a number > 0")
+            check(name, is_number(getattr(self, name)) and getattr(self, name) > 0, "must be a number > 0")
         beyond = self.max_beyond_radius_km
-        check("max_beyond_radius_km", _is_number(beyond) and beyond >= 0, "must be a number >= 0")
+        check("max_beyond_radius_km", is_number(beyond) and beyond >= 0, "must be a number >= 0")
         for name in ("ftfr_default_prior_mean", "decline_prior_mean"):
-            check(name, _is_number(getattr(self, name)) and 0 <= getattr(self, name) <= 1,
+            check(name, is_number(getattr(self, name)) and 0 <= getattr(self, name) <= 1,
                   "must be a number between 0 and 1")
-        check("min_skill_level", _is_int(self.min_skill_level) and 1 <= self.min_skill_level <= 5,
+        check("min_skill_level", is_int(self.min_skill_level) and 1 <= self.min_skill_level <= 5,
               "must be an integer between 1 and 5")
         for name in ("require_device_skills", "require_fault_skill"):
             check(name, isinstance(getattr(self, name), bool), "must be true or false")
@@ -129,10 +128,10 @@ class DispatchPolicy:
                   "must be a non-empty string")
         # A pair never scores below -weight_decline_penalty, so a larger penalty guarantees that no plan
         # leaves a ticket open while an eligible engineer still has a free slot.
-        floor = self.weight_decline_penalty if _is_number(self.weight_decline_penalty) else 0.0
+        floor = self.weight_decline_penalty if is_number(self.weight_decline_penalty) else 0.0
         for key, value in self.unassigned_penalty.items():
             check(f"unassigned_penalty.{key}", key in urgencies, f"urgency must be one of {urgencies}")
-            check(f"unassigned_penalty.{key}", _is_number(value) and value > floor,
+            check(f"unassigned_penalty.{key}", is_number(value) and value > floor,
                   f"must be a number > weight_decline_penalty ({floor})")
         return found
 
@@ -150,11 +149,3 @@ class DispatchPolicy:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

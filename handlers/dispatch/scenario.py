@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .backlog import BacklogAssignment, Mode, solve
+from .backlog import BacklogAssignment, Mode
 from .index import EngineerIndex
 from .scenario_schema import Scenario, ScenarioError, parse_scenario
 from .skills import JobSkillResolver
@@ -53,9 +53,8 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], mode: Mode 
     index = EngineerIndex(scenario.engineers, team_ftfr=scenario.team_ftfr or None)
     resolver = JobSkillResolver(scenario.keyword_skills, scenario.device_skills)
     backlog = BacklogAssignment(index, resolver, scenario.policy)
-    problem = backlog.problem(scenario.tickets, accepted=scenario.accepted, declined=scenario.declined,
-                              pending=scenario.offered)
-    plan = solve(problem, mode)
+    plan = backlog.plan(scenario.tickets, mode, accepted=scenario.accepted, declined=scenario.declined,
+                        pending=scenario.offered)
     result = plan.to_dict()
     planned: dict[str, int] = {}
     for assignment in plan.assignments:

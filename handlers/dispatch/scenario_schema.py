@@ -8,12 +8,11 @@ is the exception message. The format is documented in docs/dispatch-scenario.md.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .model import DeclineHistory, Engineer, EngineerStatus, FixHistory, GeoPoint, Ticket, Urgency
+from .model import DeclineHistory, Engineer, EngineerStatus, FixHistory, GeoPoint, Ticket, Urgency, is_int, is_number
 from .policy import DispatchPolicy, PolicyError
 from .skills import device_key
 
@@ -56,14 +55,6 @@ def key_path(path: str, key: str) -> str:
     return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 class _Checker:
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
@@ -95,13 +86,13 @@ class _Checker:
         return True
 
     def number(self, value: Any, path: str, low: float, high: float, what: str) -> bool:
-        if not _is_number(value) or not low <= value <= high:
+        if not is_number(value) or not low <= value <= high:
             self.fail(path, f"must be {what}")
             return False
         return True
 
     def integer(self, value: Any, path: str, low: int, high: int | None, what: str) -> bool:
-        if not _is_int(value) or value < low or (high is not None and value > high):
+        if not is_int(value) or value < low or (high is not None and value > high):
             self.fail(path, f"must be {what}")
             return False
         return True
@@ -270,7 +261,7 @@ def _engineer(c: _Checker, raw: Any, path: str, taxonomy: set[str] | None) -> En
     home = c.point(raw.get("home"), f"{path}.home") if "home" in raw else None
     current = c.point(raw["current"], f"{path}.current") if raw.get("current") is not None else None
     radius = raw.get("service_radius_km")
-    if radius is not None and not (_is_number(radius) and radius > 0):
+    if radius is not None and not (is_number(radius) and radius > 0):
         c.fail(f"{path}.service_radius_km", "must be a number > 0 or null")
     status = raw.get("status", "idle")
     if status not in {s.value for s in EngineerStatus}:

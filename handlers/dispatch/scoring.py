@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .geo import haversine_km_matrix
+from ..geo import haversine_km_matrix
 from .index import EngineerIndex
 from .model import Ticket
 from .policy import DispatchPolicy

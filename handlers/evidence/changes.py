@@ -37,10 +37,8 @@ class ChangedRegion:
 @dataclass
 class ChangeResult:
     regions: list[ChangedRegion]
-    mask: np.ndarray  # bool, analysis resolution, BEFORE frame
     valid_frac: float
     grain_correlation: float | None  # None when the photo has too little grain to tell
-    matched_after: np.ndarray  # AFTER registered and photometrically matched to BEFORE (work res, RGB)
 
 
 def match_photometry(before: np.ndarray, after: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -90,16 +88,7 @@ def detect_changes(
     candidate = ((ssim_map < t.ssim_changed) | (chroma > t.chroma_changed)) & v_small
     candidate = cv2.morphologyEx(candidate.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     regions = _regions(candidate, ssim_map, chroma, v_small, t)
-    mask = np.zeros(candidate.shape, bool)
-    for r in regions:
-        x0, y0, x1, y1 = (
-            int(round(v))
-            for v in (r.box[0] * size[0], r.box[1] * size[1], r.box[2] * size[0], r.box[3] * size[1])
-        )
-        mask[y0:y1, x0:x1] |= candidate[y0:y1, x0:x1] > 0
-    return ChangeResult(
-        regions, mask, float(v_small.mean()), grain_correlation(before, matched, valid), matched
-    )
+    return ChangeResult(regions, float(v_small.mean()), grain_correlation(before, matched, valid))
 
 
 def _regions(

@@ -142,12 +142,6 @@ def _parse_gps(gps: dict[int, Any]) -> tuple[float, float] | None:
     return (lat, lon)
 
 
-def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_000.0 * math.asin(min(1.0, math.sqrt(h)))
-
-
 def build_exif(
     taken_at: datetime | None = None,
     gps: tuple[float, float] | None = None,

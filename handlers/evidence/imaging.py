@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -21,24 +20,18 @@ from PIL import Image
 
 from .errors import MediaRejected
 from .exif import ExifFacts, read_exif
-from .media import MediaLimits, _decode_failure, open_image, upright_rgb
+from .media import PIL_FORMAT, MediaLimits, decode_fully, open_image
 from .phash import phash
 from .sniff import ACCEPTED_IMAGE_TYPES, detect_type
 
 WORK_EDGE = 1024
 DETAIL_MIN_EDGE = 1600  # draft never goes below this, so OCR crops keep their resolution
 
-_PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
-
-
 @dataclass
 class Photo:
     sha256: str
-    media_type: str
-    width: int  # upright full-resolution size
-    height: int
     exif: ExifFacts
-    detail: np.ndarray  # RGB uint8
+    detail: np.ndarray  # RGB uint8, upright
     work: np.ndarray  # RGB uint8, long edge WORK_EDGE (or less for small photos)
     work_grey: np.ndarray  # uint8
     phash: int
@@ -56,38 +49,17 @@ def load_photo(data: bytes, limits: MediaLimits | None = None) -> Photo:
     media_type = detect_type(data[:64])
     if media_type not in ACCEPTED_IMAGE_TYPES:
         raise MediaRejected("not_an_image", {"detected": media_type})
-    fmt = _PIL_FORMAT[media_type]
+    fmt = PIL_FORMAT[media_type]
     image = open_image(data, fmt, limits)
-    full_w, full_h = image.size
     exif = read_exif(image)
-    try:
-        if fmt == "JPEG":
-            scale = max(1.0, max(full_w, full_h) / DETAIL_MIN_EDGE)
-            image.draft("RGB", (int(full_w / scale), int(full_h / scale)))
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
-            rgb = upright_rgb(image)
-    except MediaRejected:
-        raise
-    except Exception as exc:
-        raise _decode_failure(exc, fmt) from None
-    detail = np.asarray(rgb)
-    if exif.orientation in (5, 6, 7, 8):
-        full_w, full_h = full_h, full_w
+    if fmt == "JPEG":
+        scale = max(1.0, max(image.size) / DETAIL_MIN_EDGE)
+        image.draft("RGB", (int(image.width / scale), int(image.height / scale)))
+    detail = np.asarray(decode_fully(image, fmt))
     work = resize_long_edge(detail, WORK_EDGE)
     grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
-    return Photo(
-        sha256=hashlib.sha256(data).hexdigest(),
-        media_type=media_type,
-        width=full_w,
-        height=full_h,
-        exif=exif,
-        detail=detail,
-        work=work,
-        work_grey=grey,
-        phash=phash(grey),
-    )
+    return Photo(sha256=hashlib.sha256(data).hexdigest(), exif=exif, detail=detail, work=work, work_grey=grey,
+                 phash=phash(grey))
 
 
 def resize_long_edge(rgb: np.ndarray, edge: int) -> np.ndarray:

@@ -37,7 +37,7 @@ pillow_heif.register_heif_opener()
 # Explicitly refuse partial images: a truncated upload must never pass as evidence.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-_PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
+PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
 
@@ -118,7 +118,7 @@ def inspect_image(
         if detected.startswith("image/"):
             raise MediaRejected("unsupported_type", {"detected": detected})
         raise MediaRejected("not_an_image", {"detected": detected})
-    fmt = _PIL_FORMAT[detected]
+    fmt = PIL_FORMAT[detected]
     image = open_image(data, fmt, limits)
     w, h = image.size
     if min(w, h) < limits.min_image_side:

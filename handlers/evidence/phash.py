@@ -38,11 +38,6 @@ def phash_from_hex(text: str) -> int:
     return int(text, 16)
 
 
-def phash_to_int64(value: int) -> int:
-    """Signed 64-bit form, for databases whose BIGINT is signed."""
-    return value - (1 << 64) if value >= 1 << 63 else value
-
-
 @runtime_checkable
 class PerceptualIndex(Protocol):
     def add(self, key: str, phash: int) -> None: ...

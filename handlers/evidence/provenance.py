@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ..geo import haversine_km
 from .context import CompareContext
-from .exif import CaptureTime, ExifFacts, haversine_m
+from .exif import CaptureTime, ExifFacts
 from .report import Finding
 
 CHECK = "exif"
@@ -79,7 +80,7 @@ def exif_findings(before: ExifFacts, after: ExifFacts, ctx: CompareContext) -> l
         for which, facts in (("before", before), ("after", after)):
             if facts.gps is None:
                 continue
-            distance = haversine_m(ctx.site, facts.gps)
+            distance = 1000 * haversine_km(*ctx.site, *facts.gps)
             if distance > t.gps_max_m:
                 findings.append(
                     Finding(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
@@ -30,7 +30,6 @@ class Registration:
     reason: str | None = None  # why it failed: "too_few_features", "too_few_matches", "implausible"
     rotation_deg: float = 0.0
     scale: float = 1.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,7 +86,7 @@ def register(
     if refined is not None:
         H = refined
         rotation, scale = _similarity_part(H)
-    return Registration(True, H, len(good), inliers, None, rotation, scale, {"ecc": refined is not None})
+    return Registration(True, H, len(good), inliers, None, rotation, scale)
 
 
 def refine_ecc(

@@ -135,6 +135,3 @@ def claim_contradicts(claim: str, detected: str) -> bool:
     fam_detected = _FAMILY.get(detected, detected)
     return fam_claim != fam_detected
 
-
-def family(mime: str) -> str:
-    return _FAMILY.get(mime, mime)

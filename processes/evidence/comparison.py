@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.handlers import HandlerContext, HandlerError, HandlerRegistry
 from handlers.evidence.compare import CompareContext, NamedRegion, compare
+from handlers.evidence.context import as_regions
 from handlers.evidence.errors import MediaRejected
 from handlers.evidence.phash import phash_from_hex
 from handlers.filestore import FileStore, KeyNotFound
@@ -53,16 +54,12 @@ def _reference(value: Any, field: str) -> str:
     return value.removeprefix("sha256:")
 
 
-def _regions(items: list[Any]) -> list[NamedRegion]:
-    return [NamedRegion.coerce(item) for item in items or []]
-
-
 def context_for(session: Session, ticket: Ticket, taps: list[Any] | None, index: StoredPhotoIndex,
                 timezone: str) -> CompareContext:
     """What we know about the pair: the ticket's time and site, and where lamps and plates are."""
     template = session.get(DeviceModelTemplate, ticket.device.model) if ticket.device else None
-    lamps = _regions(template.lamp_regions if template else []) + _regions(taps or [])
-    ocr = _regions(template.ocr_regions if template else [])
+    lamps = as_regions(template.lamp_regions if template else []) + as_regions(taps or [])
+    ocr = as_regions(template.ocr_regions if template else [])
     if ticket.device is not None:
         ocr = [NamedRegion(r.name, r.box, r.kind, ticket.device.serial if r.kind == "serial" else r.expected)
                for r in ocr]

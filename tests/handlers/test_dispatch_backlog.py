@@ -19,9 +19,9 @@ from handlers.dispatch import (
 )
 from handlers.dispatch.backlog import solve, solve_batch, solve_greedy
 from handlers.dispatch.crosscheck import solve_dense_hungarian, solve_milp
-from handlers.dispatch.geo import EARTH_RADIUS_KM
 from handlers.dispatch.scenario_schema import parse_scenario
 from handlers.dispatch.synthetic import generate_scenario
+from handlers.geo import EARTH_RADIUS_KM
 
 BASE = (31.30, 120.60)
 KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180

@@ -17,7 +17,7 @@ from handlers.dispatch import (
     beta_smoothed,
     record_offer,
 )
-from handlers.dispatch.geo import EARTH_RADIUS_KM
+from handlers.geo import EARTH_RADIUS_KM
 
 BASE = (31.30, 120.60)
 KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180

@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from handlers.dispatch.geo import EARTH_RADIUS_KM, haversine_km, haversine_km_matrix
 from handlers.dispatch.model import GeoPoint
+from handlers.geo import EARTH_RADIUS_KM, haversine_km, haversine_km_matrix
 
 
 def test_same_point_is_zero():

@@ -1,5 +1,7 @@
-"""Great-circle distance. Road distance would be better but needs a routing service; within a service
-radius of a few km the haversine ranks engineers the same way in nearly every case."""
+"""Great-circle distance, for dispatch (engineer to site) and evidence (photo GPS to site).
+
+Road distance would rank engineers better but needs a routing service; within a service radius of a few
+km the haversine ranks them the same way in nearly every case."""
 
 from __future__ import annotations
 
