@@ -12,7 +12,6 @@ Typical round::
     plan = BacklogAssignment(index, resolver, policy).plan(tickets, "batch", accepted=..., declined=...)
 """
 
-from ..geo import haversine_km
 from .backlog import BacklogAssignment, BacklogPlan, PlannedAssignment, UnassignedTicket
 from .backlog_problem import BacklogProblem
 from .history import ClosedJob, OfferOutcome, decline_history, fix_history, record_offer
@@ -41,5 +40,5 @@ __all__ = [
     "FixHistory", "GeoPoint", "JobSkillResolver", "JobSkills", "KeywordHit", "KeywordMatcher", "OfferOutcome",
     "PlannedAssignment", "PolicyError", "Reason", "ReasonCode", "ScenarioError", "ScoreFactor",
     "ShortlistResult", "SkillEvidence", "Ticket", "UnassignedTicket", "Urgency", "beta_smoothed",
-    "decline_history", "fix_history", "haversine_km", "load_scenario", "record_offer", "run_scenario",
+    "decline_history", "fix_history", "load_scenario", "record_offer", "run_scenario",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine import persistence
 from engine.isotime import parse_instant
 from engine.models import JournalEvent, ProcessInstance
-from handlers.dispatch import haversine_km
+from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
 from .intake import LIFECYCLE
