@@ -9,25 +9,14 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.db import Base
 from processes.accounts.models import User
 from processes.customers.models import Site
 from processes.engineers.models import Engineer
-from processes.platform import Platform
 from processes.tickets.models import Offer, Ticket
-
-
-def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in a stable order: "changes nothing" checked literally."""
-    with platform.db.engine.connect() as connection:
-        return {table.name: sorted(tuple(str(v) for v in row)
-                                   for row in connection.execute(text(f"SELECT * FROM {table.name}")))
-                for table in Base.metadata.sorted_tables}
 
 
 def engineer(session: Session, username: str) -> Engineer:

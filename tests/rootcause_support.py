@@ -1,27 +1,17 @@
-"""Helpers of the root-cause and checklist tests: table snapshots, form posts, closed tickets."""
+"""Helpers of the root-cause and checklist tests: form posts, field errors, closed tickets."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from support import csrf_token
 
-from engine.db import Base
 from processes.accounts.models import User
 from processes.devices.models import Device
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
-
-
-def snapshot(platform) -> dict[str, list[tuple[Any, ...]]]:  # noqa: ANN001
-    """Every row of every table, in a stable order (as tests/test_bad_input.py)."""
-    with platform.db.engine.connect() as connection:
-        return {table.name: sorted(tuple(str(v) for v in row)
-                                   for row in connection.execute(text(f"SELECT * FROM {table.name}")))
-                for table in Base.metadata.sorted_tables}
 
 
 def post(client, url: str, data: dict[str, str], headers: dict[str, str] | None = None,  # noqa: ANN001, ANN201

@@ -1,4 +1,5 @@
-"""Helpers the tests share: logging in through the real form, running queued jobs, test images."""
+"""Helpers the tests share: logging in through the real form, running queued jobs, taking a ticket
+through its tasks, test images, database snapshots."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from typing import Any
 
 from PIL import Image
 from rq import SimpleWorker
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine import jobs, sweeper
 from processes.demo import DEMO_PASSWORD
 from processes.platform import Platform
-from processes.tickets.models import Ticket
+from processes.tickets.models import Attachment, Ticket
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -91,6 +92,75 @@ def device_with_candidates(platform: Platform, device_type: str | None = None, u
             if len(team.shortlist(policy).shortlist(job).candidates) >= at_least:
                 return device
     raise AssertionError(f"no {device_type or ''} device with {at_least} candidates for {urgency} tickets")
+
+
+def bearer(platform: Platform, username: str) -> dict[str, str]:
+    """API headers with a fresh token for the user."""
+    from processes.accounts.models import User
+    from processes.accounts.service import issue_token
+
+    with platform.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        return {"Authorization": f"Bearer {issue_token(session, user)}"}
+
+
+def open_ticket(platform: Platform, urgency: str = "yellow", device_type: str | None = None,
+                text: str = "设备故障，无法启动", *, device: Any = None, source_channel: str = "web",
+                at_least: int = 2) -> int:
+    """A ticket opened by the demo agent, offered and waiting for the engineer's answer.
+
+    Without ``device``, on a device the dispatcher can offer to ``at_least`` engineers.
+    """
+    from processes.accounts.models import User
+
+    device = device or device_with_candidates(platform, device_type, urgency, at_least, text)
+    with platform.db.session() as session:
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        ticket_id = platform.intake.create(session, {"source_channel": source_channel, "urgency": urgency,
+                                                     "device_id": device.id, "problem_description": text},
+                                           creator=agent).id
+    drain(platform)
+    return ticket_id
+
+
+PLACEHOLDER_PHOTO = "1" * 64
+
+
+def complete(platform: Platform, ticket_id: int, spec: str, data: dict[str, Any] | None = None, *,
+             customer: bool = False) -> None:
+    """Complete the ticket's open ``spec`` task as its engineer (or its customer), then run what follows.
+
+    ``on_site`` gets the site's location and a placeholder diagnosis photo unless ``data`` says otherwise;
+    ``close_out`` gets real evidence photos and video, so the comparison runs as in production.
+    """
+    from processes.tickets.tasks import Actor
+
+    data = dict(data or {})
+    if spec == "close_out":
+        data = {**close_out_evidence(platform, ticket_id), **data}
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == spec]
+        actor = (Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number) if customer
+                 else Actor(user=ticket.engineer.user))
+        if spec == "on_site":
+            session.add(Attachment(ticket_id=ticket.id, sha256=PLACEHOLDER_PHOTO, kind="image",
+                                   content_type="image/jpeg", size=1, original_name="p.jpg", field="diagnosis_photo",
+                                   task_spec=spec, uploaded_by="t", meta={}, created_at=platform.engine.clock.now()))
+            data = {"location": {"lat": ticket.site.lat, "lon": ticket.site.lon},
+                    "diagnosis_photo": f"sha256:{PLACEHOLDER_PHOTO}", **data}
+        platform.desk.complete(session, actor, view.id, data)
+    drain(platform)
+
+
+def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, to prove a refused request changed nothing."""
+    from engine.db import Base
+
+    with platform.db.engine.connect() as connection:
+        return {table.name: sorted(tuple(str(v) for v in row)
+                                   for row in connection.execute(text(f"SELECT * FROM {table.name}")))
+                for table in Base.metadata.sorted_tables}
 
 
 def panel_photos(seed: int = 7) -> tuple[bytes, bytes]:

@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from dispatch_data import add_offer, add_ticket, engineer, site_in, snapshot
+from dispatch_data import add_offer, add_ticket, engineer, site_in
 from sqlalchemy import select
-from support import csrf_token, login, logout
+from support import csrf_token, login, logout, snapshot
 
 from processes.accounts.models import User
 from processes.dispatch import roster

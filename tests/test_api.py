@@ -8,10 +8,9 @@ import json
 import jsonschema
 from openapi_spec_validator import validate
 from sqlalchemy import select
-from support import close_out_evidence, device_with_candidates, drain, jpeg
+from support import bearer, close_out_evidence, device_with_candidates, drain, jpeg
 
 from processes.accounts.models import User
-from processes.accounts.service import issue_token
 from processes.engineers.models import Engineer
 from processes.tickets.models import Ticket
 
@@ -33,12 +32,6 @@ class Contract:
         resolver_schema = {**schema, "components": self.document["components"]}
         jsonschema.validate(body, resolver_schema, cls=jsonschema.Draft202012Validator)
         return body
-
-
-def bearer(platform, username: str) -> dict[str, str]:  # noqa: ANN001
-    with platform.db.session() as session:
-        user = session.scalar(select(User).where(User.username == username))
-        return {"Authorization": f"Bearer {issue_token(session, user)}"}
 
 
 def test_lifecycle_over_the_api_matches_its_openapi_document(platform, client) -> None:  # noqa: ANN001

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rootcause_support import EN, ZH, closed_ticket, field_error, post, snapshot, two_models
+from rootcause_support import EN, ZH, closed_ticket, field_error, post, two_models
 from sqlalchemy import select
-from support import login, logout
+from support import login, logout, snapshot
 
 from engine import journal
 from engine.models import JournalEvent, ProcessInstance

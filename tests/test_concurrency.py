@@ -12,6 +12,7 @@ from engine.models import JournalEvent, ProcessInstance
 from processes.accounts.models import User
 from processes.accounts.service import create_user, hash_password
 from processes.devices.models import Device
+from processes.engineers.models import Engineer
 from processes.errors import Conflict
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
@@ -38,7 +39,8 @@ def test_two_supervisors_assigning_at_once_exactly_one_wins(platform) -> None:  
 
     with platform.db.session() as session:
         supervisors = list(session.scalars(select(User).where(User.role == "supervisor").order_by(User.id)))
-        engineer_id = session.scalar(select(Ticket.engineer_id).where(Ticket.id == ticket_id)) or 1
+        engineer_id = session.scalar(select(Engineer.id).order_by(Engineer.id))
+        assert engineer_id is not None
     barrier = threading.Barrier(len(supervisors))
     outcomes: dict[str, object] = {}
 

@@ -7,24 +7,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from sqlalchemy import select
-from support import device_with_candidates, drain, login
+from support import device_with_candidates, drain, login, open_ticket
 
-from processes.accounts.models import User
 from processes.tickets.models import Offer, Recommendation, Ticket
 from processes.tickets.tasks import Actor
 from webui import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def open_ticket(platform, device, text: str) -> int:  # noqa: ANN001
-    with platform.db.session() as session:
-        agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket = platform.intake.create(session, {"source_channel": "web", "urgency": "yellow",
-                                                  "device_id": device.id, "problem_description": text}, creator=agent)
-        ticket_id = ticket.id
-    drain(platform)
-    return ticket_id
 
 
 def explanation(platform, ticket_id: int) -> dict:  # noqa: ANN001
@@ -39,7 +28,7 @@ def factor(candidate: dict, name: str) -> dict:
 
 def test_a_decline_lowers_that_engineers_score_for_the_same_kind_of_job(platform) -> None:  # noqa: ANN001
     device = device_with_candidates(platform, "grinder", at_least=2, description="磨床主轴异响")
-    first = open_ticket(platform, device, "磨床主轴异响")
+    first = open_ticket(platform, text="磨床主轴异响", device=device)
     before = explanation(platform, first)
     top = before["candidates"][0]
     assert top["rank"] == 1 and factor(top, "decline_penalty")["contribution"] == 0
@@ -51,14 +40,16 @@ def test_a_decline_lowers_that_engineers_score_for_the_same_kind_of_job(platform
         platform.desk.complete(session, Actor(user=ticket.engineer.user), view.id,
                                {"decision": "decline", "decline_reason": "skill_mismatch"})
     drain(platform)
-    second = open_ticket(platform, device, "磨床主轴异响")
+    second = open_ticket(platform, text="磨床主轴异响", device=device)
     after = explanation(platform, second)
     again = next(c for c in after["candidates"] + [
         {"engineer_id": o["engineer_id"], "score": o["score"]} for o in after["others"]]
         if c["engineer_id"] == top["engineer_id"])
     assert again["score"] < top["score"]
-    if "factors" in again:
+    if "factors" in again:  # still among the top three
         assert factor(again, "decline_penalty")["contribution"] < 0
+    else:  # pushed out of them by the penalty
+        assert again["score"] < after["candidates"][-1]["score"]
     with platform.db.session() as session:
         declined = session.scalar(select(Offer).where(Offer.ticket_id == first, Offer.outcome == "declined"))
         assert declined.decline_reason == "skill_mismatch"
@@ -66,7 +57,7 @@ def test_a_decline_lowers_that_engineers_score_for_the_same_kind_of_job(platform
 
 def test_the_ticket_page_says_why(platform, client) -> None:  # noqa: ANN001
     device = device_with_candidates(platform, "cnc_lathe", at_least=2)
-    ticket_id = open_ticket(platform, device, "数控车床报警")
+    ticket_id = open_ticket(platform, text="数控车床报警", device=device)
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         number, name = ticket.number, ticket.engineer.name

@@ -9,11 +9,18 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import func, select
-from support import close_out_evidence, device_with_candidates, drain, jpeg, panel_photos, running_video
+from support import (
+    bearer,
+    close_out_evidence,
+    drain,
+    jpeg,
+    open_ticket,
+    panel_photos,
+    running_video,
+)
 
 from engine.models import HandlerCall
 from processes.accounts.models import User
-from processes.accounts.service import issue_token
 from processes.evidence.models import EvidenceComparison, PhotoHash
 from processes.tickets.models import Attachment, Ticket
 from processes.tickets.tasks import Actor
@@ -23,12 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def ticket_at(platform, spec: str) -> tuple[int, str, User]:  # noqa: ANN001
     """A red ticket taken through offer, acceptance and arrival, up to ``spec``."""
-    device = device_with_candidates(platform, "cnc_lathe", "red")
-    with platform.db.session() as session:
-        agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket_id = platform.intake.create(session, {"source_channel": "web", "urgency": "red", "device_id": device.id,
-                                                     "problem_description": "数控车床报警"}, creator=agent).id
-    drain(platform)
+    ticket_id = open_ticket(platform, "red", "cnc_lathe", "数控车床报警")
     for step, data in (("accept_offer", {"decision": "accept"}), ("on_site", None)):
         if step == spec:
             break
@@ -55,14 +57,9 @@ def _upload(field: str, data: bytes, name: str = "p.jpg", content_type: str = "i
     return Upload(field, name, content_type, data)
 
 
-def bearer(platform, user: User) -> dict[str, str]:  # noqa: ANN001
-    with platform.db.session() as session:
-        return {"Authorization": f"Bearer {issue_token(session, session.merge(user))}"}
-
-
 def test_a_video_uploads_in_chunks_survives_retries_and_gaps(platform, client) -> None:  # noqa: ANN001
     ticket_id, task_id, engineer = ticket_at(platform, "close_out")
-    headers = bearer(platform, engineer)
+    headers = bearer(platform, engineer.username)
     video = running_video()
     upload_id = str(uuid.uuid4())
     begin = {"upload_id": upload_id, "task_id": task_id, "field": "running_video", "filename": "run.mp4",
@@ -85,12 +82,12 @@ def test_a_video_uploads_in_chunks_survives_retries_and_gaps(platform, client) -
         assert session.scalar(select(func.count()).select_from(Attachment).where(
             Attachment.ticket_id == ticket_id, Attachment.field == "running_video")) == 1
         stranger = session.scalar(select(User).where(User.username == "xubin"))
-    assert client.get(f"/api/v1/uploads/{upload_id}", headers=bearer(platform, stranger)).status_code == 404
+    assert client.get(f"/api/v1/uploads/{upload_id}", headers=bearer(platform, stranger.username)).status_code == 404
 
 
 def test_a_short_video_is_refused_when_the_upload_finishes(platform, client) -> None:  # noqa: ANN001
     _ticket, task_id, engineer = ticket_at(platform, "close_out")
-    headers = bearer(platform, engineer)
+    headers = bearer(platform, engineer.username)
     clip = running_video(12)
     upload_id = str(uuid.uuid4())
     client.post("/api/v1/uploads", headers=headers, json={"upload_id": upload_id, "task_id": task_id,

@@ -75,7 +75,12 @@ def test_two_tickets_offered_to_one_engineer_are_spread_jointly(platform) -> Non
     assert moved[0] in b_inbox and moved[0] not in a_inbox
     # B declines the moved ticket; A holds the other offer with its last slot, so B's decline stands.
     answer(platform, moved[0], {"decision": "decline", "decline_reason": "overloaded"})
-    assert (b.id, "declined") in offers(platform, moved[0])
+    platform.rebalance_offers()
+    after = offers(platform, moved[0])
+    assert (b.id, "declined") in after
+    assert (b.id, None) not in after[after.index((b.id, "declined")):], after  # never offered to B again
+    with platform.db.session() as session:
+        assert session.get(Ticket, moved[0]).engineer_id != b.id
 
 
 def test_an_accepted_offer_never_moves(platform) -> None:  # noqa: ANN001

@@ -12,15 +12,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from rootcause_support import EN, ZH, closed_ticket, field_error, post, snapshot, two_models
+from rootcause_support import EN, ZH, closed_ticket, field_error, post, two_models
 from sqlalchemy import create_engine, select, text
-from support import csrf_token, device_with_candidates, drain, login
+from support import complete, csrf_token, drain, login, open_ticket, snapshot
 
-from processes.accounts.models import User
 from processes.errors import Invalid
 from processes.rootcauses import service
 from processes.rootcauses.models import RootCause
-from processes.tickets.models import Attachment, Ticket
+from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 from webui.cli import upgrade_database
 
@@ -144,26 +143,9 @@ def test_bad_library_input_names_each_field_and_changes_nothing(platform, client
 
 def at_close_out(platform) -> tuple[int, str]:  # noqa: ANN001
     """A ticket accepted and arrived on site: (ticket id, close-out task id)."""
-    with platform.db.session() as session:
-        device = session.merge(device_with_candidates(platform, "cnc_lathe", "red"))
-        agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket_id = platform.intake.create(session, {"source_channel": "hotline", "urgency": "red",
-                                                     "device_id": device.id, "problem_description": "X轴伺服报警"},
-                                           creator=agent).id
-    drain(platform)
-    for spec in ("accept_offer", "on_site"):
-        with platform.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
-            (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == spec]
-            data: dict[str, Any] = {"decision": "accept"}
-            if spec == "on_site":
-                session.add(Attachment(ticket_id=ticket.id, sha256="1" * 64, kind="image", content_type="image/jpeg",
-                                       size=1, original_name="p.jpg", field="diagnosis_photo", task_spec=spec,
-                                       uploaded_by="t", meta={}, created_at=platform.engine.clock.now()))
-                data = {"location": {"lat": ticket.site.lat, "lon": ticket.site.lon},
-                        "diagnosis_photo": "sha256:" + "1" * 64}
-            platform.desk.complete(session, Actor(user=ticket.engineer.user), view.id, data)
-        drain(platform)
+    ticket_id = open_ticket(platform, "red", "cnc_lathe", "X轴伺服报警")
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    complete(platform, ticket_id, "on_site")
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == "close_out"]

@@ -54,8 +54,10 @@ def test_anonymous_visitors_keep_their_language_in_a_cookie(client) -> None:  # 
 
 
 def test_lang_switch_refuses_to_redirect_elsewhere(client) -> None:  # noqa: ANN001
-    response = client.get("/lang/en?next=https://evil.example/")
-    assert response.headers["Location"].startswith("/")
+    for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
+        response = client.get(f"/lang/en?next={elsewhere}")
+        assert response.status_code == 302 and response.headers["Location"] == "/tasks", elsewhere
+    assert client.get("/lang/en?next=/tickets/new").headers["Location"] == "/tickets/new"
 
 
 def _ticket(platform) -> object:  # noqa: ANN001

@@ -20,12 +20,11 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from sqlalchemy import select
-from support import jpeg, panel_photos, running_video, ticket
+from support import device_with_candidates, jpeg, panel_photos, running_video, ticket
 
 from processes.accounts.models import User
 from processes.customers.models import Site
 from processes.demo import DEMO_PASSWORD
-from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.platform import Platform
 from processes.tickets.models import Offer
@@ -204,9 +203,7 @@ def contexts(chromium: Browser) -> Iterator[list[BrowserContext]]:
 def test_full_lifecycle_in_chromium(live_server, chromium: Browser, contexts: list[BrowserContext],  # noqa: ANN001
                                     errors: Errors, artifacts: Path) -> None:
     base, platform = live_server.url, live_server.platform
-    with platform.db.session() as session:
-        device = session.scalar(select(Device).where(Device.device_type == "cnc_lathe").order_by(Device.id))
-        assert device is not None
+    device = device_with_candidates(platform, "cnc_lathe", "orange", description="主轴异响，X轴报警 ALM 414，产线停机")
 
     # The agent opens the ticket on a desktop.
     agent_context = chromium.new_context(**DESKTOP)

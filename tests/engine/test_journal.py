@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 from sqlalchemy import select, text
-from support import close_out_evidence, device_with_candidates, drain
+from support import complete, drain, open_ticket
 
 from engine import journal
 from engine.models import JournalEvent, ProcessInstance
 from engine.replay import Replayer, replay
-from processes.accounts.models import User
 from processes.tickets.models import Ticket
 
 
 def run_ticket(platform, *, decline_first: bool = True) -> Ticket:  # noqa: ANN001
     """A ticket taken through decline, accept, on-site, close-out, reject, rework, accept, 7-day watch."""
-    engine, desk = platform.engine, platform.desk
-    from processes.tickets.tasks import Actor
+    ticket_id = open_ticket(platform, "red", "grinder", "磨床主轴过热报警", source_channel="app_qr")
 
-    with platform.db.session() as session:
-        device = session.merge(device_with_candidates(platform, "grinder", "red"))
-        agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket_id = platform.intake.create(session, {"source_channel": "app_qr", "urgency": "red",
-                                                     "device_id": device.id, "problem_description": "磨床主轴过热报警"},
-                                           creator=agent).id
-    drain(platform)
-
-    def act(spec: str, data: dict, as_customer: bool = False) -> None:
-        if spec == "close_out":
-            data = {**data, **close_out_evidence(platform, ticket_id)}
-        with platform.db.session() as session:
-            ticket = session.get(Ticket, ticket_id)
-            (view,) = [v for v in desk.for_ticket(session, ticket) if v.spec_name == spec]
-            if as_customer:
-                actor = Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
-            else:
-                actor = Actor(user=ticket.engineer.user)
-            if spec == "on_site":
-                data = {**data, "diagnosis_photo": f"sha256:{'0' * 64}"}
-                from processes.tickets.models import Attachment
-
-                session.add(Attachment(ticket_id=ticket.id, sha256="0" * 64, kind="image", content_type="image/jpeg",
-                                       size=1, original_name="x.jpg", field="diagnosis_photo", task_spec="on_site",
-                                       uploaded_by="t", meta={}, created_at=engine.clock.now()))
-            desk.complete(session, actor, view.id, data)
-        drain(platform)
-        engine.clock.advance(minutes=7)
+    def act(spec: str, data: dict, customer: bool = False) -> None:
+        complete(platform, ticket_id, spec, data, customer=customer)
+        platform.engine.clock.advance(minutes=7)
 
     if decline_first:
         act("accept_offer", {"decision": "decline", "decline_reason": "overloaded"})
@@ -52,16 +25,16 @@ def run_ticket(platform, *, decline_first: bool = True) -> Ticket:  # noqa: ANN0
     act("on_site", {"location": {"lat": 29.87, "lon": 121.55}})
     close_out = {"root_cause": "wear", "prevention_suggestion": "定期更换轴承", "fixed_first_time": True}
     act("close_out", close_out)
-    act("customer_acceptance", {"verdict": "reject", "rejection_reason": "还是过热"}, as_customer=True)
+    act("customer_acceptance", {"verdict": "reject", "rejection_reason": "还是过热"}, customer=True)
     act("close_out", close_out)
-    act("customer_acceptance", {"verdict": "accept"}, as_customer=True)
-    engine.clock.advance(days=8)
+    act("customer_acceptance", {"verdict": "accept"}, customer=True)
+    platform.engine.clock.advance(days=8)
     drain(platform)
     with platform.db.session() as session:
         return session.get(Ticket, ticket_id)
 
 
-def test_replay_reaches_the_stored_state_after_every_step(platform) -> None:  # noqa: ANN001
+def test_replay_walks_every_step_and_ends_in_the_stored_state(platform) -> None:  # noqa: ANN001
     ticket = run_ticket(platform)
     with platform.db.session() as session:
         instance = session.get(ProcessInstance, ticket.process_instance_id)
@@ -76,17 +49,9 @@ def test_replay_reaches_the_stored_state_after_every_step(platform) -> None:  # 
 
 
 def test_replay_of_a_running_instance_matches_too(platform) -> None:  # noqa: ANN001
-    from processes.accounts.models import User as Account
-
+    ticket_id = open_ticket(platform, "blue", text="coolant pump noisy", at_least=1)
     with platform.db.session() as session:
-        device = session.merge(device_with_candidates(platform, urgency="blue", at_least=1,
-                                                      description="coolant pump noisy"))
-        agent = session.scalar(select(Account).where(Account.username == "agent"))
-        ticket = platform.intake.create(session, {"source_channel": "web", "urgency": "blue", "device_id": device.id,
-                                                  "problem_description": "coolant pump noisy"}, creator=agent)
-    drain(platform)
-    with platform.db.session() as session:
-        instance = session.get(ProcessInstance, ticket.process_instance_id)
+        instance = session.get(ProcessInstance, session.get(Ticket, ticket_id).process_instance_id)
         replayer = Replayer(session, platform.engine, instance)
         steps = list(replayer.steps())
         assert steps[-1].waiting_on == ["accept_offer (ready)", "no_answer (waiting)", "response_deadline (waiting)"]

@@ -4,6 +4,7 @@ import random
 from collections import Counter
 
 import pytest
+from dispatch_places import at
 
 from handlers.dispatch import (
     BacklogAssignment,
@@ -13,7 +14,6 @@ from handlers.dispatch import (
     EngineerIndex,
     EngineerShortlist,
     FixHistory,
-    GeoPoint,
     JobSkillResolver,
     Ticket,
 )
@@ -21,20 +21,12 @@ from handlers.dispatch.backlog import solve, solve_batch, solve_greedy
 from handlers.dispatch.crosscheck import solve_dense_hungarian, solve_milp
 from handlers.dispatch.scenario_schema import parse_scenario
 from handlers.dispatch.synthetic import generate_scenario
-from handlers.geo import EARTH_RADIUS_KM
 
-BASE = (31.30, 120.60)
-KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180
 KEYWORDS = {"spindle noise": ["spindle"], "主轴异响": ["spindle"], "coolant leak": ["coolant system"],
             "PLC alarm": ["PLC programming"]}
 DEVICES = {"FANUC CNC lathe": ["FANUC"]}
 SKILLS = ["FANUC", "spindle", "coolant system", "PLC programming"]
 FAULTS = ["spindle noise", "主轴异响", "coolant leak", "PLC alarm", "PLC alarm and coolant leak"]
-
-
-def at(north_km: float, east_km: float = 0.0) -> GeoPoint:
-    return GeoPoint(BASE[0] + north_km / KM_PER_DEG,
-                    BASE[1] + east_km / (KM_PER_DEG * math.cos(math.radians(BASE[0]))))
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import json
-import math
 
 import pytest
+from dispatch_places import BASE, at
 
 from handlers.dispatch import (
     DeclineHistory,
@@ -17,10 +17,7 @@ from handlers.dispatch import (
     beta_smoothed,
     record_offer,
 )
-from handlers.geo import EARTH_RADIUS_KM
 
-BASE = (31.30, 120.60)
-KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180
 KEYWORDS = {"主轴异响": ["spindle"], "spindle noise": ["spindle"], "液压": ["hydraulic valve block"]}
 DEVICES = {"FANUC CNC lathe": ["FANUC"], "laser cutter": ["laser source"]}
 SITE = GeoPoint(*BASE)
@@ -28,7 +25,7 @@ SITE = GeoPoint(*BASE)
 
 def north(km: float) -> GeoPoint:
     """A point `km` due north of the site: the haversine distance is exactly `km`."""
-    return GeoPoint(BASE[0] + km / KM_PER_DEG, BASE[1])
+    return at(km)
 
 
 def engineer(engineer_id: str, km: float = 1.0, **fields) -> Engineer:
