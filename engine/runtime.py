@@ -9,7 +9,6 @@ database state.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,6 +86,12 @@ def _timer_tasks(workflow: BpmnWorkflow) -> list[Any]:
         if any(isinstance(d, TimerEventDefinition) for d in getattr(definition, "event_definitions", [definition])):
             found.append(task)
     return found
+
+
+def _due_of(task: Any) -> str | None:
+    """A timer task's next due time: a cycle keeps it under "next" with its remaining repetitions."""
+    value = task.internal_data.get("event_value")
+    return value["next"] if isinstance(value, dict) else value
 
 
 class ProcessEngine(ReadingMixin, HandlerCallsMixin):
@@ -345,15 +350,15 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
                 break
 
     def _refresh_timers(self, step: Step) -> None:
-        """Let due timers fire, journaling each firing (a cycle timer fires while staying in place)."""
-        def snapshot(task: Any) -> str:
-            return json.dumps(persistence.to_json_data({"v": task.internal_data.get("event_value")}), sort_keys=True)
+        """Let due timers fire, journaling each firing with the time it was due.
 
-        watched = [(t, t.state, t.internal_data.get("event_value"), snapshot(t)) for t in _timer_tasks(step.workflow)]
+        A cycle timer fires while staying in place and moves its own due time on (in the same dict),
+        so the due time is read before the refresh.
+        """
+        watched = [(t, t.state, _due_of(t)) for t in _timer_tasks(step.workflow)]
         step.workflow.refresh_timers()
-        for task, state, value, before in watched:
-            if task.state != state or snapshot(task) != before:
-                due = value["next"] if isinstance(value, dict) else value
+        for task, state, due in watched:
+            if task.state != state or _due_of(task) != due:
                 step.record("timer_fired", "timer", task=task, input={"due_at": due})
 
     def _finish(self, session: Session, step: Step) -> None:
@@ -397,11 +402,10 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         """Make the timer table match the waiting timer events; return new or moved due times."""
         waiting: dict[str, tuple[str, datetime]] = {}
         for task in _timer_tasks(step.workflow):
-            value = task.internal_data.get("event_value")
-            if value is None or task.state != TaskState.WAITING:
+            due = _due_of(task)
+            if due is None or task.state != TaskState.WAITING:
                 continue
-            waiting[str(task.id)] = (task.task_spec.name, parse_instant(value["next"] if isinstance(value, dict)
-                                                                       else value))
+            waiting[str(task.id)] = (task.task_spec.name, parse_instant(due))
         known = step.loaded.timers
         if known is None:
             known = {t.task_id: (t.spec_name, t.due_at) for t in session.scalars(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from sqlalchemy import select
 
 from engine.handlers import HandlerRegistry
@@ -46,6 +48,7 @@ def test_cycle_and_duration_literals_fire_on_the_engine_clock(bare_platform) -> 
         instance_id = engine.start(session, "reminders", {"reminders": 0}, actor="t").id
     engine.advance(instance_id)
     clock = engine.clock
+    started = clock.now()
     for minutes in (9, 2, 10, 10, 10, 10):
         clock.advance(minutes=minutes)
         engine.advance(instance_id)
@@ -54,8 +57,12 @@ def test_cycle_and_duration_literals_fire_on_the_engine_clock(bare_platform) -> 
     with engine.db.session() as session:
         from engine import journal
 
-        fired = [e.at for e in journal.events(session, instance_id) if e.kind == "timer_fired"]
+        firings = [e for e in journal.events(session, instance_id) if e.kind == "timer_fired"]
+    fired = [e.at for e in firings]
     assert [(b - a).total_seconds() for a, b in zip(fired, fired[1:], strict=False)] == [600.0, 600.0]
+    # Each firing is journaled with the occurrence it fired for, not the one it scheduled next.
+    assert [datetime.fromisoformat(e.input["due_at"]) for e in firings] == [
+        started + timedelta(minutes=m) for m in (10, 20, 30)]
     with engine.db.session() as session:
         due = session.scalars(select(Timer.spec_name).where(Timer.instance_id == instance_id)).all()
         assert due == ["give_up"]
