@@ -32,6 +32,10 @@ class Deployment(Base):
     created_by: Mapped[str] = mapped_column(String(120))
 
 
+# Instance statuses the engine does not advance: finished, or stopped on an error until someone retries.
+STOPPED = ("completed", "cancelled", "error")
+
+
 class ProcessInstance(Base):
     __tablename__ = "process_instance"
 

@@ -36,7 +36,7 @@ from .handler_calls import HandlerCallsMixin
 from .handlers import HandlerRegistry
 from .isotime import parse_instant
 from .journal import GENESIS, TRIGGERS, JournalWriter, data_changes
-from .models import EngineTask, HandlerCall, JournalEvent, ProcessInstance, Timer
+from .models import STOPPED, EngineTask, HandlerCall, JournalEvent, ProcessInstance, Timer
 from .reading import ReadingMixin, UserTaskView
 from .scripting import HandlerFailed, StepScriptEngine
 
@@ -253,13 +253,17 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
     def _advance(self, instance_id: int, actor: str) -> bool:
         with self.db.session() as session:
             step = self._open_step(session, instance_id)
-            if step.instance.status in ("completed", "cancelled"):
+            if step.instance.status in STOPPED:
+                # An instance in error waits for someone to retry it; running it again would only fail again.
                 step.instance.needs_advance = False
                 return False
             step.record("engine_advanced", actor)
             self._run_engine(step)
             if len(step.events) == 1 and not persistence.changed(step.loaded):
+                # Nothing was due (a duplicate wake-up): the workflow is still the stored one, keep it.
+                instance_id, version = step.instance.id, step.instance.version
                 session.rollback()
+                self.workflows.keep(instance_id, version, step.loaded)
                 self._clear_needs_advance(instance_id)
                 return False
             self._finish(session, step)

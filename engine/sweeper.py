@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
-from .models import HandlerCall, ProcessInstance, Timer
+from .models import STOPPED, HandlerCall, ProcessInstance, Timer
 
 if TYPE_CHECKING:
     from .runtime import ProcessEngine
-
 # Work younger than this is probably still in a queue; older work is presumed lost.
 GRACE = timedelta(seconds=float(os.environ.get("CLOSELOOP_SWEEP_GRACE_S", 20)))
 # A handler call "running" longer than this belonged to a worker that died.
@@ -32,7 +31,8 @@ def sweep(engine: ProcessEngine, *, timers_only: bool = False) -> dict[str, int]
     stale: set[int] = set()
     calls: list[int] = []
     with engine.db.session() as session:
-        due = set(session.scalars(select(Timer.instance_id).where(Timer.fired_at.is_(None), Timer.due_at <= now)))
+        due = set(session.scalars(select(Timer.instance_id).join(ProcessInstance).where(
+            Timer.fired_at.is_(None), Timer.due_at <= now, ProcessInstance.status.not_in(STOPPED))))
         if not timers_only:
             stale = set(session.scalars(select(ProcessInstance.id).where(
                 ProcessInstance.needs_advance.is_(True), ProcessInstance.updated_at <= now - GRACE)))

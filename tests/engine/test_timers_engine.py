@@ -71,3 +71,27 @@ def test_cycle_and_duration_literals_fire_on_the_engine_clock(bare_platform) -> 
     with engine.db.session() as session:
         assert session.get(ProcessInstance, instance_id).status == "completed"
         assert not session.scalars(select(Timer).where(Timer.instance_id == instance_id)).all()
+
+
+def test_an_instance_stopped_on_an_error_waits_for_a_retry(bare_platform) -> None:  # noqa: ANN001
+    """Its due timers are not swept twice a second and advancing it journals nothing, until a retry."""
+    from engine import journal, sweeper
+
+    engine = ProcessEngine(bare_platform.db, HandlerRegistry(), bare_platform.engine.clock)
+    with engine.db.session() as session:
+        engine.deployments.deploy(session, {"r.bpmn": DIAGRAM})
+        instance_id = engine.start(session, "reminders", {"reminders": 0}, actor="t").id
+    engine.advance(instance_id)
+    with engine.db.session() as session:
+        session.get(ProcessInstance, instance_id).status = "error"
+    engine.clock.advance(minutes=11)
+    assert sweeper.sweep(engine, timers_only=True)["timers_due"] == 0
+    with engine.db.session() as session:
+        recorded = len(list(journal.events(session, instance_id)))
+    assert engine.advance(instance_id) is False
+    with engine.db.session() as session:
+        assert len(list(journal.events(session, instance_id))) == recorded
+        engine.retry(session, instance_id, actor="supervisor")
+    assert sweeper.sweep(engine, timers_only=True)["timers_due"] == 1
+    assert engine.advance(instance_id) is True
+    assert reminders(engine, instance_id) == [1]
