@@ -161,7 +161,7 @@ class Deployments:
         return next((name for name, text in parsed.files.items() if name.endswith(".bpmn") and marker in text), "")
 
     def current(self, session: Session, process_id: str | None = None) -> Deployment | None:
-        rows = session.scalars(select(Deployment).order_by(Deployment.activation.desc()))
+        rows = session.scalars(select(Deployment).order_by(Deployment.activation.desc(), Deployment.id.desc()))
         for row in rows:
             if process_id is None or process_id in row.process_ids:
                 return row

@@ -42,6 +42,26 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A second, empty database of the same kind as the suite's, for migrating from an old revision."""
+    url = os.environ.get("DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    from sqlalchemy.engine import make_url
+
+    scratch = make_url(url).set(database=f"{make_url(url).database}_migrations")
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}"'))
+        connection.execute(text(f'CREATE DATABASE "{scratch.database}"'))
+    yield scratch.render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def redis_connection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Redis]:
     if os.environ.get("REDIS_URL"):

@@ -228,17 +228,17 @@ def _filler(column: Any) -> Any:
 
 
 @pytest.mark.parametrize("in_use", [False, True])
-def test_the_migration_names_the_old_codes_on_an_installation_with_tickets(tmp_path, in_use) -> None:  # noqa: ANN001
+def test_the_migration_names_the_old_codes_on_an_installation_with_tickets(empty_database_url, in_use) -> None:  # noqa: ANN001
     from alembic import command
     from alembic.config import Config
     from sqlalchemy import MetaData
 
     from processes.platform import ROOT
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = empty_database_url
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.set_main_option("sqlalchemy.url", url)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, "0004")
     engine = create_engine(url)
     if in_use:

@@ -54,7 +54,6 @@ def upgrade() -> None:
     sa.Column('process_ids', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('activated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('activation', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=120), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment')),
     sa.UniqueConstraint('content_hash', name=op.f('uq_deployment_content_hash'))

@@ -55,6 +55,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table('process_instance', schema=None) as batch_op:
         batch_op.add_column(sa.Column('journal_seq', sa.Integer(), nullable=False, server_default='0'))
+    # Instances that already have a journal continue its numbering; 0 would collide with row 1.
+    op.execute("UPDATE process_instance SET journal_seq = (SELECT COALESCE(MAX(seq), 0) FROM journal_event "
+               "WHERE journal_event.instance_id = process_instance.id)")
 
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.add_column(sa.Column('escalations', sa.Integer(), nullable=False, server_default='0'))
