@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, select, update
 
-from engine import forms
+from engine import forms, transitions
 from engine.clock import FrozenClock
 from engine.handlers import HandlerContext
 from engine.scripting import ServiceResult, StepScriptEngine
@@ -59,21 +59,13 @@ class NaiveEngine:
             if self.per_step and state_id is not None:
                 self._save(session, state_id, workflow)
 
-        while True:
-            workflow.refresh_timers()
-            workflow.do_engine_steps(did_complete_task=persist)
-            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in workflow.get_tasks()):
-                return
+        transitions.run_until_blocked(workflow, workflow.refresh_timers, persist)
 
     def start(self, session: Any, ticket: Ticket) -> int:
-        spec = self.parsed.specs[LIFECYCLE]
-        workflow = BpmnWorkflow(spec, self.parsed.subprocess_specs[LIFECYCLE], script_engine=self._script(session))
         data = {"ticket_id": ticket.id, "ticket_number": ticket.number, "urgency": ticket.urgency,
                 "device_type": ticket.device.device_type, "created_at": ticket.created_at.isoformat(),
                 "rework_count": 0, "declined_engineers": []}
-        workflow.task_tree.data.update(data)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
+        workflow = transitions.new_workflow(self.parsed, LIFECYCLE, data, self._script(session))
         inserted = session.execute(insert(STATE).values(state=SERIALIZER.serialize_json(workflow)))
         state_id = inserted.inserted_primary_key[0]
         self._run(workflow, session, state_id)
@@ -95,8 +87,7 @@ class NaiveEngine:
         form = task.task_spec.extensions.get("properties", {}).get("formJsonSchemaFilename")
         if form:  # the same defaults our engine fills in, so both run the same diagram the same way
             data = forms.apply_defaults(self.parsed.form(form), data)
-        task.task_spec.add_data_from_form(task, data)
-        task.run()
+        transitions.apply_form(task, data)
         self._save(session, state_id, workflow)
         self._run(workflow, session, state_id)
         if not self.per_step:

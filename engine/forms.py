@@ -7,6 +7,7 @@ English messages are never shown.
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,7 @@ def apply_defaults(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, An
     filled = dict(data)
     for name, prop in schema.get("properties", {}).items():
         if name not in filled and isinstance(prop, dict) and "default" in prop:
-            filled[name] = prop["default"]
+            filled[name] = copy.deepcopy(prop["default"])  # the schema is shared by every task of the form
     return filled
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from . import persistence
+from . import persistence, transitions
 from .db import after_commit
 from .faults import crash_point
 from .handlers import HandlerContext
@@ -93,8 +93,7 @@ class HandlerCallsMixin:
                 return False
             value = (call.result or {}).get("value")
             before = dict(task.data)
-            task.data[task.task_spec.result_variable] = value
-            task.complete()
+            transitions.feed_result(task, value)
             step.record("service_result", f"handler:{call.operator}", task=task,
                         input={"operator": call.operator, "params": call.params, "result": value},
                         changes=data_changes(before, task.data))

@@ -64,10 +64,6 @@ class KnownHashes:
             while len(self._hashes) > self.size:
                 self._hashes.pop(next(iter(self._hashes)))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._hashes.clear()
-
 
 def data_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()

@@ -22,7 +22,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import journal, persistence
+from . import journal, persistence, transitions
 from .clock import FrozenClock
 from .handlers import HandlerRegistry
 from .models import JournalEvent, ProcessInstance
@@ -91,14 +91,6 @@ class ReplayError(Exception):
     """The journal cannot be applied: it does not describe this deployment's process."""
 
 
-def _run_engine(workflow: BpmnWorkflow) -> None:
-    while True:
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-        if not any(t.state == TaskState.READY and not t.task_spec.manual for t in persistence.all_tasks(workflow)):
-            return
-
-
 class Replayer:
     """Replays one instance; iterate :meth:`steps`, then :meth:`differences` compares with the store."""
 
@@ -125,35 +117,23 @@ class Replayer:
     def _apply(self, trigger: JournalEvent, step_no: int) -> BpmnWorkflow:
         inputs = trigger.input or {}
         if trigger.kind == "instance_started":
-            process_id = self.instance.process_id
-            self.workflow = BpmnWorkflow(self.parsed.specs[process_id], self.parsed.subprocess_specs[process_id],
-                                         script_engine=self.script)
-            data = persistence.from_json_data(inputs["data"])
-            self.workflow.task_tree.data.update(data)
-            for task in self.workflow.get_tasks(state=TaskState.READY):
-                task.data.update(data)
+            self.workflow = transitions.new_workflow(self.parsed, self.instance.process_id,
+                                                     persistence.from_json_data(inputs["data"]), self.script)
             return self.workflow
         workflow = self.workflow
         if workflow is None:
             raise ReplayError(f"the journal of instance {self.instance.id} does not begin with its start")
         if trigger.kind == "user_task_completed":
-            task = _find(workflow, trigger.task_spec, TaskState.READY)
-            if hasattr(task.task_spec, "add_data_from_form"):
-                task.task_spec.add_data_from_form(task, inputs["data"])
-            else:
-                task.data.update(inputs["data"])
-            task.run()
+            transitions.apply_form(_find(workflow, trigger.task_spec, TaskState.READY), inputs["data"])
         elif trigger.kind == "service_result":
-            task = _find(workflow, trigger.task_spec, TaskState.STARTED)
-            task.data[task.task_spec.result_variable] = inputs["result"]
-            task.complete()
-            _run_engine(workflow)
+            transitions.feed_result(_find(workflow, trigger.task_spec, TaskState.STARTED), inputs["result"])
+            transitions.run_until_blocked(workflow, workflow.refresh_timers)
         elif trigger.kind == "task_data_set":
             _find(workflow, trigger.task_spec, TaskState.READY).data.update(persistence.from_json_data(inputs["data"]))
         elif trigger.kind == "message_received":
             workflow.catch(BpmnEvent(MessageEventDefinition(inputs["message"]), inputs["payload"]))
         elif trigger.kind == "engine_advanced":
-            _run_engine(workflow)
+            transitions.run_until_blocked(workflow, workflow.refresh_timers)
         else:
             raise ReplayError(f"step {step_no} starts with {trigger.kind!r}, which opens no step")
         return workflow

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import forms, persistence
+from . import forms, persistence, transitions
 from .cache import WorkflowCache
 from .clock import Clock, FrozenClock
 from .db import Database, after_commit
@@ -127,10 +127,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         session.add(instance)
         session.flush()
         script = self._script_engine(session, instance, now)
-        workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id], script_engine=script)
-        workflow.task_tree.data.update(data)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(data)
+        workflow = transitions.new_workflow(parsed, process_id, data, script)
         loaded = persistence.LoadedWorkflow(workflow, timers={})
         step = Step(instance, parsed, loaded, script, JournalWriter(session, instance.id, parsed.hash, now, 1, 0,
                                                                     GENESIS), now)
@@ -157,11 +154,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
             if errors:
                 raise FormInvalid(errors)
         before = dict(task.data)
-        if hasattr(task.task_spec, "add_data_from_form"):
-            task.task_spec.add_data_from_form(task, data)
-        else:
-            task.data.update(data)
-        task.run()
+        transitions.apply_form(task, data)
         step.record("user_task_completed", actor, task=task, input={"data": data},
                     changes=data_changes(before, task.data))
         self._finish(session, step)
@@ -217,13 +210,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
         if instance is None:
             raise InstanceNotFound(str(instance_id))
-        parsed = self.deployments.parsed(session, instance.deployment_id)
-        journal = JournalWriter(session, instance.id, parsed.hash, self.clock.now(), instance.version,
-                                instance.journal_seq, instance.journal_head)
-        event = journal.append(kind, actor, input=persistence.to_json_data(data))
-        journal.flush()
-        instance.journal_head, instance.journal_seq = journal.last_hash, journal.last_seq
-        return event
+        return self._append_outside_step(session, instance, kind, actor, persistence.to_json_data(data))
 
     # -- advancing (jobs) ------------------------------------------------------------------------
     def _guarded(self, instance_id: int, work: Callable[[], bool]) -> bool:
@@ -293,13 +280,19 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
             if not retryable or attempts >= self.max_handler_attempts:
                 instance.status = "error"
                 instance.needs_advance = False
-            parsed = self.deployments.parsed(session, instance.deployment_id)
-            journal = JournalWriter(session, instance.id, parsed.hash, self.clock.now(), instance.version,
-                                    instance.journal_seq, instance.journal_head)
-            journal.append("step_failed", "engine", input={"error": str(err), "task_spec": task_spec,
-                                                           "attempts": attempts})
-            journal.flush()
-            instance.journal_head, instance.journal_seq = journal.last_hash, journal.last_seq
+            self._append_outside_step(session, instance, "step_failed", "engine",
+                                      {"error": str(err), "task_spec": task_spec, "attempts": attempts})
+
+    def _append_outside_step(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
+                             input: dict[str, Any]) -> JournalEvent:
+        """One journal row on the instance's chain without a step (the instance row is locked)."""
+        parsed = self.deployments.parsed(session, instance.deployment_id)
+        journal = JournalWriter(session, instance.id, parsed.hash, self.clock.now(), instance.version,
+                                instance.journal_seq, instance.journal_head)
+        event = journal.append(kind, actor, input=input)
+        journal.flush()
+        instance.journal_head, instance.journal_seq = journal.last_hash, journal.last_seq
+        return event
 
     def retry(self, session: Session, instance_id: int, *, actor: str) -> None:
         """Clear a recorded failure and try the instance's engine steps again."""
@@ -347,11 +340,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
                 result = step.script.service_results.get(str(task.id))
                 step.record("task_completed", "engine", task=task, input=result, changes=changes)
 
-        while True:
-            self._refresh_timers(step)
-            workflow.do_engine_steps(did_complete_task=did_run)
-            if not any(t.state == TaskState.READY and not t.task_spec.manual for t in persistence.all_tasks(workflow)):
-                break
+        transitions.run_until_blocked(workflow, lambda: self._refresh_timers(step), did_run)
 
     def _refresh_timers(self, step: Step) -> None:
         """Let due timers fire, journaling each firing with the time it was due.
@@ -371,7 +360,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         due = self._sync_timers(session, step)
         calls = self._record_deferred(session, step)
         tasks = persistence.all_tasks(workflow)
-        ready_engine = any(t.state == TaskState.READY and not t.task_spec.manual for t in tasks)
+        ready_engine = transitions.engine_work_ready(workflow)
         if workflow.is_completed() and instance.status != "completed":
             step.record("instance_completed", "engine")
             status = "completed"

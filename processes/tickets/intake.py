@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import forms
+from engine.deployments import ParsedDeployment
 from engine.runtime import ProcessEngine
 
 from ..accounts.models import User
@@ -41,16 +42,20 @@ class TicketIntake:
     engine: ProcessEngine
     timezone: str
 
-    def form(self, session: Session) -> dict[str, Any]:
+    def _deployment(self, session: Session) -> ParsedDeployment:
         deployment = self.engine.deployments.current(session, LIFECYCLE)
         if deployment is None:
             raise LookupError("the ticket lifecycle is not deployed")
-        return self.engine.deployments.parsed(session, deployment.id).form(INTAKE_FORM)
+        return self.engine.deployments.parsed(session, deployment.id)
+
+    def form(self, session: Session) -> dict[str, Any]:
+        return self._deployment(session).form(INTAKE_FORM)
 
     def create(self, session: Session, data: dict[str, Any], *, creator: User) -> Ticket:
-        schema = self.form(session)
+        parsed = self._deployment(session)
+        schema = parsed.form(INTAKE_FORM)
         data = forms.apply_defaults(schema, forms.normalise(data))
-        errors = forms.validate(schema, data)
+        errors = forms.validate(schema, data, parsed.validator(INTAKE_FORM))
         if errors:
             raise invalid(errors)
         customer, device = self._link(session, data)
