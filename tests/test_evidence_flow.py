@@ -8,6 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from support import (
     bearer,
@@ -17,10 +18,12 @@ from support import (
     open_ticket,
     panel_photos,
     running_video,
+    snapshot,
 )
 
 from engine.models import HandlerCall
 from processes.accounts.models import User
+from processes.errors import Invalid
 from processes.evidence.models import EvidenceComparison, PhotoHash
 from processes.tickets.models import Attachment, Ticket
 from processes.tickets.tasks import Actor
@@ -212,3 +215,19 @@ def test_arriving_far_from_the_site_is_flagged_not_blocked(platform, client) -> 
     login(client, "supervisor")
     page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
     assert 'id="far-from-site"' in page
+
+
+def test_close_out_refuses_a_file_not_uploaded_to_the_ticket(platform) -> None:  # noqa: ANN001
+    first, _, _ = ticket_at(platform, "close_out")
+    elsewhere = close_out_evidence(platform, first)
+    ticket_id, task_id, engineer = ticket_at(platform, "close_out")
+    before = snapshot(platform)
+    for reference in (f"sha256:{'a' * 64}", elsewhere["running_photo"]):  # made up; another ticket's photo
+        with pytest.raises(Invalid) as refused, platform.db.session() as session:
+            platform.desk.complete(session, Actor(user=engineer), task_id, {
+                "root_cause": "wear", "prevention_suggestion": "每月清理冷却液", "fixed_first_time": True,
+                "fault_photo": reference})
+        problems = [(p.field, p.code) for p in refused.value.problems]
+        assert problems[0] == ("fault_photo", "unknown_file")
+        assert ("running_photo", "required") in problems  # the form's own problems come with it
+        assert snapshot(platform) == before

@@ -162,7 +162,10 @@ def test_close_out_refuses_an_unknown_or_switched_off_cause(platform, client) ->
             ticket = session.get(Ticket, ticket_id)
             platform.desk.complete(session, Actor(user=ticket.engineer.user), task_id, {
                 "root_cause": cause, "prevention_suggestion": "定期润滑", "fixed_first_time": True})
-        assert [(p.field, p.code) for p in refused.value.problems] == [("root_cause", "choice")]
+        # The cause, and in the same answer the form's own problems: no evidence was attached.
+        assert [(p.field, p.code) for p in refused.value.problems] == [
+            ("root_cause", "choice"), *((f, "required") for f in ("fault_photo", "repair_photo", "running_photo",
+                                                                 "running_video"))]
         assert snapshot(platform) == before
 
     with platform.db.session() as session:

@@ -23,6 +23,7 @@ MESSAGES: dict[str, Any] = {
     "pattern": _l("The format is not valid."),
     "format": _l("The format is not valid (%(rule)s)."),
     "unknown_field": _l("This field is not part of the form."),
+    "unknown_file": _l("This file was not uploaded to this ticket; upload it again."),
     "max_items": _l("At most %(limit)s items."),
     "min_items": _l("At least %(limit)s items."),
     "invalid": _l("The value is not valid."),

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import forms
 from engine.runtime import FormInvalid, ProcessEngine, TaskNotFound, TaskNotReady, UserTaskView
 
 from ..accounts.models import User
 from ..engineers.models import Engineer
 from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from .attachments import WIDGET_KINDS, Attachments, Upload
-from .models import Ticket
+from .models import Attachment, Ticket
 from .options import OptionSources
 
 ASSIGNEE_PROPERTY = "assignee"
@@ -106,9 +107,14 @@ class TaskDesk:
             stored = self.attachments.store(session, ticket, upload, expect=WIDGET_KINDS[widget],
                                             uploaded_by=actor.label, task_spec=view.spec_name)
             data[upload.field] = f"sha256:{stored.sha256}"
-        problems = self.options.check(session, view.form, data)
+        problems = self.options.check(session, view.form, data) + self._foreign_files(session, ticket, view, data)
         if problems:
-            raise Invalid("invalid_input", problems=problems)
+            # Every problem at once: the form's own rules too, not only after the next submission.
+            named = {p.field for p in problems}
+            schema_errors = forms.validate(view.form, forms.apply_defaults(view.form, forms.normalise(data))) \
+                if view.form else []
+            raise Invalid("invalid_input", problems=problems + [
+                FieldProblem(e.field, e.code, e.params) for e in schema_errors if e.field not in named])
         try:
             self.engine.complete_user_task(session, task_id, data, actor=actor.label, instance_id=view.instance_id)
         except TaskNotReady as err:
@@ -120,6 +126,23 @@ class TaskDesk:
             problems = [FieldProblem(e.field, e.code, e.params) for e in err.errors]
             raise Invalid("invalid_input", problems=problems) from err
         return ticket
+
+    @staticmethod
+    def _foreign_files(session: Session, ticket: Ticket, view: UserTaskView,
+                       data: dict[str, Any]) -> list[FieldProblem]:
+        """A photo or video answer must name a file uploaded to this ticket: a made-up or another ticket's
+        reference would pass the form's pattern and break the evidence checks later.  (The same photo
+        given for two fields is allowed here; the duplicate check flags it.)"""
+        problems = []
+        for name, prop in (view.form or {}).get("properties", {}).items():
+            value = data.get(name)
+            if prop.get("x-widget") not in WIDGET_KINDS or not isinstance(value, str):
+                continue
+            digest = value.removeprefix("sha256:")
+            stored = select(Attachment.id).where(Attachment.ticket_id == ticket.id, Attachment.sha256 == digest)
+            if session.scalar(stored) is None:
+                problems.append(FieldProblem(name, "unknown_file"))
+        return problems
 
     @staticmethod
     def _tickets(session: Session, instance_ids: list[int]) -> dict[int, Ticket]:
