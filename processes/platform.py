@@ -92,7 +92,7 @@ def redis_url_of(connection: Redis) -> str:
 def build_registry(files: FileStore, timezone: str = "Asia/Shanghai") -> HandlerRegistry:
     registry = HandlerRegistry()
     dispatch_handlers.register(registry, timezone)
-    sla.register(registry)
+    sla.register(registry, timezone)
     comparison.register(registry, files, timezone)
     return registry
 

@@ -79,7 +79,7 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
 
     second, second_user = offered_engineer(platform, number)
     assert second.id != first.id
-    assert number not in client.get("/tasks").get_data(as_text=True)
+    assert f'data-ticket="{number}"' not in client.get("/tasks").get_data(as_text=True)  # the task left the inbox
 
     # The second accepts, arrives with a location and a photo, closes out.
     logout(client)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 from support import complete, drain, open_ticket
 
 from engine import jobs, journal, sweeper
 from engine.models import JournalEvent, ProcessInstance, Timer
+from processes.accounts.service import create_user, hash_password
+from processes.dispatch.models import EngineerGroup
+from processes.engineers.models import Engineer
 from processes.notifications.models import Notification
 from processes.tickets.models import Offer, Ticket
 
@@ -25,6 +30,10 @@ def test_no_answer_in_30_minutes_escalates_and_reoffers(platform) -> None:  # no
         first = session.get(Ticket, ticket_id).engineer_id
         offer = session.scalar(select(Offer).where(Offer.ticket_id == ticket_id))
         assert (offer.accept_due_at - offer.offered_at).total_seconds() == 30 * 60
+        # The group's own supervisor is told, not every supervisor of the plant.
+        lead = create_user(session, "lead", hash_password("closeloop-demo"), "supervisor", "组长", phone="13900000009")
+        session.get(EngineerGroup, session.get(Engineer, first).group).supervisor_user_id = lead.id
+        lead_id = lead.id
     platform.engine.clock.advance(minutes=29)
     drain(platform)
     assert not notifications(platform, "escalation_supervisor")
@@ -38,6 +47,7 @@ def test_no_answer_in_30_minutes_escalates_and_reoffers(platform) -> None:  # no
         assert ticket.escalations == 1 and ticket.status == "offered"
     supervisor = notifications(platform, "escalation_supervisor")
     assert {n.channel for n in supervisor} == {"sms", "inapp"}
+    assert {n.recipient_user_id for n in supervisor} == {lead_id}
     assert all(n.address for n in supervisor if n.channel == "sms")
     sms = next(n for n in supervisor if n.channel == "sms")
     assert "未在规定时间内答复" in sms.body and sms.locale == "zh_Hans"
@@ -46,8 +56,6 @@ def test_no_answer_in_30_minutes_escalates_and_reoffers(platform) -> None:  # no
     group = notifications(platform, "escalation_group")
     assert group and all(n.channel == "inapp" for n in group)
     with platform.db.session() as session:
-        from processes.engineers.models import Engineer
-
         first_group = session.get(Engineer, first).group
         members = {e.user_id for e in session.scalars(select(Engineer).where(Engineer.group == first_group,
                                                                             Engineer.id != first))}
@@ -70,9 +78,13 @@ def test_missed_response_deadline_marks_the_ticket_and_tells_the_supervisor(plat
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         assert ticket.sla_breached_at == platform.engine.clock.now()
-        number = ticket.number
+        number, engineer_user = ticket.number, ticket.engineer.user_id
+        due = ticket.response_due_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
     (sms,) = [n for n in notifications(platform, "response_breached") if n.channel == "sms"]
-    assert number in sms.body
+    # In the supervisor's language: the urgency in words, the deadline on the plant's clock.
+    assert number in sms.body and "红色" in sms.body and due in sms.body and "red" not in sms.body
+    # The engineer was told of the offer when it was made.
+    assert engineer_user in {n.recipient_user_id for n in notifications(platform, "job_offered")}
     from support import login
 
     login(client, "supervisor")

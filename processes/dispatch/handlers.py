@@ -17,6 +17,7 @@ from engine.isotime import add_duration, parse_instant
 from handlers.dispatch import PolicyError
 
 from ..engineers.models import Engineer
+from ..notifications import service as notifications
 from ..tickets.models import Offer, Recommendation
 from ..tickets.sla import excluded_engineers, ticket_for
 from . import roster
@@ -46,26 +47,28 @@ def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: s
     return {"candidates": candidates, "reason": reason["code"] if reason else None}
 
 
-def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     declined = set(params.get("declined") or [])
     for candidate in params.get("candidates") or []:
         if candidate["engineer_id"] not in declined:
-            return _offer(ctx, params["ticket_id"], candidate["engineer_id"], params["accept_timeout"], manual=False)
+            return _offer(ctx, params["ticket_id"], candidate["engineer_id"], params["accept_timeout"], timezone,
+                          manual=False)
     ticket = ticket_for(ctx, params["ticket_id"])
     ticket.engineer_id = None
     return {"engineer_id": None}
 
 
-def offer_engineer(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+def offer_engineer(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     assert ctx.session is not None
     if ctx.session.get(Engineer, params["engineer_id"]) is None:
         raise HandlerError(f"engineer {params['engineer_id']} does not exist")
-    return _offer(ctx, params["ticket_id"], params["engineer_id"], params["accept_timeout"], manual=True)
+    return _offer(ctx, params["ticket_id"], params["engineer_id"], params["accept_timeout"], timezone, manual=True)
 
 
-def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout: str, *,
+def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout: str, timezone: str, *,
            manual: bool) -> dict[str, Any]:
-    """Record the offer with an absolute answer deadline, so a retry or restart never moves it."""
+    """Record the offer with an absolute answer deadline, so a retry or restart never moves it, and tell
+    the engineer."""
     assert ctx.session is not None
     ticket = ticket_for(ctx, ticket_id)
     engineer = ctx.session.get(Engineer, engineer_id)
@@ -77,6 +80,9 @@ def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout
     ctx.session.add(Offer(ticket_id=ticket.id, engineer_id=engineer.id, task_key=ctx.task_id,
                           offered_at=ctx.now, accept_due_at=parse_instant(accept_due_at), manual=manual))
     ticket.engineer_id = engineer.id
+    notifications.notify(ctx.session, key=ctx.idempotency_key, template="job_offered",
+                         params=notifications.ticket_params(ticket, timezone),
+                         recipients=[notifications.staff(engineer.user)], ticket=ticket, now=ctx.now)
     return {"engineer_id": engineer.id, "name": engineer.name, "accept_due_at": accept_due_at}
 
 
@@ -97,14 +103,15 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
 
 
 def register(registry: HandlerRegistry, timezone: str) -> None:
-    """``timezone`` is the plant's: "today's bookings" start at its midnight."""
+    """``timezone`` is the plant's: "today's bookings" start at its midnight; notifications use its clock."""
     registry.register("recommend_engineers", partial(recommend_engineers, timezone=timezone),
                       inputs=("ticket_id", "policy"), optional_inputs=("declined",),
                       description="Rank engineers for a ticket and store the explanation")
-    registry.register("offer_next_candidate", offer_next_candidate,
+    registry.register("offer_next_candidate", partial(offer_next_candidate, timezone=timezone),
                       inputs=("ticket_id", "candidates", "declined", "accept_timeout"),
                       description="Offer the ticket to the best candidate who has not declined it")
-    registry.register("offer_engineer", offer_engineer, inputs=("ticket_id", "engineer_id", "accept_timeout"),
+    registry.register("offer_engineer", partial(offer_engineer, timezone=timezone),
+                      inputs=("ticket_id", "engineer_id", "accept_timeout"),
                       description="Offer the ticket to an engineer a supervisor chose")
     registry.register("record_decline", record_decline, inputs=("ticket_id", "engineer_id", "reason"),
                       optional_inputs=("note",), description="Record why an engineer declined")

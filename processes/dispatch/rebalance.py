@@ -105,14 +105,14 @@ def rebalance(session_factory: Any, engine: ProcessEngine, timezone: str) -> Reb
                  if str(o.ticket.id) in planned and int(planned[str(o.ticket.id)].engineer_id) != o.offer.engineer_id]
     for ticket_id, instance_id, task_id, offer_id, engineer_id in moves:
         with session_factory() as session:
-            moved = move_offer(session, engine, ticket_id, instance_id, task_id, offer_id, engineer_id)
+            moved = move_offer(session, engine, ticket_id, instance_id, task_id, offer_id, engineer_id, timezone)
             if moved is not None:
                 report.moved.append(moved)
     return report
 
 
 def move_offer(session: Session, engine: ProcessEngine, ticket_id: int, instance_id: int, task_id: str,
-               offer_id: int, engineer_id: int) -> tuple[str, int, int] | None:
+               offer_id: int, engineer_id: int, timezone: str) -> tuple[str, int, int] | None:
     """Move one open offer to ``engineer_id``, unless it was answered meanwhile."""
     ticket = session.get(Ticket, ticket_id)
     offer = session.get(Offer, offer_id)
@@ -131,7 +131,8 @@ def move_offer(session: Session, engine: ProcessEngine, ticket_id: int, instance
                       offered_at=now, accept_due_at=offer.accept_due_at, manual=False))
     ticket.engineer_id = engineer.id
     notifications.notify(session, key=f"rebalance:{offer.id}", template="job_offered",
-                         params=notifications.ticket_params(ticket), recipients=[notifications.staff(engineer.user)],
+                         params=notifications.ticket_params(ticket, timezone),
+                         recipients=[notifications.staff(engineer.user)],
                          ticket=ticket, now=now)
     return ticket.number, previous, engineer.id
 

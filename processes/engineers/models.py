@@ -22,7 +22,7 @@ class Engineer(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(30))
-    group: Mapped[str] = mapped_column(ForeignKey("engineer_group.name"), default="default")
+    group: Mapped[str] = mapped_column(ForeignKey("engineer_group.name"))
     # skill tag → proficiency 1..5
     skills: Mapped[dict[str, Any]]
     home_lat: Mapped[float] = mapped_column(Float)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
+from ..dispatch import admin as dispatch_admin
+from ..dispatch.models import EngineerGroup
 from ..engineers.models import Engineer
 from ..tickets.models import Ticket
 from .models import Notification
@@ -35,10 +38,20 @@ def staff(user: User, channels: tuple[str, ...] = ("inapp", "sms")) -> Recipient
 
 
 def supervisors(session: Session) -> list[Recipient]:
-    return [staff(u) for u in session.scalars(select(User).where(User.role == "supervisor", User.active.is_(True)))]
+    return [staff(u) for u in dispatch_admin.supervisors(session)]
 
 
-def group_engineers(session: Session, ticket: Ticket, excluding: int | None) -> list[Recipient]:
+def group_supervisor(session: Session, engineer_id: int | None) -> list[Recipient]:
+    """The supervisor of the engineer's group; every supervisor when the group has none (or it left)."""
+    group = session.scalar(select(EngineerGroup).join(Engineer, Engineer.group == EngineerGroup.name)
+                           .where(Engineer.id == engineer_id)) if engineer_id else None
+    supervisor = session.get(User, group.supervisor_user_id) if group and group.supervisor_user_id else None
+    if supervisor is not None and supervisor.active:
+        return [staff(supervisor)]
+    return supervisors(session)
+
+
+def group_engineers(session: Session, excluding: int | None) -> list[Recipient]:
     """The other engineers of the group of the engineer the ticket was offered to."""
     group = session.scalar(select(Engineer.group).where(Engineer.id == excluding)) if excluding else None
     query = select(Engineer).where(Engineer.id != (excluding or 0))
@@ -52,8 +65,10 @@ def customer(ticket: Ticket) -> Recipient:
                      ticket.contact_phone or ticket.customer.phone)
 
 
-def ticket_params(ticket: Ticket, **extra: Any) -> dict[str, Any]:
-    due = ticket.response_due_at.strftime("%Y-%m-%d %H:%M UTC") if ticket.response_due_at else "-"
+def ticket_params(ticket: Ticket, timezone: str, **extra: Any) -> dict[str, Any]:
+    """What the templates may say about a ticket; times on the plant's clock, as its people read them."""
+    due = ticket.response_due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M") \
+        if ticket.response_due_at else "-"
     device = f"{ticket.device.model} {ticket.device.serial}" if ticket.device else "-"
     return {"ticket": ticket.number, "urgency": ticket.urgency, "customer": ticket.customer.name,
             "problem": ticket.problem_description[:80], "due": due, "device": device, **extra}

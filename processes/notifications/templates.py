@@ -54,6 +54,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
 }
 
 
+# The urgency code in a text, in the reader's words.
+URGENCIES = {"red": N_("red"), "orange": N_("orange"), "yellow": N_("yellow"), "blue": N_("blue")}
+
+
 @lru_cache(maxsize=8)
 def _translations(locale: str) -> NullTranslations:
     if locale == "en":
@@ -65,4 +69,7 @@ def render(template: str, params: dict[str, Any], locale: str) -> tuple[str, str
     """(subject, body) of ``template`` in ``locale`` with ``params`` filled in."""
     subject, body = TEMPLATES[template]
     translations = _translations(locale)
+    urgency = URGENCIES.get(params.get("urgency", ""))
+    if urgency is not None:
+        params = {**params, "urgency": translations.gettext(urgency)}
     return translations.gettext(subject) % params, translations.gettext(body) % params

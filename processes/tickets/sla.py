@@ -7,6 +7,7 @@ keys carry the task id: a retried step cannot notify twice.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -41,7 +42,7 @@ def excluded_engineers(ctx: HandlerContext, ticket: Ticket) -> list[int]:
     return excluded_engineers_of(ctx.session, ticket.id)
 
 
-def notify_audience(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+def notify_audience(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     """Tell an audience about a ticket with a template: the diagram chooses who and what."""
     assert ctx.session is not None
     ticket = ticket_for(ctx, params["ticket_id"])
@@ -54,12 +55,13 @@ def notify_audience(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, An
     if params["template"] not in TEMPLATES:
         raise HandlerError(f"unknown template {params['template']!r}")
     count = notifications.notify(ctx.session, key=ctx.idempotency_key, template=params["template"],
-                                 params=notifications.ticket_params(ticket), recipients=audiences[params["audience"]](),
+                                 params=notifications.ticket_params(ticket, timezone),
+                                 recipients=audiences[params["audience"]](),
                                  ticket=ticket, now=ctx.now)
     return {"notified": count}
 
 
-def escalate_offer(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
+def escalate_offer(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> list[int]:
     """Nobody accepted in time: close the offer, alert the group, the supervisor and the customer."""
     assert ctx.session is not None
     ticket = ticket_for(ctx, params["ticket_id"])
@@ -71,19 +73,20 @@ def escalate_offer(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
     engineer = ctx.session.get(Engineer, engineer_id) if engineer_id else None
     ticket.escalations += 1
     ticket.engineer_id = None
-    details = notifications.ticket_params(ticket, engineer=engineer.name if engineer else "-")
+    details = notifications.ticket_params(ticket, timezone, engineer=engineer.name if engineer else "-")
     key = ctx.idempotency_key
     notifications.notify(ctx.session, key=key, template="escalation_group", params=details,
-                         recipients=notifications.group_engineers(ctx.session, ticket, engineer_id), ticket=ticket,
+                         recipients=notifications.group_engineers(ctx.session, engineer_id), ticket=ticket,
                          now=ctx.now)
     notifications.notify(ctx.session, key=key, template="escalation_supervisor", params=details,
-                         recipients=notifications.supervisors(ctx.session), ticket=ticket, now=ctx.now)
+                         recipients=notifications.group_supervisor(ctx.session, engineer_id), ticket=ticket,
+                         now=ctx.now)
     notifications.notify(ctx.session, key=key, template="escalation_customer", params=details,
                          recipients=[notifications.customer(ticket)], ticket=ticket, now=ctx.now)
     return excluded_engineers(ctx, ticket)
 
 
-def check_response_deadline(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+def check_response_deadline(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     """At the response deadline: was an engineer on site?  If not, mark the breach and tell supervisors."""
     assert ctx.session is not None
     ticket = ticket_for(ctx, params["ticket_id"])
@@ -93,7 +96,8 @@ def check_response_deadline(ctx: HandlerContext, params: dict[str, Any]) -> dict
         return {"breached": False}
     ticket.sla_breached_at = ctx.now
     notifications.notify(ctx.session, key=ctx.idempotency_key, template="response_breached",
-                         params=notifications.ticket_params(ticket), recipients=notifications.supervisors(ctx.session),
+                         params=notifications.ticket_params(ticket, timezone),
+                         recipients=notifications.group_supervisor(ctx.session, ticket.engineer_id),
                          ticket=ticket, now=ctx.now)
     return {"breached": True}
 
@@ -105,7 +109,7 @@ def confirm_first_time_fix(ctx: HandlerContext, params: dict[str, Any]) -> dict[
     return {"first_time_fix": ticket.first_time_fix_confirmed}
 
 
-def record_recurrence(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
+def record_recurrence(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     assert ctx.session is not None
     ticket = ticket_for(ctx, params["ticket_id"])
     ticket.first_time_fix_confirmed = False
@@ -114,19 +118,24 @@ def record_recurrence(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, 
     if ticket.engineer is not None:
         recipients.append(notifications.staff(ticket.engineer.user, ("inapp",)))
     notifications.notify(ctx.session, key=ctx.idempotency_key, template="problem_recurred",
-                         params=notifications.ticket_params(ticket, new_ticket=ticket.recurred_by or "-"),
+                         params=notifications.ticket_params(ticket, timezone, new_ticket=ticket.recurred_by or "-"),
                          recipients=recipients, ticket=ticket, now=ctx.now)
     return {"first_time_fix": False, "recurred_by": ticket.recurred_by}
 
 
-def register(registry: HandlerRegistry) -> None:
-    registry.register("notify", notify_audience, inputs=("ticket_id", "template", "audience"),
+def register(registry: HandlerRegistry, timezone: str) -> None:
+    """``timezone`` is the plant's: notifications give times on its clock."""
+    registry.register("notify", partial(notify_audience, timezone=timezone),
+                      inputs=("ticket_id", "template", "audience"),
                       description="Tell an audience about a ticket (outbox, in their language)")
-    registry.register("escalate_offer", escalate_offer, inputs=("ticket_id", "engineer_id"),
+    registry.register("escalate_offer", partial(escalate_offer, timezone=timezone),
+                      inputs=("ticket_id", "engineer_id"),
                       description="Expire an unanswered offer and alert group, supervisor and customer")
-    registry.register("check_response_deadline", check_response_deadline, inputs=("ticket_id",),
+    registry.register("check_response_deadline", partial(check_response_deadline, timezone=timezone),
+                      inputs=("ticket_id",),
                       description="Mark a missed response deadline and alert supervisors")
     registry.register("confirm_first_time_fix", confirm_first_time_fix, inputs=("ticket_id",),
                       description="Close the 7-day recurrence watch")
-    registry.register("record_recurrence", record_recurrence, inputs=("ticket_id", "new_ticket"),
+    registry.register("record_recurrence", partial(record_recurrence, timezone=timezone),
+                      inputs=("ticket_id", "new_ticket"),
                       description="Record that the problem came back within 7 days")
