@@ -27,6 +27,11 @@ class Checker:
     def problem(self, field: str, code: str, **params: Any) -> None:
         self.problems.append(FieldProblem(field, code, params))
 
+    def unique(self, field: str, value: str, existing: list[str]) -> None:
+        """``value`` must differ from every one of ``existing`` (compared case- and width-folded)."""
+        if value and any(fold(value) == fold(other) for other in existing):
+            self.problem(field, "already_exists", value=value)
+
     def has_problem(self, field: str) -> bool:
         return any(p.field == field for p in self.problems)
 

@@ -15,11 +15,12 @@ from ..errors import DomainError
 from .models import LOCALES, ROLES, ApiToken, User
 
 _hasher = PasswordHasher()
+MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
-    if len(password) < 8:
-        raise DomainError("password_too_short", field="password", limit=8)
+    if len(password) < MIN_PASSWORD:
+        raise DomainError("password_too_short", field="password", limit=MIN_PASSWORD)
     return _hasher.hash(password)
 
 

@@ -10,7 +10,7 @@ Skills are switched off rather than deleted for the same reason.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import User
 from ..errors import NotFound
-from ..validation import Checker, fold
+from ..validation import Checker
 from .models import DeviceTypeSkills, EngineerGroup, KeywordSkills, Skill
 
 # Tags and codes appear in URLs and in JSON: no slashes, no control characters, no leading punctuation.
@@ -32,6 +32,16 @@ def skill_tags(session: Session) -> dict[str, bool]:
     return {tag: bool(active) for tag, active in session.execute(select(Skill.tag, Skill.active))}
 
 
+def refused_skill(known: Mapping[str, bool], tag: str, held: Collection[str]) -> str | None:
+    """Why ``tag`` may not be given: not in the taxonomy, or switched off there (those who already hold
+    it keep it)."""
+    if tag not in known:
+        return "unknown_skill"
+    if not known[tag] and tag not in held:
+        return "inactive_skill"
+    return None
+
+
 def check_skill_list(check: Checker, session: Session, field: str, held: list[str] | None = None) -> list[str]:
     """A list of tags from the taxonomy, at least one; ``held`` may keep tags that were switched off since."""
     raw = check.values.get(field) or []
@@ -42,19 +52,13 @@ def check_skill_list(check: Checker, session: Session, field: str, held: list[st
     for tag in (str(t).strip() for t in raw):
         if not tag or tag in tags:
             continue
-        if tag not in known:
-            check.problem(field, "unknown_skill", tag=tag)
-        elif not known[tag] and tag not in (held or []):
-            check.problem(field, "inactive_skill", tag=tag)
+        refusal = refused_skill(known, tag, held or [])
+        if refusal is not None:
+            check.problem(field, refusal, tag=tag)
         tags.append(tag)
     if not tags:
         check.problem(field, "choose_a_skill")
     return tags
-
-
-def _duplicate(check: Checker, field: str, value: str, existing: list[str]) -> None:
-    if value and any(fold(value) == fold(other) for other in existing):
-        check.problem(field, "already_exists", value=value)
 
 
 # -- skills ---------------------------------------------------------------------------------------------
@@ -68,7 +72,7 @@ def save_skill(session: Session, values: Mapping[str, Any], tag: str | None = No
     name_zh = check.text("name_zh")
     active = check.flag("active")
     if row is None:
-        _duplicate(check, "tag", new_tag, list(session.scalars(select(Skill.tag))))
+        check.unique("tag", new_tag, list(session.scalars(select(Skill.tag))))
     check.done()
     if row is None:
         row = Skill(tag=new_tag)
@@ -92,7 +96,7 @@ def save_group(session: Session, values: Mapping[str, Any], name: str | None = N
     check = Checker(values)
     new_name = check.text("name", max_length=60, pattern=KEY_PATTERN) if row is None else row.name
     if row is None:
-        _duplicate(check, "name", new_name, list(session.scalars(select(EngineerGroup.name))))
+        check.unique("name", new_name, list(session.scalars(select(EngineerGroup.name))))
     supervisor_id = None
     if check.raw("supervisor_user_id") not in (None, ""):
         supervisor_id = check.integer("supervisor_user_id", minimum=1)
@@ -116,7 +120,7 @@ def save_device_type(session: Session, values: Mapping[str, Any], code: str | No
     new_code = (check.text("device_type", max_length=60, pattern=CODE_PATTERN, pattern_code="code_format")
                 if row is None else row.device_type)
     if row is None:
-        _duplicate(check, "device_type", new_code, list(session.scalars(select(DeviceTypeSkills.device_type))))
+        check.unique("device_type", new_code, list(session.scalars(select(DeviceTypeSkills.device_type))))
     name_en = check.text("name_en")
     name_zh = check.text("name_zh")
     skills = check_skill_list(check, session, "skills", list(row.skills) if row is not None else None)
@@ -140,7 +144,7 @@ def save_keyword(session: Session, values: Mapping[str, Any], keyword: str | Non
     check = Checker(values)
     new_keyword = check.text("keyword", max_length=60, pattern=KEY_PATTERN) if row is None else row.keyword
     if row is None:
-        _duplicate(check, "keyword", new_keyword, list(session.scalars(select(KeywordSkills.keyword))))
+        check.unique("keyword", new_keyword, list(session.scalars(select(KeywordSkills.keyword))))
     skills = check_skill_list(check, session, "skills", list(row.skills) if row is not None else None)
     check.done()
     if row is None:

@@ -39,12 +39,12 @@ from sqlalchemy.orm import Session
 
 from ..customers.models import Site
 from ..engineers.models import Engineer
-from ..tickets.models import Offer, Ticket
+from ..tickets.models import DECLINE_REASONS, Offer, Ticket
 from .models import Skill
 
 WINDOW_DAYS = 28
 UNMET_REASONS = ("skill_mismatch", "overloaded")
-REASONS = ("skill_mismatch", "too_far", "overloaded", "other")
+REASONS = DECLINE_REASONS
 DEFAULT_CAPACITY = 4
 
 

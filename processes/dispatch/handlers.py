@@ -18,11 +18,9 @@ from handlers.dispatch import PolicyError
 
 from ..engineers.models import Engineer
 from ..notifications import service as notifications
-from ..tickets.models import Offer, Recommendation
-from ..tickets.sla import excluded_engineers, ticket_for
+from ..tickets.models import DECLINE_REASONS, Offer, Recommendation
+from ..tickets.service_tasks import excluded_engineers, ticket_for
 from . import roster
-
-DECLINE_REASONS = ("skill_mismatch", "too_far", "overloaded", "other")
 
 
 def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
@@ -99,7 +97,7 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
         offer.outcome, offer.answered_at = "declined", ctx.now
         offer.decline_reason, offer.decline_note = params["reason"], params.get("note") or None
     ticket.engineer_id = None
-    return excluded_engineers(ctx, ticket)
+    return excluded_engineers(ctx.session, ticket.id)
 
 
 def register(registry: HandlerRegistry, timezone: str) -> None:

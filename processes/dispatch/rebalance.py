@@ -27,7 +27,7 @@ from handlers import dispatch
 from ..engineers.models import Engineer
 from ..notifications import service as notifications
 from ..tickets.models import Offer, Ticket
-from ..tickets.sla import excluded_engineers_of
+from ..tickets.service_tasks import excluded_engineers
 from . import roster
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def plan(session: Session, offers: list[OpenOffer], now: datetime, timezone: str
         result = dispatch.BacklogAssignment(team.index, team.resolver, policy).plan(
             [*jobs, *group_jobs], mode,  # type: ignore[arg-type]
             accepted=dict(fixed),
-            declined={str(o.ticket.id): [str(e) for e in excluded_engineers_of(session, o.ticket.id)] for o in group},
+            declined={str(o.ticket.id): [str(e) for e in excluded_engineers(session, o.ticket.id)] for o in group},
             pending={str(o.ticket.id): str(o.offer.engineer_id) for o in group},
         )
         for assignment in result.assignments:

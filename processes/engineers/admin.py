@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import User
-from ..accounts.service import create_user, hash_password
-from ..dispatch.admin import skill_tags
+from ..accounts.service import MIN_PASSWORD, create_user, hash_password
+from ..dispatch.admin import refused_skill, skill_tags
 from ..dispatch.models import EngineerGroup
 from ..errors import NotFound
 from ..validation import Checker
@@ -25,7 +25,6 @@ from .models import STATUSES, Engineer
 
 USERNAME_PATTERN = r"[a-z][a-z0-9._-]*"
 PHONE_PATTERN = r"\+?[0-9][0-9 -]*"
-MIN_PASSWORD = 8
 MAX_LEVEL = 5
 MAX_RADIUS_KM = 500.0
 MAX_CAPACITY = 50
@@ -54,11 +53,9 @@ def _check_skills(check: Checker, session: Session, held: Mapping[str, Any]) -> 
         level = level.strip() if isinstance(level, str) else level
         if level in (None, "", 0, "0"):
             continue
-        if tag not in known:
-            check.problem("skills", "unknown_skill", tag=tag)
-            continue
-        if not known[tag] and tag not in held:
-            check.problem("skills", "inactive_skill", tag=tag)
+        refusal = refused_skill(known, tag, held)
+        if refusal is not None:
+            check.problem("skills", refusal, tag=tag)
             continue
         try:
             number = int(level)

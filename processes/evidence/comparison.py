@@ -22,6 +22,7 @@ from handlers.evidence.phash import phash_from_hex
 from handlers.filestore import FileStore, KeyNotFound
 
 from ..tickets.models import Ticket
+from ..tickets.service_tasks import ticket_for
 from .models import DeviceModelTemplate, EvidenceComparison, PhotoHash
 
 
@@ -46,6 +47,12 @@ class StoredPhotoIndex:
         if self.session.get(PhotoHash, key) is None:
             self.session.add(PhotoHash(sha256=key, phash=f"{phash:016x}", ticket_id=self.ticket_id,
                                        created_at=self.now))
+
+
+def latest_comparison(session: Session, ticket: Ticket) -> EvidenceComparison | None:
+    """The ticket's most recent photo comparison (a returned close-out is compared again)."""
+    return session.scalar(select(EvidenceComparison).where(EvidenceComparison.ticket_id == ticket.id)
+                          .order_by(EvidenceComparison.id.desc()).limit(1))
 
 
 def _reference(value: Any, field: str) -> str:
@@ -73,9 +80,7 @@ def make_handler(files: FileStore, timezone: str) -> Any:
         existing = ctx.session.scalar(select(EvidenceComparison).where(EvidenceComparison.task_key == ctx.task_id))
         if existing is not None:  # a retried job: the comparison is already stored
             return {"needs_review": existing.needs_review, "comparison_id": existing.id}
-        ticket = ctx.session.get(Ticket, params["ticket_id"])
-        if ticket is None:
-            raise HandlerError(f"ticket {params['ticket_id']} does not exist")
+        ticket = ticket_for(ctx, params["ticket_id"])
         before, after = _reference(params["before"], "before"), _reference(params["after"], "after")
         index = StoredPhotoIndex(ctx.session, ticket.id, ctx.now)
         try:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.models import ProcessInstance
 from engine.runtime import ProcessEngine
@@ -97,7 +97,9 @@ def checklists(session: Session) -> list[tuple[Checklist, int]]:
 
 
 def checklist(session: Session, checklist_id: int) -> Checklist:
-    row = session.get(Checklist, checklist_id)
+    """The checklist with its items and their tickets, loaded together (a page lists them all)."""
+    row = session.scalar(select(Checklist).where(Checklist.id == checklist_id).options(
+        selectinload(Checklist.items).selectinload(ChecklistItem.ticket)))
     if row is None:
         raise NotFound("not_found")
     return row

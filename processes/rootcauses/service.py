@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound
 from ..tickets.models import Ticket
 from ..tickets.options import Option, OptionSources
-from ..validation import Checker, fold
+from ..validation import Checker
 from .models import CATEGORIES, RootCause
 
 OPTION_SOURCE = "root_causes"
@@ -99,11 +99,11 @@ def save(session: Session, values: Mapping[str, Any], code: str | None = None) -
     active = check.flag("active") if row is not None else True
     others = [r for r in session.scalars(select(RootCause)) if row is None or r.id != row.id]
     if row is None and not check.has_problem("code"):
-        _duplicate(check, "code", new_code, [r.code for r in others])
+        check.unique("code", new_code, [r.code for r in others])
     if not check.has_problem("name_en"):
-        _duplicate(check, "name_en", name_en, [r.name_en for r in others])
+        check.unique("name_en", name_en, [r.name_en for r in others])
     if not check.has_problem("name_zh"):
-        _duplicate(check, "name_zh", name_zh, [r.name_zh for r in others])
+        check.unique("name_zh", name_zh, [r.name_zh for r in others])
     check.done()
     if row is None:
         row = RootCause(code=new_code)
@@ -121,6 +121,3 @@ def set_active(session: Session, code: str, active: bool) -> RootCause:
     return row
 
 
-def _duplicate(check: Checker, field: str, value: str, existing: list[str]) -> None:
-    if value and any(fold(value) == fold(other) for other in existing):
-        check.problem(field, "already_exists", value=value)

@@ -94,6 +94,9 @@ class Attachment(Base):
     created_at: Mapped[datetime]
 
 
+DECLINE_REASONS = ("skill_mismatch", "too_far", "overloaded", "other")
+
+
 class Offer(Base):
     """An engineer being offered a ticket; at most one is open per ticket."""
 

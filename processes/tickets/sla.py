@@ -11,35 +11,14 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from engine.handlers import HandlerContext, HandlerError, HandlerRegistry
 
 from ..engineers.models import Engineer
 from ..notifications import service as notifications
 from ..notifications.templates import TEMPLATES
-from .models import Offer, Ticket
-
-
-def ticket_for(ctx: HandlerContext, ticket_id: Any) -> Ticket:
-    """The ticket a service task names; a wrong id is the diagram's mistake, not worth retrying."""
-    assert ctx.session is not None
-    ticket = ctx.session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise HandlerError(f"ticket {ticket_id} does not exist")
-    return ticket
-
-
-def excluded_engineers_of(session: Session, ticket_id: int) -> list[int]:
-    """Engineers who declined this ticket or let its offer expire: not offered it again."""
-    rows = session.scalars(select(Offer.engineer_id).where(
-        Offer.ticket_id == ticket_id, Offer.outcome.in_(("declined", "timed_out"))))
-    return sorted(set(rows))
-
-
-def excluded_engineers(ctx: HandlerContext, ticket: Ticket) -> list[int]:
-    assert ctx.session is not None
-    return excluded_engineers_of(ctx.session, ticket.id)
+from .models import Offer
+from .service_tasks import excluded_engineers, ticket_for
 
 
 def notify_audience(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
@@ -83,7 +62,7 @@ def escalate_offer(ctx: HandlerContext, params: dict[str, Any], timezone: str) -
                          now=ctx.now)
     notifications.notify(ctx.session, key=key, template="escalation_customer", params=details,
                          recipients=[notifications.customer(ticket)], ticket=ticket, now=ctx.now)
-    return excluded_engineers(ctx, ticket)
+    return excluded_engineers(ctx.session, ticket.id)
 
 
 def check_response_deadline(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:

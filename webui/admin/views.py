@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.datastructures import MultiDict
@@ -27,6 +26,7 @@ from processes.engineers import admin as engineers_admin
 from processes.engineers.models import STATUSES, Engineer
 from processes.errors import DomainError
 
+from ..auth.gate import only_for
 from ..context import platform, unit_of_work
 from ..labels import decline_reason, engineer_status, skill_namer
 from ..messages import refused
@@ -39,14 +39,7 @@ TILES_ENV = "CLOSELOOP_MAP_TILES"
 ATTRIBUTION_ENV = "CLOSELOOP_MAP_ATTRIBUTION"
 
 
-@admin.before_request
-def _admins_and_supervisors_only() -> Any:
-    """Every admin route, including JSON, is closed to other roles: one check nobody can forget."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    if current_user.role not in ADMIN_ROLES:
-        abort(403)
-    return None
+only_for(admin, ADMIN_ROLES)
 
 
 

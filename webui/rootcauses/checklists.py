@@ -60,9 +60,7 @@ def promote(ticket_id: int) -> Any:
             item = service.promote(session, platform().engine, ticket_id, values, current_user)
             checklist_id = item.checklist_id
     except DomainError as err:
-        if isinstance(err, NotFound):
-            abort(404)
-        error, errors = refused(err)
+        error, errors = refused(err)  # a missing ticket or checklist is a 404 there
         return _suggestions_page(err.status, failed=ticket_id, error=error, errors=errors, values=values)
     return redirect(url_for("rootcauses.suggestions", **_filters(), promoted=checklist_id)
                     + f"#suggestion-{ticket_id}", code=303)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from processes.errors import DomainError, NotFound
 from processes.rootcauses import service
 from processes.rootcauses.models import CATEGORIES
 
+from ..auth.gate import only_for
 from ..context import unit_of_work
 from ..i18n import is_zh
 from ..messages import refused
@@ -36,14 +36,7 @@ CATEGORY_LABELS: dict[str, Any] = {
 }
 
 
-@rootcauses.before_request
-def _supervisors_and_admins_only() -> Any:
-    """One check for every route of the blueprint, so no page can forget it."""
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-    if current_user.role not in ROLES:
-        abort(403)
-    return None
+only_for(rootcauses, ROLES)
 
 
 @rootcauses.app_context_processor

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from processes.engineers import admin as engineer_profiles
 from processes.engineers.models import STATUSES, Engineer
 from processes.errors import DomainError, FieldProblem
+from processes.evidence.comparison import latest_comparison
 from processes.notifications import service as notifications
 from processes.tickets.tasks import Actor
 
@@ -21,7 +22,6 @@ from ..forms import coerce, fields
 from ..i18n import task_instructions
 from ..labels import engineer_status
 from ..messages import message
-from ..tickets.views import latest_comparison
 
 tasks = Blueprint("tasks", __name__)
 

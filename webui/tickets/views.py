@@ -15,6 +15,7 @@ from processes.customers.models import Customer
 from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.errors import DomainError
+from processes.evidence.comparison import latest_comparison
 from processes.evidence.models import EvidenceComparison
 from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets.models import Attachment, Recommendation, Ticket
@@ -139,11 +140,6 @@ def diagram(number: str) -> Any:
         assert instance is not None
         xml, current, done = platform().engine.diagram(session, instance)
     return {"xml": xml, "current": current, "done": done}
-
-
-def latest_comparison(session: Session, ticket: Ticket) -> EvidenceComparison | None:
-    return session.scalar(select(EvidenceComparison).where(EvidenceComparison.ticket_id == ticket.id)
-                          .order_by(EvidenceComparison.id.desc()).limit(1))
 
 
 @tickets.get("/tickets/<number>/comparisons/<int:comparison_id>/overlay.png")
