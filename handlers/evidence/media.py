@@ -14,10 +14,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pillow_heif
@@ -28,32 +26,15 @@ from .exif import ExifFacts, read_exif
 from .sniff import (
     ACCEPTED_IMAGE_TYPES,
     ACCEPTED_VIDEO_TYPES,
-    claim_contradicts,
-    declared_types,
     detect_type,
 )
+from .source import MediaLimits, Source, first_bytes, make_thumbnail, read_source, refuse_lies
 
 pillow_heif.register_heif_opener()
 # Explicitly refuse partial images: a truncated upload must never pass as evidence.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
-
-Source = bytes | bytearray | memoryview | str | os.PathLike[str]
-
-
-@dataclass(frozen=True)
-class MediaLimits:
-    max_image_bytes: int = 40 * 1024 * 1024
-    max_video_bytes: int = 1024 * 1024 * 1024
-    max_pixels: int = 50_000_000
-    min_image_side: int = 64
-    thumbnail_edge: int = 320
-    min_video_s: float = 30.0
-    max_video_s: float = 15 * 60.0
-    max_video_pixels: int = 4096 * 2304
-    video_codecs: frozenset[str] = frozenset({"h264", "hevc", "av1", "vp9", "mpeg4"})
-
 
 @dataclass
 class AcceptedImage:
@@ -93,12 +74,12 @@ def inspect_media(
     from .video import inspect_video  # local: PyAV is heavy and only needed for videos
 
     limits = limits or MediaLimits()
-    head = _head(source)
+    head = first_bytes(source)
     detected = detect_type(head)
     if detected in ACCEPTED_VIDEO_TYPES and expect != "image":
         return inspect_video(source, filename=filename, content_type=content_type, limits=limits)
     if expect == "video":
-        _refuse_lies(detected, filename, content_type)
+        refuse_lies(detected, filename, content_type)
         raise MediaRejected("not_a_video", {"detected": detected})
     return inspect_image(source, filename=filename, content_type=content_type, limits=limits)
 
@@ -113,7 +94,7 @@ def inspect_image(
     limits = limits or MediaLimits()
     data = read_source(source, limits.max_image_bytes)
     detected = detect_type(data[:64])
-    _refuse_lies(detected, filename, content_type)
+    refuse_lies(detected, filename, content_type)
     if detected not in ACCEPTED_IMAGE_TYPES:
         if detected.startswith("image/"):
             raise MediaRejected("unsupported_type", {"detected": detected})
@@ -137,35 +118,6 @@ def inspect_image(
         exif=exif,
         thumbnail_jpeg=make_thumbnail(upright, limits.thumbnail_edge),
     )
-
-
-def read_source(source: Source, max_bytes: int) -> bytes:
-    if isinstance(source, bytes | bytearray | memoryview):
-        data = bytes(source)
-    else:
-        path = Path(source)
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise MediaRejected("too_large", {"size_bytes": size, "max_bytes": max_bytes})
-        data = path.read_bytes()
-    if not data:
-        raise MediaRejected("empty_file")
-    if len(data) > max_bytes:
-        raise MediaRejected("too_large", {"size_bytes": len(data), "max_bytes": max_bytes})
-    return data
-
-
-def _head(source: Source) -> bytes:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source[:64])
-    with open(source, "rb") as fh:
-        return fh.read(64)
-
-
-def _refuse_lies(detected: str, filename: str | None, content_type: str | None) -> None:
-    for claim in declared_types(filename, content_type):
-        if claim_contradicts(claim, detected):
-            raise MediaRejected("type_mismatch", {"declared": claim, "detected": detected})
 
 
 def open_image(data: bytes, fmt: str, limits: MediaLimits) -> Image.Image:
@@ -217,11 +169,3 @@ def _decode_failure(exc: BaseException, fmt: str) -> MediaRejected:
     ):
         return MediaRejected("truncated", {"format": fmt.lower()})
     return MediaRejected("corrupt", {"format": fmt.lower()})
-
-
-def make_thumbnail(image: Image.Image, edge: int, quality: int = 80) -> bytes:
-    thumb = image.copy()
-    thumb.thumbnail((edge, edge), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    out = io.BytesIO()
-    thumb.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
-    return out.getvalue()

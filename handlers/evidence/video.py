@@ -19,8 +19,8 @@ import av
 from PIL import Image
 
 from .errors import MediaRejected
-from .media import MediaLimits, Source, _refuse_lies, make_thumbnail
 from .sniff import ACCEPTED_VIDEO_TYPES, detect_type
+from .source import MediaLimits, Source, make_thumbnail, refuse_lies
 
 # The poster is taken at this time (or the first frame if shorter): frame 0 is often black or blurred.
 _POSTER_AT_S = 1.0
@@ -67,7 +67,7 @@ def inspect_video(
     limits = limits or MediaLimits()
     size, sha256, head = _measure(source, limits.max_video_bytes)
     detected = detect_type(head)
-    _refuse_lies(detected, filename, content_type)
+    refuse_lies(detected, filename, content_type)
     if detected not in ACCEPTED_VIDEO_TYPES:
         raise MediaRejected("not_a_video", {"detected": detected})
     cut = _box_overrun(source, size)
