@@ -1,9 +1,12 @@
 """The script engine one engine step runs with: sandboxed expressions and handler calls.
 
 SpiffWorkflow asks its script engine to evaluate every condition, DMN entry, timer value and service
-parameter, and to call services.  Ours evaluates with :mod:`engine.expressions` (never ``eval``), reads
-time from the engine clock and calls handlers from the registry, keeping the real exception of a
-failing handler (3.2.0's own ``call_service`` error path raises ``NameError: script``).
+parameter, and to call services; for some expressions it skips the engine and calls
+``script_engine.environment`` directly.  So the engine is built on our own environment
+(:class:`~engine.environment.SandboxEnvironment`) and its own ``evaluate``/``execute`` go through that
+same object: every path ends in :mod:`engine.expressions` (never ``eval``/``exec``).  It reads time from
+the engine clock and calls handlers from the registry, keeping the real exception of a failing handler
+(3.2.0's own ``call_service`` error path raises ``NameError: script``).
 
 One instance of this class serves one step of one instance: it collects what the step did (handler
 results, deferred calls) so the runtime can journal and enqueue them in the same transaction.
@@ -21,7 +24,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.orm import Session
 
 from .clock import Clock
-from .expressions import ExpressionError, compile_expression, evaluate, execute_assignments
+from .environment import SandboxEnvironment
+from .expressions import ExpressionError, compile_expression
 from .handlers import HandlerContext, HandlerError, HandlerRegistry
 
 # Marks, in a replay, a service call that was deferred to a job and answered by a later event.
@@ -64,30 +68,29 @@ class StepScriptEngine(PythonScriptEngine):
     service_results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        super().__init__(environment=None)
+        # The environment is ours wholesale: SpiffWorkflow's direct environment calls land in the sandbox too.
+        super().__init__(environment=SandboxEnvironment(self.clock.now))
+
+    environment: SandboxEnvironment = field(init=False, repr=False)
 
     # -- expressions -------------------------------------------------------------------------
     def validate(self, expression: str) -> None:
         compile_expression(expression)
 
-    def _names(self, task: Any, external_context: dict[str, Any] | None) -> dict[str, Any]:
-        return {"now": self.clock.now().isoformat(), **task.data, **(external_context or {})}
-
     def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
         try:
-            return evaluate(expression, self._names(task, external_context))
+            return self.environment.evaluate_checked(expression, task.data, external_context)
         except ExpressionError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
     def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
         try:
-            execute_assignments(script, task.data, self._names(task, external_context))
+            return self.environment.execute_checked(script, task.data, external_context)
         except ExpressionError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
-        return True
 
     def call_service(self, task: Any, **kwargs: Any) -> str:
-        raise NotImplementedError("service tasks are run by HandlerServiceTask through run_service")
+        return self.environment.call_service(task.data, **kwargs)
 
     # -- handlers ----------------------------------------------------------------------------
     def run_service(self, task: Any, operator: str, params: dict[str, Any]) -> ServiceResult | None:
