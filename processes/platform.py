@@ -21,6 +21,7 @@ from engine.handlers import HandlerRegistry
 from engine.runtime import ProcessEngine
 from handlers.evidence.media import MediaLimits
 from handlers.filestore import FileStore, LocalFileStore
+from handlers.uploads import LocalUploads
 
 from .dispatch import handlers as dispatch_handlers
 from .dispatch import rebalance
@@ -141,7 +142,8 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), jobs.RqJobQueue(redis))
     engine.on_step(lifecycle.on_step)
     jobs.install(engine)
-    attachments = Attachments(files, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
+    uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")
+    attachments = Attachments(files, uploads, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
     platform = Platform(
         settings=settings, db=db, redis=redis, engine=engine,
         intake=TicketIntake(engine, settings.timezone), desk=TaskDesk(engine, attachments),

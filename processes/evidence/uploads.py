@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from handlers.evidence.errors import MediaRejected
 from handlers.evidence.media import inspect_media
-from handlers.filestore import FileStoreError, UploadOffsetGap
+from handlers.filestore import FileStoreError
+from handlers.uploads import UploadOffsetGap
 
 from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from ..tickets.attachments import WIDGET_KINDS, Attachments
@@ -57,7 +58,7 @@ class ResumableUploads:
                                   kind=WIDGET_KINDS[widget], filename=filename[:255], content_type=content_type,
                                   total_size=total_size, created_by=actor.label,
                                   created_at=self.attachments.clock.now()))
-        self._store_call(lambda: self.attachments.files.begin_upload(upload_id, total_size, sha256), field)
+        self._store_call(lambda: self.attachments.uploads.begin_upload(upload_id, total_size, sha256), field)
         return {"upload_id": upload_id, "received": 0, "total_size": total_size, "reference": None}
 
     def _limit(self, kind: str) -> int:
@@ -86,14 +87,14 @@ class ResumableUploads:
             reference = f"sha256:{session.get(Attachment, row.attachment_id).sha256}"  # type: ignore[union-attr]
             received = row.total_size
         else:
-            received = self._store_call(lambda: self.attachments.files.upload_status(upload_id), row.field).received
+            received = self._store_call(lambda: self.attachments.uploads.upload_status(upload_id), row.field).received
         return {"upload_id": upload_id, "received": received, "total_size": row.total_size, "reference": reference}
 
     def append(self, session: Session, actor: Actor, upload_id: str, offset: int, chunk: bytes) -> dict[str, Any]:
         row = self._session_of(session, actor, upload_id)
         if row.attachment_id is not None:
             return self.status(session, actor, upload_id)
-        status = self._store_call(lambda: self.attachments.files.append(upload_id, offset, chunk), row.field)
+        status = self._store_call(lambda: self.attachments.uploads.append(upload_id, offset, chunk), row.field)
         return {"upload_id": upload_id, "received": status.received, "total_size": row.total_size,
                 "reference": None}
 
@@ -101,7 +102,7 @@ class ResumableUploads:
         """Check the assembled file and attach it; finishing again returns the same reference."""
         row = self._session_of(session, actor, upload_id)
         if row.attachment_id is None:
-            key = self._store_call(lambda: self.attachments.files.finish(upload_id), row.field)
+            key = self._store_call(lambda: self.attachments.uploads.finish(upload_id), row.field)
             path = self.attachments.files.object_path(key)
             try:
                 accepted = inspect_media(str(path), filename=row.filename, content_type=row.content_type,

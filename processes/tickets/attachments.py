@@ -17,6 +17,7 @@ from engine.clock import Clock
 from handlers.evidence.errors import MediaRejected
 from handlers.evidence.media import MediaLimits, inspect_media
 from handlers.filestore import FileStore
+from handlers.uploads import LocalUploads
 
 from ..errors import FieldProblem, Invalid
 from .models import Attachment, Ticket
@@ -35,6 +36,7 @@ class Upload:
 @dataclass
 class Attachments:
     files: FileStore
+    uploads: LocalUploads
     limits: MediaLimits
     clock: Clock
 
