@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -76,8 +78,11 @@ class LoadedWorkflow:
     workflow: BpmnWorkflow
     fingerprints: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     data_hashes: dict[str, str] = field(default_factory=dict)
-    # Tasks finished when last saved: they never change again, so saving skips them.
-    frozen: set[UUID] = field(default_factory=set)
+    # Tasks finished when last saved, with a mark of their children then.  A finished task's state and
+    # data never change again, so saving skips it, but it can still gain children: an event subprocess
+    # starts as a new child of the long-finished root, a loop's gateway is re-entered through a new
+    # branch.  The mark (how many children, and the last one) catches that without building anything.
+    frozen: dict[UUID, tuple[int, UUID | None]] = field(default_factory=dict)
     # The timer rows as last written (None: not known in this process, read them).
     timers: dict[str, Any] | None = None
     new_data_hashes: list[str] = field(default_factory=list)
@@ -97,9 +102,17 @@ def all_tasks(workflow: BpmnWorkflow) -> list[Task]:
 
 
 def changed(loaded: LoadedWorkflow) -> bool:
-    """Whether any task differs from when it was last saved (finished tasks cannot)."""
-    return any(task.id not in loaded.frozen and fingerprint(task) != loaded.fingerprints.get(str(task.id))
+    """Whether any task differs from when it was last saved (finished tasks only by their children)."""
+    frozen = loaded.frozen
+    return any(frozen[task.id] != children_mark(task) if task.id in frozen
+               else fingerprint(task) != loaded.fingerprints.get(str(task.id))
                for task in all_tasks(loaded.workflow))
+
+
+def children_mark(task: Task) -> tuple[int, UUID | None]:
+    """How many children a task has and the last one: enough to see a finished task gain or lose one."""
+    children = task._children
+    return len(children), (children[-1] if children else None)
 
 
 def _workflows(workflow: BpmnWorkflow) -> list[tuple[str | None, Any]]:
@@ -156,15 +169,18 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
     frozen = loaded.frozen
     for workflow_id, wf in _workflows(workflow):
         for task in wf.tasks.values():
-            if task.id in frozen:
-                continue  # finished and saved: it never changes again, whatever the instance's age
+            if task.id in frozen and frozen[task.id] == children_mark(task):
+                continue  # finished and saved: only its children can change, whatever the instance's age
             task_id = str(task.id)
             seen.add(task_id)
             current = fingerprint(task)
-            old = loaded.fingerprints.get(task_id)
+            if task.id in frozen:
+                old: tuple[Any, ...] | None = ("frozen",)  # stored already: an update, never an insert
+            else:
+                old = loaded.fingerprints.get(task_id)
             finished = task.has_state(_FINISHED)
             if old == current and finished:
-                frozen.add(task.id)
+                frozen[task.id] = children_mark(task)
                 continue
             json_data = to_json_data(task.data)
             text = _canonical(json_data)
@@ -183,7 +199,7 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
             }
             (inserts if old is None else updates).append(row)
             if finished:
-                frozen.add(task.id)
+                frozen[task.id] = children_mark(task)
                 loaded.fingerprints.pop(task_id, None)
                 loaded.data_hashes.pop(task_id, None)
             else:
@@ -207,6 +223,44 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
     return len(inserts) + len(updates) + len(removed)
 
 
+def wire_specs(workflow: BpmnWorkflow) -> None:
+    """Make, once and up front, the connections SpiffWorkflow 3.2.0 adds to the *shared* specs at run time.
+
+    Three places change the spec graph while an instance runs: a multi-instance or loop task connects its
+    child spec's ``completed_event`` to its ``merge_child`` when it creates its first child; an event
+    subprocess's trigger connects the start task to the subprocess spec (and it to the end); an ad-hoc
+    subprocess connects the start to a conditional path.  Those connections live only in memory, so an
+    engine that parsed the deployment afresh (a reload, another process, a replay) lacks them: the
+    multi-instance task stays STARTED forever, the event subprocess fails "No input task connected".  Worse,
+    once an event subprocess was triggered, every later instance in that process started it right away,
+    because the start task now listed it among its outputs.  Here each spec gets what the run-time code
+    checks for (its merge callback; the start among its *inputs*, the end among its outputs), without ever
+    adding an output to the start task, so the run-time code finds them present and changes nothing, in
+    every process, whatever ran before.  Idempotent and cheap (it walks specs, not tasks).
+    """
+    for spec in [workflow.spec, *workflow.subprocess_specs.values()]:
+        for task_spec in list(spec.task_specs.values()):
+            child_name = getattr(task_spec, "task_spec", None)
+            merge = getattr(task_spec, "merge_child", None)
+            if merge is not None and isinstance(child_name, str) and child_name in spec.task_specs:
+                child = spec.task_specs[child_name]
+                if not child.completed_event.is_connected(merge):
+                    child.completed_event.connect(merge)
+            if isinstance(task_spec, BpmnStartTask):
+                for name in task_spec.trigger_specs:
+                    triggered = spec.task_specs.get(name)
+                    if triggered is None:
+                        continue
+                    if task_spec not in triggered.inputs:
+                        triggered._connect_notify(task_spec)
+                    if spec.end.name not in triggered._outputs:
+                        triggered.connect(spec.end)
+        if isinstance(spec, BpmnProcessSpec):
+            for path in getattr(spec, "conditional_paths", []):
+                if spec.start not in path.inputs:
+                    path._connect_notify(spec.start)
+
+
 def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, script_engine: Any) -> LoadedWorkflow:
     """Rebuild the workflow of ``instance`` from its rows and its deployment's specs."""
     rows = session.execute(
@@ -219,6 +273,7 @@ def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, 
         parsed.specs[instance.process_id], parsed.subprocess_specs[instance.process_id],
         script_engine=script_engine, deserializing=True,
     )
+    wire_specs(workflow)
     loaded = LoadedWorkflow(workflow)
     by_workflow: dict[str | None, list[tuple[EngineTask, dict[str, Any]]]] = {}
     for row, data in rows:
@@ -259,7 +314,7 @@ def _restore_tasks(
         if isinstance(spec, CatchingEvent) and task.has_state(TaskState.WAITING):
             workflow.top_workflow.event_manager.add_task(task)
         if task.has_state(_FINISHED):
-            loaded.frozen.add(task.id)
+            loaded.frozen[task.id] = children_mark(task)
         else:
             loaded.fingerprints[row.id] = fingerprint(task)
             loaded.data_hashes[row.id] = row.data_hash

@@ -57,13 +57,49 @@ def _recorded_results(events: list[JournalEvent]) -> dict[str, deque[Any]]:
     return results
 
 
-def state_of(workflow: BpmnWorkflow) -> list[tuple[str, str, str, str]]:
-    """The workflow's state without its random task ids: every task's spec, state, data and internals."""
+def canonical_ids(workflow: BpmnWorkflow) -> dict[str, str]:
+    """Every task id → ``spec#n``, n its position in a depth-first walk of the task tree.
+
+    Task ids are random (uuid4), so two runs of the same steps, or a run and its replay, give the same
+    task different ids; the walk (children in order, a subprocess's tree right after the task that owns
+    it) gives it the same name.  Iterative, so a tree tens of thousands of levels deep is fine.
+    """
+    names: dict[str, str] = {}
+    stack = [workflow.task_tree]
+    while stack:
+        task = stack.pop()
+        names[str(task.id)] = f"{task.task_spec.name}#{len(names)}"
+        stack.extend(reversed([task.workflow.tasks[c] for c in task._children if c in task.workflow.tasks]))
+        subprocess = workflow.subprocesses.get(task.id)
+        if subprocess is not None:
+            stack.append(subprocess.task_tree)
+    for task in persistence.all_tasks(workflow):  # not reachable from a root: still named, by spec only
+        names.setdefault(str(task.id), f"{task.task_spec.name}#unattached")
+    return names
+
+
+def swap_ids(value: Any, names: dict[str, str]) -> Any:
+    """``value`` with every task id (as a string, key or value, at any depth) replaced by its canonical name."""
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, dict):
+        return {names.get(k, k) if isinstance(k, str) else k: swap_ids(v, names) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [swap_ids(v, names) for v in value]
+    return value
+
+
+def state_of(workflow: BpmnWorkflow) -> list[tuple[str, str, str, str, str]]:
+    """The workflow's state without its random task ids: every task by its place in the tree, with its
+    spec, state, parent, data and internals (ids inside them named by place too)."""
+    names = canonical_ids(workflow)
     rows = []
     for task in persistence.all_tasks(workflow):
-        data = json.dumps(persistence.to_json_data(task.data), sort_keys=True, default=str)
-        internal = json.dumps(persistence.to_json_data(task.internal_data), sort_keys=True, default=str)
-        rows.append((task.task_spec.name, TaskState.get_name(task.state), data, internal))
+        data = json.dumps(swap_ids(persistence.to_json_data(task.data), names), sort_keys=True, default=str)
+        internal = json.dumps(swap_ids(persistence.to_json_data(task.internal_data), names), sort_keys=True,
+                              default=str)
+        parent = names.get(str(task._parent), "") if task._parent is not None else ""
+        rows.append((names[str(task.id)], TaskState.get_name(task.state), parent, data, internal))
     return sorted(rows)
 
 
@@ -85,6 +121,18 @@ def _find(workflow: BpmnWorkflow, spec: str | None, state: int) -> Any:
         if task.task_spec.name == spec and task.state == state:
             return task
     raise ReplayError(f"no {TaskState.get_name(state)} task {spec!r} to apply the journal to")
+
+
+def _skip(workflow: BpmnWorkflow, trigger: JournalEvent) -> None:
+    """An administrator skipped a failing element (engine.incidents): reach it as the runtime did, complete
+    it without running it.  The tasks run on the way are answered from the journal like any other."""
+    from .incidents import advance_to, skip
+
+    element = (trigger.input or {}).get("element")
+    target = advance_to(workflow, element, workflow.refresh_timers) if element else None
+    if target is None:
+        raise ReplayError(f"step {(trigger.input or {}).get('step')} skips {element!r}, which is never reached")
+    skip(target)
 
 
 class ReplayError(Exception):
@@ -134,6 +182,8 @@ class Replayer:
             workflow.catch(BpmnEvent(MessageEventDefinition(inputs["message"]), inputs["payload"]))
         elif trigger.kind == "engine_advanced":
             transitions.run_until_blocked(workflow, workflow.refresh_timers)
+        elif trigger.kind == "task_skipped":
+            _skip(workflow, trigger)
         else:
             raise ReplayError(f"step {step_no} starts with {trigger.kind!r}, which opens no step")
         return workflow
@@ -146,7 +196,7 @@ class Replayer:
         stored_state = state_of(stored.workflow)
         return [
             f"{'stored only' if row in stored_state else 'replayed only'}: task {row[0]} {row[1]} "
-            f"data={row[2]} internal={row[3]}"
+            f"(under {row[2] or '-'}) data={row[3]} internal={row[4]}"
             for row in sorted(set(stored_state) ^ set(replayed_state))
         ]
 

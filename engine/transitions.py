@@ -13,13 +13,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from .deployments import ParsedDeployment
-from .persistence import all_tasks
+from .persistence import all_tasks, wire_specs
 
 
 def new_workflow(parsed: ParsedDeployment, process_id: str, data: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
     """A workflow of the deployment's process with the start data on its root and its first tasks."""
     workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id],
                             script_engine=script_engine)
+    wire_specs(workflow)
     workflow.task_tree.data.update(data)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
