@@ -4,15 +4,25 @@ A call is a row keyed by the service task's id.  Running it marks it ``running``
 and its result commit together (``done``); feeding the result completes the waiting task (``fed``).
 A worker killed at any point leaves a row the sweeper picks up again, and every stage is safe to
 repeat, so a call's effect happens once.
+
+A running call is *leased* to its worker: ``lease_until`` is renewed every ``timing.heartbeat`` by a
+thread of the worker while the handler runs, so a call whose worker was killed is free again after
+``timing.lease`` (30 s), not after a fixed timeout of many minutes, and a slow but living handler is
+never taken away from its worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import persistence, transitions
 from .db import after_commit
@@ -21,7 +31,14 @@ from .handlers import HandlerContext
 from .journal import data_changes
 from .models import EngineTask, HandlerCall, ProcessInstance
 from .scripting import HandlerFailed
-from .sweeper import HANDLER_TIMEOUT
+from .sweeper import Timing
+
+log = logging.getLogger(__name__)
+
+
+def worker_id() -> str:
+    """Who holds a lease: host and process, enough for an operator to find the worker."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class HandlerCallsMixin:
@@ -29,6 +46,7 @@ class HandlerCallsMixin:
     registry: Any
     clock: Any
     max_handler_attempts: int
+    timing: Timing
     _enqueue: Callable[..., None]
     _guarded: Callable[..., bool]
     _record_failure: Callable[..., None]
@@ -40,38 +58,72 @@ class HandlerCallsMixin:
         """Run a deferred handler outside the instance lock, store its result, then feed it back."""
         with self.db.session() as session:
             call = session.scalar(select(HandlerCall).where(HandlerCall.id == call_id).with_for_update())
-            if call is None or call.status in ("done", "fed", "failed"):
+            if call is None or call.status in ("done", "fed", "failed", "skipped"):
                 if call is not None and call.status == "done":
                     after_commit(session, lambda: self._enqueue("feed_result", call_id))
                 return
-            if call.status == "running" and call.started_at and call.started_at > self.clock.now() - HANDLER_TIMEOUT:
-                return  # another worker is on it; the sweeper reclaims it if that worker died
-            call.status = "running"
+            now = self.clock.now()
+            lease_until = call.lease_until or call.started_at
+            if call.status == "running" and lease_until is not None and lease_until > now:
+                return  # another worker holds the lease; the sweeper reclaims it if that worker dies
+            me = worker_id()
+            call.status, call.worker = "running", me
             call.attempts += 1
-            call.started_at = self.clock.now()
+            call.started_at = now
+            call.lease_until = now + self.timing.lease
             operator, params, task_id, instance_id = call.operator, dict(call.params), call.task_id, call.instance_id
             business_key = session.scalar(select(ProcessInstance.business_key).where(ProcessInstance.id == instance_id))
             spec = session.scalar(select(EngineTask.spec_name).where(EngineTask.id == task_id)) or ""
         handler = self.registry.get(operator)
         try:
-            with self.db.session() as session:
+            with self._heartbeat(call_id, me), self.db.session() as session:
                 result = handler.func(HandlerContext(session, self.clock.now(), instance_id, business_key, task_id,
                                                      spec), params)
                 crash_point("handler_running")
                 call = session.get(HandlerCall, call_id)
                 call.status, call.result, call.error = "done", {"value": result}, None
-                call.finished_at = self.clock.now()
+                call.finished_at, call.lease_until = self.clock.now(), None
         except Exception as err:
             failure = HandlerFailed(operator, spec, err)
             with self.db.session() as session:
                 call = session.get(HandlerCall, call_id)
                 final = not failure.retryable or call.attempts >= self.max_handler_attempts
                 call.status, call.error = ("failed" if final else "pending"), str(failure)
+                call.lease_until = None
             if final:
-                self._record_failure(instance_id, failure)
+                # A transient failure already had rq's backoff (jobs.RETRY); a refusal gets the incident's.
+                self._record_failure(instance_id, failure, task_id=task_id, automatic_retries=not failure.retryable)
                 return
             raise failure from err
         self.feed_result(call_id)
+
+    @contextmanager
+    def _heartbeat(self, call_id: int, me: str) -> Iterator[None]:
+        """Renew the call's lease every ``timing.heartbeat`` while the handler runs (in a thread: the
+        handler itself may block for long).  A renewal that fails (a busy database) is tried again at
+        the next beat; the lease is three beats long."""
+        stop = threading.Event()
+        interval = self.timing.heartbeat.total_seconds()
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                try:
+                    with self.db.session() as session:
+                        session.execute(update(HandlerCall).where(
+                            HandlerCall.id == call_id, HandlerCall.status == "running", HandlerCall.worker == me,
+                        ).values(lease_until=self.clock.now() + self.timing.lease))
+                except Exception as err:  # the next beat tries again; the handler must not fail for this
+                    log.warning("could not renew the lease of handler call %s: %s", call_id, err)
+
+        thread = threading.Thread(target=beat, name=f"lease-{call_id}", daemon=True)
+        if interval > 0:
+            thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if thread.is_alive():
+                thread.join(timeout=5)
 
     def feed_result(self, call_id: int) -> bool:
         """Complete the waiting service task with its handler's stored result, then run the engine."""

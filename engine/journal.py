@@ -24,7 +24,7 @@ GENESIS = "0" * 64
 
 # Kinds that open a step (what triggered it) and kinds the engine derives within a step.
 TRIGGERS = ("instance_started", "user_task_completed", "service_result", "engine_advanced", "message_received",
-            "task_data_set")
+            "task_data_set", "task_skipped")
 DERIVED = ("task_completed", "task_deferred", "instance_completed", "timer_fired")
 
 

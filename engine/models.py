@@ -1,4 +1,4 @@
-"""Engine tables: deployments, instances, their tasks, task data, journal, timers and handler calls.
+"""Engine tables: deployments, instances, their tasks, task data, journal, timers, handler calls, incidents.
 
 Rows are plain; behaviour lives in the service modules beside this one.  Task rows hold what
 SpiffWorkflow's task converter produces, except data, which is stored once per distinct content in
@@ -139,3 +139,37 @@ class HandlerCall(Base):
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # A running call belongs to ``worker`` until ``lease_until``; a heartbeat renews it while the handler
+    # runs, and the sweeper hands a call whose lease ran out (its worker died) to another worker.
+    lease_until: Mapped[datetime | None]
+    worker: Mapped[str | None] = mapped_column(String(120))
+
+
+class Incident(Base):
+    """A step of an instance that failed: which element, what error, since when, how often.
+
+    Open while the instance waits (for an automatic retry or for a person); resolved by a successful
+    retry (``recovered``), a person's retry (``retried``) or an administrator skipping the element
+    (``skipped``, with the reason).  Every value is plain text or a number, never an engine object.
+    """
+
+    __tablename__ = "engine_incident"
+    __table_args__ = (Index("ix_engine_incident_due", "status", "next_retry_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    element_name: Mapped[str | None] = mapped_column(Text)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    error_class: Mapped[str] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    # When the engine tries again by itself; None once the automatic retries are used up.
+    next_retry_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolved_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import forms, persistence, transitions
+from . import forms, incidents, persistence, transitions
 from .cache import WorkflowCache
 from .clock import Clock, FrozenClock
 from .db import Database, after_commit
@@ -36,13 +36,23 @@ from .handler_calls import HandlerCallsMixin
 from .handlers import HandlerRegistry
 from .isotime import parse_instant
 from .journal import GENESIS, TRIGGERS, JournalWriter, data_changes
-from .models import STOPPED, EngineTask, HandlerCall, JournalEvent, ProcessInstance, Timer
+from .models import STOPPED, EngineTask, HandlerCall, Incident, JournalEvent, ProcessInstance, Timer
 from .reading import ReadingMixin, UserTaskView
 from .scripting import HandlerFailed, StepScriptEngine
+from .sweeper import Timing
 
 __all__ = ["EngineError", "FormInvalid", "InstanceNotFound", "ProcessEngine", "TaskNotFound", "TaskNotReady",
            "UserTaskView"]
 log = logging.getLogger(__name__)
+
+
+class SkipRefused(EngineError):
+    """An element that cannot be skipped; ``code`` says why (see ``engine.incidents``)."""
+
+    def __init__(self, code: str, element: str | None) -> None:
+        super().__init__(f"{code}: {element}")
+        self.code = code
+        self.element = element
 
 
 class JobQueue(Protocol):
@@ -72,10 +82,11 @@ class Step:
 StepListener = Callable[[Session, ProcessInstance, list[JournalEvent], BpmnWorkflow], None]
 
 
-def _retryable(err: Exception) -> bool:
+def _deterministic(err: Exception) -> bool:
+    """Whether the same step will fail the same way again (a broken diagram, bad data, a refusing handler)."""
     if isinstance(err, HandlerFailed):
-        return err.retryable
-    return not isinstance(err, SpiffWorkflowException)
+        return not err.retryable
+    return isinstance(err, SpiffWorkflowException | EngineError)
 
 
 def _timer_tasks(workflow: BpmnWorkflow) -> list[Any]:
@@ -96,7 +107,7 @@ def _due_of(task: Any) -> str | None:
 
 class ProcessEngine(ReadingMixin, HandlerCallsMixin):
     def __init__(self, db: Database, registry: HandlerRegistry, clock: Clock | None = None,
-                 queue: JobQueue | None = None, max_handler_attempts: int = 5) -> None:
+                 queue: JobQueue | None = None, max_handler_attempts: int = 5, timing: Timing | None = None) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock or Clock()
@@ -104,6 +115,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         self.deployments = Deployments(registry, self.clock)
         self.listeners: list[StepListener] = []
         self.max_handler_attempts = max_handler_attempts
+        self.timing = timing or Timing()
         self.workflows = WorkflowCache()
         self.known_data = persistence.KnownHashes()
 
@@ -214,11 +226,11 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
 
     # -- advancing (jobs) ------------------------------------------------------------------------
     def _guarded(self, instance_id: int, work: Callable[[], bool]) -> bool:
-        """Run a step; on failure keep the cause on the instance and let rq retry what may pass later.
+        """Run a step; on failure keep the cause as an incident on the instance, which stops it.
 
-        A broken diagram or bad data (SpiffWorkflow's errors) will fail the same way again: the instance
-        stops with its error shown.  A failing handler or an unexpected error is retried with backoff
-        until ``max_handler_attempts``.  A database that is briefly unavailable is only retried.
+        Any failure but a briefly unavailable database (which rq and the sweeper simply retry) opens or
+        updates the instance's incident; the sweeper retries it a bounded number of times with backoff
+        (``timing.retry_backoff``), then it waits for a person.  Nothing re-queues it in between.
         """
         try:
             return work()
@@ -226,8 +238,6 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
             raise
         except Exception as err:
             self._record_failure(instance_id, err)
-            if _retryable(err):
-                raise
             return False
 
     def advance(self, instance_id: int, *, actor: str = "engine") -> bool:
@@ -261,27 +271,45 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
             instance = session.get(ProcessInstance, instance_id)
             if instance is not None:
                 instance.needs_advance = False
+                if instance.error is not None and instance.status != "error":  # a retry found nothing left to do
+                    incidents.resolve_open(session, instance_id, "recovered", "engine", self.clock.now())
+                    instance.error = None
 
-    def _record_failure(self, instance_id: int, err: Exception) -> None:
-        """Keep the real cause on the instance (and in the journal) after the step rolled back."""
-        log.warning("instance %s: step failed: %s", instance_id, err, exc_info=not isinstance(err, HandlerFailed))
-        retryable = _retryable(err)
+    def _record_failure(self, instance_id: int, err: Exception, *, task_id: str | None = None,
+                        automatic_retries: bool = True) -> None:
+        """Keep the real cause as an incident (and in the journal) after the step rolled back.
+
+        The instance stops (status ``error``, nothing re-queues it); the incident says when the engine
+        tries again by itself, if it still will.  Every stored value is plain (see ``incidents.failure_of``).
+        """
+        failure = incidents.failure_of(err, task_id=task_id)
+        log.warning("instance %s: step failed at %s: %s", instance_id, failure.element_id, failure.message,
+                    exc_info=not isinstance(err, HandlerFailed | SpiffWorkflowException | EngineError))
+        now = self.clock.now()
         with self.db.session() as session:
             instance = session.scalar(
                 select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
-            if instance is None:
+            if instance is None or instance.status in ("completed", "cancelled"):
                 return
-            attempts = (instance.error or {}).get("attempts", 0) + 1
-            task_spec = getattr(err, "task_spec", None)
-            if task_spec is None and getattr(err, "task", None) is not None:
-                task_spec = err.task.task_spec.name  # type: ignore[union-attr]
-            instance.error = {"message": str(err), "task_spec": task_spec, "at": self.clock.now().isoformat(),
-                              "attempts": attempts, "retryable": retryable}
-            if not retryable or attempts >= self.max_handler_attempts:
-                instance.status = "error"
-                instance.needs_advance = False
+            incident = session.scalar(select(Incident).where(Incident.instance_id == instance_id,
+                                                             Incident.status == "open"))
+            if incident is None:
+                incident = Incident(instance_id=instance_id, status="open", first_at=now, attempts=0)
+                session.add(incident)
+            incident.element_id, incident.element_name = failure.element_id, failure.element_name
+            incident.task_id, incident.error_class, incident.message = (failure.task_id, failure.error_class,
+                                                                         failure.message)
+            incident.attempts += 1
+            incident.last_at = now
+            delay = incidents.next_retry(incident.attempts, self.timing.retry_backoff) if automatic_retries else None
+            incident.next_retry_at = now + timedelta(seconds=delay) if delay is not None else None
+            session.flush()
+            instance.status, instance.needs_advance = "error", False
+            instance.error = {**failure.as_json(), "at": now.isoformat(), "attempts": incident.attempts,
+                              "incident": incident.id, "deterministic": _deterministic(err),
+                              "next_retry_at": incident.next_retry_at.isoformat() if incident.next_retry_at else None}
             self._append_outside_step(session, instance, "step_failed", "engine",
-                                      {"error": str(err), "task_spec": task_spec, "attempts": attempts})
+                                      {**failure.as_json(), "attempts": incident.attempts, "incident": incident.id})
 
     def _append_outside_step(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                              input: dict[str, Any]) -> JournalEvent:
@@ -295,15 +323,96 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         return event
 
     def retry(self, session: Session, instance_id: int, *, actor: str) -> None:
-        """Clear a recorded failure and try the instance's engine steps again."""
-        instance = session.get(ProcessInstance, instance_id)
+        """A person retries a stopped instance (after fixing data, a handler, or migrating the instance).
+
+        Its open incident is resolved as ``retried`` by ``actor``; a new failure opens a new incident
+        with fresh automatic retries.  Journaled on the instance's chain.
+        """
+        instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
         if instance is None:
             raise InstanceNotFound(str(instance_id))
+        open_ids = list(session.scalars(select(Incident.id).where(Incident.instance_id == instance_id,
+                                                                  Incident.status == "open")))
+        incidents.resolve_open(session, instance_id, "retried", actor, self.clock.now())
         instance.error = None
+        self._resume(session, instance, actor, {"incidents": open_ids})
+
+    def retry_incident(self, session: Session, incident_id: int, *, actor: str) -> None:
+        incident = session.get(Incident, incident_id)
+        if incident is None or incident.status != "open":
+            raise EngineError(f"incident {incident_id} is not open")
+        self.retry(session, incident.instance_id, actor=actor)
+
+    def retry_incident_automatically(self, incident_id: int) -> bool:
+        """The sweeper's retry of an incident whose backoff ran out; the incident stays open until a step
+        succeeds (then it is ``recovered``) or fails again (one more attempt).  False if nothing was due."""
+        with self.db.session() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                return False
+            instance = session.scalar(
+                select(ProcessInstance).where(ProcessInstance.id == incident.instance_id).with_for_update())
+            session.refresh(incident)
+            due = incident.next_retry_at
+            if instance is None or incident.status != "open" or due is None or due > self.clock.now():
+                return False
+            incident.next_retry_at = None
+            if instance.status != "error":
+                return False
+            self._resume(session, instance, "engine", {"incidents": [incident.id], "attempt": incident.attempts + 1})
+        return True
+
+    def _resume(self, session: Session, instance: ProcessInstance, actor: str, details: dict[str, Any]) -> None:
+        """Let a stopped instance run again: its failed handler calls run again, its steps are re-queued."""
         if instance.status == "error":
             instance.status = "running"
         instance.needs_advance = True
+        instance.updated_at = self.clock.now()
+        calls = list(session.scalars(select(HandlerCall).where(HandlerCall.instance_id == instance.id,
+                                                               HandlerCall.status.in_(("pending", "failed",
+                                                                                       "done")))))
+        for call in calls:
+            if call.status == "failed":
+                call.status, call.attempts, call.error = "pending", 0, None
+        self._append_outside_step(session, instance, "incident_retried", actor, details)
+        instance_id = instance.id
         after_commit(session, lambda: self._enqueue("advance", instance_id))
+        for call_id in [c.id for c in calls]:
+            after_commit(session, lambda c=call_id: self._enqueue("run_handler", c))
+
+    def skip_incident(self, session: Session, incident_id: int, *, actor: str, reason: str) -> ProcessInstance:
+        """Complete the failing element without running it, so the process moves on (see ``engine.incidents``
+        for what skipping means per element kind).  Journaled as a step, with the reason, and replayed."""
+        incident = session.get(Incident, incident_id)
+        if incident is None or incident.status != "open":
+            raise EngineError(f"incident {incident_id} is not open")
+        if not reason.strip():
+            raise EngineError("a skip needs a reason")
+        step = self._open_step(session, incident.instance_id)
+        element = incident.element_id
+        spec = self._spec_of(step, element)
+        refusal = incidents.skip_refusal(spec)
+        if refusal is not None:
+            raise SkipRefused(refusal, element)
+        step.record("task_skipped", actor, input={"element": element, "reason": reason, "incident": incident.id})
+        target = incidents.advance_to(step.workflow, element, lambda: self._refresh_timers(step), self._did_run(step))
+        if target is None:
+            raise SkipRefused("skip_not_reached", element)
+        incidents.skip(target)
+        session.execute(HandlerCall.__table__.update().where(HandlerCall.task_id == str(target.id))
+                        .values(status="skipped"))
+        incidents.resolve_open(session, incident.instance_id, "skipped", actor, step.now, reason)
+        self._finish(session, step)
+        return step.instance
+
+    @staticmethod
+    def _spec_of(step: Step, element: str | None) -> Any:
+        if not element:
+            return None
+        for spec in (step.workflow.spec, *step.workflow.subprocess_specs.values()):
+            if element in spec.task_specs:
+                return spec.task_specs[element]
+        return None
 
     # -- the step machinery ---------------------------------------------------------------------
     def _script_engine(self, session: Session, instance: ProcessInstance, now: datetime) -> StepScriptEngine:
@@ -328,7 +437,11 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         return Step(instance, parsed, loaded, script, journal, now)
 
     def _run_engine(self, step: Step) -> None:
-        workflow = step.workflow
+        transitions.run_until_blocked(step.workflow, lambda: self._refresh_timers(step), self._did_run(step))
+
+    @staticmethod
+    def _did_run(step: Step) -> Callable[[Any], None]:
+        """Journal each task the engine ran in this step (replay reads handler results from these rows)."""
 
         def did_run(task: Any) -> None:
             changes = data_changes(task.parent.data if task.parent is not None else {}, task.data)
@@ -340,7 +453,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
                 result = step.script.service_results.get(str(task.id))
                 step.record("task_completed", "engine", task=task, input=result, changes=changes)
 
-        transitions.run_until_blocked(workflow, lambda: self._refresh_timers(step), did_run)
+        return did_run
 
     def _refresh_timers(self, step: Step) -> None:
         """Let due timers fire, journaling each firing with the time it was due.
@@ -372,6 +485,8 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         for listener in self.listeners:
             listener(session, instance, step.events, workflow)
         step.journal.flush()
+        if instance.error is not None:  # a retry succeeded: its incident is over
+            incidents.resolve_open(session, instance.id, "recovered", "engine", step.now)
         # All instance columns at once, after the listeners' queries, so the row is written once.
         instance.workflow_state = persistence.workflow_state(workflow)
         instance.status, instance.needs_advance, instance.error = status, ready_engine, None

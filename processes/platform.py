@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from engine.db import Database, after_commit
 from engine.deployments import read_models
 from engine.handlers import HandlerRegistry
 from engine.runtime import ProcessEngine
+from engine.sweeper import Timing
 from handlers.evidence.media import MediaLimits
 from handlers.filestore import FileStore, LocalFileStore
 from handlers.uploads import LocalUploads
@@ -44,6 +46,19 @@ class Settings:
     models_dir: Path = ROOT / "bpmn_models"
     timezone: str = "Asia/Shanghai"
     max_upload_bytes: int = 40 * 1024 * 1024
+    # Recovery of lost work (engine.sweeper.Timing): a queued job younger than the grace is not lost yet;
+    # a handler's lease is renewed every heartbeat and given to another worker when it runs out; the
+    # worker sweeps for lost work every sweep_every seconds and for due timers every timers_every.
+    sweep_grace_s: float = 20.0
+    handler_lease_s: float = 30.0
+    heartbeat_s: float = 10.0
+    sweep_every_s: float = 10.0
+    timers_every_s: float = 0.5
+
+    @property
+    def timing(self) -> Timing:
+        return Timing(grace=timedelta(seconds=self.sweep_grace_s), lease=timedelta(seconds=self.handler_lease_s),
+                      heartbeat=timedelta(seconds=self.heartbeat_s))
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -55,10 +70,15 @@ class Settings:
             "secret_key": os.environ.get("CLOSELOOP_SECRET_KEY") or _local_secret(var_dir),
             "timezone": os.environ.get("CLOSELOOP_TIMEZONE", "Asia/Shanghai"),
         }
+        for field_name, variable in _TIMING_ENV.items():
+            if os.environ.get(variable):
+                values[field_name] = float(os.environ[variable])
         values.update(overrides)
         return cls(**values)
 
 
+_TIMING_ENV = {"sweep_grace_s": "CLOSELOOP_SWEEP_GRACE_S", "handler_lease_s": "CLOSELOOP_HANDLER_LEASE_S",
+               "heartbeat_s": "CLOSELOOP_HEARTBEAT_S", "sweep_every_s": "CLOSELOOP_SWEEP_EVERY_S"}
 log = logging.getLogger(__name__)
 
 
@@ -139,7 +159,8 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     db = Database(settings.database_url)
     redis = redis if redis is not None else connect_redis(settings)
     files = LocalFileStore(settings.var_dir / "files")
-    engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), jobs.RqJobQueue(redis))
+    engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), jobs.RqJobQueue(redis),
+                           timing=settings.timing)
     engine.on_step(lifecycle.on_step)
     jobs.install(engine)
     uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")

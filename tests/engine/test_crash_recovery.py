@@ -46,7 +46,7 @@ def crash_engine(bare_platform, settings):  # noqa: ANN001, ANN201
 
 def run_worker(settings, tmp_path: Path, crash_at: str | None) -> int:  # noqa: ANN001
     env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "CLOSELOOP_SWEEP_GRACE_S": "0", "CLOSELOOP_HANDLER_TIMEOUT_S": "0",
+           "CLOSELOOP_SWEEP_GRACE_S": "0", "CLOSELOOP_HANDLER_LEASE_S": "0",
            "CLOSELOOP_CRASH_MARKER": str(tmp_path / "crashed"), "PYTHONPATH": str(ROOT)}
     env.pop("CLOSELOOP_CRASH_AT", None)
     if crash_at:

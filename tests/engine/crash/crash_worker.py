@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 
 from redis import Redis
 from rq import SimpleWorker
@@ -18,6 +19,7 @@ from engine.clock import Clock
 from engine.db import Database
 from engine.handlers import HandlerRegistry
 from engine.runtime import ProcessEngine
+from engine.sweeper import Timing
 
 
 def effect(kind: str):  # noqa: ANN201
@@ -35,7 +37,10 @@ def build(url: str, redis_url: str) -> ProcessEngine:
     registry = HandlerRegistry()
     registry.register("slow_effect", effect("slow"), inputs=("n",), runs="job")
     registry.register("quick_effect", effect("quick"), inputs=("n",))
-    return ProcessEngine(Database(url), registry, Clock(), jobs.RqJobQueue(Redis.from_url(redis_url)))
+    # Grace and lease come from the test (0: whatever is pending or running was lost with its worker).
+    timing = Timing(grace=timedelta(seconds=float(os.environ.get("CLOSELOOP_SWEEP_GRACE_S", 20))),
+                    lease=timedelta(seconds=float(os.environ.get("CLOSELOOP_HANDLER_LEASE_S", 30))))
+    return ProcessEngine(Database(url), registry, Clock(), jobs.RqJobQueue(Redis.from_url(redis_url)), timing=timing)
 
 
 if __name__ == "__main__":
