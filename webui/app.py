@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     from .rootcauses.views import rootcauses
 
     app.register_blueprint(rootcauses)
+    from .incidents.views import incidents
+
+    app.register_blueprint(incidents)
     _errors(app)
 
     @app.template_filter("local")

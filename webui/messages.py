@@ -80,6 +80,15 @@ MESSAGES: dict[str, Any] = {
     "suggestion_not_found": _l("This ticket has no prevention suggestion to promote (it must be closed)."),
     "choose_a_checklist": _l("Choose a checklist or name a new one."),
     "checklist_either": _l("Choose an existing checklist or name a new one, not both."),
+    # incidents (processes.incidents, engine.incidents)
+    "incident_not_found": _l("There is no incident %(id)s."),
+    "incident_resolved": _l("This incident is already resolved."),
+    "skip_gateway": _l("%(element)s is a gateway: it decides where the process goes, so it cannot be skipped. "
+                       "Fix the data or the diagram (or migrate the instance), then retry."),
+    "skip_not_a_task": _l("%(element)s is not a task the engine runs, so it cannot be skipped; retry after a fix."),
+    "skip_no_element": _l("This incident names no element to skip (e.g. a step limit was hit); retry after a fix."),
+    "skip_not_reached": _l("The process does not reach %(element)s any more; retry instead."),
+    "skip_failed": _l("The process fails before it reaches the task, so nothing was skipped: %(detail)s"),
     # dispatch (handlers.dispatch.reasons)
     "declined_this_ticket": _l("declined or let this ticket's offer expire"),
     "status": _l("status is %(status)s"),

@@ -17,6 +17,7 @@ from processes.engineers.models import Engineer
 from processes.errors import DomainError
 from processes.evidence.comparison import latest_comparison
 from processes.evidence.models import EvidenceComparison
+from processes.incidents import may_skip, may_view, open_for_instance
 from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets.models import Attachment, Recommendation, Ticket
 from processes.tickets.tasks import Actor
@@ -111,6 +112,9 @@ def show(number: str) -> Any:
             # Root causes by code in the reader's language, for the facts and the timeline's answers.
             "option_labels": {OPTION_SOURCE: names(session, is_zh())},
             "comparison": latest_comparison(session, ticket),
+            # The incident box: owners and admins see what stopped the process and act on it here.
+            "incidents": open_for_instance(session, ticket.process_instance_id) if may_view(current_user.role) else [],
+            "may_skip": may_skip(current_user.role),
         }
     return render_template("tickets/show.html", **context)
 
