@@ -6,6 +6,8 @@
 * Timers: SpiffWorkflow reads ``datetime.now()``.  Ours read the engine clock, so tests move time and
   a replay runs with the recorded times.
 * Timer literals: the parser quotes ISO-8601 literals so ``P7D`` is a duration, not a Python name.
+* Timer values: an evaluated value is bounded by :mod:`engine.isotime` before any calendar arithmetic
+  (SpiffWorkflow's adds months one by one), exactly as a literal is at deploy time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -21,9 +24,19 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.spiff.specs.defaults import ServiceTask
 
+from . import isotime
+
 
 def _now(my_task: Any) -> datetime:
     return my_task.workflow.top_workflow.script_engine.clock.now()
+
+
+def _bounded(my_task: Any, compute: Any, *args: Any) -> Any:
+    """``compute(*args)`` from :mod:`engine.isotime`; an out-of-bounds value fails the task, named."""
+    try:
+        return compute(*args)
+    except ValueError as err:
+        raise WorkflowTaskException(f"timer value: {err}", task=my_task, exception=err) from err
 
 
 class HandlerServiceTask(ServiceTask):
@@ -48,7 +61,7 @@ class ClockedTimeDate(TimeDateEventDefinition):
         if event_value is None:
             event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.parse_time_or_duration(event_value) <= _now(my_task):
+        if _bounded(my_task, isotime.timer_due, event_value) <= _now(my_task):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
@@ -59,8 +72,7 @@ class ClockedDuration(DurationTimerEventDefinition):
         now = _now(my_task)
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            parsed = TimerEventDefinition.parse_iso_duration(expression)
-            event_value = (now + TimerEventDefinition.get_timedelta_from_start(parsed, now)).isoformat()
+            event_value = (now + _bounded(my_task, isotime.duration_from, expression, now)).isoformat()
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.get_datetime(event_value) <= now:
             my_task._set_internal_data(event_fired=True)
@@ -73,7 +85,7 @@ class ClockedCycle(CycleTimerEventDefinition):
         now = _now(my_task)
         if event_value is None:
             expression = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            cycles, start, duration = _parse_cycle(expression, now)
+            cycles, start, duration = _bounded(my_task, isotime.cycle_from, expression, now)
             event_value = {"cycles": cycles, "next": start.isoformat(), "duration": duration.total_seconds()}
         ready = False
         if event_value["cycles"] != 0:
@@ -87,17 +99,6 @@ class ClockedCycle(CycleTimerEventDefinition):
             my_task.internal_data["event_fired"] = True
         my_task._set_internal_data(event_value=event_value)
         return ready
-
-
-def _parse_cycle(expression: str, now: datetime) -> tuple[int, datetime, timedelta]:
-    """SpiffWorkflow's interval parsing, with 'now' from the engine clock for ``Rn/duration``."""
-    components = expression.upper().replace("--", "/").strip("R").split("/")
-    if len(components) == 2 and components[1].startswith("P"):
-        cycles = int(components[0]) if components[0] else -1
-        parsed = TimerEventDefinition.parse_iso_duration(components[1])
-        duration = TimerEventDefinition.get_timedelta_from_start(parsed, now)
-        return cycles, now + duration, duration
-    return TimerEventDefinition.parse_iso_recurring_interval(expression)
 
 
 CLOCKED_TIMERS: dict[type, type] = {
