@@ -9,25 +9,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import forms
 from .clock import Clock
+from .deep_parse import run_deep
 from .handlers import HandlerRegistry
 from .models import Deployment
 from .parser import ClosedLoopParser
 from .validation import DeploymentError, Problem, check_specs, check_xml
 
-MODEL_SUFFIXES = (".bpmn", ".dmn", ".json")
+BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
+MODEL_SUFFIXES = (*BPMN_SUFFIXES, ".dmn", ".json")
 LANES_FILE = "lanes.json"
+
+
+def is_bpmn(name: str) -> bool:
+    """``.bpmn20.xml`` is the other usual name of a BPMN file (Camunda, Activiti, Flowable tests)."""
+    return name.endswith(BPMN_SUFFIXES)
 
 
 def read_models(directory: Path) -> dict[str, str]:
@@ -35,7 +42,7 @@ def read_models(directory: Path) -> dict[str, str]:
     return {
         str(path.relative_to(directory)): path.read_text(encoding="utf-8")
         for path in sorted(directory.rglob("*"))
-        if path.is_file() and path.suffix in MODEL_SUFFIXES
+        if path.is_file() and path.name.endswith(MODEL_SUFFIXES)
     }
 
 
@@ -62,7 +69,7 @@ class ParsedDeployment:
     def form(self, name: str) -> dict[str, Any]:
         """The form schema ``name`` (parsed once; callers must not modify it)."""
         if name not in self._forms:
-            self._forms[name] = json.loads(self.files[f"forms/{name}"])
+            self._forms[name] = forms.load_schema(self.files[f"forms/{name}"])
         return self._forms[name]
 
     def validator(self, name: str) -> Any:
@@ -72,53 +79,87 @@ class ParsedDeployment:
         return self._forms[key]
 
 
-def _spiff_problem(err: SpiffWorkflowException) -> Problem:
+def _element_in(text: str) -> tuple[str, str]:
+    """(kind, id) of an XML element SpiffWorkflow put in an error's arguments, e.g. b'<bpmn2:boundaryEvent id=…'."""
+    match = _ELEMENT.search(text)
+    if match is None:
+        return "", ""
+    local = match.group(1).split(":")[-1]
+    kind = "".join(" " + c.lower() if c.isupper() else c for c in local).strip()
+    return kind, match.group(2) or ""
+
+
+_ELEMENT = re.compile(r"<([\w:.-]+)[^>]*?\bid=[\"']([^\"']*)")
+
+
+def _failure(err: BaseException, file: str, element_id: str = "", kind: str = "") -> Problem:
+    """A refusal for an error SpiffWorkflow raised, naming the file and, when it can be found, the element."""
     if isinstance(err, ValidationException):
-        return Problem(err.file_name, err.id, err.tag.replace("bpmn:", ""), err.name, str(err.args[0]), "spiff")
-    return Problem("", "", "", "", str(err), "spiff")
+        tag = (err.tag or "").split("}")[-1].replace("bpmn:", "")
+        tag = "".join(" " + c.lower() if c.isupper() else c for c in tag).strip()
+        reason = str(err.args[0]) if err.args else type(err).__name__
+        return Problem(err.file_name or file, err.id or element_id, tag or kind, err.name or "", reason, "spiff")
+    texts = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in err.args]
+    found_kind, found_id = next((_element_in(t) for t in texts if _element_in(t)[1]), ("", ""))
+    reason = next((t for t in texts if not t.lstrip().startswith("<")), "") or type(err).__name__
+    if isinstance(err, RecursionError):
+        reason = "the diagram is nested or chained too deeply to be read"
+    elif isinstance(err, NotImplementedError):
+        reason = f"not supported by the engine: {reason}"
+    return Problem(file, found_id or element_id, found_kind or kind, "", reason.strip()[:500], "spiff")
+
+
+def _lanes(files: dict[str, str], problems: list[Problem]) -> dict[str, list[str]] | None:
+    if LANES_FILE not in files:
+        return None
+    try:
+        lanes = json.loads(files[LANES_FILE]) if forms.json_depth(files[LANES_FILE]) <= 3 else None
+        if not isinstance(lanes, dict) or not all(isinstance(v, list) for v in lanes.values()):
+            raise ValueError("expected an object of lane name → list of roles")
+    except ValueError as err:
+        problems.append(Problem(LANES_FILE, "", "", "", f"invalid lane map: {err}", "bad_lanes"))
+        return None
+    return lanes
 
 
 def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
     """Parse and check ``files``; raise :class:`DeploymentError` listing every problem found."""
     problems: list[Problem] = []
-    lanes: dict[str, list[str]] | None = None
-    if LANES_FILE in files:
-        try:
-            lanes = json.loads(files[LANES_FILE])
-            if not isinstance(lanes, dict) or not all(isinstance(v, list) for v in lanes.values()):
-                raise ValueError("expected an object of lane name → list of roles")
-        except ValueError as err:
-            problems.append(Problem(LANES_FILE, "", "", "", f"invalid lane map: {err}", "bad_lanes"))
-            lanes = None
+    lanes = _lanes(files, problems)
     parser = ClosedLoopParser()
     file_of: dict[str, str] = {}
+    elements = 0
+    if not any(is_bpmn(name) for name in files):
+        problems.append(Problem("", "", "", "", "the deployment has no executable process (no .bpmn or "
+                                ".bpmn20.xml file)", "no_executable_process"))
     for name, text in files.items():
         try:
-            if name.endswith(".bpmn"):
+            if is_bpmn(name):
                 root, found = check_xml(name, text)
                 problems += found
                 if root is not None and not found:
+                    elements += sum(1 for _ in root.iter())
                     parser.add_bpmn_xml(root, filename=name)
             elif name.endswith(".dmn"):
                 parser.add_dmn_str(text.encode("utf-8"), filename=name)
-        except SpiffWorkflowException as err:
-            problems.append(_spiff_problem(err))
         except Exception as err:  # lxml and SpiffWorkflow raise many types on malformed input
-            problems.append(Problem(name, "", "", "", f"cannot be read: {err}", "unreadable"))
+            problems.append(_failure(err, name))
     if problems:
         raise DeploymentError(problems)
     specs: dict[str, Any] = {}
     subprocess_specs: dict[str, dict[str, Any]] = {}
     for process_id in parser.get_process_ids():
+        file = parser.get_process_parser(process_id).filename
         try:
-            specs[process_id] = parser.get_spec(process_id)
-            subprocess_specs[process_id] = parser.get_subprocess_specs(process_id)
-        except SpiffWorkflowException as err:
-            problems.append(_spiff_problem(err))
+            specs[process_id] = run_deep(lambda pid=process_id: parser.get_spec(pid), elements)
+            subprocess_specs[process_id] = run_deep(lambda pid=process_id: parser.get_subprocess_specs(pid), elements)
         except Exception as err:
-            problems.append(Problem("", process_id, "process", "", f"cannot be parsed: {err}", "unreadable"))
+            problems.append(_failure(err, file, process_id, "process"))
         else:
-            file_of[process_id] = parser.get_process_parser(process_id).filename
+            file_of[process_id] = file
+            for name in subprocess_specs[process_id]:
+                sub_parser = parser.get_process_parser(name)
+                file_of.setdefault(name, sub_parser.filename if sub_parser is not None else file)
     all_specs = [*specs.values(), *(s for subs in subprocess_specs.values() for s in subs.values())]
     problems += check_specs(file_of, all_specs, registry, files, lanes)
     if problems:
@@ -158,7 +199,7 @@ class Deployments:
     def file_of(parsed: ParsedDeployment, process_id: str) -> str:
         """The name of the BPMN file that defines ``process_id``."""
         marker = f'id="{process_id}"'
-        return next((name for name, text in parsed.files.items() if name.endswith(".bpmn") and marker in text), "")
+        return next((name for name, text in parsed.files.items() if is_bpmn(name) and marker in text), "")
 
     def current(self, session: Session, process_id: str | None = None) -> Deployment | None:
         rows = session.scalars(select(Deployment).order_by(Deployment.activation.desc(), Deployment.id.desc()))

@@ -8,6 +8,7 @@ English messages are never shown.
 from __future__ import annotations
 
 import copy
+import json
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,50 @@ _CODES = {
     "maxItems": "max_items",
     "minItems": "min_items",
 }
+
+
+MAX_SCHEMA_DEPTH = 64  # nesting of a form schema; real forms use fewer than ten levels
+MAX_SCHEMA_CHARS = 1_000_000
+
+
+class SchemaTooDeep(ValueError):
+    """A form schema nested beyond :data:`MAX_SCHEMA_DEPTH`: refused before json or jsonschema recurse into it."""
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON text, counted in one pass outside strings (no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_schema(text: str) -> Any:
+    """Parse a form schema file, refusing oversize or over-deep documents with a message, not a traceback.
+
+    ``json.loads`` and jsonschema recurse per level: a 50,000-level schema ends in ``RecursionError``
+    (and may take the worker with it), so the depth is measured first, iteratively.
+    """
+    if len(text) > MAX_SCHEMA_CHARS:
+        raise SchemaTooDeep(f"the schema has {len(text)} characters; at most {MAX_SCHEMA_CHARS} are allowed")
+    depth = json_depth(text)
+    if depth > MAX_SCHEMA_DEPTH:
+        raise SchemaTooDeep(f"the schema is nested {depth} levels deep; at most {MAX_SCHEMA_DEPTH} are allowed")
+    return json.loads(text)
 
 
 @dataclass(frozen=True)
