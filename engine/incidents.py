@@ -12,7 +12,9 @@ What skipping means, per element kind:
   result variable is set to None (so a following condition can test it);
 - a gateway is refused: it decides where the process goes, and no choice made on its behalf is safe
   (fix the data or the diagram, or migrate, then retry);
-- any other element (events, user tasks, subprocesses) is refused: it is not work the engine does.
+- any other element (events, user tasks, subprocesses) is refused: it is not work the engine does;
+- a process that loops without waiting (the step budget, a stalled engine) is refused whatever the
+  element: skipping one task of a loop does not end it (fix the diagram, migrate, retry).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from .persistence import all_tasks
 
 SKIPPABLE = ("ServiceTask", "ScriptTask", "BusinessRuleTask", "SendTask", "NoneTask")
 GATEWAYS = ("ExclusiveGateway", "InclusiveGateway", "ParallelGateway", "EventBasedGateway")
+LOOPING = ("StepBudgetExceeded", "EngineStalled")
 # How many engine tasks a skip may run to reach the failing element (a step's work, not a loop's).
 MAX_TASKS_TO_REACH = 10_000
 MESSAGE_LIMIT = 4000
@@ -90,8 +93,10 @@ def _kinds(spec: Any) -> set[str]:
     return {cls.__name__ for cls in type(spec).__mro__}
 
 
-def skip_refusal(spec: Any) -> str | None:
+def skip_refusal(spec: Any, error_class: str = "") -> str | None:
     """Why the element cannot be skipped (a stable code), or None when it can."""
+    if error_class.split(" ")[0] in LOOPING:
+        return "skip_loop"
     if spec is None:
         return "skip_no_element"
     kinds = _kinds(spec)

@@ -391,7 +391,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         step = self._open_step(session, incident.instance_id)
         element = incident.element_id
         spec = self._spec_of(step, element)
-        refusal = incidents.skip_refusal(spec)
+        refusal = incidents.skip_refusal(spec, incident.error_class)
         if refusal is not None:
             raise SkipRefused(refusal, element)
         step.record("task_skipped", actor, input={"element": element, "reason": reason, "incident": incident.id})
