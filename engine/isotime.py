@@ -167,6 +167,9 @@ def cycle_from(text: Any, now: datetime) -> tuple[int, datetime, timedelta]:
     least = MIN_UNBOUNDED_INTERVAL if cycles < 0 else MIN_INTERVAL
     if interval < least:
         raise ValueError(f"{text!r} repeats more often than every {least.total_seconds():g} s")
+    _in_range(start, text)
+    if cycles > 0 and (LATEST - start) / interval < cycles - 1:
+        raise ValueError(f"{text!r} would still repeat after {LATEST.year}")
     return cycles, start, interval
 
 
