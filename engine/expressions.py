@@ -343,6 +343,7 @@ def execute_assignments(script: str, data: dict[str, Any], extra: Mapping[str, A
         if isinstance(stmt, ast.Pass):
             continue
         names = {**(extra or {}), **data}
+        meter.step(len(names))  # the copy above, once per statement
         value = _run(stmt.value, names, script[:200], meter)
         if isinstance(stmt, ast.AugAssign):
             current = _run(stmt.target, names, script[:200], meter)
