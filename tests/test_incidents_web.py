@@ -127,4 +127,9 @@ def test_an_admin_skips_the_task_with_a_reason(platform, client, stopped_ticket)
         skipped = session.scalar(select(JournalEvent).where(JournalEvent.instance_id == instance_id,
                                                             JournalEvent.kind == "task_skipped"))
         assert skipped.actor == "admin" and skipped.input["element"] == "log_decline"
-    assert 'id="incident-box"' not in page(client.get(f"/tickets/{number}"))
+    english = page(client.get(f"/tickets/{number}", headers=EN))
+    assert 'id="incident-box"' not in english
+    # The timeline tells the story: the failure, then the skip with its reason.
+    assert "the decline register is closed" in english and "skipped after an error" in english
+    assert "decline noted on paper" in english
+    assert "出错后已跳过" in page(client.get(f"/tickets/{number}", headers=ZH))

@@ -25,7 +25,7 @@ from .models import Ticket
 
 SHOWN = ("instance_started", "user_task_completed", "task_completed", "task_deferred", "service_result",
          "timer_fired", "instance_completed", "step_failed", "task_data_set", "message_received",
-         "suggestion_promoted")
+         "suggestion_promoted", "incident_retried", "task_skipped")
 
 
 @dataclass(frozen=True)
