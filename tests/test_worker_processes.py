@@ -162,3 +162,31 @@ def test_a_stopped_or_killed_worker_leaves_no_process_behind(live_platform, sett
         stop(worker)
         for process in tagged(tag):  # never leave one behind for the rest of the suite
             process.kill()
+
+
+def test_killing_closeloop_run_takes_its_worker_with_it(live_platform, settings, tmp_path) -> None:  # noqa: ANN001
+    """``closeloop run`` starts the worker as its child; the kernel stops that child when run dies by SIGKILL."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    tag = uuid.uuid4().hex
+    log = tmp_path / "run.log"
+    with log.open("ab") as out:
+        run = subprocess.Popen([sys.executable, "-m", "webui.cli", "run", "--no-demo", "--port", str(port)],
+                               env=worker_env(settings, tag), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def worker_started() -> bool:
+            children = {p.pid for p in psutil.Process(run.pid).children()}
+            return any(w.pid in children for w in Worker.all(connection=live_platform.redis))
+
+        assert wait_until(worker_started, timeout=90), log.read_text()[-3000:]
+        assert len(tagged(tag)) >= 2  # run and its worker
+        run.kill()
+        run.wait(timeout=15)
+        assert wait_until(lambda: not tagged(tag), timeout=20), [(p.pid, p.cmdline()) for p in tagged(tag)]
+    finally:
+        stop(run)
+        for process in tagged(tag):
+            process.kill()
