@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import random
+import re
 import time
+from xml.sax.saxutils import escape
 
 import pytest
 
+from bench.bombs import around
 from engine import isotime
+from engine.dmn_entries import BoundedDMNEngine, replace_input_marks
 from engine.expressions import ExpressionError, check_script, evaluate, execute_assignments
 
 
@@ -200,3 +205,63 @@ def test_months_are_counted_quickly_even_at_the_bound() -> None:
     start = time.process_time()
     isotime.add_duration("2026-01-01T00:00:00Z", "P1200M")
     assert time.process_time() - start < 1.0  # a safety bound: SpiffWorkflow loops month by month
+
+
+# -- DMN input entries: SpiffWorkflow's "?" substitution without its quadratic regex ---------------------
+_SPIFF_MARK = re.compile(r'(\?)(?=(?:[^\'"]|[\'"][^\'"]*[\'"])*$)')
+
+
+def test_input_marks_are_replaced_exactly_as_spiffworkflow_does() -> None:
+    rng = random.Random(8)
+    for _ in range(3000):
+        entry = "".join(rng.choice("?'\"a =") for _ in range(rng.randint(0, 14)))
+        assert replace_input_marks(entry) == _SPIFF_MARK.sub("dmninputexpr", entry), entry
+
+
+def test_a_long_entry_is_replaced_in_linear_time() -> None:
+    start = time.process_time()
+    assert replace_input_marks("?" * 200_000 + '"').count("dmninputexpr") == 0
+    assert replace_input_marks("?" * 200_000).count("dmninputexpr") == 200_000
+    assert time.process_time() - start < 1.0  # a safety bound: the regex takes minutes here
+
+
+_RULES = ["? > 5", '"a?" == "a?" and ? < 10', "'?' in \"x?y\" or ? == 7", '"it\'s" != str(?)', "? in [1, 2]", "-"]
+
+
+def _decision_files() -> dict[str, str]:
+    rules = "".join(
+        f'<rule id="r{i}"><inputEntry id="e{i}"><text>{escape(text)}</text></inputEntry>'
+        f'<outputEntry id="o{i}"><text>{i}</text></outputEntry></rule>' for i, text in enumerate(_RULES))
+    dmn = ('<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+           'id="d" name="D" namespace="http://closeloop.example/dmn"><decision id="marks" name="Marks">'
+           '<decisionTable id="marks_table" hitPolicy="COLLECT"><input id="i" label="X"><inputExpression id="ie">'
+           '<text>x</text></inputExpression></input><output id="o" label="Rule" name="rule" typeRef="integer"/>'
+           f"{rules}</decisionTable></decision></definitions>")
+    task = ('<bpmn:businessRuleTask id="decide" name="decide"><bpmn:extensionElements><spiffworkflow:calledDecisionId>'
+            "marks</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>")
+    return {"marks.bpmn": around(task, "decide"), "marks.dmn": dmn}
+
+
+@pytest.mark.parametrize("x", [0, 1, 7, 12])
+def test_the_bounded_dmn_engine_decides_as_spiffworkflow_does(x: int) -> None:
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+
+    from engine.clock import FrozenClock
+    from engine.deployments import parse
+    from engine.handlers import HandlerRegistry
+    from engine.scripting import StepScriptEngine
+
+    results = []
+    for bounded in (False, True):
+        parsed = parse(_decision_files(), HandlerRegistry())
+        spec = parsed.specs["bomb_process"]
+        if bounded:
+            task_spec = spec.task_specs["decide"]
+            task_spec.dmnEngine = BoundedDMNEngine(task_spec.dmnEngine.decision_table)
+        workflow = BpmnWorkflow(spec, parsed.subprocess_specs["bomb_process"],
+                                script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock()))
+        workflow.get_tasks()[0].data["x"] = x
+        workflow.do_engine_steps()
+        results.append(workflow.data.get("rule", workflow.last_task.data.get("rule")))
+    assert results[0] == results[1]
+    assert 5 in results[1]  # the "-" rule always matches: the table did run
