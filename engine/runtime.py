@@ -271,9 +271,6 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
             instance = session.get(ProcessInstance, instance_id)
             if instance is not None:
                 instance.needs_advance = False
-                if instance.error is not None and instance.status != "error":  # a retry found nothing left to do
-                    incidents.resolve_open(session, instance_id, "recovered", "engine", self.clock.now())
-                    instance.error = None
 
     def _record_failure(self, instance_id: int, err: Exception, *, task_id: str | None = None,
                         automatic_retries: bool = True) -> None:

@@ -294,3 +294,24 @@ def test_the_heartbeat_renews_the_lease_while_the_handler_runs(bare_platform) ->
     with engine.db.session() as session:
         assert session.scalar(select(func.count()).select_from(HandlerCall).where(
             HandlerCall.id == call_id, HandlerCall.status == "fed")) == 1
+
+
+def test_a_refusing_job_handler_is_retried_a_bounded_number_of_times(bare_platform) -> None:  # noqa: ANN001
+    """The automatic retry re-runs the failed call; the engine step around it has nothing to do, and that
+    must not count as a recovery (which would reopen the incident with fresh retries, forever)."""
+    check = Check()
+    engine = make_engine(bare_platform, service_diagram(runs_in_job=True), check)
+    instance_id = start(engine, "checking", {"n": 1})
+    engine.advance(instance_id)
+    with engine.db.session() as session:
+        call_id = session.scalar(select(HandlerCall.id).where(HandlerCall.instance_id == instance_id))
+    engine.run_handler_call(call_id)
+    for wait in (10, 60, 300, 3600):
+        engine.clock.advance(seconds=wait)
+        resumed = sweeper.sweep(engine)["incident_retries"]
+        engine.advance(instance_id)
+        engine.run_handler_call(call_id)
+        assert resumed == (wait != 3600)
+    instance, incidents, _ = state(engine, instance_id)
+    assert [(i.status, i.attempts, i.next_retry_at) for i in incidents] == [("open", 4, None)]
+    assert instance.status == "error" and check.calls == 4
