@@ -45,9 +45,6 @@ CASE_FACTOR = 3  # lower()/upper() may turn one character into three ("ß" → "
 CONTAINER_UNITS = 128  # work of visiting one container of task data in Python (~0.5 µs)
 SORTED_CHAR_UNITS = 8  # a one-character string made by sorted("…") takes ~64 bytes
 
-_SCALARS = (bool, float, type(None))
-
-
 class ExpressionError(ValueError):
     """An expression is not allowed or failed to evaluate.  ``code`` is stable for translation."""
 
@@ -72,7 +69,7 @@ def int_weight(value: int) -> int:
     return abs(value).bit_length() // 3 + 1
 
 
-_NUMERIC = frozenset({bool, float, type(None)})
+_ONE_UNIT = frozenset({bool, float, type(None)})
 _NUMBERS = frozenset({int, bool, float})
 
 
@@ -82,10 +79,13 @@ def _flat_weight(items: Any) -> int | None:
     An upper bound like every weight: ints count the digits of the largest, empty texts count 1.
     """
     types = set(map(type, items))
-    if types <= _NUMERIC:
+    if types <= _ONE_UNIT:
         return len(items)
     if types <= _NUMBERS:
-        return len(items) * int_weight(int(max(map(abs, items))))
+        biggest = max(map(abs, items))
+        if isinstance(biggest, float) and not math.isfinite(biggest):  # inf or nan hid the largest int
+            biggest = max((abs(item) for item in items if isinstance(item, int)), default=0)
+        return len(items) * int_weight(int(biggest))
     if types == {str}:
         return len(items) + sum(map(len, items))
     return None

@@ -288,8 +288,13 @@ def evaluate(text: str, names: Mapping[str, Any], meter: Meter | None = None) ->
 def _run(tree: ast.AST, names: Mapping[str, Any], text: str, meter: Meter) -> Any:
     try:
         return _Evaluator(names, text, meter).run(tree)
+    except ExpressionError as err:
+        err.expression = err.expression or text[:200]
+        raise
     except RecursionError as err:  # only when the caller's own stack is already deep
         raise ExpressionError("too_deep", "the expression is nested too deeply", text[:80]) from err
+    except (TypeError, ValueError, ArithmeticError, KeyError, IndexError) as err:  # a gap in a check: still named
+        raise ExpressionError("failed", str(err)[:200], text[:200], detail=str(err)[:200]) from err
 
 
 def check_script(script: str) -> list[ast.stmt]:

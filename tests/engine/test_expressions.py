@@ -265,3 +265,11 @@ def test_the_bounded_dmn_engine_decides_as_spiffworkflow_does(x: int) -> None:
         results.append(workflow.data.get("rule", workflow.last_task.data.get("rule")))
     assert results[0] == results[1]
     assert 5 in results[1]  # the "-" rule always matches: the table did run
+
+
+def test_task_data_numbers_are_weighed_even_next_to_infinities() -> None:
+    names = {"v": [float("inf"), 10**1000, float("nan")], "w": [float("nan"), 10**1200] * 400}
+    assert evaluate("len(str(v))", names) > 1000
+    with pytest.raises(ExpressionError) as err:
+        evaluate("str(w)", names)  # 800 elements, the ints counted at 1,200 digits each
+    assert err.value.code == "too_large"
