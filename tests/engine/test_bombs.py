@@ -8,6 +8,7 @@ and checks after each bomb that the evaluator and a normal deployment still work
 
 from __future__ import annotations
 
+import ast
 import random
 import re
 import time
@@ -16,7 +17,8 @@ import tracemalloc
 import pytest
 
 from bench.bombs import BOMBS, Bomb, try_bomb, warm_up
-from engine.expressions import ExpressionError, evaluate
+from engine import expressions as _expressions
+from engine.expressions import FUNCTIONS, ExpressionError, evaluate
 from engine.handlers import HandlerRegistry
 
 CPU_LIMIT_MS = 1_000
@@ -63,11 +65,31 @@ def test_a_literal_timer_bomb_is_refused_at_deploy_naming_the_element(registry: 
 # -- a fuzzer in the spirit of a property test: random expressions from the allowed vocabulary --------
 _CONSTANTS = ["0", "1", "-1", "2", "10**9", "10**100", "999999", "0.5", "1e308", "'a'", "'ß'", "''", "'x' * 1000",
               "[0] * 1000", "[[0] * 1000] * 100", "[]", "{'k': [1, 2]}", "True", "None", "now", "big", "items"]
-_UNARY = ["-{}", "not {}", "len({})", "str({})", "sorted({})", "max({})", "min({})", "sum({})", "abs({})",
-          "int({})", "float({})", "upper({})", "any({})", "all({})", "bool({})", "round({}, {})", "{}[::{}]",
-          "{}[{}]", "parse_instant({})", "add_duration({}, {})"]
-_BINARY = ["{} + {}", "{} * {}", "{} ** {}", "{} - {}", "{} // {}", "{} % {}", "{} / {}", "{} == {}", "{} < {}",
-           "{} in {}", "{} and {}", "{} or {}", "({} if {} else {})", "[{}, {}]", "({}, {})", "{{{}: {}}}"]
+_UNARY = ["-{}", "+{}", "not {}", "len({})", "str({})", "sorted({})", "max({})", "min({})", "sum({})", "abs({})",
+          "int({})", "float({})", "upper({})", "lower({})", "any({})", "all({})", "bool({})", "round({}, {})",
+          "{}[::{}]", "{}[{}]", "parse_instant({})", "add_duration({}, {})"]
+_BINARY = ["{} + {}", "{} * {}", "{} ** {}", "{} - {}", "{} // {}", "{} % {}", "{} / {}", "{} == {}", "{} != {}",
+           "{} < {}", "{} <= {}", "{} > {}", "{} >= {}", "{} in {}", "{} not in {}", "{} is None", "{} is not None",
+           "{} and {}",
+           "{} or {}", "({} if {} else {})", "[{}, {}]", "({}, {})", "{{{}: {}}}", "{}.k", "{}[{}:{}]"]
+
+
+_SYMBOLS = {
+    ast.Add: "{} + {}", ast.Sub: "{} - {}", ast.Mult: "{} * {}", ast.Div: "{} / {}", ast.FloorDiv: "{} // {}",
+    ast.Mod: "{} % {}", ast.Pow: "{} ** {}", ast.Eq: "{} == {}", ast.NotEq: "{} != {}", ast.Lt: "{} < {}",
+    ast.LtE: "{} <= {}", ast.Gt: "{} > {}", ast.GtE: "{} >= {}", ast.In: "{} in {}", ast.NotIn: "{} not in {}",
+    ast.Is: "{} is None", ast.IsNot: "{} is not None", ast.USub: "-{}", ast.UAdd: "+{}", ast.Not: "not {}",
+}
+
+
+def test_the_fuzzer_speaks_the_whole_language() -> None:
+    """Every function and operator the sandbox offers is in the fuzzer's vocabulary, so none escapes it."""
+    vocabulary = " ".join(_UNARY + _BINARY)
+    assert all(f"{name}(" in vocabulary for name in FUNCTIONS)
+    offered = [*_expressions._BINARY, *_expressions._COMPARE, *_expressions._UNARY]
+    assert set(offered) == set(_SYMBOLS), "an operator was added: give it a symbol and put it in the vocabulary"
+    for operator in offered:
+        assert _SYMBOLS[operator] in vocabulary, _SYMBOLS[operator]
 
 
 def _expression(rng: random.Random, depth: int) -> str:
@@ -84,8 +106,8 @@ def test_random_expressions_stay_within_time_and_memory() -> None:
     refused = 0
     tracemalloc.start()
     try:
-        for _ in range(400):
-            text = _expression(rng, 4)
+        for _ in range(600):
+            text = _expression(rng, 5)
             tracemalloc.reset_peak()
             base = tracemalloc.get_traced_memory()[0]
             cpu = time.process_time()
@@ -98,4 +120,4 @@ def test_random_expressions_stay_within_time_and_memory() -> None:
             assert elapsed < CPU_LIMIT_MS and peak < MEMORY_LIMIT, (text, elapsed, peak)
     finally:
         tracemalloc.stop()
-    assert 0 < refused < 400, "the fuzzer must produce both accepted and refused expressions"
+    assert 0 < refused < 600, "the fuzzer must produce both accepted and refused expressions"
