@@ -125,18 +125,15 @@ def _dmn_files(bomb: Bomb) -> dict[str, str]:
 
 def _deploy_and_run(files: dict[str, str], registry: Any, data: dict[str, Any]) -> str:
     """Deploy ``files``; if accepted, run every process until it waits.  Returns where it was refused."""
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-
     from engine.clock import FrozenClock
     from engine.deployments import parse
     from engine.scripting import StepScriptEngine
+    from engine.transitions import new_workflow, run_until_blocked
 
     parsed = parse(files, registry)  # raises DeploymentError: refused at deploy
-    for process_id, spec in parsed.specs.items():
-        workflow = BpmnWorkflow(spec, parsed.subprocess_specs[process_id],
-                                script_engine=StepScriptEngine(registry, FrozenClock(NOW)))
-        workflow.get_tasks()[0].data.update(data)
-        workflow.do_engine_steps()
+    for process_id in parsed.specs:
+        workflow = new_workflow(parsed, process_id, data, StepScriptEngine(registry, FrozenClock(NOW)))
+        run_until_blocked(workflow, workflow.refresh_timers)
     return "accepted"
 
 
@@ -158,6 +155,16 @@ def _run(bomb: Bomb, registry: Any) -> None:
         raise ValueError(f"unknown bomb kind {bomb.kind!r}")
 
 
+def _raised_by_engine(err: BaseException) -> bool:
+    """True when the innermost frame that raised ``err`` is in one of our ``engine`` modules."""
+    frames = err.__traceback__
+    if frames is None:
+        return False
+    while frames.tb_next is not None:
+        frames = frames.tb_next
+    return str(frames.tb_frame.f_globals.get("__name__", "")).startswith("engine.")
+
+
 def _refusal(err: BaseException) -> bool:
     """True when ``err`` (or what it wraps) is one of the engine's own, named refusals."""
     from engine.expressions import ExpressionError
@@ -173,12 +180,9 @@ def _refusal(err: BaseException) -> bool:
             return all(problem.element_id for problem in current.problems)  # type: ignore[attr-defined]
         if type(current).__name__ == "SandboxError":
             return True
-        if type(current) is ValueError and current.__traceback__ is not None:
-            frames = current.__traceback__
-            while frames.tb_next is not None:
-                frames = frames.tb_next
-            if frames.tb_frame.f_globals.get("__name__") == "engine.isotime":
-                return True
+        if type(current).__name__ in ("ValueError", "WorkflowTaskException", "WorkflowException") and \
+                _raised_by_engine(current):
+            return True  # a deliberate refusal raised by our own code (a bound in engine.isotime, engine.specs…)
         wrapped = getattr(current, "exception", None)
         current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
     return False
@@ -323,3 +327,98 @@ def warm_up(registry: Any) -> None:
     evaluate("len(str([1, 2.5, 'x'])) + 1", {})
     parse(_dmn_files(Bomb("warm-up", "dmn", '"red"', element="inputEntry")), registry)
     parse(_timer_files(Bomb("warm-up", "timer", "PT1H")), registry)
+
+
+# -- Diagram-level escapes: every element that carries an expression or code (appended by part B) -------------
+# Each is refused at deploy by engine.validation / engine.expression_sites, except the computed multi-instance
+# cardinality, which only the run can know and which engine.specs refuses before creating any instance.
+ESCAPE = "__import__('os').system('touch /tmp/pwned')"
+_CAMUNDA = 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+_CORRELATION = (
+    '<bpmn:collaboration id="bomb_collaboration"><bpmn:correlationKey name="bomb_key">'
+    "<bpmn:correlationPropertyRef>bomb_property</bpmn:correlationPropertyRef></bpmn:correlationKey>"
+    '</bpmn:collaboration><bpmn:correlationProperty id="bomb_property" name="bomb_property">'
+    '<bpmn:correlationPropertyRetrievalExpression messageRef="bomb_message">'
+    f"<bpmn:formalExpression>{escape(ESCAPE)}</bpmn:formalExpression>"
+    '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'
+)
+_MESSAGE = '<bpmn:message id="bomb_message" name="bomb_message"/>'
+
+
+def _throw(extensions: str) -> str:
+    # The empty extensionElements first: around() puts the flows after the first one it finds.
+    return ('<bpmn:intermediateThrowEvent id="bomb" name="bomb message"><bpmn:extensionElements></bpmn:extensionElements>'
+            '<bpmn:messageEventDefinition '
+            f'id="bomb_def" messageRef="bomb_message"><bpmn:extensionElements>{extensions}'
+            "</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>")
+
+
+def _multi_instance(characteristics: str, task: str = "task") -> str:
+    return f'<bpmn:{task} id="bomb" name="bomb loop">{characteristics}</bpmn:{task}>'
+
+
+_PAYLOAD = '<spiffworkflow:messagePayload>{"id": 1}</spiffworkflow:messagePayload>'
+BOMBS += [
+    Bomb("correlation-retrieval-escape", "diagram", around(_throw(_PAYLOAD), extra=_CORRELATION + _MESSAGE),
+         "a message correlation property's retrieval expression (SpiffWorkflow evaluates it through the environment)"),
+    Bomb("adhoc-completion-escape", "diagram", around(
+        '<bpmn:adHocSubProcess id="bomb" name="bomb ad hoc"><bpmn:task id="bomb_inner"/>'
+        f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{escape(ESCAPE)}</bpmn:completionCondition>'
+        "</bpmn:adHocSubProcess>"), "an ad-hoc subprocess's completion condition (evaluated through the environment)"),
+    Bomb("message-payload-escape", "diagram", around(_throw(
+        f"<spiffworkflow:messagePayload>{escape(ESCAPE)}</spiffworkflow:messagePayload>"), extra=_MESSAGE),
+        "a thrown message's payload expression"),
+    Bomb("process-correlation-escape", "diagram", around(_throw(
+        _PAYLOAD + "<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>k</spiffworkflow:propertyId>"
+        f"<spiffworkflow:expression>{escape(ESCAPE)}</spiffworkflow:expression>"
+        "</spiffworkflow:processVariableCorrelation>"), extra=_MESSAGE), "a process-variable correlation expression"),
+    Bomb("conditional-event-escape", "diagram", around(
+        '<bpmn:intermediateCatchEvent id="bomb" name="bomb condition"><bpmn:conditionalEventDefinition>'
+        f"<bpmn:condition>{escape(ESCAPE)}</bpmn:condition></bpmn:conditionalEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"), "a conditional event's condition"),
+    Bomb("prescript-escape", "diagram", around(
+        '<bpmn:userTask id="bomb" name="bomb task"><bpmn:extensionElements>'
+        f"<spiffworkflow:preScript>x = {escape(ESCAPE)}</spiffworkflow:preScript></bpmn:extensionElements>"
+        "</bpmn:userTask>"), "a user task's pre-script"),
+    Bomb("mi-cardinality-escape", "diagram", around(_multi_instance(
+        f"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>{escape(ESCAPE)}</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics>")), "a multi-instance cardinality"),
+    Bomb("mi-completion-escape", "diagram", around(_multi_instance(
+        "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>"
+        f"<bpmn:completionCondition>{escape(ESCAPE)}</bpmn:completionCondition>"
+        "</bpmn:multiInstanceLoopCharacteristics>")), "a multi-instance completion condition"),
+    Bomb("mi-cardinality-literal", "diagram", around(_multi_instance(
+        "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>1000000000</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics>")), "10^9 task instances from a literal"),
+    Bomb("mi-cardinality-computed", "diagram", around(_multi_instance(
+        '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>'
+        "int(&quot;1&quot; + &quot;0&quot; * 9)</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>")),
+        "10^9 task instances from a value only the run knows"),
+    Bomb("loop-without-maximum", "diagram", around(_multi_instance(
+        "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>False</bpmn:loopCondition>"
+        "</bpmn:standardLoopCharacteristics>")), "a standard loop that never ends"),
+    Bomb("loop-maximum-huge", "diagram", around(_multi_instance(
+        '<bpmn:standardLoopCharacteristics loopMaximum="1000000000"/>')), "10^9 loop iterations"),
+    Bomb("data-association-transformation", "diagram", around(
+        '<bpmn:task id="bomb" name="bomb data"><bpmn:dataInputAssociation id="bomb_association">'
+        f"<bpmn:transformation>{escape(ESCAPE)}</bpmn:transformation></bpmn:dataInputAssociation></bpmn:task>"),
+        "a data input association's transformation (SpiffWorkflow ignores it: refused, not run otherwise)"),
+    Bomb("data-association-assignment", "diagram", around(
+        '<bpmn:task id="bomb" name="bomb data"><bpmn:dataOutputAssociation id="bomb_association">'
+        f"<bpmn:assignment><bpmn:from>{escape(ESCAPE)}</bpmn:from><bpmn:to>y</bpmn:to></bpmn:assignment>"
+        "</bpmn:dataOutputAssociation></bpmn:task>"), "a data output association's assignment"),
+    Bomb("script-outside-script-task", "diagram", around(
+        f'<bpmn:task id="bomb" name="bomb"><bpmn:script>{escape(ESCAPE)}</bpmn:script></bpmn:task>'),
+        "a bpmn:script where no script runs"),
+    Bomb("javascript-script-task", "diagram", around(
+        '<bpmn:scriptTask id="bomb" name="bomb script" scriptFormat="javascript">'
+        "<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>"), "a script in another language"),
+    Bomb("camunda-script-listener", "diagram", around(
+        f'<bpmn:task id="bomb" name="bomb"><bpmn:extensionElements><camunda:executionListener {_CAMUNDA} '
+        f'event="start"><camunda:script scriptFormat="groovy">{escape(ESCAPE)}</camunda:script>'
+        "</camunda:executionListener></bpmn:extensionElements></bpmn:task>"), "a vendor script listener"),
+    Bomb("unknown-spiff-extension", "diagram", around(
+        '<bpmn:task id="bomb" name="bomb"><bpmn:extensionElements>'
+        f"<spiffworkflow:onEnter>{escape(ESCAPE)}</spiffworkflow:onEnter></bpmn:extensionElements></bpmn:task>"),
+        "an extension the engine does not know"),
+]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -109,6 +110,31 @@ def _failure(err: BaseException, file: str, element_id: str = "", kind: str = ""
     return Problem(file, found_id or element_id, found_kind or kind, "", reason.strip()[:500], "spiff")
 
 
+_XSD_ELEMENT = re.compile(r"Element '([^']+)'")
+
+
+def _schema_problem(problem: Problem, err: BaseException, root: Any) -> Problem:
+    """Name the element of an XML-schema refusal (the validator gives only a line and a tag).
+
+    The element is the one with that tag on that line (or anywhere, when the file is one long line),
+    and a refusal names its nearest ancestor with an id.
+    """
+    match = _XSD_ELEMENT.search(problem.reason)
+    if problem.element_id or root is None or match is None:
+        return problem
+    tag, line = match.group(1), getattr(err, "line_number", None)
+    found = [e for e in root.iter(tag) if e.sourceline == line] or list(root.iter(tag))
+    node = found[0] if found else None
+    while node is not None and not node.get("id"):
+        node = node.getparent()
+    if node is None:
+        return problem
+    local = etree.QName(node).localname
+    kind = "".join(" " + c.lower() if c.isupper() else c for c in local).strip()
+    reason = f"{problem.reason} (line {line})" if line else problem.reason
+    return Problem(problem.file, node.get("id"), kind, node.get("name", "") or "", reason, "schema")
+
+
 def _lanes(files: dict[str, str], problems: list[Problem]) -> dict[str, list[str]] | None:
     if LANES_FILE not in files:
         return None
@@ -133,6 +159,7 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
         problems.append(Problem("", "", "", "", "the deployment has no executable process (no .bpmn or "
                                 ".bpmn20.xml file)", "no_executable_process"))
     for name, text in files.items():
+        root = None
         try:
             if is_bpmn(name):
                 root, found = check_xml(name, text)
@@ -143,7 +170,7 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
             elif name.endswith(".dmn"):
                 parser.add_dmn_str(text.encode("utf-8"), filename=name)
         except Exception as err:  # lxml and SpiffWorkflow raise many types on malformed input
-            problems.append(_failure(err, name))
+            problems.append(_schema_problem(_failure(err, name), err, root))
     if problems:
         raise DeploymentError(problems)
     specs: dict[str, Any] = {}

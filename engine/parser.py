@@ -19,11 +19,17 @@ from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffStartEventParser,
 )
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
+from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser, SpiffTaskParser
 
+from .dmn_entries import BoundedDMNEngine
 from .expressions import ExpressionError, compile_expression
 from .isotime import check_cycle, check_duration, looks_like_attempted_literal, looks_like_literal, parse_instant
-from .specs import CLOCKED_TIMERS, HandlerServiceTask
+from .specs import (
+    CLOCKED_TIMERS,
+    BoundedParallelMultiInstanceTask,
+    BoundedSequentialMultiInstanceTask,
+    HandlerServiceTask,
+)
 
 
 def _check_timer_value(kind: type, text: str) -> None:
@@ -77,14 +83,31 @@ class ClockedIntermediateCatchEventParser(_ClockedTimerParsing, SpiffIntermediat
     pass
 
 
+def _bounded_instances(parser: type) -> type:
+    """``parser`` building multi-instance tasks that refuse more than MAX_INSTANCES instances."""
+    if not issubclass(parser, SpiffTaskParser):
+        return parser
+    return type(f"Bounded{parser.__name__}", (parser,), {
+        "PARALLEL_MI_CLASS": BoundedParallelMultiInstanceTask,
+        "SEQUENTIAL_MI_CLASS": BoundedSequentialMultiInstanceTask,
+    })
+
+
+_PARSERS = {
+    **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+    full_tag("serviceTask"): (ServiceTaskParser, HandlerServiceTask),
+    full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
+    full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
+    full_tag("intermediateCatchEvent"): (ClockedIntermediateCatchEventParser, IntermediateCatchEvent),
+}
+
+
 class ClosedLoopParser(SpiffBpmnParser):
-    OVERRIDE_PARSER_CLASSES = {
-        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
-        full_tag("serviceTask"): (ServiceTaskParser, HandlerServiceTask),
-        full_tag("startEvent"): (ClockedStartEventParser, StartEvent),
-        full_tag("boundaryEvent"): (ClockedBoundaryEventParser, BoundaryEvent),
-        full_tag("intermediateCatchEvent"): (ClockedIntermediateCatchEventParser, IntermediateCatchEvent),
-    }
+    OVERRIDE_PARSER_CLASSES = {tag: (_bounded_instances(parser), spec) for tag, (parser, spec) in _PARSERS.items()}
 
     def __init__(self) -> None:
         super().__init__(validator=VALIDATOR)
+
+    def get_engine(self, decision_ref: str, node: Any) -> BoundedDMNEngine:
+        """SpiffWorkflow's DMN engine, with input entries substituted in linear time (engine.dmn_entries)."""
+        return BoundedDMNEngine(super().get_engine(decision_ref, node).decision_table)

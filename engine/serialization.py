@@ -13,12 +13,22 @@ from SpiffWorkflow.bpmn.serializer.default.event_definition import TimerConditio
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import ServiceTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
-from .specs import ClockedCycle, ClockedDuration, ClockedTimeDate, HandlerServiceTask
+from .specs import (
+    BoundedParallelMultiInstanceTask,
+    BoundedSequentialMultiInstanceTask,
+    ClockedCycle,
+    ClockedDuration,
+    ClockedTimeDate,
+    HandlerServiceTask,
+)
 
 CONFIG: dict[type, Any] = {
     **SPIFF_CONFIG,
     HandlerServiceTask: ServiceTaskConverter,
+    BoundedParallelMultiInstanceTask: SPIFF_CONFIG[ParallelMultiInstanceTask],
+    BoundedSequentialMultiInstanceTask: SPIFF_CONFIG[SequentialMultiInstanceTask],
     ClockedTimeDate: TimerConditionalEventDefinitionConverter,
     ClockedDuration: TimerConditionalEventDefinitionConverter,
     ClockedCycle: TimerConditionalEventDefinitionConverter,

@@ -18,11 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, UserTaskMixin
+
 EXPRESSION = "expression"
 SCRIPT = "script"
 VARIABLE = "variable"
 DMN_ENTRY = "dmn_entry"
 INTEGER = "integer"
+CARDINALITY = "cardinality"
 
 # Attributes read by the functions below; anything else that looks like code is reported.
 HANDLED = frozenset({
@@ -62,10 +65,11 @@ def task_sites(spec: Any) -> Iterator[Site]:
             text = condition.args[0] if hasattr(condition, "args") else condition
             yield Site(f"condition towards {target}", text)
     if getattr(spec, "cardinality", None) is not None:
-        yield Site("multi-instance cardinality", spec.cardinality)
+        yield Site("multi-instance cardinality", spec.cardinality, CARDINALITY)
     if getattr(spec, "condition", None) is not None:
         yield Site("loop or completion condition", spec.condition)
-    if getattr(spec, "maximum", None) is not None:
+    if hasattr(spec, "test_before") and (spec.maximum is not None or not _waits_for_people(spec)):
+        # A standard loop of an automatic task has nothing but its maximum to stop it within one step.
         yield Site("loop maximum", spec.maximum, INTEGER)
     for attribute, what in (("data_input", "multi-instance input collection"),
                             ("data_output", "multi-instance output collection"),
@@ -80,6 +84,12 @@ def task_sites(spec: Any) -> Iterator[Site]:
     engine = getattr(spec, "dmnEngine", None)
     if engine is not None:
         yield from decision_sites(engine.decision_table)
+
+
+def _waits_for_people(loop: Any) -> bool:
+    """True when each iteration of a standard loop waits for a person (a user or manual task)."""
+    child = getattr(loop, "_wf_spec", None) and loop._wf_spec.task_specs.get(loop.task_spec)
+    return isinstance(child, UserTaskMixin | ManualTaskMixin)
 
 
 def event_sites(definition: Any) -> Iterator[Site]:

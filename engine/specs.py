@@ -1,4 +1,4 @@
-"""Task-spec classes that replace three SpiffWorkflow behaviours we cannot ship.
+"""Task-spec classes that replace four SpiffWorkflow behaviours we cannot ship.
 
 * Service tasks: SpiffWorkflow calls the service and completes the task in one go.  Ours ask the
   step's :class:`~engine.scripting.StepScriptEngine`, which either runs a fast handler inline or
@@ -22,9 +22,16 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
-from SpiffWorkflow.spiff.specs.defaults import ServiceTask
+from SpiffWorkflow.spiff.specs.defaults import (
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+    ServiceTask,
+)
 
 from . import isotime
+from .expressions import ExpressionError
+
+MAX_INSTANCES = 1_000
 
 
 def _now(my_task: Any) -> datetime:
@@ -53,6 +60,34 @@ class HandlerServiceTask(ServiceTask):
         task.data[self.result_variable] = result.value
         return True
 
+
+
+def check_instances(spec: Any, my_task: Any) -> None:
+    """Refuse to start more than :data:`MAX_INSTANCES` instances of a multi-instance task."""
+    if spec.data_input is not None:
+        try:
+            count = len(spec.data_input.get(my_task))
+        except Exception:  # noqa: BLE001 - SpiffWorkflow reports a missing or odd collection itself
+            return
+    else:
+        count = my_task.workflow.script_engine.evaluate(my_task, spec.cardinality)
+    if isinstance(count, int) and count > MAX_INSTANCES:
+        message = f"the multi-instance task would start {count} instances; at most {MAX_INSTANCES} are allowed"
+        cause = ExpressionError("too_many_instances", message, limit=MAX_INSTANCES, count=count)
+        raise WorkflowTaskException(message, task=my_task, exception=cause) from cause
+
+
+class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):
+    def create_children(self, my_task: Any) -> None:
+        check_instances(self, my_task)
+        super().create_children(my_task)
+
+
+class BoundedSequentialMultiInstanceTask(SequentialMultiInstanceTask):
+    def _update_hook(self, my_task: Any) -> Any:
+        if not my_task.internal_data.get("merged"):  # only when the task starts, not as each instance merges
+            check_instances(self, my_task)
+        return super()._update_hook(my_task)
 
 
 class ClockedTimeDate(TimeDateEventDefinition):

@@ -12,6 +12,7 @@ size of the diagram.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from .expression_sites import check_sites
 from .expressions import ExpressionError, check_script, compile_expression
 from .handlers import HandlerRegistry
 from .spec_expressions import (
+    CARDINALITY,
     DMN_ENTRY,
     INTEGER,
     SCRIPT,
@@ -35,7 +37,7 @@ from .spec_expressions import (
     task_sites,
     unknown_attributes,
 )
-from .specs import HandlerServiceTask
+from .specs import MAX_INSTANCES, HandlerServiceTask
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
@@ -256,8 +258,13 @@ def check_specs(
     return problems
 
 
+_KINDS = {"AdHocSubprocessSpec": "ad-hoc subprocess", "BpmnProcessSpec": "process"}
+
+
 def _spec_problem(file: str, spec: Any, reason: str, code: str, **params: Any) -> Problem:
-    kind = "".join(" " + c.lower() if c.isupper() else c for c in type(spec).__name__).strip()
+    name = type(spec).__name__
+    kind = _KINDS.get(name) or "".join(" " + c.lower() if c.isupper() else c for c in name.removeprefix("Bounded"))
+    kind = kind.strip()
     element_id = getattr(spec, "bpmn_id", None) or spec.name
     return Problem(file, element_id, kind, getattr(spec, "bpmn_name", None) or "", reason, code, params)
 
@@ -290,8 +297,16 @@ def _site_problem(file: str, spec: Any, site: Site) -> Problem | None:
         return None
     if site.kind == INTEGER:
         if not isinstance(site.text, int) or not 0 <= site.text <= MAX_LOOP:
-            return _spec_problem(file, spec, f"{site.what} must be a whole number up to {MAX_LOOP}", "bad_maximum")
+            return _spec_problem(file, spec, f"a loop needs a loopMaximum, a whole number up to {MAX_LOOP}",
+                                 "bad_maximum", limit=MAX_LOOP)
         return None
+    if site.kind == CARDINALITY:
+        problem = _expression_problem(file, spec, site.what, site.text)
+        body = compile_expression(site.text).body if problem is None else None
+        if isinstance(body, ast.Constant) and isinstance(body.value, int) and body.value > MAX_INSTANCES:
+            return _spec_problem(file, spec, f"{site.what} {body.value} is more than the {MAX_INSTANCES} instances "
+                                 "a multi-instance task may start", "too_many_instances", limit=MAX_INSTANCES)
+        return problem
     if site.kind == DMN_ENTRY:
         return _dmn_entry_problem(file, spec, site)
     return _expression_problem(file, spec, site.what, site.text)

@@ -262,12 +262,19 @@ CHECKED_SITES = {
         '<bpmn:loopCardinality>3</bpmn:loopCardinality><bpmn:inputDataItem id="__builtins__" name="__builtins__"/>'))},
         "multi-instance input item '__builtins__' is not a plain variable name"),
     "standard loop condition": ({"s.bpmn": with_work(f"""<bpmn:userTask id="work" name="Work">
-        <bpmn:standardLoopCharacteristics><bpmn:loopCondition>{BAD}</bpmn:loopCondition>
+        <bpmn:standardLoopCharacteristics loopMaximum="3"><bpmn:loopCondition>{BAD}</bpmn:loopCondition>
         </bpmn:standardLoopCharacteristics></bpmn:userTask>""")}, "standard loop task work: loop or completion "
                                                                   "condition"),
     "standard loop maximum": ({"s.bpmn": with_work("""<bpmn:userTask id="work" name="Work">
         <bpmn:standardLoopCharacteristics loopMaximum="99999999"/></bpmn:userTask>""")},
-        "loop maximum must be a whole number up to 10000"),
+        "a loop needs a loopMaximum, a whole number up to 10000"),
+    "automatic standard loop without maximum": ({"s.bpmn": with_work("""<bpmn:scriptTask id="work" name="Work">
+        <bpmn:standardLoopCharacteristics><bpmn:loopCondition>done</bpmn:loopCondition>
+        </bpmn:standardLoopCharacteristics><bpmn:script>done = False</bpmn:script></bpmn:scriptTask>""")},
+        "standard loop task work: a loop needs a loopMaximum, a whole number up to 10000"),
+    "multi-instance literal cardinality": ({"s.bpmn": with_work(MI.format(
+        "<bpmn:loopCardinality>1000000000</bpmn:loopCardinality>"))},
+        "multi-instance cardinality 1000000000 is more than the 1000 instances a multi-instance task may start"),
     "message payload": ({"s.bpmn": with_work(THROW.format(
         f"<spiffworkflow:messagePayload>{BAD}</spiffworkflow:messagePayload>"), MESSAGE)},
         "intermediate throw event work (Work): message event definition expression"),
@@ -408,3 +415,28 @@ def test_a_deeply_nested_form_schema_is_refused_with_a_message() -> None:
     assert time.process_time() - started <= 1.0
     assert problem == ("u.bpmn: user task work (Work): form 'deep.schema.json' is not a valid JSON schema: "
                        "the schema is nested 50001 levels deep; at most 64 are allowed")
+
+
+def test_a_computed_cardinality_cannot_start_more_than_1000_instances() -> None:
+    """Deploy cannot know ``int("1" + "0" * 9)``; the task refuses it when it starts, before creating anything."""
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+    from engine.clock import FrozenClock
+    from engine.scripting import StepScriptEngine
+
+    text = with_work(MI.format("<bpmn:loopCardinality>int(\"1\" + \"0\" * 9)</bpmn:loopCardinality>"))
+    parsed = parse({"mi.bpmn": text}, HandlerRegistry())
+    workflow = BpmnWorkflow(parsed.specs["p"], parsed.subprocess_specs["p"],
+                            script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock()))
+    started = time.process_time()
+    with pytest.raises(SpiffWorkflowException, match="would start 1000000000 instances; at most 1000 are allowed"):
+        workflow.do_engine_steps()
+    assert time.process_time() - started <= 1.0
+    assert len(workflow.get_tasks()) < 20
+
+
+def test_a_loop_that_waits_for_people_needs_no_maximum() -> None:
+    loop = """<bpmn:userTask id="work" name="Work"><bpmn:standardLoopCharacteristics>
+      <bpmn:loopCondition>done</bpmn:loopCondition></bpmn:standardLoopCharacteristics></bpmn:userTask>"""
+    assert parse({"loop.bpmn": with_work(loop)}, HandlerRegistry()).specs
