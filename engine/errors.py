@@ -40,3 +40,29 @@ class FormInvalid(EngineError):
     def __init__(self, errors: list[forms.FieldError]) -> None:
         super().__init__("; ".join(f"{e.field}: {e.code}" for e in errors))
         self.errors = errors
+
+
+class StepBudgetExceeded(EngineError):
+    """One call ran more engine tasks than :data:`engine.transitions.STEP_BUDGET` allows: a diagram that
+    loops without waiting for a person, a worker or time.  Deterministic, so it becomes an incident."""
+
+    code = "step_budget_exceeded"
+
+    def __init__(self, limit: int, element: str | None = None) -> None:
+        where = f" (last at {element!r})" if element else ""
+        super().__init__(f"step budget exceeded: more than {limit:,} engine tasks in one call{where}; "
+                         "the process loops without waiting")
+        self.limit = limit
+        self.element = element
+        self.task_spec = element
+
+
+class EngineStalled(EngineError):
+    """Engine work is ready but running the engine completes nothing: it would only spin."""
+
+    code = "engine_stalled"
+
+    def __init__(self, elements: list[str]) -> None:
+        super().__init__(f"engine stalled: {', '.join(elements)} ready but the engine cannot run them")
+        self.elements = elements
+        self.task_spec = elements[0] if elements else None

@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from . import spiff_fixes  # noqa: F401  (before any workflow exists: see the module)
 from .deployments import ParsedDeployment
 from .models import EngineTask, EngineTaskData, ProcessInstance
 from .serialization import REGISTRY as _REGISTRY
@@ -146,6 +147,19 @@ def workflow_state(workflow: BpmnWorkflow) -> dict[str, Any]:
     }
 
 
+def detach(task: Task, json_data: dict[str, Any] | None = None) -> None:
+    """Give the task data and internals of its own, equal to what was just stored (same key order too).
+
+    However a value came to be shared between tasks in memory (SpiffWorkflow passes data on with shallow
+    copies in more places than one), after this the task holds exactly what a reload would give it, so
+    a later in-place change elsewhere can never make the cached workflow differ from the stored one.
+    """
+    stored = json_data if json_data is not None else to_json_data(task.data)
+    task.data = from_json_data(json.loads(json.dumps(stored)))
+    if task.internal_data:
+        task.internal_data = from_json_data(json.loads(json.dumps(to_json_data(task.internal_data))))
+
+
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -188,6 +202,7 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
             if old == current and loaded.data_hashes.get(task_id) == digest:
                 continue
             blobs.setdefault(digest, {"hash": digest, "data": json_data})
+            detach(task, json_data)
             row = {
                 "id": task_id, "instance_id": instance.id, "workflow_id": workflow_id,
                 "parent_id": str(task._parent) if task._parent is not None else None,

@@ -151,6 +151,7 @@ class Replayer:
         self.clock = FrozenClock()
         self.script = StepScriptEngine(HandlerRegistry(), self.clock, recorded_results=_recorded_results(self.events))
         self.workflow: BpmnWorkflow | None = None
+        self._settled: set[Any] = set()  # finished and detached: never written again
 
     def steps(self) -> Iterator[ReplayedStep]:
         for step_no, group in groupby(self.events, key=lambda e: (e.input or {}).get("step")):
@@ -159,8 +160,17 @@ class Replayer:
             self.clock.set(trigger.at)
             before = _data(self.workflow) if self.workflow is not None else {}
             workflow = self._apply(trigger, step_no)
+            self._detach(workflow)
             yield ReplayedStep(step_no, group_events, _waiting_on(workflow),
                                journal.data_changes(before, _data(workflow)) or {})
+
+    def _detach(self, workflow: BpmnWorkflow) -> None:
+        """What the runtime's save does at the end of every step: each task written gets data of its own."""
+        for task in persistence.all_tasks(workflow):
+            if task.id not in self._settled:
+                persistence.detach(task)
+                if task.has_state(TaskState.FINISHED_MASK):
+                    self._settled.add(task.id)
 
     def _apply(self, trigger: JournalEvent, step_no: int) -> BpmnWorkflow:
         inputs = trigger.input or {}

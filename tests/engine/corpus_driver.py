@@ -202,7 +202,8 @@ class Driver:
                                                                                        FrozenClock()))
                 names = replay.canonical_ids(loaded.workflow)
                 error = dict(instance.error or {})
-                error.pop("at", None)
+                for volatile in ("at", "incident", "task_id", "next_retry_at"):  # row ids and wall-clock times
+                    error.pop(volatile, None)
                 run.outcome[instance.process_id] = {
                     "status": instance.status,
                     "error": json.loads(_clean(json.dumps(error, default=str))),
