@@ -80,6 +80,7 @@ class Step:
 
 
 StepListener = Callable[[Session, ProcessInstance, list[JournalEvent], BpmnWorkflow], None]
+IncidentListener = Callable[[Session, ProcessInstance, Incident], None]
 
 
 def _deterministic(err: Exception) -> bool:
@@ -114,6 +115,7 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
         self.queue = queue
         self.deployments = Deployments(registry, self.clock)
         self.listeners: list[StepListener] = []
+        self.incident_listeners: list[IncidentListener] = []
         self.max_handler_attempts = max_handler_attempts
         self.timing = timing or Timing()
         self.workflows = WorkflowCache()
@@ -122,6 +124,11 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
     def on_step(self, listener: StepListener) -> None:
         """Call ``listener`` inside every step's transaction with the journal rows it wrote."""
         self.listeners.append(listener)
+
+    def on_incident(self, listener: IncidentListener) -> None:
+        """Call ``listener`` in the transaction that records each failure of an incident (the domain tells
+        people when the automatic retries are used up).  A failing listener never stops the recording."""
+        self.incident_listeners.append(listener)
 
     # -- starting, completing, messages ------------------------------------------------------------
     def start(self, session: Session, process_id: str, data: dict[str, Any], *, actor: str,
@@ -307,6 +314,12 @@ class ProcessEngine(ReadingMixin, HandlerCallsMixin):
                               "next_retry_at": incident.next_retry_at.isoformat() if incident.next_retry_at else None}
             self._append_outside_step(session, instance, "step_failed", "engine",
                                       {**failure.as_json(), "attempts": incident.attempts, "incident": incident.id})
+            for listener in self.incident_listeners:
+                try:
+                    with session.begin_nested():
+                        listener(session, instance, incident)
+                except Exception:  # telling people must never stop the failure being recorded
+                    log.exception("incident listener failed for instance %s", instance_id)
 
     def _append_outside_step(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
                              input: dict[str, Any]) -> JournalEvent:

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from engine.models import Incident, ProcessInstance
 from engine.runtime import SkipRefused
 
+from .accounts.models import User
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .notifications import service as notifications
 from .tickets.models import Ticket
 
 VIEW_ROLES = ("process_owner", "admin")
@@ -87,6 +89,21 @@ def open_for_instance(session: Session, instance_id: int | None) -> list[Inciden
         return []
     query = _query().where(Incident.instance_id == instance_id, Incident.status == "open").order_by(Incident.id)
     return [_view(row) for row in session.execute(query)]
+
+
+def tell_when_waiting(session: Session, instance: ProcessInstance, incident: Incident) -> None:
+    """The engine's incident listener: when the automatic retries are used up, tell every process owner
+    and administrator (in-app, in their language), once per incident."""
+    if incident.status != "open" or incident.next_retry_at is not None:
+        return
+    ticket = session.scalar(select(Ticket).where(Ticket.process_instance_id == instance.id))
+    people = session.scalars(select(User).where(User.role.in_(VIEW_ROLES), User.active.is_(True)).order_by(User.id))
+    params = {"ticket": ticket.number if ticket is not None else (instance.business_key or str(instance.id)),
+              "element": incident.element_name or incident.element_id or instance.process_id,
+              "attempts": incident.attempts, "error": incident.message[:200]}
+    notifications.notify(session, key=f"incident:{incident.id}", template="incident_waiting", params=params,
+                         recipients=[notifications.staff(user, ("inapp",)) for user in people], ticket=ticket,
+                         now=incident.last_at)
 
 
 def ticket_number(session: Session, incident_id: int) -> str | None:

@@ -177,6 +177,9 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
             after_commit(session, platform.request_rebalance)
 
     engine.on_step(rebalance_after)
+    from . import incidents
+
+    engine.on_incident(incidents.tell_when_waiting)
     from . import jobs as domain_jobs
 
     domain_jobs.install(platform)

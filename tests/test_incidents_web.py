@@ -14,12 +14,19 @@ import pytest
 from sqlalchemy import select
 from support import complete, csrf_token, drain, login, logout, open_ticket
 
+from engine import sweeper
 from engine.handlers import HandlerError
 from engine.models import Incident, JournalEvent, ProcessInstance
+from processes.accounts.models import User
+from processes.notifications.models import Notification
 from processes.tickets.models import Ticket
 
 EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN"}
+
+
+def refusing(_ctx: Any, _params: dict[str, Any]) -> Any:
+    raise HandlerError("the decline register is closed for maintenance")
 
 
 @pytest.fixture
@@ -27,10 +34,6 @@ def stopped_ticket(platform) -> Iterator[tuple[str, int, int]]:  # noqa: ANN001
     """A ticket whose process stopped on an incident at ``log_decline``; yields (number, instance, incident)."""
     handlers = platform.engine.registry.handlers
     real = handlers["record_decline"]
-
-    def refusing(_ctx: Any, _params: dict[str, Any]) -> Any:
-        raise HandlerError("the decline register is closed for maintenance")
-
     handlers["record_decline"] = dataclasses.replace(real, func=refusing)
     ticket_id = open_ticket(platform)
     complete(platform, ticket_id, "accept_offer", {"decision": "decline", "decline_reason": "skill_mismatch"})
@@ -133,3 +136,29 @@ def test_an_admin_skips_the_task_with_a_reason(platform, client, stopped_ticket)
     assert "the decline register is closed" in english and "skipped after an error" in english
     assert "decline noted on paper" in english
     assert "出错后已跳过" in page(client.get(f"/tickets/{number}", headers=ZH))
+
+
+def test_owners_and_admins_are_told_once_when_the_automatic_retries_are_used_up(platform, stopped_ticket) -> None:  # noqa: ANN001, E501
+    number, _instance, incident_id = stopped_ticket
+    handlers = platform.engine.registry.handlers
+    handlers["record_decline"] = dataclasses.replace(handlers["record_decline"], func=refusing)  # still broken
+
+    def told() -> list[tuple[str, str, str]]:
+        with platform.db.session() as session:
+            rows = session.execute(select(User.username, Notification.channel, Notification.body)
+                                   .join(User, User.id == Notification.recipient_user_id)
+                                   .where(Notification.template == "incident_waiting")).all()
+            return sorted((u, c, b) for u, c, b in rows)
+
+    for wait in (10, 60, 300):
+        assert told() == []  # retries still to come: nobody is bothered yet
+        platform.engine.clock.advance(seconds=wait)
+        drain(platform)
+    rows = told()
+    assert [(u, c) for u, c, _ in rows] == [("admin", "inapp"), ("owner", "inapp")]
+    assert all("已失败 4 次" in body and "decline register is closed" in body for _, _, body in rows)
+    platform.engine.clock.advance(days=1)
+    drain(platform)
+    assert sweeper.sweep(platform.engine)["incident_retries"] == 0 and told() == rows
+    with platform.db.session() as session:
+        assert session.get(Incident, incident_id).attempts == 4

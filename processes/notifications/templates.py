@@ -47,6 +47,11 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("New job for you: %(ticket)s"),
         N_("%(customer)s, %(device)s: %(problem)s. Please accept or decline."),
     ),
+    "incident_waiting": (
+        N_("Process stopped: %(ticket)s"),
+        N_("%(element)s failed %(attempts)s times: %(error)s. Automatic retries are used up; retry it (or skip "
+           "the task) under Incidents."),
+    ),
     "problem_recurred": (
         N_("Problem came back: %(ticket)s"),
         N_("%(device)s failed again within 7 days of %(ticket)s; new ticket %(new_ticket)s."),
