@@ -59,3 +59,8 @@ class BoundedDMNEngine(DMNEngine):
         needs_eq = self.needs_eq(script_engine, match_expr)
         expression = f"({input_expr}) == ({match_expr})" if needs_eq else input_expr + match_expr
         return script_engine.evaluate(task, expression)
+
+
+def spiffworkflow_engine(table: Any) -> DMNEngine:
+    """SpiffWorkflow's own engine for ``table``: the reference tests compare decisions with."""
+    return DMNEngine(table)

@@ -11,7 +11,7 @@ import pytest
 
 from bench.bombs import around
 from engine import isotime
-from engine.dmn_entries import BoundedDMNEngine, replace_input_marks
+from engine.dmn_entries import BoundedDMNEngine, replace_input_marks, spiffworkflow_engine
 from engine.expressions import ExpressionError, check_script, evaluate, execute_assignments
 
 
@@ -244,24 +244,21 @@ def _decision_files() -> dict[str, str]:
 
 @pytest.mark.parametrize("x", [0, 1, 7, 12])
 def test_the_bounded_dmn_engine_decides_as_spiffworkflow_does(x: int) -> None:
-    from SpiffWorkflow.bpmn import BpmnWorkflow
-
     from engine.clock import FrozenClock
     from engine.deployments import parse
     from engine.handlers import HandlerRegistry
     from engine.scripting import StepScriptEngine
+    from engine.transitions import new_workflow, run_until_blocked
 
     results = []
     for bounded in (False, True):
         parsed = parse(_decision_files(), HandlerRegistry())
-        spec = parsed.specs["bomb_process"]
-        if bounded:
-            task_spec = spec.task_specs["decide"]
-            task_spec.dmnEngine = BoundedDMNEngine(task_spec.dmnEngine.decision_table)
-        workflow = BpmnWorkflow(spec, parsed.subprocess_specs["bomb_process"],
-                                script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock()))
-        workflow.get_tasks()[0].data["x"] = x
-        workflow.do_engine_steps()
+        task_spec = parsed.specs["bomb_process"].task_specs["decide"]
+        assert type(task_spec.dmnEngine) is BoundedDMNEngine  # the parser creates ours
+        if not bounded:
+            task_spec.dmnEngine = spiffworkflow_engine(task_spec.dmnEngine.decision_table)  # the reference
+        workflow = new_workflow(parsed, "bomb_process", {"x": x}, StepScriptEngine(HandlerRegistry(), FrozenClock()))
+        run_until_blocked(workflow, workflow.refresh_timers)
         results.append(workflow.data.get("rule", workflow.last_task.data.get("rule")))
     assert results[0] == results[1]
     assert 5 in results[1]  # the "-" rule always matches: the table did run
