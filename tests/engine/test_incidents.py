@@ -315,3 +315,34 @@ def test_a_refusing_job_handler_is_retried_a_bounded_number_of_times(bare_platfo
     instance, incidents, _ = state(engine, instance_id)
     assert [(i.status, i.attempts, i.next_retry_at) for i in incidents] == [("open", 4, None)]
     assert instance.status == "error" and check.calls == 4
+
+
+LOOP = HEAD + """
+  <bpmn:process id="spinning" isExecutable="true">
+    <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="spin"/>
+    <bpmn:scriptTask id="spin" name="Spin"><bpmn:script>i = i + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="spin" targetRef="again"/>
+    <bpmn:exclusiveGateway id="again" name="Again?" default="f4"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="again" targetRef="spin">
+      <bpmn:conditionExpression>i &lt; 100000000</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f4" sourceRef="again" targetRef="end"/><bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_loop_that_never_waits_becomes_an_incident_that_cannot_be_skipped(bare_platform) -> None:  # noqa: ANN001
+    """The engine's step budget (or its stall check) stops the loop; the incident names the limit, the
+    sweeper leaves the instance alone, and skipping one task of the loop is refused."""
+    engine = make_engine(bare_platform, LOOP)
+    instance_id = start(engine, "spinning", {"i": 0})
+    started = time.monotonic()
+    assert engine.advance(instance_id) is False
+    assert time.monotonic() - started < 120  # a safety bound, not a speed figure: it must end at all
+    instance, (incident,), kinds = state(engine, instance_id)
+    assert instance.status == "error" and kinds[-1] == "step_failed"
+    assert incident.error_class.split(" ")[0] in ("StepBudgetExceeded", "EngineStalled"), incident.error_class
+    assert "budget" in incident.message or "stalled" in incident.message
+    assert sweeper.sweep(engine)["stale_instances"] == 0
+    with pytest.raises(SkipRefused) as refused, engine.db.session() as session:
+        engine.skip_incident(session, incident.id, actor="admin", reason="try")
+    assert refused.value.code == "skip_loop"
