@@ -267,6 +267,10 @@ BOMBS: list[Bomb] = [
     Bomb("int-long-text", "expression", "int('9' * 100000)", "quadratic text → int conversion"),
     Bomb("float-long-text", "expression", "float('9' * 500000)", "a long text → float conversion"),
     Bomb("round-digits", "expression", "round(7, -10**9)", "round() computing 10**(10**9)"),
+    Bomb("parse-instant-long", "expression", "parse_instant('2026' + '9' * 100000)", "a 100,000-character instant"),
+    Bomb("parse-instant-far", "expression", "parse_instant('9999-12-31T00:00:00+00:00')", "an instant beyond 2200"),
+    Bomb("add-duration-weeks", "expression", 'add_duration(now, "P9999999W")', "10^7 weeks"),
+    Bomb("slice-huge-step", "expression", "len(([0] * 499999)[::10**100] * 10**7)", "a huge step, then a repeat"),
     Bomb("str-of-floats", "expression", "str([1.5] * 400000)", "24 characters per element"),
     Bomb("upper-growth", "expression", "upper('\u00df' * 999999)", "ß upper-cases to SS"),
     Bomb("slice-copies", "expression", "([0]*450000)[::1] + ([0]*450000)[::-1]", "slices copy"),
@@ -347,7 +351,8 @@ _MESSAGE = '<bpmn:message id="bomb_message" name="bomb_message"/>'
 
 def _throw(extensions: str) -> str:
     # The empty extensionElements first: around() puts the flows after the first one it finds.
-    return ('<bpmn:intermediateThrowEvent id="bomb" name="bomb message"><bpmn:extensionElements></bpmn:extensionElements>'
+    return ('<bpmn:intermediateThrowEvent id="bomb" name="bomb message">'
+            "<bpmn:extensionElements></bpmn:extensionElements>"
             '<bpmn:messageEventDefinition '
             f'id="bomb_def" messageRef="bomb_message"><bpmn:extensionElements>{extensions}'
             "</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>")
