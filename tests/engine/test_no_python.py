@@ -195,3 +195,41 @@ def test_the_shipped_lifecycle_reaches_no_python(platform: Any) -> None:
                                                     "fixed_first_time": True})
         complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
     assert seen == []
+
+
+CORRELATED_CATCH = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="c" targetNamespace="t">
+  <bpmn:collaboration id="collaboration">
+    <bpmn:correlationKey name="order_key"><bpmn:correlationPropertyRef>order</bpmn:correlationPropertyRef>
+    </bpmn:correlationKey>
+  </bpmn:collaboration>
+  <bpmn:correlationProperty id="order" name="order">
+    <bpmn:correlationPropertyRetrievalExpression messageRef="paid">
+      <bpmn:formalExpression>order_id</bpmn:formalExpression>
+    </bpmn:correlationPropertyRetrievalExpression>
+  </bpmn:correlationProperty>
+  <bpmn:message id="paid" name="paid"/>
+  <bpmn:process id="correlated" isExecutable="true">
+    <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
+    <bpmn:intermediateCatchEvent id="wait" name="Paid"><bpmn:messageEventDefinition id="w" messageRef="paid"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/><bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_correlation_expression_that_fails_at_run_time_is_a_named_error(bare_platform: Any) -> None:
+    """It used to be a bare ``NameError`` out of ``eval``; now the sandbox names the expression and the cause."""
+    engine = bare_platform.engine
+    with bare_platform.db.session() as session:
+        engine.deployments.deploy(session, {"correlated.bpmn": CORRELATED_CATCH}, "test")
+        instance_id = engine.start(session, "correlated", {}, actor="test").id
+    engine.advance(instance_id)
+    with watching() as seen:
+        with pytest.raises(Exception) as failed, bare_platform.db.session() as session:
+            engine.send_message(session, instance_id, "paid", {"amount": 3}, actor="test")
+        assert type(failed.value).__name__ == "SandboxError"
+        assert str(failed.value).startswith("expression 'order_id' failed: name 'order_id' is not defined")
+        with bare_platform.db.session() as session:
+            assert engine.send_message(session, instance_id, "paid", {"order_id": 7}, actor="test") is True
+    assert seen == []
