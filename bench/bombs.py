@@ -330,7 +330,7 @@ def warm_up(registry: Any) -> None:
 
     evaluate("len(str([1, 2.5, 'x'])) + 1", {})
     parse(_dmn_files(Bomb("warm-up", "dmn", '"red"', element="inputEntry")), registry)
-    parse(_timer_files(Bomb("warm-up", "timer", "PT1H")), registry)
+    _deploy_and_run(_timer_files(Bomb("warm-up", "timer", "PT1H")), registry, {})  # imports the run path too
 
 
 # -- Diagram-level escapes: every element that carries an expression or code (appended by part B) -------------
