@@ -93,12 +93,33 @@ def _element_in(text: str) -> tuple[str, str]:
 _ELEMENT = re.compile(r"<([\w:.-]+)[^>]*?\bid=[\"']([^\"']*)")
 
 
+_EXCEPTION_REPR = re.compile(r"^(\w+)\((['\"])(.*?)\2")
+_FIRST_CHILD = re.compile(r"^b?['\"]?<[^>]*>\s*<([\w:.-]+)")
+
+
+def _readable(reason: str) -> str:
+    """SpiffWorkflow wraps some errors as their repr: ``NotImplementedError('Unsupported Catch Event: %r', b'<…>')``.
+
+    Say the message in words, with the kind of the offending child element (``compensateEventDefinition``).
+    """
+    match = _EXCEPTION_REPR.match(reason.strip())
+    if match is None:
+        return reason
+    message = match.group(3).replace("%r", "").replace("%s", "").strip().rstrip(":").strip()
+    rest = reason.strip()[match.end():].lstrip(", ")
+    child = _FIRST_CHILD.match(rest)
+    if child is not None:
+        message += f" ({child.group(1).split(':')[-1]})"
+    prefix = "not supported by the engine: " if match.group(1) == "NotImplementedError" else ""
+    return prefix + message
+
+
 def _failure(err: BaseException, file: str, element_id: str = "", kind: str = "") -> Problem:
     """A refusal for an error SpiffWorkflow raised, naming the file and, when it can be found, the element."""
     if isinstance(err, ValidationException):
         tag = (err.tag or "").split("}")[-1].replace("bpmn:", "")
         tag = "".join(" " + c.lower() if c.isupper() else c for c in tag).strip()
-        reason = str(err.args[0]) if err.args else type(err).__name__
+        reason = _readable(str(err.args[0])) if err.args else type(err).__name__
         return Problem(err.file_name or file, err.id or element_id, tag or kind, err.name or "", reason, "spiff")
     texts = [a.decode("utf-8", "replace") if isinstance(a, bytes) else str(a) for a in err.args]
     found_kind, found_id = next((_element_in(t) for t in texts if _element_in(t)[1]), ("", ""))

@@ -440,3 +440,11 @@ def test_a_loop_that_waits_for_people_needs_no_maximum() -> None:
     loop = """<bpmn:userTask id="work" name="Work"><bpmn:standardLoopCharacteristics>
       <bpmn:loopCondition>done</bpmn:loopCondition></bpmn:standardLoopCharacteristics></bpmn:userTask>"""
     assert parse({"loop.bpmn": with_work(loop)}, HandlerRegistry()).specs
+
+
+def test_an_unsupported_boundary_event_is_refused_in_words_not_as_a_repr() -> None:
+    body = LINEAR + ('<bpmn:boundaryEvent id="b1" name="Undo" attachedToRef="work"><bpmn:compensateEventDefinition/>'
+                     '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="b1" targetRef="end"/>')
+    assert refusal({"b.bpmn": process(body)}) == [
+        "b.bpmn: boundary event b1 (Undo): not supported by the engine: Unsupported Catch Event "
+        "(compensateEventDefinition)"]
