@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from . import forms
 from .clock import Clock
 from .deep_parse import run_deep
+from .expression_sites import script_extensions
 from .handlers import HandlerRegistry
 from .models import Deployment
 from .parser import ClosedLoopParser
@@ -176,6 +177,7 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
     parser = ClosedLoopParser()
     file_of: dict[str, str] = {}
     elements = 0
+    scripted: list[tuple[str, Any, str]] = []
     if not any(is_bpmn(name) for name in files):
         problems.append(Problem("", "", "", "", "the deployment has no executable process (no .bpmn or "
                                 ".bpmn20.xml file)", "no_executable_process"))
@@ -187,6 +189,7 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
                 problems += found
                 if root is not None and not found:
                     elements += sum(1 for _ in root.iter())
+                    scripted += [(name, owner, local) for owner, local in script_extensions(root)]
                     parser.add_bpmn_xml(root, filename=name)
             elif name.endswith(".dmn"):
                 parser.add_dmn_str(text.encode("utf-8"), filename=name)
@@ -209,7 +212,7 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
                 sub_parser = parser.get_process_parser(name)
                 file_of.setdefault(name, sub_parser.filename if sub_parser is not None else file)
     all_specs = [*specs.values(), *(s for subs in subprocess_specs.values() for s in subs.values())]
-    problems += check_specs(file_of, all_specs, registry, files, lanes)
+    problems += check_specs(file_of, all_specs, registry, files, lanes, scripted)
     if problems:
         raise DeploymentError(sorted({str(p): p for p in problems}.values(), key=str))
     return ParsedDeployment(content_hash(files), files, specs, subprocess_specs, lanes or {})

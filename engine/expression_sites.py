@@ -146,3 +146,17 @@ def _check_spiff(node: Any, local: str, report: Report) -> None:
     parent = node.getparent()
     if local in SPIFF_SITES and (parent is None or _local(parent) not in SPIFF_SITES[local]):
         report(_owner(node), f"spiffworkflow:{local} is not evaluated where it stands", "expression_not_run")
+
+
+def script_extensions(root: Any) -> Iterator[tuple[Any, str]]:
+    """(element, "preScript" | "postScript") for every pre/post-script in the file, by the element it is on.
+
+    SpiffWorkflow reads them only on tasks; on an event or a gateway they are silently not run, so the
+    spec pass compares this list with the scripts the parsed specs hold.
+    """
+    for local in ("preScript", "postScript"):
+        for node in root.iter(f"{{{SPIFF}}}{local}"):
+            holder = node.getparent()
+            owner = holder.getparent() if holder is not None and _local(holder) == "extensionElements" else None
+            if owner is not None and (node.text or "").strip():
+                yield owner, local

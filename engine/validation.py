@@ -234,15 +234,30 @@ def _check_gateway(file: str, gateway: Any, outgoing: list[Any]) -> list[Problem
     ]
 
 
+def scripts_not_run(scripted: list[tuple[str, Any, str]], specs: Iterable[Any]) -> list[Problem]:
+    """Pre/post-scripts written on elements whose parsed spec does not hold them (events, gateways)."""
+    held: set[tuple[str, str]] = set()
+    for process_spec in specs:
+        for spec in process_spec.task_specs.values():
+            for attribute, local in (("prescript", "preScript"), ("postscript", "postScript")):
+                if getattr(spec, attribute, None):
+                    held.add((getattr(spec, "bpmn_id", None) or "", local))
+    return [_problem(file, owner, f"spiffworkflow:{local} is not run on a {_kind(owner)}; only tasks run scripts",
+                     "script_not_run", script=local)
+            for file, owner, local in scripted if (owner.get("id"), local) not in held]
+
+
 def check_specs(
     file_of: dict[str, str],
     specs: Iterable[Any],
     registry: HandlerRegistry,
     files: dict[str, str],
     lanes: dict[str, list[str]] | None,
+    scripted: list[tuple[str, Any, str]] | None = None,
 ) -> list[Problem]:
     """Check the parsed process specs: every expression site, handlers, forms, lanes."""
-    problems: list[Problem] = []
+    specs = list(specs)
+    problems: list[Problem] = scripts_not_run(scripted or [], specs)
     seen: set[int] = set()
     for process_spec in specs:
         file = file_of.get(process_spec.name, "") or getattr(process_spec, "file", "") or ""

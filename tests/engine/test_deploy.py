@@ -448,3 +448,16 @@ def test_an_unsupported_boundary_event_is_refused_in_words_not_as_a_repr() -> No
     assert refusal({"b.bpmn": process(body)}) == [
         "b.bpmn: boundary event b1 (Undo): not supported by the engine: Unsupported Catch Event "
         "(compensateEventDefinition)"]
+
+
+@pytest.mark.parametrize("element", [
+    '<bpmn:intermediateThrowEvent id="work" name="Work">{}</bpmn:intermediateThrowEvent>',
+    '<bpmn:parallelGateway id="work" name="Work">{}</bpmn:parallelGateway>',
+])
+def test_a_script_where_spiffworkflow_would_silently_not_run_it_is_refused(element: str) -> None:
+    script = ("<bpmn:extensionElements><spiffworkflow:preScript>a = 1</spiffworkflow:preScript>"
+              "</bpmn:extensionElements>")
+    (problem,) = refusal({"s.bpmn": with_work(element.format(script))})
+    assert problem.startswith("s.bpmn: ") and "work (Work): spiffworkflow:preScript is not run on a" in problem
+    assert parse({"s.bpmn": with_work(f'<bpmn:userTask id="work" name="Work">{script}</bpmn:userTask>')},
+                 HandlerRegistry()).specs
