@@ -10,6 +10,7 @@ replay of every instance from its journal must equal the stored state, twice in 
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,72 @@ def test_multi_instance_runs_to_its_end_the_same_with_and_without_reloads(bare_p
     assert reloaded.outcome == cached.outcome
     assert reloaded.state == cached.state
     assert replays_equal(bare_platform, cached) == [] and replays_equal(bare_platform, reloaded) == []
+
+
+# -- the shipped models: the ticket lifecycle through a rework, both ways ----------------------------
+def _forgetful(engine: Any) -> None:
+    """Make ``engine`` behave like a freshly built one before every step: no cached workflow, no parsed
+    deployment (so specs are parsed again, as another process would), no known data blobs."""
+    from engine.persistence import KnownHashes
+
+    open_step = engine._open_step
+
+    def fresh_open_step(session: Any, instance_id: int) -> Any:
+        engine.workflows._entries.clear()
+        engine.deployments._parsed.clear()
+        engine.deployments._hash_of.clear()
+        engine.known_data = KnownHashes()
+        return open_step(session, instance_id)
+
+    engine._open_step = fresh_open_step
+
+
+def _lifecycle_with_rework(platform: Any) -> dict[str, Any]:
+    from support import complete, open_ticket
+
+    from engine import persistence
+    from engine.clock import FrozenClock as Clock
+    from engine.handlers import HandlerRegistry
+    from engine.replay import canonical_ids, state_of
+    from engine.scripting import StepScriptEngine
+    from processes.tickets.models import Ticket
+
+    ticket_id = open_ticket(platform, "yellow", text="coolant leak", at_least=1)
+
+    def taps(x: float) -> dict[str, Any]:
+        return {"lamp_taps": [{"name": "alarm", "x": x, "y": 0.55, "w": 0.04, "h": 0.05}]}
+
+    close_out = {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True}
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    complete(platform, ticket_id, "on_site", {})
+    complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29502)})
+    complete(platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"},
+             customer=True)
+    complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29616)})
+    complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
+    platform.engine.clock.advance(days=8)
+    from support import drain
+
+    drain(platform)
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, session.get(Ticket, ticket_id).process_instance_id)
+        parsed = platform.engine.deployments.parsed(session, instance.deployment_id)
+        stored = persistence.load(session, instance, parsed, StepScriptEngine(HandlerRegistry(), Clock()))
+        names = canonical_ids(stored.workflow)
+        differences = [replay(session, platform.engine, instance).differences for _ in range(2)]
+        # Values hold this ticket's ids and times; the shape (which task, in which state, under which
+        # parent, holding which keys) must be the same for any ticket taken along the same path.
+        shape = sorted((row[0], row[1], row[2], tuple(sorted(json.loads(row[3])))) for row in state_of(stored.workflow))
+        return {"status": instance.status, "error": instance.error, "shape": shape, "replay": differences,
+                "lamp_taps": sorted(t.data["lamp_taps"][0]["x"] for t in stored.workflow.get_tasks()
+                                    if t.task_spec.name == "close_out"), "tasks": len(names)}
+
+
+def test_the_shipped_lifecycle_through_a_rework_is_the_same_with_and_without_reloads(platform: Any) -> None:
+    cached = _lifecycle_with_rework(platform)
+    _forgetful(platform.engine)
+    reloaded = _lifecycle_with_rework(platform)
+    assert cached["status"] == "completed", cached["error"]
+    assert cached["replay"] == [[], []] and reloaded["replay"] == [[], []]
+    assert cached["lamp_taps"] == [0.29502, 0.29616]
+    assert reloaded == cached
