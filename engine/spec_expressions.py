@@ -33,6 +33,7 @@ HANDLED = frozenset({
     "operation_params", "event_definition", "event_definitions", "expression", "message_var", "variable",
     "correlation_properties", "process_correlations", "retrieval_expression", "completion_condition",
     "data_input", "data_output", "input_item", "output_item", "dmnEngine",
+    "conditional_paths",  # an ad-hoc subprocess's conditional task specs: their conditions are task sites
 })
 _LOOKS_LIKE_CODE = re.compile(r"(^|_)(pre|post)?(expr|cond|script|cardinal|payload|formula|lambda|retrieval)", re.I)
 

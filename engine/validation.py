@@ -265,6 +265,9 @@ def check_specs(
             problem = _site_problem(file, process_spec, site)
             if problem is not None:
                 problems.append(problem)
+        for name in unknown_attributes(process_spec):
+            problems.append(_spec_problem(file, process_spec, f"the engine does not check {name} of this element; "
+                                          "it cannot be deployed", "unchecked", attribute=name))
         for task_spec in process_spec.task_specs.values():
             if id(task_spec) in seen or not getattr(task_spec, "bpmn_id", None):
                 continue

@@ -461,3 +461,28 @@ def test_a_script_where_spiffworkflow_would_silently_not_run_it_is_refused(eleme
     assert problem.startswith("s.bpmn: ") and "work (Work): spiffworkflow:preScript is not run on a" in problem
     assert parse({"s.bpmn": with_work(f'<bpmn:userTask id="work" name="Work">{script}</bpmn:userTask>')},
                  HandlerRegistry()).specs
+
+
+def test_an_ad_hoc_subprocess_with_a_completion_condition_and_conditional_paths_deploys() -> None:
+    body = """<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="adhoc"/>
+      <bpmn:adHocSubProcess id="adhoc" name="Any order"><bpmn:userTask id="a" name="A"/>
+      <bpmn:exclusiveGateway id="g" default="x"/><bpmn:sequenceFlow id="x" sourceRef="g" targetRef="b"/>
+      <bpmn:sequenceFlow id="y" sourceRef="g" targetRef="b">
+      <bpmn:conditionExpression>n &gt; 1</bpmn:conditionExpression></bpmn:sequenceFlow>
+      <bpmn:userTask id="b" name="B"/><bpmn:completionCondition>done</bpmn:completionCondition>
+      </bpmn:adHocSubProcess><bpmn:sequenceFlow id="f2" sourceRef="adhoc" targetRef="end"/><bpmn:endEvent id="end"/>"""
+    parsed = parse({"a.bpmn": process(body)}, HandlerRegistry())
+    assert parsed.subprocess_specs["p"]["adhoc"].completion_condition == "done"
+
+
+def test_an_attribute_that_looks_like_code_and_is_not_checked_is_reported() -> None:
+    """The guard for a future SpiffWorkflow (or spec class) that evaluates something this engine does not list."""
+    from engine.spec_expressions import unknown_attributes
+
+    class FutureTask:
+        def __init__(self) -> None:
+            self.condition = "x"  # listed: checked as a site
+            self.description = "Loop Task"  # not code
+            self.precondition = "__import__('os')"  # not listed
+
+    assert unknown_attributes(FutureTask()) == ["precondition"]
