@@ -8,9 +8,9 @@ the sandbox's own, which ``engine.expressions`` marks with the filename ``<close
 ``PyCF_ONLY_AST`` in its flags (SpiffWorkflow's DMN parser checks output entries that way).  Imports are
 not violations (module code from files on disk), and everything is imported once before the flag goes on.
 
-Watched: deploying (and, when deployed, running with the corpus driver) every diagram in
-``../shared/bpmn-conformance/`` (all three folders) and the shipped models, and the two attack diagrams
-of issue 8 — refused at deploy, then built directly from the parser as if deploy had been skipped, and
+Watched: deploying (and, when deployed, running with the corpus driver and replaying from the journal)
+every diagram in ``../shared/bpmn-conformance/`` (all three folders) and the shipped models, and the two
+attack diagrams of issue 8 — refused at deploy, then built directly from the parser as if deploy had been skipped, and
 run: they must still not execute.  The control runs the same attack specs with SpiffWorkflow's default
 script engine and requires the hook to see ``exec`` and the marker file to appear, so this test can fail.
 """
@@ -35,7 +35,9 @@ from support import complete, open_ticket
 from engine.clock import FrozenClock
 from engine.deployments import parse, read_models
 from engine.handlers import HandlerRegistry
+from engine.models import ProcessInstance
 from engine.parser import ClosedLoopParser
+from engine.replay import replay
 from engine.scripting import StepScriptEngine
 from engine.validation import DeploymentError, check_xml
 
@@ -113,6 +115,7 @@ def corpus_files() -> list[tuple[str, Path]]:
 
 
 def deploy_and_run(platform: Any, files: dict[str, str]) -> Run | DeploymentError:
+    """Deploy, run every process with the corpus driver, then replay every instance from its journal."""
     driver = Driver(platform.db, platform.engine.registry, FrozenClock(START), reload=False)
     try:
         process_ids = driver.deploy(files)
@@ -123,6 +126,9 @@ def deploy_and_run(platform: Any, files: dict[str, str]) -> Run | DeploymentErro
         instance_id = driver.start(run, process_id, {"start_n": 1})
         if instance_id is not None:
             driver.drive(run, instance_id, message_names(files))
+    for instance_id in run.instance_ids:
+        with platform.db.session() as session:
+            replay(session, driver.engine, session.get(ProcessInstance, instance_id))
     return run
 
 
