@@ -29,16 +29,17 @@ from typing import Any
 import pytest
 from attack_diagrams import ATTACKS
 from corpus_driver import MODELS, Driver, Run, deployable, diagrams, message_names
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # the control only: SpiffWorkflow's own default engine
 from support import complete, open_ticket
 
 from engine.clock import FrozenClock
-from engine.deployments import parse, read_models
+from engine.deployments import ParsedDeployment, parse, read_models
 from engine.handlers import HandlerRegistry
 from engine.models import ProcessInstance
 from engine.parser import ClosedLoopParser
 from engine.replay import replay
 from engine.scripting import StepScriptEngine
+from engine.transitions import new_workflow
 from engine.validation import DeploymentError, check_xml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,8 +153,8 @@ def test_attack_diagrams_are_refused_at_deploy_and_cannot_run_when_forced(name: 
         with pytest.raises(DeploymentError) as refused:
             parse({f"{name}.bpmn": text}, HandlerRegistry())
         spec, subprocess_specs = _spec_without_checks(name, text)
-        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=StepScriptEngine(HandlerRegistry(),
-                                                                                       FrozenClock(START)))
+        forced = ParsedDeployment("forced", {}, {name: spec}, {name: subprocess_specs}, {})
+        workflow = new_workflow(forced, name, {}, StepScriptEngine(HandlerRegistry(), FrozenClock(START)))
         with pytest.raises(Exception) as stopped:
             workflow.do_engine_steps()
     (problem,) = refused.value.problems
