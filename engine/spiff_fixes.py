@@ -52,7 +52,8 @@ for _cls in (TaskIterator, BpmnTaskIterator):
 # is_completed), so a long loop's calls grew with its history (81 ms per iteration at 1,000).  A walk
 # only returns tasks whose state matches, so when no task of the workflow (and, for a BPMN walk, of
 # its subprocesses) has such a state, the walk is skipped: exact, and a scan of a dict is ~100× cheaper
-# than the walk.  is_completed needs no order at all, so it scans instead of walking.
+# than the walk.  When at most one task matches, order cannot matter and the scan returns it.
+# is_completed needs no order at all, so it scans instead of walking.
 _plain_init = TaskIterator.__init__
 _bpmn_init = BpmnTaskIterator.__init__
 
@@ -65,16 +66,49 @@ def _states_present(task: Any, mask: int, subprocesses: bool) -> bool:
     return any(t._state & mask for wf in workflows for t in wf.tasks.values())
 
 
+def _shortcut(iterator: Any, task: Any, subprocesses: bool) -> None:
+    """Find the matches by scanning when their order cannot matter: at most one task matches.
+
+    Only for a walk from the workflow's root with no end spec, over tasks the walk would all visit: its
+    minimum state is FUTURE or lower (a definite task never hangs under a predicted one), and, for a BPMN
+    walk that would enter subprocesses, only when there are none (their visiting rules are subtler).
+    """
+    if iterator.end_at_spec is not None or task is not task.workflow.task_tree or iterator.min_state > TaskState.FUTURE:
+        return
+    if subprocesses and getattr(getattr(task.workflow, "top_workflow", None), "subprocesses", None):
+        return
+    found = [t for t in task.workflow.tasks.values() if iterator.task_filter.matches(t)]
+    if len(found) <= 1:
+        iterator.task_list = []
+        iterator._found = found
+
+
 def _plain_iterator(self: Any, task: Any, *args: Any, **kwargs: Any) -> None:
     _plain_init(self, task, *args, **kwargs)
     if not _states_present(task, self.task_filter.state, subprocesses=False):
         self.task_list = []
+    else:
+        _shortcut(self, task, subprocesses=False)
 
 
 def _bpmn_iterator(self: Any, task: Any, *args: Any, **kwargs: Any) -> None:
     _bpmn_init(self, task, *args, **kwargs)
     if not _states_present(task, self.task_filter.state, subprocesses=not self.skip_subprocesses):
         self.task_list = []
+    else:
+        _shortcut(self, task, subprocesses=not self.skip_subprocesses)
+
+
+_walk_next = TaskIterator.__next__
+
+
+def _next_found_first(self: Any) -> Any:
+    found = self.__dict__.get("_found")
+    if found is None:
+        return _walk_next(self)
+    if not found:
+        raise StopIteration
+    return found.pop(0)
 
 
 def _is_completed(self: Any) -> bool:
@@ -86,4 +120,5 @@ def _is_completed(self: Any) -> bool:
 if TaskIterator.__init__.__name__ != "_plain_iterator":
     TaskIterator.__init__ = _plain_iterator  # type: ignore[method-assign]
     BpmnTaskIterator.__init__ = _bpmn_iterator  # type: ignore[method-assign]
+    TaskIterator.__next__ = _next_found_first  # type: ignore[method-assign]
     Workflow.is_completed = _is_completed  # type: ignore[method-assign]
