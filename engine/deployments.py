@@ -27,7 +27,7 @@ from .expression_sites import script_extensions
 from .handlers import HandlerRegistry
 from .models import Deployment
 from .parser import ClosedLoopParser
-from .validation import DeploymentError, Problem, check_specs, check_xml
+from .validation import DeploymentError, Problem, check_specs, check_xml, flow_elements
 
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 MODEL_SUFFIXES = (*BPMN_SUFFIXES, ".dmn", ".json")
@@ -188,7 +188,7 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
                 root, found = check_xml(name, text)
                 problems += found
                 if root is not None and not found:
-                    elements += sum(1 for _ in root.iter())
+                    elements += flow_elements(root)
                     scripted += [(name, owner, local) for owner, local in script_extensions(root)]
                     parser.add_bpmn_xml(root, filename=name)
             elif name.endswith(".dmn"):

@@ -89,6 +89,12 @@ _QNAME_REFS = ("messageRef", "signalRef", "errorRef", "escalationRef")
 _GATEWAYS_WITH_CONDITIONS = frozenset({"exclusiveGateway", "inclusiveGateway"})
 
 
+def flow_elements(root: Any) -> int:
+    """How many flow nodes (tasks, events, gateways, subprocesses) a parsed BPMN file holds."""
+    return sum(1 for node in root.iter() if isinstance(node.tag, str) and etree.QName(node).namespace == BPMN
+               and _FLOW_NODE.search(etree.QName(node).localname))
+
+
 def check_xml(file: str, text: str) -> tuple[Any | None, list[Problem]]:
     """Parse one BPMN file and return (tree, problems found before SpiffWorkflow sees it).
 
