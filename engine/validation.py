@@ -275,7 +275,7 @@ def check_specs(
             problems.append(_spec_problem(file, process_spec, f"the engine does not check {name} of this element; "
                                           "it cannot be deployed", "unchecked", attribute=name))
         for task_spec in process_spec.task_specs.values():
-            if id(task_spec) in seen or not getattr(task_spec, "bpmn_id", None):
+            if id(task_spec) in seen:  # internal specs (Start, End, joins) too: nothing goes unchecked
                 continue
             seen.add(id(task_spec))
             problems += _check_task_spec(file, task_spec, registry, files, lanes)
