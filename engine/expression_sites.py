@@ -72,11 +72,25 @@ def _local(node: Any) -> str:
     return etree.QName(node).localname
 
 
+_PARTS = frozenset({*ALLOWED_SITES, *NOT_RUN, "extensionElements", "multiInstanceLoopCharacteristics",
+                    "standardLoopCharacteristics", "potentialOwner", "performer", "humanPerformer"})
+
+
 def _owner(node: Any) -> Any:
-    """The nearest ancestor (or the node itself) with an id: what a refusal names."""
-    while node is not None and not node.get("id"):
+    """What a refusal names: the nearest element with an id that is not a part of another element.
+
+    Modelers give ids to expressions and event definitions too (``Bpmn_FormalExpression_8pPK…``); the
+    process owner looks for the event, task or flow that holds them.
+    """
+    first = None
+    while node is not None:
+        if node.get("id"):
+            first = first if first is not None else node
+            local = _local(node) if isinstance(node.tag, str) else ""
+            if local not in _PARTS and not local.endswith("EventDefinition"):
+                return node
         node = node.getparent()
-    return node
+    return first
 
 
 def _is_vendor(namespace: str | None) -> bool:
