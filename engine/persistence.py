@@ -104,10 +104,50 @@ def all_tasks(workflow: BpmnWorkflow) -> list[Task]:
 
 def changed(loaded: LoadedWorkflow) -> bool:
     """Whether any task differs from when it was last saved (finished tasks only by their children)."""
+    candidates, removed = _candidates(loaded)
     frozen = loaded.frozen
-    return any(frozen[task.id] != children_mark(task) if task.id in frozen
-               else fingerprint(task) != loaded.fingerprints.get(str(task.id))
-               for task in all_tasks(loaded.workflow))
+    return bool(removed) or any(frozen[task.id] != children_mark(task) if task.id in frozen
+                                else fingerprint(task) != loaded.fingerprints.get(str(task.id))
+                                for _, task in candidates.values())
+
+
+def _candidates(loaded: LoadedWorkflow) -> tuple[dict[UUID, tuple[str | None, Task]], list[str]]:
+    """The tasks a save must look at, and the unfinished ones that are gone; never the whole history.
+
+    New tasks (SpiffWorkflow adds a task to the end of its workflow's ``tasks``, so they are found by
+    walking back from the end to the first known one), the unfinished ones saved before, and finished
+    ones that gained or lost a child (found through the parents of the others).  The cost follows what
+    the step did and how much is open, not how long the instance has lived.
+    """
+    frozen, known = loaded.frozen, loaded.fingerprints
+    found: dict[UUID, tuple[str | None, Task]] = {}
+    workflows = _workflows(loaded.workflow)
+    for workflow_id, wf in workflows:
+        tasks = wf.tasks
+        for key in reversed(tasks):
+            if key in frozen or str(key) in known:
+                break
+            found[key] = (workflow_id, tasks[key])
+    removed: list[str] = []
+    for task_id, old in known.items():
+        key = UUID(task_id)
+        owner = next(((wid, wf) for wid, wf in workflows if key in wf.tasks), None)
+        if owner is None:
+            removed.append(task_id)
+            parent = old[-1]
+            if parent is not None and parent in frozen:
+                holder = next(((wid, wf.tasks[parent]) for wid, wf in workflows if parent in wf.tasks), None)
+                if holder is not None:
+                    found.setdefault(parent, holder)
+        else:
+            found.setdefault(key, (owner[0], owner[1].tasks[key]))
+    for _, task in list(found.values()):
+        parent = task._parent
+        if parent is not None and parent in frozen and parent not in found:
+            holder = next(((wid, wf.tasks[parent]) for wid, wf in workflows if parent in wf.tasks), None)
+            if holder is not None and frozen[parent] != children_mark(holder[1]):
+                found[parent] = holder
+    return found, removed
 
 
 def children_mark(task: Task) -> tuple[int, UUID | None]:
@@ -122,7 +162,8 @@ def _workflows(workflow: BpmnWorkflow) -> list[tuple[str | None, Any]]:
 
 def fingerprint(task: Task) -> tuple[Any, ...]:
     internal = _canonical(to_json_data(task.internal_data)) if task.internal_data else ""
-    return (task.state, task.last_state_change, task.triggered, tuple(task._children), internal)
+    # The parent last: when an unfinished task vanishes, its finished parent's children row must change.
+    return (task.state, task.last_state_change, task.triggered, tuple(task._children), internal, task._parent)
 
 
 def _workflow_attrs(workflow: Any) -> dict[str, Any]:
@@ -175,52 +216,48 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
     ``known`` lists data blobs already stored, so only new ones are inserted; the caller adds
     ``loaded.new_data_hashes`` to it once the transaction has committed.
     """
-    workflow = loaded.workflow
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     blobs: dict[str, dict[str, Any]] = {}
-    seen: set[str] = set()
     frozen = loaded.frozen
-    for workflow_id, wf in _workflows(workflow):
-        for task in wf.tasks.values():
-            if task.id in frozen and frozen[task.id] == children_mark(task):
-                continue  # finished and saved: only its children can change, whatever the instance's age
-            task_id = str(task.id)
-            seen.add(task_id)
-            current = fingerprint(task)
-            if task.id in frozen:
-                old: tuple[Any, ...] | None = ("frozen",)  # stored already: an update, never an insert
-            else:
-                old = loaded.fingerprints.get(task_id)
-            finished = task.has_state(_FINISHED)
-            if old == current and finished:
-                frozen[task.id] = children_mark(task)
-                continue
-            json_data = to_json_data(task.data)
-            text = _canonical(json_data)
-            digest = data_hash(text)
-            if old == current and loaded.data_hashes.get(task_id) == digest:
-                continue
-            blobs.setdefault(digest, {"hash": digest, "data": json_data})
-            detach(task, json_data)
-            row = {
-                "id": task_id, "instance_id": instance.id, "workflow_id": workflow_id,
-                "parent_id": str(task._parent) if task._parent is not None else None,
-                "children": [str(c) for c in task._children], "spec_name": task.task_spec.name,
-                "state": task.state, "manual": bool(task.task_spec.manual),
-                "lane": getattr(task.task_spec, "lane", None), "triggered": task.triggered,
-                "last_state_change": task.last_state_change, "internal_data": to_json_data(task.internal_data),
-                "data_hash": digest,
-            }
-            (inserts if old is None else updates).append(row)
-            if finished:
-                frozen[task.id] = children_mark(task)
-                loaded.fingerprints.pop(task_id, None)
-                loaded.data_hashes.pop(task_id, None)
-            else:
-                loaded.fingerprints[task_id] = current
-                loaded.data_hashes[task_id] = digest
-    removed = [task_id for task_id in loaded.fingerprints if task_id not in seen]  # only unfinished ones vanish
+    candidates, removed = _candidates(loaded)
+    for workflow_id, task in candidates.values():
+        if task.id in frozen and frozen[task.id] == children_mark(task):
+            continue  # finished and saved: only its children can change, whatever the instance's age
+        task_id = str(task.id)
+        current = fingerprint(task)
+        if task.id in frozen:
+            old: tuple[Any, ...] | None = ("frozen",)  # stored already: an update, never an insert
+        else:
+            old = loaded.fingerprints.get(task_id)
+        finished = task.has_state(_FINISHED)
+        if old == current and finished:
+            frozen[task.id] = children_mark(task)
+            continue
+        json_data = to_json_data(task.data)
+        text = _canonical(json_data)
+        digest = data_hash(text)
+        if old == current and loaded.data_hashes.get(task_id) == digest:
+            continue
+        blobs.setdefault(digest, {"hash": digest, "data": json_data})
+        detach(task, json_data)
+        row = {
+            "id": task_id, "instance_id": instance.id, "workflow_id": workflow_id,
+            "parent_id": str(task._parent) if task._parent is not None else None,
+            "children": [str(c) for c in task._children], "spec_name": task.task_spec.name,
+            "state": task.state, "manual": bool(task.task_spec.manual),
+            "lane": getattr(task.task_spec, "lane", None), "triggered": task.triggered,
+            "last_state_change": task.last_state_change, "internal_data": to_json_data(task.internal_data),
+            "data_hash": digest,
+        }
+        (inserts if old is None else updates).append(row)
+        if finished:
+            frozen[task.id] = children_mark(task)
+            loaded.fingerprints.pop(task_id, None)
+            loaded.data_hashes.pop(task_id, None)
+        else:
+            loaded.fingerprints[task_id] = current
+            loaded.data_hashes[task_id] = digest
     new_blobs = [blob for digest, blob in blobs.items() if known is None or digest not in known]
     _insert_ignore(session, new_blobs)
     loaded.new_data_hashes = [blob["hash"] for blob in new_blobs]
