@@ -53,8 +53,9 @@ def engine_work_ready(workflow: BpmnWorkflow) -> bool:
 # At most this many engine task completions per call (advance, a form, a message).  The longest honest
 # step of the shipped lifecycle runs a few dozen; a loop that never waits for a person, a worker or time
 # would otherwise hold the instance lock (and on SQLite the whole database) forever.  Each completion
-# walks the task tree once more (SpiffWorkflow finds READY tasks from the root), so a call's cost grows
-# with the square of its completions: 1,000 take about 2 s on the 2-core test machine, 10,000 took 222 s.
+# looks through the workflow's tasks again, so a call's cost grows with the square of its completions:
+# 1,000 take 0.65 s on the 2-core test machine (measured, tests/engine/test_long_loops.py); 10,000 would
+# hold the lock for about a minute (extrapolated; 222 s measured before the tree walks were shortened).
 # Hitting the budget raises StepBudgetExceeded, which the runtime turns into an incident.
 STEP_BUDGET = 1_000
 
