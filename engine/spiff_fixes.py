@@ -58,26 +58,30 @@ _plain_init = TaskIterator.__init__
 _bpmn_init = BpmnTaskIterator.__init__
 
 
-def _states_present(task: Any, mask: int, subprocesses: bool) -> bool:
-    workflows = [task.workflow]
-    if subprocesses:
-        top = getattr(task.workflow, "top_workflow", task.workflow)
-        workflows = [top, *getattr(top, "subprocesses", {}).values()]
-    return any(t._state & mask for wf in workflows for t in wf.tasks.values())
+def _narrow(iterator: Any, task: Any, subprocesses: bool) -> None:
+    """Skip the walk when no task can match; return the match from a scan when at most one does.
 
-
-def _shortcut(iterator: Any, task: Any, subprocesses: bool) -> None:
-    """Find the matches by scanning when their order cannot matter: at most one task matches.
-
-    Only for a walk from the workflow's root with no end spec, over tasks the walk would all visit: its
-    minimum state is FUTURE or lower (a definite task never hangs under a predicted one), and, for a BPMN
-    walk that would enter subprocesses, only when there are none (their visiting rules are subtler).
+    One pass over the tasks in the walk's reach with a bit test (cheap), then the full filter only on
+    tasks in a matching state.  The scan may stand in for the walk only when order cannot matter (at most
+    one match) and the walk would visit every match: it starts at the workflow's root, has no end spec,
+    its minimum state is FUTURE or lower (a definite task never hangs under a predicted one), and, for a
+    BPMN walk that enters subprocesses, there are none (their visiting rules are subtler: walk then).
     """
-    if iterator.end_at_spec is not None or task is not task.workflow.task_tree or iterator.min_state > TaskState.FUTURE:
+    mask = iterator.task_filter.state
+    workflows = [task.workflow]
+    top = getattr(task.workflow, "top_workflow", task.workflow)
+    nested = subprocesses and bool(getattr(top, "subprocesses", None))
+    if nested:
+        workflows = [top, *top.subprocesses.values()]
+    in_state = [t for wf in workflows for t in wf.tasks.values() if t._state & mask]
+    if not in_state:
+        iterator.task_list = []
         return
-    if subprocesses and getattr(getattr(task.workflow, "top_workflow", None), "subprocesses", None):
+    if nested or iterator.end_at_spec is not None or task is not task.workflow.task_tree \
+            or iterator.min_state > TaskState.FUTURE:
         return
-    found = [t for t in task.workflow.tasks.values() if iterator.task_filter.matches(t)]
+    matches = iterator.task_filter.matches
+    found = [t for t in in_state if matches(t)]
     if len(found) <= 1:
         iterator.task_list = []
         iterator._found = found
@@ -85,18 +89,12 @@ def _shortcut(iterator: Any, task: Any, subprocesses: bool) -> None:
 
 def _plain_iterator(self: Any, task: Any, *args: Any, **kwargs: Any) -> None:
     _plain_init(self, task, *args, **kwargs)
-    if not _states_present(task, self.task_filter.state, subprocesses=False):
-        self.task_list = []
-    else:
-        _shortcut(self, task, subprocesses=False)
+    _narrow(self, task, subprocesses=False)
 
 
 def _bpmn_iterator(self: Any, task: Any, *args: Any, **kwargs: Any) -> None:
     _bpmn_init(self, task, *args, **kwargs)
-    if not _states_present(task, self.task_filter.state, subprocesses=not self.skip_subprocesses):
-        self.task_list = []
-    else:
-        _shortcut(self, task, subprocesses=not self.skip_subprocesses)
+    _narrow(self, task, subprocesses=not self.skip_subprocesses)
 
 
 _walk_next = TaskIterator.__next__
