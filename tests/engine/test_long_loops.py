@@ -76,3 +76,23 @@ def test_a_loop_that_never_waits_stops_at_the_step_budget_with_an_error_naming_i
 def test_the_step_budget_is_an_engine_error_that_names_its_limit() -> None:
     err = StepBudgetExceeded(STEP_BUDGET, "again")
     assert f"{STEP_BUDGET:,}" in str(err) and err.limit == STEP_BUDGET and err.element == "again"
+
+
+def test_a_round_that_completes_nothing_while_engine_work_is_ready_stops_instead_of_spinning() -> None:
+    """The progress guard of run_until_blocked: here the engine is made unable to run its ready task (as
+    SpiffWorkflow was past depth 1,000); the call must end with an error naming the element, not spin."""
+    from engine.clock import FrozenClock
+    from engine.deployments import parse
+    from engine.errors import EngineStalled
+    from engine.scripting import StepScriptEngine
+    from engine.transitions import new_workflow, run_until_blocked
+
+    workflow = new_workflow(parse({"spin.bpmn": SPIN}, HandlerRegistry()), "loop", {"n": 0, "limit": 5},
+                            StepScriptEngine(HandlerRegistry(), FrozenClock()))
+    workflow.do_engine_steps = lambda **_: None  # a workflow whose engine steps never find the ready task
+    try:
+        run_until_blocked(workflow, lambda: None)
+    except EngineStalled as err:
+        assert err.elements and "ready but the engine cannot run" in str(err)
+    else:
+        raise AssertionError("run_until_blocked returned with engine work still ready")
