@@ -169,7 +169,7 @@ def live_server(platform: Platform, settings: Settings, tmp_path: Path, request:
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by Playwright (its own browser downloads are not used)."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`)")
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`make browser` does); never skipped")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
