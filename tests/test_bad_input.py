@@ -242,3 +242,19 @@ def test_prevention_suggestion_counts_each_chinese_character_once(platform, clie
     response = client.post(f"/api/v1/tasks/{close_out}/complete", headers=headers, json={"data": {
         "root_cause": "wear", "prevention_suggestion": "轴" * 50, "fixed_first_time": True, **evidence}})
     assert response.status_code == 200
+
+
+def test_api_refuses_a_too_deeply_nested_body_with_a_400(platform, client) -> None:  # noqa: ANN001
+    deep = "[" * 100_000 + "]" * 100_000
+    headers = {**bearer(platform, "agent"), "Accept-Language": "en"}
+    before = snapshot(platform)
+    for path in ("/api/v1/tickets", "/api/v1/uploads"):
+        response = client.post(path, headers=headers, data=deep, content_type="application/json")
+        assert response.status_code == 400, path
+        error = response.get_json()["error"]
+        assert error["code"] == "json_too_deep"
+        assert error["message"] == "The request body is nested too deeply to read."
+    response = client.post("/api/v1/tasks/no-such-task/complete", headers=headers, data={"data": deep},
+                           content_type="multipart/form-data")
+    assert response.status_code == 404  # the task is looked up first
+    assert snapshot(platform) == before

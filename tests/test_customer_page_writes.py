@@ -3,10 +3,14 @@
 The page used to read the ticket in one session and ``merge`` that copy into a second one, which
 wrote the copy's values back: a worker step committed in between (the customer's page refreshes
 itself while the worker runs) was silently undone, and the ticket stayed "awaiting customer" for good.
-The browser test caught it; this reproduces the interleaving deterministically.
+The browser test caught it.  A request now reads and writes in one transaction, so the worker's step
+waits for the page's transaction (SQLite: the writer lock; PostgreSQL: the row) and commits right after
+it; whatever the page did, the worker's values must be the ones that stay.
 """
 
 from __future__ import annotations
+
+import threading
 
 from sqlalchemy import select
 from support import device_with_candidates, ticket
@@ -28,15 +32,22 @@ def test_customer_page_keeps_what_the_worker_wrote_meanwhile(platform, client, m
     link = platform.links.token(ticket(platform, number))
     resolve = customer_views._resolve
 
-    def resolve_then_worker_writes(token):  # noqa: ANN001, ANN202
-        found = resolve(token)
-        with platform.db.session() as other:  # a worker step commits between the page's two sessions
+    def worker_step() -> None:
+        with platform.db.session() as other:
             row = other.scalar(select(Ticket).where(Ticket.number == number))
             row.status, row.rework_count = "repairing", 1
+
+    worker = threading.Thread(target=worker_step)
+
+    def resolve_then_worker_writes(token):  # noqa: ANN001, ANN202
+        found = resolve(token)
+        worker.start()  # a worker step commits while the page is being served
         return found
 
     monkeypatch.setattr(customer_views, "_resolve", resolve_then_worker_writes)
     assert client.get(f"/c/{link}").status_code == 200
+    worker.join(timeout=30)
+    assert not worker.is_alive()
 
     after = ticket(platform, number)
     assert (after.status, after.rework_count) == ("repairing", 1)

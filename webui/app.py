@@ -1,25 +1,41 @@
-"""The Flask application factory."""
+"""The Flask application factory: one place that wires the extensions, the blueprints and the handlers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, redirect, render_template, request, url_for
+from flask import Flask, g, redirect, url_for
 from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
 from processes.accounts.models import User
 from processes.platform import ROOT, Platform, Settings, build_platform
 
-from . import display, i18n
+from . import context, display, errors, i18n
+from .admin.blueprint import admin
+from .api.blueprint import api
+from .auth.blueprint import auth
+from .customer.blueprint import customer
+from .incidents.blueprint import incidents
 from .messages import message
+from .rootcauses.blueprint import rootcauses
+from .tasks.blueprint import tasks
+from .tickets.blueprint import tickets
 
 csrf = CSRFProtect()
+BLUEPRINTS = (auth, tickets, tasks, customer, api, admin, rootcauses, incidents)
+
+
+class CloseloopFlask(Flask):
+    def handle_user_exception(self, e: Exception) -> Any:
+        """Whatever a view or gate raised, the request's writes are undone before any handler answers."""
+        context.rollback()
+        return super().handle_user_exception(e)
 
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None,
                config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    app = CloseloopFlask(__name__)
     platform = platform or build_platform(settings or Settings.from_env())
     app.config.update(
         SECRET_KEY=platform.settings.secret_key,
@@ -31,28 +47,14 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     )
     app.config.update(config or {})
     app.extensions["closeloop"] = platform
+    context.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
-    _login(app, platform)
-
-    from .admin.views import admin
-    from .api import uploads as _uploads  # noqa: F401  (registers the upload routes on the API blueprint)
-    from .api.views import api
-    from .auth.views import auth
-    from .customer.views import customer
-    from .tasks.views import tasks
-    from .tickets.views import tickets
-
+    _login(app)
     csrf.exempt(api)
-    for blueprint in (auth, tickets, tasks, customer, api, admin):
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-    from .rootcauses.views import rootcauses
-
-    app.register_blueprint(rootcauses)
-    from .incidents.views import incidents
-
-    app.register_blueprint(incidents)
-    _errors(app)
+    errors.init_app(app)
 
     @app.template_filter("local")
     def _local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -63,6 +65,10 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
         return {"is_zh": i18n.is_zh(), "lang_code": i18n.lang_code(), "task_name": i18n.task_name,
                 "message": message, "answers": display.answers}
 
+    @app.before_request
+    def _remember_language_override() -> None:
+        g.locale_override = None
+
     @app.get("/")
     def index() -> Any:
         return redirect(url_for("tasks.inbox") if current_user.is_authenticated else url_for("auth.login"))
@@ -70,44 +76,12 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     return app
 
 
-def _login(app: Flask, platform: Platform) -> None:
+def _login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.login_view = "auth.login"
     manager.login_message = None
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        with platform.db.session() as session:
-            user = session.get(User, int(user_id))
-            return user if user is not None and user.active else None
-
-
-def _errors(app: Flask) -> None:
-    def wants_json() -> bool:
-        return request.path.startswith("/api/")
-
-    def render_error(status: int, code: str, params: dict[str, Any] | None = None) -> Any:
-        text = message(code, params)
-        if wants_json():
-            return {"error": {"code": code, "message": text, "fields": []}}, status
-        return render_template("errors/error.html", status=status, text=text), status
-
-    @app.errorhandler(CSRFError)
-    def _csrf(_err: CSRFError) -> Any:
-        return render_error(400, "csrf")
-
-    @app.errorhandler(404)
-    def _not_found(_err: Exception) -> Any:
-        return render_error(404, "not_found")
-
-    @app.errorhandler(403)
-    def _forbidden(_err: Exception) -> Any:
-        return render_error(403, "forbidden")
-
-    @app.errorhandler(413)
-    def _too_large(_err: Exception) -> Any:
-        return render_error(413, "too_large", {"max_bytes": app.config["MAX_CONTENT_LENGTH"]})
-
-    @app.before_request
-    def _remember_language_override() -> None:
-        g.locale_override = None
+        user = context.db().get(User, int(user_id))
+        return user if user is not None and user.active else None

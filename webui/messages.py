@@ -31,6 +31,7 @@ MESSAGES: dict[str, Any] = {
     "not_an_integer": _l("Enter a whole number."),
     "not_a_boolean": _l("Choose yes or no."),
     "invalid_json": _l("The request body is not valid JSON."),
+    "json_too_deep": _l("The request body is nested too deeply to read."),
     # intake and domain
     "invalid_input": _l("Some fields need your attention."),
     "unknown_customer": _l("There is no customer with id %(id)s."),
@@ -179,14 +180,3 @@ def field_errors(problems: list[Any]) -> dict[str, str]:
         if text not in errors.setdefault(problem.field, []):
             errors[problem.field].append(text)
     return {name: " ".join(texts) for name, texts in errors.items()}
-
-
-def refused(err: Any) -> tuple[str, dict[str, str]]:
-    """The sentence above a form and the messages beside its fields; a missing row is a 404."""
-    from flask import abort
-
-    from processes.errors import NotFound
-
-    if isinstance(err, NotFound):
-        abort(404)
-    return message(err.code, err.params), field_errors(err.problems)

@@ -20,9 +20,9 @@ from processes.dispatch import admin as dispatch_admin
 from processes.dispatch.models import DeviceTypeSkills, EngineerGroup, KeywordSkills, Skill
 from processes.errors import DomainError
 
-from ..context import unit_of_work
+from ..context import db
+from ..errors import refused
 from ..labels import skill_namer
-from .views import admin, refused
 
 
 @dataclass(frozen=True)
@@ -64,58 +64,46 @@ def _context(session: Session) -> dict[str, Any]:
             "supervisor_names": {u.id: u.display_name for u in supervisors}, "skill_name": skill_namer(session)}
 
 
-@admin.get(f"/admin/<{KINDS}:kind>")
 def catalogue(kind: str) -> Any:
     spec = CATALOGUES[kind]
-    with unit_of_work() as session:
-        return render_template(f"admin/{kind}.html", rows=spec.rows(session), spec=spec, **_context(session))
+    return render_template(f"admin/{kind}.html", rows=spec.rows(db()), spec=spec, **_context(db()))
 
 
 def _form(kind: str, key: str | None, values: dict[str, Any], error: str | None = None,
           errors: dict[str, str] | None = None, status: int = 200) -> Any:
-    with unit_of_work() as session:
-        return render_template(f"admin/{kind}_form.html", spec=CATALOGUES[kind], key=key, values=values,
-                               error=error, errors=errors or {}, **_context(session)), status
+    return render_template(f"admin/{kind}_form.html", spec=CATALOGUES[kind], key=key, values=values,
+                           error=error, errors=errors or {}, **_context(db())), status
 
 
 def _save(kind: str, key: str | None) -> Any:
     spec = CATALOGUES[kind]
     values = spec.read(request.form)
     try:
-        with unit_of_work() as session:
-            spec.save(session, values, key)
+        spec.save(db(), values, key)
     except DomainError as err:
         error, errors = refused(err)
         return _form(kind, key, values, error, errors, 422)
     return redirect(url_for("admin.catalogue", kind=kind), code=303)
 
 
-@admin.route(f"/admin/<{KINDS}:kind>/new", methods=["GET", "POST"])
 def catalogue_new(kind: str) -> Any:
     if request.method == "POST":
         return _save(kind, None)
     return _form(kind, None, {"active": True, "skills": []})
 
 
-@admin.route(f"/admin/<{KINDS}:kind>/edit", methods=["GET", "POST"])
 def catalogue_edit(kind: str) -> Any:
     spec = CATALOGUES[kind]
     key = request.args.get("key", "")
-    with unit_of_work() as session:
-        row = session.get(spec.model, key)
-        if row is None:
-            abort(404)
-        values = spec.values_of(row)
+    row = db().get(spec.model, key)
+    if row is None:
+        abort(404)
+    values = spec.values_of(row)
     if request.method == "POST":
         return _save(kind, key)
     return _form(kind, key, values)
 
 
-@admin.post("/admin/keywords/delete")
 def keyword_delete() -> Any:
-    try:
-        with unit_of_work() as session:
-            dispatch_admin.delete_keyword(session, request.form.get("key", ""))
-    except DomainError as err:
-        refused(err)
+    dispatch_admin.delete_keyword(db(), request.form.get("key", ""))  # NotFound: the app's handler answers 404
     return redirect(url_for("admin.catalogue", kind="keywords"), code=303)

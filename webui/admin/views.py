@@ -1,10 +1,10 @@
-"""Admin screens for admins and supervisors: engineers, the dispatch catalogues, the team map and the
-decline analytics (briefs D1, D7).
+"""Admin screens for admins and supervisors: engineers, the team map and the decline analytics
+(briefs D1, D7); the dispatch catalogues are in ``catalogue``, the routes of both in ``blueprint``.
 
 Routes stay thin: they turn the HTML form into plain values, call a service in
 ``processes.engineers.admin`` / ``processes.dispatch.admin``, and on :class:`Invalid` show the same
 form again with the problems next to their fields (status 422).  The service refused before writing,
-and the unit of work rolls back anyway, so a refused form changes nothing.
+and the request's writes are undone anyway, so a refused form changes nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -26,21 +26,14 @@ from processes.engineers import admin as engineers_admin
 from processes.engineers.models import STATUSES, Engineer
 from processes.errors import DomainError
 
-from ..auth.gate import only_for
-from ..context import platform, unit_of_work
+from ..context import db, platform
+from ..errors import refused
 from ..labels import decline_reason, engineer_status, skill_namer
-from ..messages import refused
 
-admin = Blueprint("admin", __name__)
-ADMIN_ROLES = ("admin", "supervisor")
 ENGINEER_FIELDS = ("username", "password", "name", "phone", "group", "home_lat", "home_lon", "radius_km",
                    "daily_capacity", "status")
 TILES_ENV = "CLOSELOOP_MAP_TILES"
 ATTRIBUTION_ENV = "CLOSELOOP_MAP_ATTRIBUTION"
-
-
-only_for(admin, ADMIN_ROLES)
-
 
 
 
@@ -48,21 +41,19 @@ def now_and_zone() -> tuple[Any, str]:
     return platform().engine.clock.now(), platform().settings.timezone
 
 
-@admin.get("/admin")
 def index() -> Any:
     return render_template("admin/index.html")
 
 
 # -- engineers ------------------------------------------------------------------------------------------
 
-@admin.get("/admin/engineers")
 def engineers() -> Any:
     now, zone = now_and_zone()
-    with unit_of_work() as session:
-        rows = list(session.scalars(select(Engineer).options(joinedload(Engineer.user))
-                                    .order_by(Engineer.group, Engineer.name)))
-        booked = booked_today(session, now, zone)
-        skill_name = skill_namer(session)
+    session = db()
+    rows = list(session.scalars(select(Engineer).options(joinedload(Engineer.user))
+                                .order_by(Engineer.group, Engineer.name)))
+    booked = booked_today(session, now, zone)
+    skill_name = skill_namer(session)
     return render_template("admin/engineers.html", engineers=rows, booked=booked, skill_name=skill_name,
                            engineer_status=engineer_status)
 
@@ -84,48 +75,38 @@ def _engineer_form(session: Session, values: dict[str, Any], engineer: Engineer 
                            skill_name=skill_namer(session), error=error, errors=errors or {}), status
 
 
-@admin.route("/admin/engineers/new", methods=["GET", "POST"])
 def new_engineer() -> Any:
     values: dict[str, Any] = {"status": "idle", "daily_capacity": 4, "radius_km": 8, "skills": {}}
     if request.method == "POST":
         values = engineer_form_values(request.form)
         try:
-            with unit_of_work() as session:
-                engineers_admin.create_engineer(session, values, platform().engine.clock.now())
+            engineers_admin.create_engineer(db(), values, platform().engine.clock.now())
             return redirect(url_for("admin.engineers"), code=303)
         except DomainError as err:
             error, errors = refused(err)
-            with unit_of_work() as session:
-                return _engineer_form(session, values, None, error, errors, 422)
-    with unit_of_work() as session:
-        return _engineer_form(session, values, None)
+            return _engineer_form(db(), values, None, error, errors, 422)
+    return _engineer_form(db(), values, None)
 
 
-@admin.route("/admin/engineers/<int:engineer_id>", methods=["GET", "POST"])
 def edit_engineer(engineer_id: int) -> Any:
-    with unit_of_work() as session:
-        if session.get(Engineer, engineer_id) is None:
-            abort(404)
+    session = db()
+    row = session.get(Engineer, engineer_id, options=[joinedload(Engineer.user)])
+    if row is None:
+        abort(404)
     if request.method == "POST":
         values = engineer_form_values(request.form)
         try:
-            with unit_of_work() as session:
-                engineers_admin.update_engineer(session, engineer_id, values, platform().engine.clock.now())
+            engineers_admin.update_engineer(session, engineer_id, values, platform().engine.clock.now())
             return redirect(url_for("admin.engineers"), code=303)
         except DomainError as err:
             error, errors = refused(err)
-            with unit_of_work() as session:
-                row = session.get(Engineer, engineer_id)
-                values["username"] = row.user.username
-                return _engineer_form(session, values, row, error, errors, 422)
-    with unit_of_work() as session:
-        row = session.get(Engineer, engineer_id)
-        return _engineer_form(session, engineers_admin.form_values(row), row)
+            values["username"] = row.user.username
+            return _engineer_form(session, values, row, error, errors, 422)
+    return _engineer_form(session, engineers_admin.form_values(row), row)
 
 
 # -- the team map ---------------------------------------------------------------------------------------
 
-@admin.get("/admin/map")
 def team_map_page() -> Any:
     tiles = os.environ.get(TILES_ENV, "").strip()
     legend = [(code, engineer_status(code), STATUS_COLOURS[code]) for code in STATUSES]
@@ -138,13 +119,11 @@ def team_map_page() -> Any:
                            legend=legend, labels=labels)
 
 
-@admin.get("/admin/map.json")
 def team_map_data() -> Any:
     """The map's data: engineers and open tickets, with labels in the user's language."""
     now, zone = now_and_zone()
-    with unit_of_work() as session:
-        data = team_map(session, now, zone)
-        skill_name = skill_namer(session)
+    data = team_map(db(), now, zone)
+    skill_name = skill_namer(db())
     for engineer in data["engineers"]:
         engineer["status_label"] = engineer_status(engineer["status"])
         engineer["skill_labels"] = [f"{skill_name(tag)} {level}" for tag, level in engineer["skills"].items()]
@@ -156,14 +135,9 @@ def team_map_data() -> Any:
 
 # -- decline analytics ----------------------------------------------------------------------------------
 
-@admin.get("/admin/declines")
 def declines() -> Any:
     now, zone = now_and_zone()
-    with unit_of_work() as session:
-        report = analytics.report(session, now, zone)
-        skill_name = skill_namer(session)
+    report = analytics.report(db(), now, zone)
+    skill_name = skill_namer(db())
     return render_template("admin/declines.html", report=report, skill_name=skill_name,
                            reasons=analytics.REASONS, window_days=analytics.WINDOW_DAYS, decline_reason=decline_reason)
-
-
-from . import catalogue  # noqa: E402,F401  (registers the catalogue routes on this blueprint)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from engine.runtime import UserTaskView
 from processes.tickets.models import Ticket
+from processes.tickets.tasks import UserTaskView
 from processes.tickets.timeline import TimelineEntry
 
 

@@ -1,21 +1,19 @@
-"""Log in, log out, and switch language (remembered on the account and in a cookie)."""
+"""Log in, log out, and switch language (remembered on the account and in a cookie); routes in ``blueprint``."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from processes.accounts.models import User
 from processes.accounts.service import authenticate
 
-from ..context import unit_of_work
+from ..context import db
 from ..i18n import COOKIE, LOCALES
 from ..messages import message
-
-auth = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
@@ -36,12 +34,10 @@ def _referrer_path() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-@auth.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     error = None
     if request.method == "POST":
-        with unit_of_work() as session:
-            user = authenticate(session, request.form.get("username", "").strip(), request.form.get("password", ""))
+        user = authenticate(db(), request.form.get("username", "").strip(), request.form.get("password", ""))
         if user is not None:
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))
@@ -50,22 +46,19 @@ def login() -> Any:
     return render_template("auth/login.html", error=error, username=request.form.get("username", "")), status
 
 
-@auth.post("/logout")
 @login_required
 def logout() -> Any:
     logout_user()
     return redirect(url_for("auth.login"))
 
 
-@auth.get("/lang/<code>")
 def language(code: str) -> Any:
     if code not in LOCALES:
         code = "zh_Hans"
     if current_user.is_authenticated:
-        with unit_of_work() as session:
-            user = session.get(User, current_user.id)
-            if user is not None:
-                user.locale = code
+        user = db().get(User, current_user.id)
+        if user is not None:
+            user.locale = code
         current_user.locale = code
     response = make_response(redirect(_safe_next(request.args.get("next") or _referrer_path())))
     response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)

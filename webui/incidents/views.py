@@ -2,35 +2,25 @@
 
 Routes stay thin: ``processes.incidents`` holds the policy (who may do what) and calls the engine, so
 the ticket page's incident box and this page act the same way.  The whole blueprint is closed to other
-roles by the house gate; skipping is checked again in the service, for administrators only.
+roles by the house gate (``blueprint``); skipping is checked again in the service, for administrators only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from processes import incidents as service
 from processes.errors import DomainError
 
-from ..auth.gate import only_for
-from ..context import platform, unit_of_work
-from ..messages import refused
+from ..context import db, platform
+from ..errors import refused
 
-incidents = Blueprint("incidents", __name__)
-only_for(incidents, service.VIEW_ROLES)
 STATUSES = ("open", "resolved")
 
 
-@incidents.app_context_processor
-def _policy() -> dict[str, Any]:
-    """The navigation asks the same policy as the routes whether to show the incidents link."""
-    return {"may_view_incidents": service.may_view}
-
-
-@incidents.get("/incidents")
 def index() -> Any:
     status = request.args.get("status", "open")
     if status not in STATUSES:
@@ -39,8 +29,7 @@ def index() -> Any:
 
 
 def _page(status: str, error: str | None = None, failed_id: int | None = None, code: int = 200) -> Any:
-    with unit_of_work() as session:
-        rows = service.listing(session, status)  # type: ignore[arg-type]
+    rows = service.listing(db(), status)  # type: ignore[arg-type]
     return render_template("incidents/index.html", incidents=rows, status=status, error=error, failed_id=failed_id,
                            may_skip=service.may_skip(current_user.role)), code
 
@@ -48,31 +37,25 @@ def _page(status: str, error: str | None = None, failed_id: int | None = None, c
 def _back(incident_id: int) -> Any:
     """To the ticket the form was on (``back=ticket``), else to the list; never to an address from outside."""
     if request.form.get("back") == "ticket":
-        with unit_of_work() as session:
-            number = service.ticket_number(session, incident_id)
+        number = service.ticket_number(db(), incident_id)
         if number:
             return redirect(url_for("tickets.show", number=number), code=303)
     return redirect(url_for("incidents.index"), code=303)
 
 
-@incidents.post("/incidents/<int:incident_id>/retry")
 def retry(incident_id: int) -> Any:
     try:
-        with unit_of_work() as session:
-            service.retry(platform().engine, session, incident_id, role=current_user.role,
-                          actor=current_user.username)
+        service.retry(platform().engine, db(), incident_id, role=current_user.role, actor=current_user.username)
     except DomainError as err:
         text, _fields = refused(err)
         return _page("open", text, incident_id, err.status)
     return _back(incident_id)
 
 
-@incidents.post("/incidents/<int:incident_id>/skip")
 def skip(incident_id: int) -> Any:
     try:
-        with unit_of_work() as session:
-            service.skip(platform().engine, session, incident_id, role=current_user.role,
-                         actor=current_user.username, reason=request.form.get("reason", ""))
+        service.skip(platform().engine, db(), incident_id, role=current_user.role,
+                     actor=current_user.username, reason=request.form.get("reason", ""))
     except DomainError as err:
         text, fields = refused(err)
         return _page("open", fields.get("reason") or text, incident_id, err.status)

@@ -1,0 +1,61 @@
+"""A task's form page, shared by staff (``tasks``) and customers holding a link (``customer``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from processes.engineers.models import Engineer
+from processes.errors import DomainError, FieldProblem
+from processes.evidence.comparison import latest_comparison
+from processes.tickets.models import Ticket
+from processes.tickets.tasks import Actor
+
+from .context import db, platform, rollback
+from .forms import coerce, fields
+from .i18n import task_instructions
+from .messages import message
+
+TICKET_PARTS = (selectinload(Ticket.customer), selectinload(Ticket.device), selectinload(Ticket.site),
+                selectinload(Ticket.engineer))
+
+
+def render_task_form(task_id: str, actor: Actor, *, values: dict[str, Any] | None = None,
+                     problems: list[FieldProblem] | None = None, error: str | None = None,
+                     post_url: str, template: str = "tasks/form.html", status: int = 200, **extra: Any) -> Any:
+    session = db()
+    desk = platform().desk
+    view, ticket = desk.task(session, task_id)
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket.id).options(*TICKET_PARTS)
+                            .execution_options(populate_existing=True))
+    ready = platform().engine.is_ready(session, task_id)
+    refusal = desk.may_act(session, actor, view, ticket) if ready else None
+    engineers = list(session.scalars(select(Engineer).order_by(Engineer.name)))
+    comparison = latest_comparison(session, ticket) if actor.user is not None else None
+    return render_template(
+        template, view=view, ticket=ticket, ready=ready,
+        refusal=message(refusal, {"lane": view.lane}) if refusal else None,
+        form=fields(view.form or {}, values, problems, desk.options.for_form(session, view.form)),
+        error=error, instructions=task_instructions(view.properties),
+        engineers=engineers, post_url=post_url, comparison=comparison, **extra,
+    ), status
+
+
+def submit_task(task_id: str, actor: Actor) -> tuple[dict[str, Any], list[FieldProblem], str | None, int]:
+    """Coerce and complete; returns (values, problems, error text, HTTP status) — status 303 on success.
+
+    A refusal undoes the request's writes, so the form shown again reads the task as it was."""
+    session = db()
+    view, _ticket = platform().desk.task(session, task_id)
+    values, uploads, problems = coerce(view.form or {}, request.form, request.files)
+    if problems:
+        return values, problems, message("invalid_input"), 422
+    try:
+        platform().desk.complete(session, actor, task_id, values, uploads)
+    except DomainError as err:
+        rollback()
+        return values, err.problems, message(err.code, err.params), err.status
+    return values, [], None, 303
