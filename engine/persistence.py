@@ -313,12 +313,18 @@ def wire_specs(workflow: BpmnWorkflow) -> None:
                     path._connect_notify(spec.start)
 
 
+_LOADED_COLUMNS = ("id", "workflow_id", "parent_id", "children", "spec_name", "state", "triggered",
+                   "last_state_change", "internal_data", "data_hash")
+
+
 def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, script_engine: Any) -> LoadedWorkflow:
     """Rebuild the workflow of ``instance`` from its rows and its deployment's specs."""
+    # Plain rows, not ORM objects: building 20,000 tracked objects was a third of a cold load.
+    task_table, data_table = EngineTask.__table__, EngineTaskData.__table__
     rows = session.execute(
-        select(EngineTask, EngineTaskData.data)
-        .join(EngineTaskData, EngineTaskData.hash == EngineTask.data_hash)
-        .where(EngineTask.instance_id == instance.id)
+        select(*(task_table.c[name] for name in _LOADED_COLUMNS), data_table.c.data)
+        .join(data_table, data_table.c.hash == task_table.c.data_hash)
+        .where(task_table.c.instance_id == instance.id)
     ).all()
     state = instance.workflow_state
     workflow = BpmnWorkflow(
@@ -327,9 +333,9 @@ def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, 
     )
     wire_specs(workflow)
     loaded = LoadedWorkflow(workflow)
-    by_workflow: dict[str | None, list[tuple[EngineTask, dict[str, Any]]]] = {}
-    for row, data in rows:
-        by_workflow.setdefault(row.workflow_id, []).append((row, data))
+    by_workflow: dict[str | None, list[tuple[Any, dict[str, Any]]]] = {}
+    for row in rows:
+        by_workflow.setdefault(row.workflow_id, []).append((row, row.data))
     _restore_tasks(workflow, by_workflow.get(None, []), state["top"], loaded)
     pending = dict(state["subprocesses"])
     while pending:
@@ -352,7 +358,7 @@ def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, 
 
 
 def _restore_tasks(
-    workflow: Any, rows: list[tuple[EngineTask, dict[str, Any]]], attrs: dict[str, Any], loaded: LoadedWorkflow
+    workflow: Any, rows: list[tuple[Any, dict[str, Any]]], attrs: dict[str, Any], loaded: LoadedWorkflow
 ) -> None:
     for row, data in rows:
         spec = workflow.spec.task_specs[row.spec_name]
