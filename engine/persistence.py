@@ -124,9 +124,12 @@ def _candidates(loaded: LoadedWorkflow) -> tuple[dict[UUID, tuple[str | None, Ta
     workflows = _workflows(loaded.workflow)
     for workflow_id, wf in workflows:
         tasks = wf.tasks
+        new: list[UUID] = []
         for key in reversed(tasks):
             if key in frozen or str(key) in known:
                 break
+            new.append(key)
+        for key in reversed(new):  # in the order they were created, as rows were always written
             found[key] = (workflow_id, tasks[key])
     removed: list[str] = []
     for task_id, old in known.items():
