@@ -26,6 +26,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine import persistence, replay
+from engine.cache import WorkflowCache
 from engine.clock import FrozenClock
 from engine.db import Database
 from engine.errors import EngineError
@@ -113,17 +114,23 @@ class Run:
 class Driver:
     """Drives instances of one deployment; ``reload`` builds a new engine (empty caches) before every call."""
 
-    def __init__(self, db: Database, registry: HandlerRegistry, clock: FrozenClock, *, reload: bool) -> None:
+    def __init__(self, db: Database, registry: HandlerRegistry, clock: FrozenClock, *, reload: bool,
+                 cache_only: bool = False) -> None:
+        """``cache_only``: instead of a new engine, keep one (and its parsed specs) but empty its workflow
+        cache before every call: the case where SpiffWorkflow's in-memory spec changes once hid a reload."""
         self.db = db
         self.registry = registry
         self.clock = clock
         self.reload = reload
+        self.cache_only = cache_only
         self._engine: ProcessEngine | None = None
 
     @property
     def engine(self) -> ProcessEngine:
-        if self.reload or self._engine is None:
+        if self._engine is None or (self.reload and not self.cache_only):
             self._engine = ProcessEngine(self.db, self.registry, self.clock)
+        elif self.reload:
+            self._engine.workflows = WorkflowCache()
         return self._engine
 
     def deploy(self, files: dict[str, str]) -> list[str]:

@@ -30,8 +30,9 @@ EXECUTE = diagrams("execute") if Path(__file__).resolve().parents[3].joinpath("s
 MI = Path(__file__).parent / "mi"
 
 
-def run_once(platform: Any, files: dict[str, str], *, reload: bool) -> Run | DeploymentError:
-    driver = Driver(platform.db, platform.engine.registry, FrozenClock(START), reload=reload)
+def run_once(platform: Any, files: dict[str, str], *, reload: bool, cache_only: bool = False
+             ) -> Run | DeploymentError:
+    driver = Driver(platform.db, platform.engine.registry, FrozenClock(START), reload=reload, cache_only=cache_only)
     try:
         process_ids = driver.deploy(files)
     except DeploymentError as err:
@@ -63,15 +64,16 @@ def replays_equal(platform: Any, run: Run) -> list[str]:
 def assert_same_both_ways(platform: Any, files: dict[str, str]) -> Run | None:
     cached = run_once(platform, files, reload=False)
     reloaded = run_once(platform, files, reload=True)
+    uncached = run_once(platform, files, reload=True, cache_only=True)
     if isinstance(cached, DeploymentError):
         # Refused diagrams never run, so there is nothing to keep faithful; the refusal itself is
         # checked by the deployment tests.  test_most_of_the_corpus_deploys keeps this from being vacuous.
         assert isinstance(reloaded, DeploymentError) and str(reloaded) == str(cached) and cached.problems
         return None
-    assert not isinstance(reloaded, DeploymentError)
-    assert reloaded.calls == cached.calls
-    assert reloaded.outcome == cached.outcome
-    assert reloaded.state == cached.state
+    assert not isinstance(reloaded, DeploymentError) and not isinstance(uncached, DeploymentError)
+    assert reloaded.calls == cached.calls and uncached.calls == cached.calls
+    assert reloaded.outcome == cached.outcome and uncached.outcome == cached.outcome
+    assert reloaded.state == cached.state and uncached.state == cached.state
     assert cached.instance_ids, "the diagram started no instance"
     assert replays_equal(platform, cached) == []
     assert replays_equal(platform, reloaded) == []
