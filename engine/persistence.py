@@ -204,6 +204,18 @@ def detach(task: Task, json_data: dict[str, Any] | None = None) -> None:
         task.internal_data = from_json_data(json.loads(json.dumps(to_json_data(task.internal_data))))
 
 
+def order_waiting(workflow: BpmnWorkflow) -> None:
+    """Put the tasks waiting for events in one order, by when they started waiting (then by id).
+
+    SpiffWorkflow offers an event to waiting tasks in the order they joined its event manager; a reload
+    adds them in the order the database returns rows, which PostgreSQL does not keep.  Both the live
+    workflow (after each save) and a loaded one use this order, so an event is caught in the same order
+    whether or not the instance was reloaded.
+    """
+    manager = workflow.event_manager
+    manager.tasks = dict(sorted(manager.tasks.items(), key=lambda item: (item[1].last_state_change, str(item[0]))))
+
+
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -261,6 +273,7 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
         else:
             loaded.fingerprints[task_id] = current
             loaded.data_hashes[task_id] = digest
+    order_waiting(loaded.workflow)
     new_blobs = [blob for digest, blob in blobs.items() if known is None or digest not in known]
     _insert_ignore(session, new_blobs)
     loaded.new_data_hashes = [blob["hash"] for blob in new_blobs]
@@ -357,6 +370,7 @@ def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, 
         if not progressed:
             raise RuntimeError(f"instance {instance.id}: subprocesses without an owning task: {sorted(pending)}")
     workflow.bpmn_events = _REGISTRY.restore(state.get("bpmn_events", []))
+    order_waiting(workflow)
     return loaded
 
 
