@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from . import persistence
 from .deployments import Deployments, ParsedDeployment
@@ -39,10 +40,33 @@ def spec_in(parsed: ParsedDeployment, process_id: str, spec_name: str) -> Any:
     return next((s.task_specs[spec_name] for s in specs if spec_name in s.task_specs), None)
 
 
+class Restriction(NamedTuple):
+    """Tasks whose spec has ``properties[property] == value`` count only in the instances ``instance_ids``
+    selects (a subquery), e.g. tasks for the ticket's engineer only in that engineer's tickets."""
+
+    property: str
+    value: Any
+    instance_ids: Any
+
+
+def _specs_with(parsed: ParsedDeployment, prop: str, value: Any) -> set[str]:
+    found = set()
+    for process_id, spec in parsed.specs.items():
+        for workflow_spec in (spec, *parsed.subprocess_specs.get(process_id, {}).values()):
+            for name, task_spec in workflow_spec.task_specs.items():
+                if (getattr(task_spec, "extensions", None) or {}).get("properties", {}).get(prop) == value:
+                    found.add(name)
+    return found
+
+
 class ReadingMixin:
     deployments: Deployments
 
-    def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None) -> list[UserTaskView]:
+    def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None, role: str | None = None,
+                         restrict: Restriction | None = None) -> list[UserTaskView]:
+        """Ready user tasks, oldest first; with ``role``, only those of lanes that admit the role and, with
+        ``restrict``, only where the restriction allows — both decided in the query (index on state, manual,
+        lane), so an inbox never reads the tasks of the whole system."""
         query = (
             select(EngineTask, EngineTaskData.data, ProcessInstance)
             .join(EngineTaskData, EngineTaskData.hash == EngineTask.data_hash)
@@ -52,7 +76,29 @@ class ReadingMixin:
         )
         if instance_ids is not None:
             query = query.where(EngineTask.instance_id.in_(instance_ids))
+        if role is not None:
+            query = query.where(self._lanes_of(session, role, restrict))
         return [self._view(session, row, data, instance) for row, data, instance in session.execute(query)]
+
+    def _lanes_of(self, session: Session, role: str, restrict: Restriction | None) -> ColumnElement[bool]:
+        """Per deployment with ready user tasks: the lanes that admit ``role``, and the restriction's specs."""
+        deployment_ids = session.scalars(
+            select(ProcessInstance.deployment_id).distinct()
+            .join(EngineTask, EngineTask.instance_id == ProcessInstance.id)
+            .where(EngineTask.state == TaskState.READY, EngineTask.manual.is_(True)))
+        clauses = []
+        for deployment_id in deployment_ids:
+            parsed = self.deployments.parsed(session, deployment_id)
+            lanes = sorted(lane for lane, roles in parsed.lanes.items() if role in roles)
+            if not lanes:
+                continue
+            clause = and_(ProcessInstance.deployment_id == deployment_id, EngineTask.lane.in_(lanes))
+            restricted = _specs_with(parsed, restrict.property, restrict.value) if restrict is not None else set()
+            if restricted:
+                clause = and_(clause, or_(EngineTask.spec_name.not_in(sorted(restricted)),
+                                          EngineTask.instance_id.in_(restrict.instance_ids)))
+            clauses.append(clause)
+        return or_(*clauses) if clauses else false()
 
     def user_task(self, session: Session, task_id: str) -> UserTaskView:
         """A user task in any state (the form page needs it to explain why it can't be completed)."""

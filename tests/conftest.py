@@ -8,13 +8,16 @@ The schema is built by the Alembic migrations, so every run also proves they wor
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 import processes.models  # noqa: F401
 from engine.clock import FrozenClock
@@ -130,6 +133,38 @@ def app(platform: Platform):  # noqa: ANN201
 @pytest.fixture
 def client(app):  # noqa: ANN001, ANN201
     return app.test_client()
+
+
+@dataclass
+class QueryCounter:
+    """The SQL statements run while counting (transaction control left out: it is not a query)."""
+
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(platform: Platform) -> Callable[[], AbstractContextManager[QueryCounter]]:
+    """``with count_queries() as counted:`` counts the statements sent to the platform's database."""
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def before_cursor_execute(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+                counter.statements.append(statement)
+
+        event.listen(platform.db.engine, "before_cursor_execute", before_cursor_execute)
+        try:
+            yield counter
+        finally:
+            event.remove(platform.db.engine, "before_cursor_execute", before_cursor_execute)
+
+    return counting
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
-from support import csrf_token, device_with_candidates, login, logout
+from support import bearer, csrf_token, device_with_candidates, login, logout, open_ticket
 
 from processes.accounts.models import User
 from processes.errors import Forbidden
 from processes.tickets.links import CustomerLinks
+from processes.tickets.models import Ticket
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,3 +111,31 @@ def test_every_message_in_the_code_has_a_chinese_translation(tmp_path) -> None: 
         translated = {m.id: m.string for m in read_po(f) if m.id and not m.fuzzy}
     missing = sorted(w for w in wanted if not translated.get(w))
     assert not missing, f"untranslated: {missing}"
+
+
+def test_the_inbox_reads_as_many_statements_for_five_tickets_as_for_one(platform, client, count_queries) -> None:  # noqa: ANN001
+    first = open_ticket(platform)
+    with platform.db.session() as session:
+        row = session.get(Ticket, first)
+        username, number = row.engineer.user.username, row.number
+    login(client, username)
+    headers = bearer(platform, username)
+    client.get("/tasks")  # the first request parses the deployment once for the process
+    with count_queries() as one:
+        page = client.get("/tasks").get_data(as_text=True)
+    with count_queries() as one_api:
+        api = client.get("/api/v1/tasks", headers=headers).get_json()
+    assert f'data-ticket="{number}"' in page and [t["ticket"] for t in api["tasks"]] == [number]
+
+    others = [open_ticket(platform) for _ in range(4)]
+    with count_queries() as five:
+        page = client.get("/tasks").get_data(as_text=True)
+    with count_queries() as five_api:
+        api = client.get("/api/v1/tasks", headers=headers).get_json()
+    assert f'data-ticket="{number}"' in page
+    with platform.db.session() as session:
+        mine = {session.get(Ticket, t).number for t in [first, *others]
+                if session.get(Ticket, t).engineer.user.username == username}
+    assert {t["ticket"] for t in api["tasks"]} == mine  # offers to other engineers stay out
+    assert five.count == one.count, "\n".join(five.statements)
+    assert five_api.count == one_api.count, "\n".join(five_api.statements)
