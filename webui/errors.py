@@ -9,12 +9,13 @@ The JSON API has its own handler on its blueprint (``webui.api.errors``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 
-from processes.errors import DomainError, NotFound
+from processes.errors import DomainError, FieldProblem, NotFound
 
 from . import context
 from .messages import field_errors, message
@@ -32,14 +33,33 @@ def error_page(status: int, code: str, params: dict[str, Any] | None = None) -> 
     return render_template("errors/error.html", status=status, text=text), status
 
 
-def refused(err: DomainError) -> tuple[str, dict[str, str]]:
-    """For a form shown again: the sentence above it and the messages beside its fields.
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal as a page shows it next to the form: the sentence, the field problems, the status."""
 
-    The request's writes are undone first; a missing row is a 404 (the page it was on is gone)."""
+    text: str
+    problems: list[FieldProblem]
+    status: int
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """One message per field, in the user's language."""
+        return field_errors(self.problems)
+
+
+def refusal(err: DomainError) -> Refusal:
+    """The one way a view that shows its form again handles a refusal: the request's writes are undone
+    first (so the form reads what was there before), then the refusal is said in the user's language."""
     context.rollback()
+    return Refusal(message(err.code, err.params), err.problems, err.status)
+
+
+def refused(err: DomainError) -> tuple[str, dict[str, str]]:
+    """:func:`refusal` for forms whose page is about one row: a missing row is a 404 (the page is gone)."""
+    found = refusal(err)
     if isinstance(err, NotFound):
         abort(404)
-    return message(err.code, err.params), field_errors(err.problems)
+    return found.text, found.fields
 
 
 def init_app(app: Flask) -> None:

@@ -14,7 +14,8 @@ from processes.evidence.comparison import latest_comparison
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 
-from .context import db, platform, rollback
+from .context import db, platform
+from .errors import refusal
 from .forms import coerce, fields
 from .i18n import task_instructions
 from .messages import message
@@ -56,6 +57,6 @@ def submit_task(task_id: str, actor: Actor) -> tuple[dict[str, Any], list[FieldP
     try:
         platform().desk.complete(session, actor, task_id, values, uploads)
     except DomainError as err:
-        rollback()
-        return values, err.problems, message(err.code, err.params), err.status
+        refused = refusal(err)
+        return values, refused.problems, refused.text, refused.status
     return values, [], None, 303

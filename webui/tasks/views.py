@@ -15,7 +15,8 @@ from processes.errors import DomainError
 from processes.notifications import service as notifications
 from processes.tickets.tasks import Actor
 
-from ..context import db, platform, rollback
+from ..context import db, platform
+from ..errors import refusal
 from ..labels import engineer_status
 from ..messages import message
 from ..taskforms import render_task_form, submit_task
@@ -42,9 +43,9 @@ def _self_service(change: Callable[[Session], object]) -> Any:
     try:
         change(db())
     except DomainError as err:
-        rollback()  # not refused(): a missing profile is said on the inbox, not as a 404
-        problems = "; ".join(message(p.code, p.params) for p in err.problems)
-        return _inbox(f"{message(err.code, err.params)} {problems}".strip(), err.status)
+        refused = refusal(err)  # a missing profile is said on the inbox, not as a 404
+        problems = "; ".join(message(p.code, p.params) for p in refused.problems)
+        return _inbox(f"{refused.text} {problems}".strip(), refused.status)
     return redirect(url_for("tasks.inbox"), code=303)
 
 

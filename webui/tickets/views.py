@@ -23,7 +23,8 @@ from processes.tickets.models import Recommendation, Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
 
-from ..context import db, platform, rollback
+from ..context import db, platform
+from ..errors import refusal
 from ..files import send_attachment
 from ..forms import coerce, fields
 from ..i18n import is_zh
@@ -73,8 +74,8 @@ def new() -> Any:
                 ticket = intake.create(session, values, creator=current_user)
                 return redirect(url_for("tickets.show", number=ticket.number))
             except DomainError as err:
-                rollback()  # the form is shown again with each field's message
-                problems, error = err.problems, message(err.code, err.params)
+                refused = refusal(err)  # the form is shown again with each field's message
+                problems, error = refused.problems, refused.text
         else:
             error = message("invalid_input")
     form = fields(intake.form(session), values, problems)
