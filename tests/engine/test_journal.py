@@ -135,9 +135,10 @@ def test_audit_commands(platform, monkeypatch, capsys) -> None:  # noqa: ANN001
     from click.testing import CliRunner
 
     from webui import cli
+    from webui.cli import audit
 
     ticket = run_ticket(platform, decline_first=False)
-    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    monkeypatch.setattr(audit, "build", lambda: platform)
     runner = CliRunner()
     ok = runner.invoke(cli.main, ["audit", "verify"])
     assert ok.exit_code == 0, ok.output
