@@ -24,14 +24,18 @@ TICKET_PARTS = (selectinload(Ticket.customer), selectinload(Ticket.device), sele
                 selectinload(Ticket.engineer))
 
 
+def with_parts(ticket: Ticket) -> Ticket:
+    """The ticket with the customer, device, site and engineer the pages show, loaded in the query."""
+    return db().scalars(select(Ticket).where(Ticket.id == ticket.id).options(*TICKET_PARTS)).one()
+
+
 def render_task_form(task_id: str, actor: Actor, *, values: dict[str, Any] | None = None,
                      problems: list[FieldProblem] | None = None, error: str | None = None,
                      post_url: str, template: str = "tasks/form.html", status: int = 200, **extra: Any) -> Any:
     session = db()
     desk = platform().desk
     view, ticket = desk.task(session, task_id)
-    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket.id).options(*TICKET_PARTS)
-                            .execution_options(populate_existing=True))
+    ticket = with_parts(ticket)
     ready = platform().engine.is_ready(session, task_id)
     refusal = desk.may_act(session, actor, view, ticket) if ready else None
     engineers = list(session.scalars(select(Engineer).order_by(Engineer.name)))

@@ -17,7 +17,7 @@ from processes.tickets.timeline import timeline
 
 from ..context import db, platform
 from ..i18n import is_zh, task_name
-from ..taskforms import TICKET_PARTS
+from ..taskforms import TICKET_PARTS, with_parts
 from .auth import token_required
 from .errors import json_object
 from .openapi import document
@@ -34,7 +34,7 @@ def create_ticket() -> Any:
     g.form_schema = platform().intake.form(session)
     data = json_object()
     ticket = platform().intake.create(session, data, creator=g.api_user)
-    return ticket_json(ticket), 201
+    return ticket_json(with_parts(ticket)), 201
 
 
 @token_required
@@ -90,4 +90,4 @@ def complete_task(task_id: str) -> Any:
         if not isinstance(data, dict):
             raise Invalid("invalid_json")
     ticket = platform().desk.complete(session, Actor(user=g.api_user), task_id, data, uploads)
-    return ticket_json(ticket)
+    return ticket_json(with_parts(ticket))

@@ -16,11 +16,11 @@ from processes.tickets.timeline import timeline
 
 from ..context import db, platform
 from ..files import send_attachment
-from ..taskforms import render_task_form, submit_task
+from ..taskforms import render_task_form, submit_task, with_parts
 
 
 def _resolve(token: str) -> tuple[Ticket, Actor]:
-    ticket = platform().links.resolve(db(), token)
+    ticket = with_parts(platform().links.resolve(db(), token))
     return ticket, Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
 
 
