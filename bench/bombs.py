@@ -188,13 +188,18 @@ def _refusal(err: BaseException) -> bool:
     return False
 
 
-def try_bomb(bomb: Bomb, registry: Any) -> BombOutcome:
-    """Deploy or evaluate ``bomb`` as the engine would; measure CPU time and peak traced memory."""
-    started_tracing = not tracemalloc.is_tracing()
+def try_bomb(bomb: Bomb, registry: Any, *, trace_memory: bool = True) -> BombOutcome:
+    """Deploy or evaluate ``bomb`` as the engine would; measure CPU time and peak traced memory.
+
+    ``tracemalloc`` slows Python two- to threefold, so a report measures time with ``trace_memory=False``
+    (``peak_bytes`` is then 0) and memory in a second, traced try.
+    """
+    started_tracing = trace_memory and not tracemalloc.is_tracing()
     if started_tracing:
         tracemalloc.start()
-    tracemalloc.reset_peak()
-    base = tracemalloc.get_traced_memory()[0]
+    if trace_memory:
+        tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0] if trace_memory else 0
     cpu = time.process_time()
     where: Literal["deploy", "run", ""] = ""
     try:
@@ -205,7 +210,7 @@ def try_bomb(bomb: Bomb, registry: Any) -> BombOutcome:
         deploy_error = type(err).__name__ == "DeploymentError"
         where = "deploy" if deploy_error else "run"
     cpu_ms = (time.process_time() - cpu) * 1000
-    peak = max(0, tracemalloc.get_traced_memory()[1] - base)
+    peak = max(0, tracemalloc.get_traced_memory()[1] - base) if trace_memory else 0
     if started_tracing:
         tracemalloc.stop()
     return BombOutcome(refused, where, round(cpu_ms, 2), peak, message)
