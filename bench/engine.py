@@ -329,7 +329,7 @@ def main() -> None:
     redis = connect_redis(settings)
     redis.flushdb()
     platform = build_platform(settings, clock=FrozenClock(datetime(2026, 11, 25, 1, 0, tzinfo=UTC)), redis=redis)
-    platform.engine.queue = None  # jobs run inline here: we measure the engine, not Redis round trips
+    platform.engine.enqueuer.queue = None  # jobs run inline here: we measure the engine, not Redis round trips
     # The photo comparison is measured by bench.evidence; here both engines get the same instant answer.
     comparison = platform.engine.registry.handlers["compare_evidence"]
     platform.engine.registry.handlers["compare_evidence"] = replace(comparison, func=lambda _ctx, _p: {

@@ -17,20 +17,23 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
 from . import persistence, transitions
-from .db import after_commit
+from .clock import Clock
+from .db import Database, after_commit
+from .failures import Incidents
 from .faults import crash_point
-from .handlers import HandlerContext
+from .handlers import HandlerContext, HandlerRegistry
 from .journal import data_changes
 from .models import EngineTask, HandlerCall, ProcessInstance
+from .queueing import Enqueuer
 from .scripting import HandlerFailed
+from .steps import StepRunner
 from .sweeper import Timing
 
 log = logging.getLogger(__name__)
@@ -41,26 +44,27 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-class HandlerCallsMixin:
-    db: Any
-    registry: Any
-    clock: Any
-    max_handler_attempts: int
-    timing: Timing
-    _enqueue: Callable[..., None]
-    _guarded: Callable[..., bool]
-    _record_failure: Callable[..., None]
-    _open_step: Callable[..., Any]
-    _run_engine: Callable[..., None]
-    _finish: Callable[..., None]
+class HandlerCalls:
+    """Runs deferred handler calls (``runs="job"``) and feeds their results back in a step."""
 
-    def run_handler_call(self, call_id: int) -> None:
+    def __init__(self, db: Database, registry: HandlerRegistry, clock: Clock, steps: StepRunner,
+                 incidents: Incidents, enqueuer: Enqueuer, timing: Timing, max_attempts: int = 5) -> None:
+        self.db = db
+        self.registry = registry
+        self.clock = clock
+        self.steps = steps
+        self.incidents = incidents
+        self.enqueuer = enqueuer
+        self.timing = timing
+        self.max_attempts = max_attempts
+
+    def run(self, call_id: int) -> None:
         """Run a deferred handler outside the instance lock, store its result, then feed it back."""
         with self.db.session() as session:
             call = session.scalar(select(HandlerCall).where(HandlerCall.id == call_id).with_for_update())
             if call is None or call.status in ("done", "fed", "failed", "skipped"):
                 if call is not None and call.status == "done":
-                    after_commit(session, lambda: self._enqueue("feed_result", call_id))
+                    after_commit(session, lambda: self.enqueuer.enqueue("feed_result", call_id))
                 return
             now = self.clock.now()
             lease_until = call.lease_until or call.started_at
@@ -87,12 +91,13 @@ class HandlerCallsMixin:
             failure = HandlerFailed(operator, spec, err)
             with self.db.session() as session:
                 call = session.get(HandlerCall, call_id)
-                final = not failure.retryable or call.attempts >= self.max_handler_attempts
+                final = not failure.retryable or call.attempts >= self.max_attempts
                 call.status, call.error = ("failed" if final else "pending"), str(failure)
                 call.lease_until = None
             if final:
                 # A transient failure already had rq's backoff (jobs.RETRY); a refusal gets the incident's.
-                self._record_failure(instance_id, failure, task_id=task_id, automatic_retries=not failure.retryable)
+                self.incidents.record_failure(instance_id, failure, task_id=task_id,
+                                              automatic_retries=not failure.retryable)
                 return
             raise failure from err
         self.feed_result(call_id)
@@ -131,14 +136,14 @@ class HandlerCallsMixin:
             instance_id = session.scalar(select(HandlerCall.instance_id).where(HandlerCall.id == call_id))
         if instance_id is None:
             return False
-        return self._guarded(instance_id, lambda: self._feed_result(call_id))
+        return self.incidents.guarded(instance_id, lambda: self._feed_result(call_id))
 
     def _feed_result(self, call_id: int) -> bool:
         with self.db.session() as session:
             call = session.get(HandlerCall, call_id)
             if call is None or call.status != "done":
                 return False
-            step = self._open_step(session, call.instance_id)
+            step = self.steps.open(session, call.instance_id)
             task = persistence.find_task(step.workflow, call.task_id)
             if task is None or task.state != TaskState.STARTED:
                 call.status = "fed"  # already fed by an earlier run of this job
@@ -150,6 +155,6 @@ class HandlerCallsMixin:
                         input={"operator": call.operator, "params": call.params, "result": value},
                         changes=data_changes(before, task.data))
             call.status = "fed"
-            self._run_engine(step)
-            self._finish(session, step)
+            self.steps.run_engine(step)
+            self.steps.finish(session, step)
             return True

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
 
-from . import persistence
+from . import elements, journal, persistence
+from .api import FORM_PROPERTY, DeploymentElements, StepEvent, UserTaskView
 from .deployments import Deployments, ParsedDeployment
 from .errors import TaskNotFound
 from .models import EngineTask, EngineTaskData, ProcessInstance
 
 
-@dataclass(frozen=True)
-class UserTaskView:
-    """A user task as the domain and the web layer see it."""
-
-    id: str
-    instance_id: int
-    business_key: str | None
-    spec_name: str
-    name: str
-    lane: str | None
-    roles: tuple[str, ...]
-    form_name: str | None
-    form: dict[str, Any] | None
-    properties: dict[str, Any]
-    data: dict[str, Any]
-    ready_since: float
-
-
-def spec_in(parsed: ParsedDeployment, process_id: str, spec_name: str) -> Any:
+def spec_in(parsed: ParsedDeployment, process_id: str, spec_name: str) -> TaskSpec | None:
     """The task spec ``spec_name`` of a process or its subprocesses (None if unknown)."""
     specs = [parsed.specs[process_id], *parsed.subprocess_specs[process_id].values()]
     return next((s.task_specs[spec_name] for s in specs if spec_name in s.task_specs), None)
@@ -45,11 +28,11 @@ class Restriction(NamedTuple):
     selects (a subquery), e.g. tasks for the ticket's engineer only in that engineer's tickets."""
 
     property: str
-    value: Any
-    instance_ids: Any
+    value: object
+    instance_ids: Select[tuple[int]]
 
 
-def _specs_with(parsed: ParsedDeployment, prop: str, value: Any) -> set[str]:
+def _specs_with(parsed: ParsedDeployment, prop: str, value: object) -> set[str]:
     found = set()
     for process_id, spec in parsed.specs.items():
         for workflow_spec in (spec, *parsed.subprocess_specs.get(process_id, {}).values()):
@@ -59,8 +42,11 @@ def _specs_with(parsed: ParsedDeployment, prop: str, value: Any) -> set[str]:
     return found
 
 
-class ReadingMixin:
-    deployments: Deployments
+class InstanceReader:
+    """Reads instances without changing them: ready user tasks, one task, a diagram, elements."""
+
+    def __init__(self, deployments: Deployments) -> None:
+        self.deployments = deployments
 
     def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None, role: str | None = None,
                          restrict: Restriction | None = None) -> list[UserTaskView]:
@@ -115,9 +101,19 @@ class ReadingMixin:
     def is_ready(self, session: Session, task_id: str) -> bool:
         return session.scalar(select(EngineTask.state).where(EngineTask.id == task_id)) == TaskState.READY
 
-    def task_spec(self, session: Session, instance: ProcessInstance, spec_name: str) -> Any:
-        """The spec of ``spec_name`` in the deployment the instance runs on (None if unknown)."""
-        return spec_in(self.deployments.parsed(session, instance.deployment_id), instance.process_id, spec_name)
+    def journal_events(self, session: Session, instance: ProcessInstance) -> list[StepEvent]:
+        """The instance's journal, oldest first, each row with its element's kind and lane."""
+        found = self.elements(session, instance)
+        return [elements.step_event(event, found) for event in journal.events(session, instance.id)]
+
+    def form_of(self, session: Session, instance: ProcessInstance, name: str) -> dict[str, object]:
+        """The form schema ``name`` of the deployment the instance runs on."""
+        return self.deployments.parsed(session, instance.deployment_id).form(name)
+
+    def elements(self, session: Session, instance: ProcessInstance) -> DeploymentElements:
+        """The elements of the process the instance runs, in the deployment it is pinned to."""
+        return elements.deployment_elements(self.deployments.parsed(session, instance.deployment_id),
+                                            instance.process_id)
 
     def diagram(self, session: Session, instance: ProcessInstance) -> tuple[str, list[str], list[str]]:
         """The BPMN text an instance runs on, with the element ids that are current and done."""
@@ -132,11 +128,13 @@ class ReadingMixin:
         done = sorted({n for n, state in rows if n in bpmn_ids and state == TaskState.COMPLETED} - set(current))
         return xml, current, done
 
-    def _view(self, session: Session, row: EngineTask, data: dict[str, Any], instance: ProcessInstance) -> UserTaskView:
+    def _view(self, session: Session, row: EngineTask, data: dict[str, object],
+              instance: ProcessInstance) -> UserTaskView:
         parsed = self.deployments.parsed(session, instance.deployment_id)
         spec = spec_in(parsed, instance.process_id, row.spec_name)
         properties = dict(spec.extensions.get("properties", {})) if spec is not None else {}
-        form_name = properties.get("formJsonSchemaFilename")
+        form = properties.get(FORM_PROPERTY)
+        form_name = str(form) if form else None
         return UserTaskView(
             id=row.id, instance_id=instance.id, business_key=instance.business_key, spec_name=row.spec_name,
             name=(spec.bpmn_name if spec is not None else None) or row.spec_name, lane=row.lane,

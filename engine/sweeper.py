@@ -66,9 +66,9 @@ def sweep(engine: ProcessEngine, *, timers_only: bool = False) -> dict[str, int]
             retries = list(session.scalars(select(Incident.id).where(
                 Incident.status == "open", Incident.next_retry_at <= now)))
     for instance_id in sorted(due | stale):
-        engine._enqueue("advance", instance_id)
+        engine.enqueue("advance", instance_id)
     for call_id in calls:
-        engine._enqueue("run_handler", call_id)
+        engine.enqueue("run_handler", call_id)
     resumed = sum(engine.retry_incident_automatically(incident_id) for incident_id in retries)
     return {"timers_due": len(due), "stale_instances": len(stale), "handler_calls": len(calls),
             "incident_retries": resumed}

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.api import IncidentView as EngineIncident
 from engine.models import Incident, ProcessInstance
 from engine.runtime import SkipRefused
 
@@ -91,15 +92,15 @@ def open_for_instance(session: Session, instance_id: int | None) -> list[Inciden
     return [_view(row) for row in session.execute(query)]
 
 
-def tell_when_waiting(session: Session, instance: ProcessInstance, incident: Incident) -> None:
+def tell_when_waiting(session: Session, incident: EngineIncident) -> None:
     """The engine's incident listener: when the automatic retries are used up, tell every process owner
     and administrator (in-app, in their language), once per incident."""
     if incident.status != "open" or incident.next_retry_at is not None:
         return
-    ticket = session.scalar(select(Ticket).where(Ticket.process_instance_id == instance.id))
+    ticket = session.scalar(select(Ticket).where(Ticket.process_instance_id == incident.instance_id))
     people = session.scalars(select(User).where(User.role.in_(VIEW_ROLES), User.active.is_(True)).order_by(User.id))
-    params = {"ticket": ticket.number if ticket is not None else (instance.business_key or str(instance.id)),
-              "element": incident.element_name or incident.element_id or instance.process_id,
+    params = {"ticket": ticket.number if ticket is not None else (incident.business_key or str(incident.instance_id)),
+              "element": incident.element_name or incident.element_id or incident.process_id,
               "attempts": incident.attempts, "error": incident.message[:200]}
     notifications.notify(session, key=f"incident:{incident.id}", template="incident_waiting", params=params,
                          recipients=[notifications.staff(user, ("inapp",)) for user in people], ticket=ticket,

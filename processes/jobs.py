@@ -1,23 +1,18 @@
-"""rq job entry points of the service domain (the engine's own are in engine/jobs.py)."""
+"""rq job entry points of the service domain (the engine's own are in engine/jobs.py).
+
+Like the engine's, each receives the worker's context first: the :class:`~processes.platform.Platform`
+the worker entry point built in the composition root and handed to its ``engine.jobs.ContextWorker``.
+No module global holds a platform.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .platform import Platform
-
-log = logging.getLogger(__name__)
-_platform: Platform | None = None
+if TYPE_CHECKING:
+    from .platform import Platform
 
 
-def install(platform: Platform) -> None:
-    global _platform
-    _platform = platform
-
-
-def rebalance_offers() -> dict[str, Any]:
+def rebalance_offers(platform: Platform) -> dict[str, Any]:
     """Re-plan every open offer together; one run at a time across all workers."""
-    if _platform is None:
-        raise RuntimeError("no platform is installed in this process")
-    return _platform.rebalance_offers()
+    return platform.rebalance_offers()

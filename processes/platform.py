@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from redis import Redis
+from sqlalchemy.orm import Session
 
 from engine import jobs
+from engine.api import StepReport
 from engine.clock import Clock
 from engine.db import Database, after_commit
 from engine.deployments import read_models
@@ -123,6 +125,7 @@ class Platform:
     settings: Settings
     db: Database
     redis: Redis
+    queue: jobs.RqJobQueue | None
     engine: ProcessEngine
     intake: TicketIntake
     desk: TaskDesk
@@ -142,12 +145,16 @@ class Platform:
 
     def request_rebalance(self) -> None:
         """Ask a worker to rebalance the open offers soon (collapsed into one job)."""
-        queue = self.engine.queue
-        if isinstance(queue, jobs.RqJobQueue):
+        queue = self.queue
+        if queue is not None:
             try:
                 queue.enqueue_call("processes.jobs.rebalance_offers", job_id="closeloop-rebalance")
             except Exception as err:  # the once-a-minute run catches up
                 log.warning("could not request a rebalance: %s", err)
+
+    def worker(self, queues: tuple[str, ...] = (jobs.QUEUE_NAME,)) -> jobs.ContextWorker:
+        """An rq worker (in this process, nothing forked) that hands this platform to every job it runs."""
+        return jobs.ContextWorker(list(queues), connection=self.redis, context=self)
 
     def deploy_models(self, actor: str = "system") -> str:
         """Deploy ``bpmn_models/``; the same content finds its existing deployment."""
@@ -156,31 +163,34 @@ class Platform:
 
 
 def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis | None = None) -> Platform:
+    """The composition root: the web app (``webui.app.create_app``), the worker (``closeloop worker``),
+    the CLI (``webui.cli.common``), benchmarks and tests all build their system here, from settings.
+
+    Nothing is installed globally: rq jobs reach the platform because the worker entry point runs them
+    with :meth:`Platform.worker` (see ``engine.jobs``), and everything else holds the platform it built.
+    """
     db = Database(settings.database_url)
     redis = redis if redis is not None else connect_redis(settings)
     files = LocalFileStore(settings.var_dir / "files")
-    engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), jobs.RqJobQueue(redis),
+    queue = jobs.RqJobQueue(redis)
+    engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), queue,
                            timing=settings.timing)
     engine.on_step(lifecycle.on_step)
-    jobs.install(engine)
     uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")
     attachments = Attachments(files, uploads, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
     platform = Platform(
-        settings=settings, db=db, redis=redis, engine=engine,
+        settings=settings, db=db, redis=redis, queue=queue, engine=engine,
         intake=TicketIntake(engine, settings.timezone), desk=TaskDesk(engine, attachments),
         links=CustomerLinks(settings.secret_key), attachments=attachments,
     )
     rootcauses.register_options(platform.desk.options)
 
-    def rebalance_after(session: Any, _instance: Any, events: list[Any], _workflow: Any) -> None:
-        if rebalance.wants_rebalance(events):
+    def rebalance_after(session: Session, report: StepReport) -> None:
+        if rebalance.wants_rebalance(report.events):
             after_commit(session, platform.request_rebalance)
 
     engine.on_step(rebalance_after)
     from . import incidents
 
     engine.on_incident(incidents.tell_when_waiting)
-    from . import jobs as domain_jobs
-
-    domain_jobs.install(platform)
     return platform

@@ -8,10 +8,9 @@ import re
 from typing import Any
 
 from PIL import Image
-from rq import SimpleWorker
 from sqlalchemy import select, text
 
-from engine import jobs, sweeper
+from engine import sweeper
 from processes.demo import DEMO_PASSWORD
 from processes.platform import Platform
 from processes.tickets.models import Attachment, Ticket
@@ -38,7 +37,7 @@ def logout(client: Any) -> None:
 
 def drain(platform: Platform) -> int:
     """Run every queued job in this process with a real rq worker on the real Redis; return how many."""
-    worker = SimpleWorker([jobs.QUEUE_NAME], connection=platform.redis)
+    worker = platform.worker()
     count = 0
     for _ in range(50):
         sweeper.sweep(platform.engine)

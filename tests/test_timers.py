@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from support import complete, drain, open_ticket
 
-from engine import jobs, journal, sweeper
+from engine import journal, sweeper
 from engine.models import JournalEvent, ProcessInstance, Timer
 from processes.accounts.service import create_user, hash_password
 from processes.dispatch.models import EngineerGroup
@@ -153,9 +153,7 @@ def test_timers_fire_from_the_database_after_redis_lost_everything(platform) -> 
     assert len(due) == 2  # the answer deadline and the response deadline
     platform.redis.flushdb()  # the scheduled wake-ups are gone
     platform.engine.clock.advance(minutes=31)
-    from rq import SimpleWorker
-
-    SimpleWorker([jobs.QUEUE_NAME], connection=platform.redis).work(burst=True)
+    platform.worker().work(burst=True)
     with platform.db.session() as session:
         assert session.get(Ticket, ticket_id).escalations == 0  # nothing was queued
     assert sweeper.sweep(platform.engine)["timers_due"] == 1

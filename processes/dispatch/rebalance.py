@@ -14,6 +14,7 @@ never traded for a routine one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.api import StepEvent
 from engine.runtime import ProcessEngine
 from handlers import dispatch
 
@@ -142,5 +144,5 @@ TRIGGERS = {("task_completed", "offer_next"), ("task_completed", "offer_chosen")
             ("user_task_completed", OFFER_TASK)}
 
 
-def wants_rebalance(events: list[Any]) -> bool:
-    return any((e.kind, e.task_spec) in TRIGGERS for e in events)
+def wants_rebalance(events: Iterable[StepEvent]) -> bool:
+    return any((e.kind, e.element_id) in TRIGGERS for e in events)

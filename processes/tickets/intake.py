@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import forms
-from engine.deployments import ParsedDeployment
 from engine.runtime import ProcessEngine
 
 from ..accounts.models import User
@@ -42,20 +41,17 @@ class TicketIntake:
     engine: ProcessEngine
     timezone: str
 
-    def _deployment(self, session: Session) -> ParsedDeployment:
-        deployment = self.engine.deployments.current(session, LIFECYCLE)
-        if deployment is None:
-            raise LookupError("the ticket lifecycle is not deployed")
-        return self.engine.deployments.parsed(session, deployment.id)
-
     def form(self, session: Session) -> dict[str, Any]:
-        return self._deployment(session).form(INTAKE_FORM)
+        try:
+            return self.engine.form(session, LIFECYCLE, INTAKE_FORM)
+        except LookupError:
+            raise LookupError("the ticket lifecycle is not deployed") from None
 
     def create(self, session: Session, data: dict[str, Any], *, creator: User) -> Ticket:
-        parsed = self._deployment(session)
-        schema = parsed.form(INTAKE_FORM)
-        data = forms.apply_defaults(schema, forms.normalise(data))
-        errors = forms.validate(schema, data, parsed.validator(INTAKE_FORM))
+        try:
+            data, errors = self.engine.validate_form(session, LIFECYCLE, INTAKE_FORM, data)
+        except LookupError:
+            raise LookupError("the ticket lifecycle is not deployed") from None
         if errors:
             raise invalid(errors)
         customer, device = self._link(session, data)

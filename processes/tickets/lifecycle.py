@@ -8,15 +8,14 @@ ids, so a process owner may rearrange the diagram without breaking the ticket li
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import persistence
+from engine.api import ReadyTask, StepEvent, StepReport
 from engine.isotime import parse_instant
-from engine.models import JournalEvent, ProcessInstance
 from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
@@ -27,27 +26,26 @@ STATUS_PROPERTY = "ticketStatus"
 CLOSED = "closed"
 
 
-def on_step(session: Session, instance: ProcessInstance, events: list[JournalEvent], workflow: Any) -> None:
-    if instance.process_id != LIFECYCLE or instance.business_key is None:
+def on_step(session: Session, report: StepReport) -> None:
+    if report.process_id != LIFECYCLE or report.business_key is None:
         return
-    ticket = session.scalar(select(Ticket).where(Ticket.number == instance.business_key))
+    ticket = session.scalar(select(Ticket).where(Ticket.number == report.business_key))
     if ticket is None:
         return
-    for event in events:
+    for event in report.events:
         _apply(session, ticket, event)
-    ticket.status = CLOSED if ticket.closed_at is not None else current_status(workflow, ticket.status)
+    ticket.status = CLOSED if ticket.closed_at is not None else current_status(report.ready_tasks, ticket.status)
 
 
-def current_status(workflow: Any, previous: str) -> str:
-    for task in persistence.all_tasks(workflow):
-        if task.state == TaskState.READY and task.task_spec.manual:
-            status = task.task_spec.extensions.get("properties", {}).get(STATUS_PROPERTY)
-            if status:
-                return status
+def current_status(ready: Iterable[ReadyTask], previous: str) -> str:
+    for task in ready:
+        status = task.properties.get(STATUS_PROPERTY)
+        if status:
+            return str(status)
     return previous if previous != "new" else "dispatching"
 
 
-def _set_status(engineer: Engineer, status: str, event: JournalEvent) -> None:
+def _set_status(engineer: Engineer, status: str, event: StepEvent) -> None:
     engineer.status, engineer.status_changed_at = status, event.at
 
 
@@ -55,8 +53,12 @@ def _engineer(session: Session, ticket: Ticket) -> Engineer | None:
     return session.get(Engineer, ticket.engineer_id) if ticket.engineer_id else None
 
 
-def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
-    changed: dict[str, Any] = (event.changes or {}).get("set", {})
+def _mapping(value: object) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _apply(session: Session, ticket: Ticket, event: StepEvent) -> None:
+    changed = _mapping(event.changes.get("set"))
     if "response_due_at" in changed:
         ticket.response_due_at = parse_instant(changed["response_due_at"])
     if "rework_count" in changed:
@@ -68,7 +70,7 @@ def _apply(session: Session, ticket: Ticket, event: JournalEvent) -> None:
     if event.kind != "user_task_completed":
         return
     # What the person submitted, whether or not it differs from an earlier round (rework).
-    submitted: dict[str, Any] = (event.input or {}).get("data", {})
+    submitted = _mapping(event.input.get("data"))
     engineer = _engineer(session, ticket)
     if submitted.get("decision") == "accept" and engineer is not None:
         ticket.accepted_at = event.at

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from engine import forms
+from engine.api import UserTaskView
 from engine.reading import Restriction
-from engine.runtime import FormInvalid, ProcessEngine, TaskNotFound, TaskNotReady, UserTaskView
+from engine.runtime import FormInvalid, ProcessEngine, TaskNotFound, TaskNotReady
 
 from ..accounts.models import User
 from ..engineers.models import Engineer

@@ -11,12 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
-from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import journal
 from engine.models import ProcessInstance
 from engine.runtime import ProcessEngine
 
@@ -49,24 +46,24 @@ def timeline(session: Session, engine: ProcessEngine, ticket: Ticket) -> list[Ti
     instance = session.get(ProcessInstance, ticket.process_instance_id)
     assert instance is not None
     names = {u.username: u.display_name for u in session.scalars(select(User))}
-    parsed = engine.deployments.parsed(session, instance.deployment_id)
+    elements = engine.elements(session, instance)
     entries = []
-    for event in journal.events(session, instance.id):
+    for event in engine.journal_events(session, instance):
         if event.kind not in SHOWN:
             continue
-        spec = engine.task_spec(session, instance, event.task_spec) if event.task_spec else None
+        element = elements.get(event.element_id)
         if event.kind == "task_completed" and (
-            spec is None or not spec.bpmn_name or isinstance(spec, ExclusiveGateway | CatchingEvent | ThrowingEvent)
+            element is None or not element.name or element.kind == "exclusiveGateway" or element.event is not None
         ):
             continue
-        inputs = {k: v for k, v in (event.input or {}).items() if k != "step"}
-        properties = dict(spec.extensions.get("properties", {})) if spec is not None else {}
-        form_name = properties.get("formJsonSchemaFilename")
+        inputs = {k: v for k, v in event.input.items() if k != "step"}
+        properties = dict(element.properties) if element is not None else {}
+        form_name = element.form_name if element is not None else None
         entries.append(TimelineEntry(
             seq=event.seq, at=event.at, actor=event.actor, actor_name=_actor_name(event.actor, names),
-            kind=event.kind, task_spec=event.task_spec, task_name=event.task_name,
-            task_properties=properties, form=parsed.form(form_name) if form_name else None,
-            input=inputs, changes=event.changes or {},
+            kind=event.kind, task_spec=event.element_id, task_name=event.element_name,
+            task_properties=properties, form=engine.form_of(session, instance, form_name) if form_name else None,
+            input=inputs, changes=dict(event.changes),
         ))
     return entries
 

@@ -130,7 +130,7 @@ class Driver:
         if self._engine is None or (self.reload and not self.cache_only):
             self._engine = ProcessEngine(self.db, self.registry, self.clock)
         elif self.reload:
-            self._engine.workflows = WorkflowCache()
+            self._engine.steps.workflows = WorkflowCache()
         return self._engine
 
     def deploy(self, files: dict[str, str]) -> list[str]:

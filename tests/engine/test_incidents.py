@@ -284,7 +284,7 @@ def test_the_heartbeat_renews_the_lease_while_the_handler_runs(bare_platform) ->
         return {"ok": params["x"]}
 
     engine = make_engine(bare_platform, service_diagram(runs_in_job=True), slow)
-    engine.timing = sweeper.Timing(lease=timedelta(seconds=30), heartbeat=timedelta(seconds=0.05))
+    engine.handler_calls.timing = sweeper.Timing(lease=timedelta(seconds=30), heartbeat=timedelta(seconds=0.05))
     instance_id = start(engine, "checking", {"n": 1})
     engine.advance(instance_id)
     with engine.db.session() as session:

@@ -176,7 +176,7 @@ def test_replay_after_a_rework_with_other_lamp_taps_equals_the_stored_state(plat
     with platform.db.session() as session:
         instance = session.get(ProcessInstance, session.get(Ticket, ticket_id).process_instance_id)
         first, second = replay(session, platform.engine, instance), replay(session, platform.engine, instance)
-        live = platform.engine.workflows.take(instance.id, instance.version)
+        live = platform.engine.steps.workflows.take(instance.id, instance.version)
     assert first.differences == [] and second.differences == []
     assert live is not None
     close_outs = sorted((t.last_state_change, t.data["lamp_taps"][0]["x"]) for t in live.workflow.get_tasks()

@@ -103,9 +103,9 @@ def test_the_lifecycle_reloads_to_the_same_workflow_at_every_step(platform) -> N
             instance = session.get(ProcessInstance, session.get(Ticket, ticket_id).process_instance_id)
             parsed = engine.deployments.parsed(session, instance.deployment_id)
             stored = persistence.load(session, instance, parsed, StepScriptEngine(HandlerRegistry(), FrozenClock()))
-            live = engine.workflows.take(instance.id, instance.version)
+            live = engine.steps.workflows.take(instance.id, instance.version)
             assert live is not None, "the engine keeps the workflow it last saved"
-            engine.workflows.keep(instance.id, instance.version, live)
+            engine.steps.workflows.keep(instance.id, instance.version, live)
             assert comparable(stored.workflow) == comparable(live.workflow)
             return sorted(t.task_spec.name for t in stored.workflow.get_tasks(state=TaskState.READY)
                           if t.task_spec.manual)

@@ -183,16 +183,17 @@ def _forgetful(engine: Any) -> None:
     deployment (so specs are parsed again, as another process would), no known data blobs."""
     from engine.persistence import KnownHashes
 
-    open_step = engine._open_step
+    steps = engine.steps
+    open_step = steps.open
 
     def fresh_open_step(session: Any, instance_id: int) -> Any:
-        engine.workflows._entries.clear()
+        steps.workflows._entries.clear()
         engine.deployments._parsed.clear()
         engine.deployments._hash_of.clear()
-        engine.known_data = KnownHashes()
+        steps.known_data = KnownHashes()
         return open_step(session, instance_id)
 
-    engine._open_step = fresh_open_step
+    steps.open = fresh_open_step
 
 
 def _lifecycle_with_rework(platform: Any) -> dict[str, Any]:

@@ -22,8 +22,6 @@ def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -
     run in threads, so killing the worker (even with SIGKILL) leaves no process behind holding Redis
     connections.  (``work(with_scheduler=True)`` forks a scheduler process that outlives a killed worker.)
     """
-    from rq import SimpleWorker
-
     from processes.operations import QUEUE_NAME, sweep
     from processes.platform import Settings, build_platform
 
@@ -55,9 +53,10 @@ def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -
                                     name="scheduler", daemon=True)]
         for thread in threads:
             thread.start()
-    # SimpleWorker runs jobs in this process: no fork, so database connections are never shared
+    # A SimpleWorker that runs jobs in this process: no fork, so database connections are never shared
     # between processes, and killing the worker kills the job with it (the sweeper recovers both).
-    rq_worker = SimpleWorker([QUEUE_NAME], connection=platform.redis)
+    # It hands every job this platform (engine.jobs.ContextWorker): nothing is installed globally.
+    rq_worker = platform.worker((QUEUE_NAME,))
     try:
         rq_worker.work(burst=burst, with_scheduler=False)
     finally:

@@ -11,7 +11,6 @@ import sys
 from datetime import timedelta
 
 from redis import Redis
-from rq import SimpleWorker
 from sqlalchemy import text
 
 from engine import jobs, sweeper
@@ -45,7 +44,8 @@ def build(url: str, redis_url: str) -> ProcessEngine:
 
 if __name__ == "__main__":
     engine = build(os.environ["DATABASE_URL"], os.environ["REDIS_URL"])
-    jobs.install(engine)
     sweeper.sweep(engine)
-    SimpleWorker([jobs.QUEUE_NAME], connection=engine.queue.queue.connection).work(burst=True)
+    # The worker hands each job its context (engine.jobs): no engine is installed globally.
+    jobs.ContextWorker([jobs.QUEUE_NAME], connection=Redis.from_url(os.environ["REDIS_URL"]),
+                       context=jobs.EngineContext(engine)).work(burst=True)
     sys.exit(0)

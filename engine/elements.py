@@ -1,0 +1,121 @@
+"""Turns SpiffWorkflow specs, tasks and journal rows into the plain values of :mod:`engine.api`.
+
+The only place that knows how a SpiffWorkflow spec spells a lane, a form or an operator; everything
+outside ``engine/`` reads :class:`~engine.api.Element` and friends instead.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from .api import (
+    FORM_PROPERTY,
+    NAME_PROPERTY_PREFIX,
+    DeploymentElements,
+    Element,
+    EventSide,
+    ReadyTask,
+    StepEvent,
+)
+from .deployments import ParsedDeployment
+from .models import JournalEvent
+
+# SpiffWorkflow class names → the BPMN element kind; the first match along a spec class's MRO wins.
+_KINDS = {
+    "StartEvent": "startEvent", "EndEvent": "endEvent", "IntermediateCatchEvent": "intermediateCatchEvent",
+    "IntermediateThrowEvent": "intermediateThrowEvent", "BoundaryEvent": "boundaryEvent",
+    "UserTask": "userTask", "ManualTask": "manualTask", "ServiceTask": "serviceTask", "ScriptTask": "scriptTask",
+    "BusinessRuleTask": "businessRuleTask", "SendTask": "sendTask", "ReceiveTask": "receiveTask",
+    "NoneTask": "task", "CallActivity": "callActivity", "TransactionSubprocess": "transaction",
+    "EventSubprocess": "eventSubProcess", "SubWorkflowTask": "subProcess",
+    "ExclusiveGateway": "exclusiveGateway", "InclusiveGateway": "inclusiveGateway",
+    "ParallelGateway": "parallelGateway", "EventBasedGateway": "eventBasedGateway",
+}
+
+
+def kind_of(spec: TaskSpec) -> str:
+    for cls in type(spec).__mro__:
+        if cls.__name__ in _KINDS:
+            return _KINDS[cls.__name__]
+    return "internal"
+
+
+def _event_side(spec: TaskSpec) -> EventSide | None:
+    if isinstance(spec, CatchingEvent):
+        return "catching"
+    if isinstance(spec, ThrowingEvent):
+        return "throwing"
+    return None
+
+
+def properties_of(spec: TaskSpec | None) -> dict[str, object]:
+    extensions = getattr(spec, "extensions", None) or {}
+    return dict(extensions.get("properties", {}))
+
+
+def element_of(name: str, spec: TaskSpec) -> Element:
+    properties = properties_of(spec)
+    drawn: str | None = getattr(spec, "bpmn_name", None) or None
+    names = {"": drawn} if drawn else {}
+    names.update({key[len(NAME_PROPERTY_PREFIX):]: str(value) for key, value in properties.items()
+                  if key.startswith(NAME_PROPERTY_PREFIX) and value})
+    form = properties.get(FORM_PROPERTY)
+    params = getattr(spec, "operation_params", None) or {}
+    return Element(
+        id=name, kind=kind_of(spec), name=drawn, names=names, lane=getattr(spec, "lane", None),
+        event=_event_side(spec), manual=bool(getattr(spec, "manual", False)), properties=properties,
+        form_name=str(form) if form else None, operator=getattr(spec, "operation_name", None),
+        operator_params={k: str(v.get("value", "")) if isinstance(v, dict) else str(v) for k, v in params.items()},
+        result_variable=getattr(spec, "result_variable", None),
+    )
+
+
+_cache: dict[tuple[str, str], DeploymentElements] = {}
+_cache_lock = threading.Lock()
+
+
+def deployment_elements(parsed: ParsedDeployment, process_id: str) -> DeploymentElements:
+    """The elements of ``process_id`` and its subprocesses (built once per deployment hash and process)."""
+    key = (parsed.hash, process_id)
+    found = _cache.get(key)
+    if found is not None:
+        return found
+    elements: dict[str, Element] = {}
+    for workflow_spec in (parsed.specs[process_id], *parsed.subprocess_specs.get(process_id, {}).values()):
+        for name, spec in workflow_spec.task_specs.items():
+            elements.setdefault(name, element_of(name, spec))
+    built = DeploymentElements(parsed.hash, process_id, elements,
+                               {lane: tuple(roles) for lane, roles in parsed.lanes.items()})
+    with _cache_lock:
+        _cache[key] = built
+    return built
+
+
+def step_event(event: JournalEvent, elements: DeploymentElements | None) -> StepEvent:
+    element = elements.get(event.task_spec) if elements is not None else None
+    return StepEvent(
+        seq=event.seq, at=event.at, actor=event.actor, kind=event.kind, task_id=event.task_id,
+        element_id=event.task_spec, element_kind=element.kind if element is not None else None,
+        element_name=event.task_name, lane=element.lane if element is not None else None,
+        input=dict(event.input or {}), changes=dict(event.changes or {}),
+    )
+
+
+def ready_tasks(tasks: Iterable[Task]) -> tuple[ReadyTask, ...]:
+    """The ready user tasks among ``tasks``, in their order."""
+    found = []
+    for task in tasks:
+        spec = task.task_spec
+        if task.state == TaskState.READY and spec.manual:
+            properties = properties_of(spec)
+            form = properties.get(FORM_PROPERTY)
+            found.append(ReadyTask(id=str(task.id), element_id=spec.name, name=getattr(spec, "bpmn_name", None),
+                                   lane=getattr(spec, "lane", None), properties=properties,
+                                   form_name=str(form) if form else None))
+    return tuple(found)
