@@ -15,7 +15,7 @@ def dispatch_scenario(scenario: str, mode: str, as_json: bool) -> None:
     """Plan a dispatch scenario offline (format: docs/dispatch-scenario.md)."""
     import json
 
-    from handlers.dispatch import ScenarioError, run_scenario
+    from processes.offline import ScenarioError, run_scenario
 
     try:
         result = run_scenario(scenario, mode=mode)

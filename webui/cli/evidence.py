@@ -19,8 +19,7 @@ def compare_images(before: str, after: str, overlay: str | None, regions: str | 
     """Compare a fault photo with an after-repair photo, as the close-out does; exit 2 if it needs review."""
     import json
 
-    from handlers.evidence.compare import compare_files
-    from handlers.evidence.errors import MediaRejected
+    from processes.offline import MediaRejected, compare_files
 
     context = json.loads(Path(regions).read_text()) if regions else {}
     try:
