@@ -27,9 +27,11 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from . import isotime
+
+V = TypeVar("V")  # a value the meter has weighed
 
 MAX_STEPS = 10_000
 WORK_PER_STEP = 256  # element operations of a builtin that count as one evaluation step
@@ -48,7 +50,7 @@ SORTED_CHAR_UNITS = 8  # a one-character string made by sorted("…") takes ~64 
 class ExpressionError(ValueError):
     """An expression is not allowed or failed to evaluate.  ``code`` is stable for translation."""
 
-    def __init__(self, code: str, message: str, expression: str = "", **params: Any) -> None:
+    def __init__(self, code: str, message: str, expression: str = "", **params: object) -> None:
         super().__init__(message)
         self.code = code
         self.expression = expression
@@ -116,7 +118,7 @@ class Meter:
         self.allocated += new_units
         self.step(new_units)
 
-    def remember(self, value: Any, weight: int, depth: int) -> Any:
+    def remember(self, value: V, weight: int, depth: int) -> V:
         """Record the weight and nesting depth of a container just built from weighed parts."""
         if depth > MAX_VALUE_DEPTH:
             raise _too_deep()
@@ -131,11 +133,11 @@ class Meter:
         self._pinned.clear()
 
     # -- weights ----------------------------------------------------------------------------
-    def weigh(self, value: Any) -> int:
+    def weigh(self, value: object) -> int:
         """The weight of ``value``; refuses values over ``MAX_WEIGHT``, cycles and unknown types."""
         return self._measure(value)[0]
 
-    def depth(self, value: Any) -> int:
+    def depth(self, value: object) -> int:
         """How deeply lists and records nest in ``value`` (0 for a scalar)."""
         return self._measure(value)[1]
 
@@ -237,66 +239,66 @@ def _concat(meter: Meter, a: Any, b: Any) -> Any:
     return meter.remember(a + b, weight, 0 if isinstance(a, str) else max(meter.depth(a), meter.depth(b)))
 
 
-def add(meter: Meter, a: Any, b: Any) -> Any:
+def add(meter: Meter, a: object, b: object) -> object:
     if type(a) is type(b) and isinstance(a, str | list | tuple):
         return _concat(meter, a, b)
     _numbers(meter, "+", a, b, max(_bits(a), _bits(b)) + 1)
-    return a + b
+    return operator.add(a, b)
 
 
-def sub(meter: Meter, a: Any, b: Any) -> Any:
+def sub(meter: Meter, a: object, b: object) -> object:
     _numbers(meter, "-", a, b, max(_bits(a), _bits(b)) + 1)
-    return a - b
+    return operator.sub(a, b)
 
 
-def mul(meter: Meter, a: Any, b: Any) -> Any:
+def mul(meter: Meter, a: object, b: object) -> object:
     for seq, times in ((a, b), (b, a)):
         if isinstance(seq, str | list | tuple) and isinstance(times, int):
             return _repeat(meter, seq, times)
     _numbers(meter, "*", a, b, _bits(a) + _bits(b))
-    return a * b
+    return operator.mul(a, b)
 
 
-def truediv(meter: Meter, a: Any, b: Any) -> Any:
+def truediv(meter: Meter, a: object, b: object) -> object:
     _numbers(meter, "/", a, b, max(_bits(a), _bits(b)))
-    return a / b
+    return operator.truediv(a, b)
 
 
-def floordiv(meter: Meter, a: Any, b: Any) -> Any:
+def floordiv(meter: Meter, a: object, b: object) -> object:
     _numbers(meter, "//", a, b, max(_bits(a), _bits(b)))
-    return a // b
+    return operator.floordiv(a, b)
 
 
-def mod(meter: Meter, a: Any, b: Any) -> Any:
+def mod(meter: Meter, a: object, b: object) -> object:
     if isinstance(a, str):
         raise ExpressionError("not_allowed", "'%' formatting of text is not allowed; use str() and +",
                               construct="%")
     _numbers(meter, "%", a, b, max(_bits(a), _bits(b)))
-    return a % b
+    return operator.mod(a, b)
 
 
-def power(meter: Meter, a: Any, b: Any) -> Any:
+def power(meter: Meter, a: object, b: object) -> object:
     if isinstance(a, int) and isinstance(b, int) and b > 0 and abs(a) > 1:
         _numbers(meter, "**", a, b, a.bit_length() * b if b <= MAX_INT_BITS else MAX_INT_BITS + 1)
     else:
         _numbers(meter, "**", a, b, max(_bits(a), 1))
-    result = a**b
+    result = operator.pow(a, b)
     if isinstance(result, complex):
         raise ExpressionError("failed", "the power has no real value", detail="complex")
     return result
 
 
-def neg(meter: Meter, a: Any) -> Any:
+def neg(meter: Meter, a: object) -> object:
     _numbers(meter, "-", a, 0, _bits(a))
-    return -a
+    return operator.neg(cast(Any, a))  # the numbers check above admitted it
 
 
-def pos(meter: Meter, a: Any) -> Any:
+def pos(meter: Meter, a: object) -> object:
     _numbers(meter, "+", a, 0, _bits(a))
-    return +a
+    return operator.pos(cast(Any, a))
 
 
-def not_(meter: Meter, a: Any) -> bool:
+def not_(meter: Meter, a: object) -> bool:
     return not a
 
 
@@ -314,7 +316,7 @@ def _ordered(func: Callable[[Any, Any], Any]) -> Callable[[Meter, Any, Any], Any
     return compare
 
 
-def contains(meter: Meter, item: Any, container: Any) -> bool:
+def contains(meter: Meter, item: object, container: object) -> bool:
     """``item in container``: a text search, a hash lookup or one comparison per element."""
     if isinstance(container, str):
         if not isinstance(item, str):
@@ -330,15 +332,15 @@ def contains(meter: Meter, item: Any, container: Any) -> bool:
     return item in container
 
 
-def not_contains(meter: Meter, item: Any, container: Any) -> bool:
+def not_contains(meter: Meter, item: object, container: object) -> bool:
     return not contains(meter, item, container)
 
 
-def is_(meter: Meter, a: Any, b: Any) -> bool:
+def is_(meter: Meter, a: object, b: object) -> bool:
     return a is b
 
 
-def is_not(meter: Meter, a: Any, b: Any) -> bool:
+def is_not(meter: Meter, a: object, b: object) -> bool:
     return a is not b
 
 

@@ -12,9 +12,11 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from sqlalchemy import select
@@ -68,13 +70,13 @@ class ParsedDeployment:
     lanes: dict[str, list[str]]
     _forms: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    def form(self, name: str) -> dict[str, Any]:
+    def form(self, name: str) -> dict[str, object]:
         """The form schema ``name`` (parsed once; callers must not modify it)."""
         if name not in self._forms:
             self._forms[name] = forms.load_schema(self.files[f"forms/{name}"])
         return self._forms[name]
 
-    def validator(self, name: str) -> Any:
+    def validator(self, name: str) -> Draft202012Validator:
         key = f"validator:{name}"
         if key not in self._forms:
             self._forms[key] = forms.validator(self.form(name))
@@ -202,8 +204,8 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
     for process_id in parser.get_process_ids():
         file = parser.get_process_parser(process_id).filename
         try:
-            specs[process_id] = run_deep(lambda pid=process_id: parser.get_spec(pid), elements)
-            subprocess_specs[process_id] = run_deep(lambda pid=process_id: parser.get_subprocess_specs(pid), elements)
+            specs[process_id] = run_deep(partial(parser.get_spec, process_id), elements)
+            subprocess_specs[process_id] = run_deep(partial(parser.get_subprocess_specs, process_id), elements)
         except Exception as err:
             problems.append(_failure(err, file, process_id, "process"))
         else:

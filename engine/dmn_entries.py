@@ -15,10 +15,10 @@ of ``DMNEngine`` (``BpmnDmnParser.get_engine``).  Deployment refuses longer entr
 
 from __future__ import annotations
 
-from typing import Any
-
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+from SpiffWorkflow.dmn.specs.model import DecisionTable
+from SpiffWorkflow.task import Task
 
 MAX_DMN_ENTRY = 1_000  # characters of one input entry
 INPUT_NAME = "dmninputexpr"  # the name SpiffWorkflow gives the input value inside an entry
@@ -44,7 +44,7 @@ def replace_input_marks(entry: str) -> str:
 class BoundedDMNEngine(DMNEngine):
     """SpiffWorkflow's DMN engine; an input entry is bounded and its ``?`` replaced in linear time."""
 
-    def evaluate(self, input_expr: str, match_expr: str | None, task: Any) -> Any:
+    def evaluate(self, input_expr: str, match_expr: str | None, task: Task) -> object:
         if match_expr is None:
             return True
         if len(match_expr) > MAX_DMN_ENTRY:
@@ -61,6 +61,6 @@ class BoundedDMNEngine(DMNEngine):
         return script_engine.evaluate(task, expression)
 
 
-def spiffworkflow_engine(table: Any) -> DMNEngine:
+def spiffworkflow_engine(table: DecisionTable) -> DMNEngine:
     """SpiffWorkflow's own engine for ``table``: the reference tests compare decisions with."""
     return DMNEngine(table)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import WorkflowException
@@ -50,33 +49,34 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         super().__init__({})
         self._now = now
 
-    def names(self, context: Mapping[str, Any], external_context: Mapping[str, Any] | None) -> dict[str, Any]:
+    def names(self, context: Mapping[str, object], external_context: Mapping[str, object] | None) -> dict[str, object]:
         return {"now": self._now().isoformat(), **context, **(external_context or {})}
 
-    def evaluate_checked(self, expression: str, context: Mapping[str, Any],
-                         external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate_checked(self, expression: str, context: Mapping[str, object],
+                         external_context: Mapping[str, object] | None = None) -> object:
         """Evaluate in the sandbox; raises :class:`ExpressionError` (the script engine adds the task)."""
         return evaluate(expression, self.names(context, external_context))
 
-    def execute_checked(self, script: str, context: dict[str, Any],
-                        external_context: Mapping[str, Any] | None = None) -> bool:
+    def execute_checked(self, script: str, context: dict[str, object],
+                        external_context: Mapping[str, object] | None = None) -> bool:
         """Run an assignment-only script against ``context`` in place; raises :class:`ExpressionError`."""
         execute_assignments(script, context, self.names({}, external_context))
         return True
 
     # -- the interface SpiffWorkflow calls directly ------------------------------------------------
-    def evaluate(self, expression: str, context: Mapping[str, Any],
-                 external_context: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, expression: str, context: Mapping[str, object],
+                 external_context: Mapping[str, object] | None = None) -> object:
         try:
             return self.evaluate_checked(expression, context, external_context)
         except ExpressionError as err:
             raise SandboxError(expression, err) from err
 
-    def execute(self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None) -> bool:
+    def execute(self, script: str, context: dict[str, object],
+                external_context: Mapping[str, object] | None = None) -> bool:
         try:
             return self.execute_checked(script, context, external_context)
         except ExpressionError as err:
             raise SandboxError(script, err) from err
 
-    def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> str:
+    def call_service(self, context: Mapping[str, object], **kwargs: object) -> str:
         raise ServiceCallRefused("service tasks are run by HandlerServiceTask through the handler registry")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lxml import etree
+from lxml.etree import _Element
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -94,13 +95,13 @@ def _owner(node: Any) -> Any:
 
 
 def _is_vendor(namespace: str | None) -> bool:
-    return bool(namespace) and any(h in namespace.lower() for h in VENDOR_HINTS)
+    return namespace is not None and any(h in namespace.lower() for h in VENDOR_HINTS)
 
 
 Report = Callable[[Any, str, str], None]
 
 
-def check_sites(root: Any, report: Report) -> None:
+def check_sites(root: _Element, report: Report) -> None:
     """Call ``report(owner, reason, code)`` for every expression site the engine does not check."""
     for node in root.iter():
         if not isinstance(node.tag, str):
@@ -162,7 +163,7 @@ def _check_spiff(node: Any, local: str, report: Report) -> None:
         report(_owner(node), f"spiffworkflow:{local} is not evaluated where it stands", "expression_not_run")
 
 
-def script_extensions(root: Any) -> Iterator[tuple[Any, str]]:
+def script_extensions(root: _Element) -> Iterator[tuple[_Element, str]]:
     """(element, "preScript" | "postScript") for every pre/post-script in the file, by the element it is on.
 
     SpiffWorkflow reads them only on tasks; on an event or a gateway they are silently not run, so the

@@ -273,7 +273,7 @@ class _Evaluator:
             raise ExpressionError("failed", str(err)[:200], self.text, detail=str(err)[:200]) from err
 
 
-def evaluate(text: str, names: Mapping[str, Any], meter: Meter | None = None) -> Any:
+def evaluate(text: str, names: Mapping[str, object], meter: Meter | None = None) -> object:
     """Evaluate ``text`` against ``names`` (task data plus any context) within the limits of one evaluation.
 
     ``meter`` lets several evaluations share one budget (the statements of one script).
@@ -332,7 +332,7 @@ def _check_target(target: ast.expr, script: str) -> None:
                                   script[:200], name=target.id)
         return
     if isinstance(target, ast.Subscript):
-        _check_target(target.value, script)  # type: ignore[arg-type]
+        _check_target(target.value, script)
         if isinstance(target.slice, ast.Slice):
             raise ExpressionError("script_not_allowed", "slices cannot be assigned", script[:200], construct="Slice")
         _check_value(target.slice, script)
@@ -341,12 +341,13 @@ def _check_target(target: ast.expr, script: str) -> None:
                           construct=type(target).__name__)
 
 
-def execute_assignments(script: str, data: dict[str, Any], extra: Mapping[str, Any] | None = None) -> None:
+def execute_assignments(script: str, data: dict[str, object], extra: Mapping[str, object] | None = None) -> None:
     """Run a checked assignment script against ``data`` in place, all statements under one budget."""
     meter = Meter()
     for stmt in check_script(script):
         if isinstance(stmt, ast.Pass):
             continue
+        assert isinstance(stmt, ast.Assign | ast.AugAssign)  # check_script admits nothing else
         names = {**(extra or {}), **data}
         meter.step(len(names))  # the copy above, once per statement
         value = _run(stmt.value, names, script[:200], meter)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import select
@@ -172,6 +173,6 @@ class Incidents:
         self.steps.append_outside_step(session, instance, "incident_retried", actor, details)
         instance_id = instance.id
         enqueue = self.enqueuer.enqueue
-        after_commit(session, lambda: enqueue("advance", instance_id))
+        after_commit(session, partial(enqueue, "advance", instance_id))
         for call_id in [c.id for c in calls]:
-            after_commit(session, lambda c=call_id: enqueue("run_handler", c))
+            after_commit(session, partial(enqueue, "run_handler", call_id))

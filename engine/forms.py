@@ -8,13 +8,16 @@ English messages are never shown.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import unicodedata
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+
+T = TypeVar("T")
 
 _CODES = {
     "required": "required",
@@ -65,7 +68,7 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def load_schema(text: str) -> Any:
+def load_schema(text: str) -> dict[str, object]:
     """Parse a form schema file, refusing oversize or over-deep documents with a message, not a traceback.
 
     ``json.loads`` and jsonschema recurse per level: a 50,000-level schema ends in ``RecursionError``
@@ -83,27 +86,28 @@ def load_schema(text: str) -> Any:
 class FieldError:
     field: str
     code: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-def normalise(value: Any) -> Any:
+def normalise(value: T) -> T:
     """NFC-normalise and trim every string, so 'é' typed two ways counts as one character."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
+        return cast(T, unicodedata.normalize("NFC", value).strip())
     if isinstance(value, dict):
-        return {k: normalise(v) for k, v in value.items()}
+        return cast(T, {k: normalise(v) for k, v in value.items()})
     if isinstance(value, list):
-        return [normalise(v) for v in value]
+        return cast(T, [normalise(v) for v in value])
     return value
 
 
-def apply_defaults(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def apply_defaults(schema: dict[str, object], data: dict[str, object]) -> dict[str, object]:
     """Fill top-level fields the submitter left out with the schema's defaults.
 
     Diagrams may then refer to an optional field (``decline_note``) without guarding against its absence.
     """
     filled = dict(data)
-    for name, prop in schema.get("properties", {}).items():
+    properties = cast("dict[str, object]", schema.get("properties", {}))
+    for name, prop in properties.items():
         if name not in filled and isinstance(prop, dict) and "default" in prop:
             filled[name] = copy.deepcopy(prop["default"])  # the schema is shared by every task of the form
     return filled
@@ -133,11 +137,11 @@ def _params(error: ValidationError) -> dict[str, Any]:
     return {}
 
 
-def validator(schema: dict[str, Any]) -> Draft202012Validator:
+def validator(schema: dict[str, object]) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
-def validate(schema: dict[str, Any], data: Any, checker: Draft202012Validator | None = None) -> list[FieldError]:
+def validate(schema: dict[str, object], data: object, checker: Draft202012Validator | None = None) -> list[FieldError]:
     """All problems with ``data`` under ``schema``, one per field, deepest first."""
     checker = checker or validator(schema)
     errors: dict[str, FieldError] = {}

@@ -85,12 +85,14 @@ class HandlerCalls:
                                                      spec), params)
                 crash_point("handler_running")
                 call = session.get(HandlerCall, call_id)
+                assert call is not None  # the row outlives its calls (deleted only with its instance)
                 call.status, call.result, call.error = "done", {"value": result}, None
                 call.finished_at, call.lease_until = self.clock.now(), None
         except Exception as err:
             failure = HandlerFailed(operator, spec, err)
             with self.db.session() as session:
                 call = session.get(HandlerCall, call_id)
+                assert call is not None
                 final = not failure.retryable or call.attempts >= self.max_attempts
                 call.status, call.error = ("failed" if final else "pending"), str(failure)
                 call.lease_until = None

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.specs.base import TaskSpec
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -50,7 +53,7 @@ class Failure:
     error_class: str
     message: str
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {"element_id": self.element_id, "element_name": self.element_name, "task_id": self.task_id,
                 "error_class": self.error_class, "message": self.message}
 
@@ -93,7 +96,7 @@ def _kinds(spec: Any) -> set[str]:
     return {cls.__name__ for cls in type(spec).__mro__}
 
 
-def skip_refusal(spec: Any, error_class: str = "") -> str | None:
+def skip_refusal(spec: TaskSpec | None, error_class: str = "") -> str | None:
     """Why the element cannot be skipped (a stable code), or None when it can."""
     if error_class.split(" ")[0] in LOOPING:
         return "skip_loop"
@@ -107,8 +110,8 @@ def skip_refusal(spec: Any, error_class: str = "") -> str | None:
     return None
 
 
-def advance_to(workflow: Any, element_id: str, refresh_timers: Callable[[], None],
-               did_run: Callable[[Any], None] | None = None) -> Any:
+def advance_to(workflow: BpmnWorkflow, element_id: str, refresh_timers: Callable[[], None],
+               did_run: Callable[[Task], None] | None = None) -> Task | None:
     """Run engine tasks one at a time, never the element itself, until a task of it is ready or waiting
     for its handler; return that task, or None when the process cannot get there.
 
@@ -131,7 +134,7 @@ def advance_to(workflow: Any, element_id: str, refresh_timers: Callable[[], None
     raise EngineError(f"element {element_id!r} was not reached within {MAX_TASKS_TO_REACH} tasks")
 
 
-def skip(task: Any) -> None:
+def skip(task: Task) -> None:
     """Complete the task without running it; a service task's result variable becomes None."""
     result_variable = getattr(task.task_spec, "result_variable", None)
     if result_variable:

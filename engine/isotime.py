@@ -99,7 +99,7 @@ def _in_range(value: datetime, text: str) -> datetime:
     return value
 
 
-def parse_instant(text: Any) -> datetime:
+def parse_instant(text: object) -> datetime:
     """An aware UTC datetime from an ISO-8601 instant; naive values are refused, not guessed."""
     text = _short(str(text) if isinstance(text, datetime) else text, "an instant")
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -108,7 +108,7 @@ def parse_instant(text: Any) -> datetime:
     return _in_range(value.astimezone(UTC), text)
 
 
-def duration_from(duration: Any, start: datetime) -> timedelta:
+def duration_from(duration: object, start: datetime) -> timedelta:
     """The length of ``duration`` counted from ``start``, calendar-aware like SpiffWorkflow, bounded."""
     return TimerEventDefinition.get_timedelta_from_start(_duration_parts(duration), start)
 
@@ -120,7 +120,7 @@ def add_duration(instant: str, duration: str) -> str:
     return _in_range(end, f"{instant} + {duration}").isoformat()
 
 
-def timer_due(value: Any) -> datetime:
+def timer_due(value: object) -> datetime:
     """When a ``timeDate`` timer is due, SpiffWorkflow's reading of an instant, bounded first."""
     text = _short(value, "a timer date")
     if text.upper().startswith("P"):
@@ -136,7 +136,7 @@ def _time_or_duration(text: str) -> Any:
     return _duration_parts(text) if text.upper().startswith("P") else parse_instant(text)
 
 
-def cycle_from(text: Any, now: datetime) -> tuple[int, datetime, timedelta]:
+def cycle_from(text: object, now: datetime) -> tuple[int, datetime, timedelta]:
     """``(repeats, first due time, interval)`` of an ISO-8601 repetition, bounded before computing.
 
     ``Rn/duration`` starts at ``now`` + duration (``now`` from the engine clock), ``Rn/start/duration``

@@ -83,8 +83,8 @@ class ContextJob(Job):
 class ContextWorker(SimpleWorker):
     """rq's SimpleWorker (jobs run in this process, nothing forked) that hands every job ``context``."""
 
-    def __init__(self, queues: Sequence[str | Queue], *, connection: Redis, context: JobContext) -> None:
-        super().__init__(list(queues), connection=connection, job_class=ContextJob)
+    def __init__(self, queues: Sequence[str], *, connection: Redis, context: JobContext) -> None:
+        super().__init__(queues, connection=connection, job_class=ContextJob)
         self.context = context
 
     def perform_job(self, job: Job, queue: Queue, execution: Execution) -> bool:

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.task import Task
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .db import table_of
 from .models import JournalEvent
 
 GENESIS = "0" * 64
@@ -67,9 +69,9 @@ class JournalWriter:
         kind: str,
         actor: str,
         *,
-        task: Any = None,
-        input: dict[str, Any] | None = None,
-        changes: dict[str, Any] | None = None,
+        task: Task | None = None,
+        input: dict[str, object] | None = None,
+        changes: dict[str, object] | None = None,
     ) -> JournalEvent:
         self.last_seq += 1
         event = JournalEvent(
@@ -95,7 +97,7 @@ class JournalWriter:
     def flush(self) -> None:
         if self.pending:
             # Core, not the ORM's bulk path: these rows are never read back in this session.
-            self.session.execute(JournalEvent.__table__.insert(), [_row(e) for e in self.pending])
+            self.session.execute(table_of(JournalEvent).insert(), [_row(e) for e in self.pending])
             self.pending = []
 
 
@@ -107,7 +109,7 @@ _COLUMNS = ("instance_id", "seq", "at", "actor", "kind", "deployment_hash", "tas
             "input", "changes", "prev_hash", "hash")
 
 
-def data_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any] | None:
+def data_changes(before: dict[str, object], after: dict[str, object]) -> dict[str, object] | None:
     """What a task changed in the data: keys set to new values and keys removed."""
     changed = {k: v for k, v in after.items() if k not in before or before[k] != v}
     removed = sorted(k for k in before if k not in after)

@@ -6,6 +6,7 @@ import ast
 import json
 from typing import Any
 
+from lxml.etree import _Element
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, IntermediateCatchEvent, StartEvent
@@ -108,6 +109,6 @@ class ClosedLoopParser(SpiffBpmnParser):
     def __init__(self) -> None:
         super().__init__(validator=VALIDATOR)
 
-    def get_engine(self, decision_ref: str, node: Any) -> BoundedDMNEngine:
+    def get_engine(self, decision_ref: str, node: _Element) -> BoundedDMNEngine:
         """SpiffWorkflow's DMN engine, with input entries substituted in linear time (engine.dmn_entries)."""
         return BoundedDMNEngine(super().get_engine(decision_ref, node).decision_table)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
@@ -29,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import spiff_fixes  # noqa: F401  (before any workflow exists: see the module)
+from .db import table_of
 from .deployments import ParsedDeployment
 from .models import EngineTask, EngineTaskData, ProcessInstance
 from .serialization import REGISTRY as _REGISTRY
@@ -36,12 +38,12 @@ from .serialization import REGISTRY as _REGISTRY
 _FINISHED = TaskState.FINISHED_MASK
 
 
-def to_json_data(data: dict[str, Any]) -> dict[str, Any]:
+def to_json_data(data: dict[str, object]) -> dict[str, object]:
     """Task data as plain JSON (dates and the like become SpiffWorkflow's typed dicts)."""
     return _REGISTRY.convert(_REGISTRY.clean(data))
 
 
-def from_json_data(data: dict[str, Any]) -> dict[str, Any]:
+def from_json_data(data: dict[str, object]) -> dict[str, object]:
     return _REGISTRY.restore(data)
 
 
@@ -163,7 +165,7 @@ def _workflows(workflow: BpmnWorkflow) -> list[tuple[str | None, Any]]:
     return [(None, workflow), *((str(k), sp) for k, sp in workflow.subprocesses.items())]
 
 
-def fingerprint(task: Task) -> tuple[Any, ...]:
+def fingerprint(task: Task) -> tuple[object, ...]:
     internal = _canonical(to_json_data(task.internal_data)) if task.internal_data else ""
     # The parent last: when an unfinished task vanishes, its finished parent's children row must change.
     return (task.state, task.last_state_change, task.triggered, tuple(task._children), internal, task._parent)
@@ -183,7 +185,7 @@ def _workflow_attrs(workflow: Any) -> dict[str, Any]:
     return attrs
 
 
-def workflow_state(workflow: BpmnWorkflow) -> dict[str, Any]:
+def workflow_state(workflow: BpmnWorkflow) -> dict[str, object]:
     return {
         "top": _workflow_attrs(workflow),
         "subprocesses": {str(k): _workflow_attrs(sp) for k, sp in workflow.subprocesses.items()},
@@ -191,7 +193,7 @@ def workflow_state(workflow: BpmnWorkflow) -> dict[str, Any]:
     }
 
 
-def detach(task: Task, json_data: dict[str, Any] | None = None) -> None:
+def detach(task: Task, json_data: dict[str, object] | None = None) -> None:
     """Give the task data and internals of its own, equal to what was just stored (same key order too).
 
     However a value came to be shared between tasks in memory (SpiffWorkflow passes data on with shallow
@@ -277,7 +279,7 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
     new_blobs = [blob for digest, blob in blobs.items() if known is None or digest not in known]
     _insert_ignore(session, new_blobs)
     loaded.new_data_hashes = [blob["hash"] for blob in new_blobs]
-    table = EngineTask.__table__
+    table = table_of(EngineTask)
     if inserts:
         session.execute(table.insert(), inserts)
     if updates:
@@ -333,7 +335,8 @@ _LOADED_COLUMNS = ("id", "workflow_id", "parent_id", "children", "spec_name", "s
                    "last_state_change", "internal_data", "data_hash")
 
 
-def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment, script_engine: Any) -> LoadedWorkflow:
+def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment,
+         script_engine: PythonScriptEngine) -> LoadedWorkflow:
     """Rebuild the workflow of ``instance`` from its rows and its deployment's specs."""
     # Plain rows, not ORM objects: building 20,000 tracked objects was a third of a cold load.
     task_table, data_table = EngineTask.__table__, EngineTaskData.__table__

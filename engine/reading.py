@@ -80,7 +80,7 @@ class InstanceReader:
                 continue
             clause = and_(ProcessInstance.deployment_id == deployment_id, EngineTask.lane.in_(lanes))
             restricted = _specs_with(parsed, restrict.property, restrict.value) if restrict is not None else set()
-            if restricted:
+            if restrict is not None and restricted:
                 clause = and_(clause, or_(EngineTask.spec_name.not_in(sorted(restricted)),
                                           EngineTask.instance_id.in_(restrict.instance_ids)))
             clauses.append(clause)

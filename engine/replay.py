@@ -14,7 +14,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -28,6 +28,8 @@ from .handlers import HandlerRegistry
 from .models import JournalEvent, ProcessInstance
 from .scripting import DEFERRED, StepScriptEngine
 
+if TYPE_CHECKING:
+    from .runtime import ProcessEngine
 
 @dataclass
 class ReplayedStep:
@@ -78,7 +80,7 @@ def canonical_ids(workflow: BpmnWorkflow) -> dict[str, str]:
     return names
 
 
-def swap_ids(value: Any, names: dict[str, str]) -> Any:
+def swap_ids(value: object, names: dict[str, str]) -> object:
     """``value`` with every task id (as a string, key or value, at any depth) replaced by its canonical name."""
     if isinstance(value, str):
         return names.get(value, value)
@@ -142,7 +144,7 @@ class ReplayError(Exception):
 class Replayer:
     """Replays one instance; iterate :meth:`steps`, then :meth:`differences` compares with the store."""
 
-    def __init__(self, session: Session, engine: Any, instance: ProcessInstance) -> None:
+    def __init__(self, session: Session, engine: ProcessEngine, instance: ProcessInstance) -> None:
         self.session = session
         self.instance = instance
         self.parsed = engine.deployments.parsed(session, instance.deployment_id)
@@ -159,9 +161,9 @@ class Replayer:
             trigger = group_events[0]
             self.clock.set(trigger.at)
             before = _data(self.workflow) if self.workflow is not None else {}
-            workflow = self._apply(trigger, step_no)
+            workflow = self._apply(trigger, cast(int, step_no))
             self._detach(workflow)
-            yield ReplayedStep(step_no, group_events, _waiting_on(workflow),
+            yield ReplayedStep(cast(int, step_no), group_events, _waiting_on(workflow),
                                journal.data_changes(before, _data(workflow)) or {})
 
     def _detach(self, workflow: BpmnWorkflow) -> None:
@@ -211,7 +213,7 @@ class Replayer:
         ]
 
 
-def replay(session: Session, engine: Any, instance: ProcessInstance) -> ReplayResult:
+def replay(session: Session, engine: ProcessEngine, instance: ProcessInstance) -> ReplayResult:
     replayer = Replayer(session, engine, instance)
     result = ReplayResult(steps=list(replayer.steps()))
     result.differences = replayer.differences()

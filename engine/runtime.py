@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from . import forms, incidents, persistence, transitions
 from .api import FORM_PROPERTY, DeploymentElements, JSONData, StepEvent, UserTaskView
 from .clock import Clock
-from .db import Database
+from .db import Database, table_of
 from .deployments import Deployments
 from .errors import EngineError, FormInvalid, InstanceNotFound, TaskNotFound, TaskNotReady
 from .failures import IncidentListener, Incidents
@@ -290,15 +290,15 @@ class ProcessEngine:
         element = incident.element_id
         spec = step.spec_of(element)
         refusal = incidents.skip_refusal(spec, incident.error_class)
-        if refusal is not None:
-            raise SkipRefused(refusal, element)
+        if refusal is not None or element is None:
+            raise SkipRefused(refusal or "skip_no_element", element)
         step.record("task_skipped", actor, input={"element": element, "reason": reason, "incident": incident.id})
         target = incidents.advance_to(step.workflow, element, lambda: self.steps.refresh_timers(step),
                                       self.steps.did_run(step))
         if target is None:
             raise SkipRefused("skip_not_reached", element)
         incidents.skip(target)
-        session.execute(HandlerCall.__table__.update().where(HandlerCall.task_id == str(target.id))
+        session.execute(table_of(HandlerCall).update().where(HandlerCall.task_id == str(target.id))
                         .values(status="skipped"))
         incidents.resolve_open(session, incident.instance_id, "skipped", actor, step.now, reason)
         self.steps.finish(session, step)

@@ -21,6 +21,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.task import Task
 from sqlalchemy.orm import Session
 
 from .clock import Clock
@@ -77,23 +78,23 @@ class StepScriptEngine(PythonScriptEngine):
     def validate(self, expression: str) -> None:
         compile_expression(expression)
 
-    def evaluate(self, task: Any, expression: str, external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(self, task: Task, expression: str, external_context: dict[str, object] | None = None) -> object:
         try:
             return self.environment.evaluate_checked(expression, task.data, external_context)
         except ExpressionError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
-    def execute(self, task: Any, script: str, external_context: dict[str, Any] | None = None) -> bool:
+    def execute(self, task: Task, script: str, external_context: dict[str, object] | None = None) -> bool:
         try:
             return self.environment.execute_checked(script, task.data, external_context)
         except ExpressionError as err:
             raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
-    def call_service(self, task: Any, **kwargs: Any) -> str:
+    def call_service(self, task: Task, **kwargs: object) -> str:
         return self.environment.call_service(task.data, **kwargs)
 
     # -- handlers ----------------------------------------------------------------------------
-    def run_service(self, task: Any, operator: str, params: dict[str, Any]) -> ServiceResult | None:
+    def run_service(self, task: Task, operator: str, params: dict[str, object]) -> ServiceResult | None:
         """Run an inline handler now, or record a deferred call and return None."""
         spec = task.task_spec.name
         if self.recorded_results is not None:

@@ -18,7 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.event_definitions.base import EventDefinition
 from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin, UserTaskMixin
+from SpiffWorkflow.dmn.specs.model import DecisionTable
+from SpiffWorkflow.specs.base import TaskSpec
 
 EXPRESSION = "expression"
 SCRIPT = "script"
@@ -53,7 +57,7 @@ def _name(item: Any) -> str | None:
     return item if isinstance(item, str) else getattr(item, "bpmn_id", None) or getattr(item, "name", None)
 
 
-def task_sites(spec: Any) -> Iterator[Site]:
+def task_sites(spec: TaskSpec) -> Iterator[Site]:
     """The sites of one task spec, its event definitions and its decision table included."""
     script = getattr(spec, "script", None)
     if isinstance(script, str):
@@ -93,7 +97,7 @@ def _waits_for_people(loop: Any) -> bool:
     return isinstance(child, UserTaskMixin | ManualTaskMixin)
 
 
-def event_sites(definition: Any) -> Iterator[Site]:
+def event_sites(definition: EventDefinition) -> Iterator[Site]:
     """Timer values, conditions, message payloads and correlations of an event definition (nested too)."""
     kind = type(definition).__name__
     if getattr(definition, "expression", None) is not None:
@@ -108,7 +112,7 @@ def event_sites(definition: Any) -> Iterator[Site]:
         yield from event_sites(inner)
 
 
-def decision_sites(table: Any) -> Iterator[Site]:
+def decision_sites(table: DecisionTable) -> Iterator[Site]:
     """Input expressions, input entries (as DMN composes them with their input) and output entries."""
     inputs = {column.id: column for column in table.inputs}
     for column in table.inputs:
@@ -125,13 +129,13 @@ def decision_sites(table: Any) -> Iterator[Site]:
                 yield Site(f"decision rule {rule.row_number} output", entry.text)
 
 
-def process_sites(process_spec: Any) -> Iterator[Site]:
+def process_sites(process_spec: BpmnProcessSpec) -> Iterator[Site]:
     """What a process spec itself evaluates: an ad-hoc subprocess's completion condition."""
     if type(process_spec).__name__ == "AdHocSubprocessSpec":
         yield Site("ad-hoc completion condition", process_spec.completion_condition)
 
 
-def unknown_attributes(obj: Any) -> list[str]:
+def unknown_attributes(obj: object) -> list[str]:
     """Attributes that look like code and are not read by this module (see the module docstring)."""
     found = []
     for name, value in vars(obj).items():

@@ -22,11 +22,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.spiff.specs.defaults import (
     ParallelMultiInstanceTask,
     SequentialMultiInstanceTask,
     ServiceTask,
 )
+from SpiffWorkflow.task import Task
 
 from . import isotime
 from .expressions import ExpressionError
@@ -49,7 +51,7 @@ def _bounded(my_task: Any, compute: Any, *args: Any) -> Any:
 class HandlerServiceTask(ServiceTask):
     """A service task whose operator id names a handler in the registry."""
 
-    def evaluate_params(self, task: Any) -> dict[str, Any]:
+    def evaluate_params(self, task: Task) -> dict[str, object]:
         engine = task.workflow.script_engine
         return {name: engine.evaluate(task, param["value"]) for name, param in self.operation_params.items()}
 
@@ -62,7 +64,7 @@ class HandlerServiceTask(ServiceTask):
 
 
 
-def check_instances(spec: Any, my_task: Any) -> None:
+def check_instances(spec: TaskSpec, my_task: Task) -> None:
     """Refuse to start more than :data:`MAX_INSTANCES` instances of a multi-instance task."""
     if spec.data_input is not None:
         try:
@@ -78,7 +80,7 @@ def check_instances(spec: Any, my_task: Any) -> None:
 
 
 class BoundedParallelMultiInstanceTask(ParallelMultiInstanceTask):
-    def create_children(self, my_task: Any) -> None:
+    def create_children(self, my_task: Task) -> None:
         check_instances(self, my_task)
         super().create_children(my_task)
 
@@ -91,7 +93,7 @@ class BoundedSequentialMultiInstanceTask(SequentialMultiInstanceTask):
 
 
 class ClockedTimeDate(TimeDateEventDefinition):
-    def has_fired(self, my_task: Any) -> bool:
+    def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             event_value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
@@ -102,7 +104,7 @@ class ClockedTimeDate(TimeDateEventDefinition):
 
 
 class ClockedDuration(DurationTimerEventDefinition):
-    def has_fired(self, my_task: Any) -> bool:
+    def has_fired(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         now = _now(my_task)
         if event_value is None:
@@ -115,7 +117,7 @@ class ClockedDuration(DurationTimerEventDefinition):
 
 
 class ClockedCycle(CycleTimerEventDefinition):
-    def cycle_complete(self, my_task: Any) -> bool:
+    def cycle_complete(self, my_task: Task) -> bool:
         event_value = my_task._get_internal_data("event_value")
         now = _now(my_task)
         if event_value is None:

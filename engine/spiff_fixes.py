@@ -30,7 +30,7 @@ def _merge_copies(a: Any, b: Any, path: list[str] | None = None) -> Any:
 
 
 if getattr(DeepMerge.merge, "__name__", "") != "_merge_copies":
-    DeepMerge.merge = staticmethod(_merge_copies)  # type: ignore[method-assign]
+    DeepMerge.merge = staticmethod(_merge_copies)
 
 # -- 2. No look-up stops at depth 1,000 of the task tree -----------------------------------------------
 # Every tree walk of 3.2.0 (finding READY tasks in do_engine_steps, is_completed, the end join's check
@@ -116,7 +116,7 @@ def _is_completed(self: Any) -> bool:
 
 
 if TaskIterator.__init__.__name__ != "_plain_iterator":
-    TaskIterator.__init__ = _plain_iterator  # type: ignore[method-assign]
-    BpmnTaskIterator.__init__ = _bpmn_iterator  # type: ignore[method-assign]
-    TaskIterator.__next__ = _next_found_first  # type: ignore[method-assign]
-    Workflow.is_completed = _is_completed  # type: ignore[method-assign]
+    TaskIterator.__init__ = _plain_iterator
+    BpmnTaskIterator.__init__ = _bpmn_iterator
+    TaskIterator.__next__ = _next_found_first
+    Workflow.is_completed = _is_completed

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -25,7 +26,7 @@ from . import elements, incidents, persistence, transitions
 from .api import JSONData, StepReport, TimerView
 from .cache import WorkflowCache
 from .clock import Clock, FrozenClock
-from .db import after_commit
+from .db import after_commit, table_of
 from .deployments import Deployments, ParsedDeployment
 from .errors import InstanceNotFound
 from .faults import crash_point
@@ -204,15 +205,19 @@ class StepRunner:
         crash_point("before_commit")
         after_commit(session, lambda: crash_point("after_commit"))
         instance_id, version, new_data = instance.id, instance.version, loaded.new_data_hashes
-        after_commit(session, lambda: (self.workflows.keep(instance_id, version, loaded),
-                                       self.known_data.add(new_data)))
+
+        def remember() -> None:
+            self.workflows.keep(instance_id, version, loaded)
+            self.known_data.add(new_data)
+
+        after_commit(session, remember)
         enqueue = self.enqueuer.enqueue
         if ready_engine:
-            after_commit(session, lambda: enqueue("advance", instance_id))
+            after_commit(session, partial(enqueue, "advance", instance_id))
         for call_id in calls:
-            after_commit(session, lambda c=call_id: enqueue("run_handler", c))
+            after_commit(session, partial(enqueue, "run_handler", call_id))
         for when in due:
-            after_commit(session, lambda w=when: enqueue("advance", instance_id, at=w))
+            after_commit(session, partial(enqueue, "advance", instance_id, at=when))
 
     def _report(self, step: Step, status: str, tasks: list[Task]) -> StepReport:
         instance = step.instance
@@ -230,10 +235,10 @@ class StepRunner:
         """Make the timer table match the waiting timer events; return new or moved due times."""
         waiting: dict[str, tuple[str, datetime]] = {}
         for task in _timer_tasks(step.workflow):
-            due = _due_of(task)
-            if due is None or task.state != TaskState.WAITING:
+            due_text = _due_of(task)
+            if due_text is None or task.state != TaskState.WAITING:
                 continue
-            waiting[str(task.id)] = (task.task_spec.name, parse_instant(due))
+            waiting[str(task.id)] = (task.task_spec.name, parse_instant(due_text))
         known = step.loaded.timers
         if known is None:
             known = {t.task_id: (t.spec_name, t.due_at) for t in session.scalars(
@@ -253,7 +258,7 @@ class StepRunner:
                 scheduled.append(due)
         gone = [task_id for task_id in known if task_id not in waiting]
         if gone:
-            session.execute(Timer.__table__.delete().where(Timer.task_id.in_(gone)))
+            session.execute(table_of(Timer).delete().where(Timer.task_id.in_(gone)))
         step.loaded.timers = waiting
         return scheduled
 

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from copy import deepcopy
 from typing import Any
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from .deployments import ParsedDeployment
@@ -18,7 +20,8 @@ from .errors import EngineStalled, StepBudgetExceeded
 from .persistence import all_tasks, wire_specs
 
 
-def new_workflow(parsed: ParsedDeployment, process_id: str, data: dict[str, Any], script_engine: Any) -> BpmnWorkflow:
+def new_workflow(parsed: ParsedDeployment, process_id: str, data: dict[str, object],
+                 script_engine: PythonScriptEngine) -> BpmnWorkflow:
     """A workflow of the deployment's process with the start data on its root and its first tasks."""
     workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id],
                             script_engine=script_engine)
@@ -29,7 +32,7 @@ def new_workflow(parsed: ParsedDeployment, process_id: str, data: dict[str, Any]
     return workflow
 
 
-def apply_form(task: Any, data: dict[str, Any]) -> None:
+def apply_form(task: Task, data: dict[str, object]) -> None:
     """A person's answers, then the task completes (the task gets its own copy; the journal keeps ``data``)."""
     data = deepcopy(data)
     if hasattr(task.task_spec, "add_data_from_form"):
@@ -39,7 +42,7 @@ def apply_form(task: Any, data: dict[str, Any]) -> None:
     task.run()
 
 
-def feed_result(task: Any, value: Any) -> None:
+def feed_result(task: Task, value: object) -> None:
     """A handler's result for a service task that waited for a worker, then the task completes."""
     task.data[task.task_spec.result_variable] = deepcopy(value)
     task.complete()
@@ -61,7 +64,7 @@ STEP_BUDGET = 1_000
 
 
 def run_until_blocked(workflow: BpmnWorkflow, refresh_timers: Callable[[], None],
-                      did_run: Callable[[Any], None] | None = None, budget: int = STEP_BUDGET) -> None:
+                      did_run: Callable[[Task], None] | None = None, budget: int = STEP_BUDGET) -> None:
     """Fire due timers and run engine steps until only people, workers or time can continue.
 
     Bounded twice: by ``budget`` task completions in all, and by progress (a round that completes

@@ -20,6 +20,8 @@ from typing import Any
 
 import jsonschema
 from lxml import etree
+from lxml.etree import _Element
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from . import forms
@@ -89,13 +91,13 @@ _QNAME_REFS = ("messageRef", "signalRef", "errorRef", "escalationRef")
 _GATEWAYS_WITH_CONDITIONS = frozenset({"exclusiveGateway", "inclusiveGateway"})
 
 
-def flow_elements(root: Any) -> int:
+def flow_elements(root: _Element) -> int:
     """How many flow nodes (tasks, events, gateways, subprocesses) a parsed BPMN file holds."""
     return sum(1 for node in root.iter() if isinstance(node.tag, str) and etree.QName(node).namespace == BPMN
                and _FLOW_NODE.search(etree.QName(node).localname))
 
 
-def check_xml(file: str, text: str) -> tuple[Any | None, list[Problem]]:
+def check_xml(file: str, text: str) -> tuple[_Element | None, list[Problem]]:
     """Parse one BPMN file and return (tree, problems found before SpiffWorkflow sees it).
 
     Every check here is linear in the size of the file (flows are indexed by source once), so a
@@ -240,7 +242,7 @@ def _check_gateway(file: str, gateway: Any, outgoing: list[Any]) -> list[Problem
     ]
 
 
-def scripts_not_run(scripted: list[tuple[str, Any, str]], specs: Iterable[Any]) -> list[Problem]:
+def scripts_not_run(scripted: list[tuple[str, _Element, str]], specs: Iterable[BpmnProcessSpec]) -> list[Problem]:
     """Pre/post-scripts written on elements whose parsed spec does not hold them (events, gateways)."""
     held: set[tuple[str, str]] = set()
     for process_spec in specs:
@@ -255,11 +257,11 @@ def scripts_not_run(scripted: list[tuple[str, Any, str]], specs: Iterable[Any]) 
 
 def check_specs(
     file_of: dict[str, str],
-    specs: Iterable[Any],
+    specs: Iterable[BpmnProcessSpec],
     registry: HandlerRegistry,
     files: dict[str, str],
     lanes: dict[str, list[str]] | None,
-    scripted: list[tuple[str, Any, str]] | None = None,
+    scripted: list[tuple[str, _Element, str]] | None = None,
 ) -> list[Problem]:
     """Check the parsed process specs: every expression site, handlers, forms, lanes."""
     specs = list(specs)

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 _KEY_RE = re.compile(r"^[0-9a-f]{64}$")
 COPY_CHUNK = 1 << 20
@@ -31,7 +31,7 @@ class FileStoreError(Exception):
 
     code = "filestore_error"
 
-    def __init__(self, message: str = "", **params: Any) -> None:
+    def __init__(self, message: str = "", **params: object) -> None:
         super().__init__(message or self.code)
         self.params = params
 

@@ -70,7 +70,7 @@ class UploadStatus:
     def finished(self) -> bool:
         return self.key is not None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return asdict(self) | {"finished": self.finished}
 
 

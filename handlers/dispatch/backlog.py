@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -41,7 +41,7 @@ class PlannedAssignment:
     def moved(self) -> bool:
         return self.previous_engineer_id is not None and self.previous_engineer_id != self.engineer_id
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"ticket_id": self.ticket_id, "engineer_id": self.engineer_id, "score": round(self.score, 6),
                 "slot": self.slot, "fixed": self.fixed, "previous_engineer_id": self.previous_engineer_id,
                 "moved": self.moved, "factors": [f.to_dict() for f in self.factors]}
@@ -54,7 +54,7 @@ class UnassignedTicket:
     penalty: float
     reason: Reason
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"ticket_id": self.ticket_id, "urgency": self.urgency, "penalty": self.penalty,
                 **self.reason.to_dict()}
 
@@ -69,7 +69,7 @@ class BacklogPlan:
     objective: float  # total_score - unassigned_penalty: what batch maximises
     fixed_score: float
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         made = [a for a in self.assignments if not a.fixed]
         return {
             "mode": self.mode,

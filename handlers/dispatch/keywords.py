@@ -164,7 +164,7 @@ class KeywordMatcher:
             return []
         starts = {token.start for token in tokens}
         ends = {token.end for token in tokens}
-        containing = [None] * len(canonical)
+        containing: list[Token | None] = [None] * len(canonical)
         for token in tokens:
             for offset in range(token.start, token.end):
                 containing[offset] = token

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from .model import EngineerStatus, Urgency, is_int, is_number
 
@@ -83,7 +83,7 @@ class DispatchPolicy:
             raise PolicyError(problems)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> DispatchPolicy:
+    def from_mapping(cls, data: Mapping[str, object]) -> DispatchPolicy:
         """Build from loose key/value data (a DMN result row, a JSON object); unknown keys are errors
         because a misspelt weight would otherwise silently fall back to its default."""
         known = set(cls.field_names())
@@ -91,7 +91,7 @@ class DispatchPolicy:
                    for key in data if key not in known]
         if unknown:
             raise PolicyError(unknown)
-        return cls(**dict(data))
+        return cls(**cast("dict[str, Any]", dict(data)))  # the values are checked by problems()
 
     def problems(self) -> list[tuple[str, str]]:
         """Every invalid field as (field path, message); the scenario loader turns these into JSON paths."""
@@ -138,7 +138,7 @@ class DispatchPolicy:
     def allows_beyond_radius(self, urgency: str) -> bool:
         return urgency in self.beyond_radius_urgencies
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON-ready copy, embedded in every explanation so an audit sees the rules that applied."""
         data = asdict(self)
         for name in _LIST_FIELDS:

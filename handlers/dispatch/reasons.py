@@ -38,5 +38,5 @@ class Reason:
     code: ReasonCode
     params: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"code": str(self.code), "params": self.params}

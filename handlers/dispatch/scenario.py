@@ -9,7 +9,6 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from .backlog import BacklogAssignment, Mode
 from .index import EngineerIndex
@@ -19,7 +18,7 @@ from .skills import JobSkillResolver
 __all__ = ["ScenarioError", "load_scenario", "run_scenario"]
 
 
-def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> Scenario:
+def load_scenario(source: str | os.PathLike[str] | Mapping[str, object]) -> Scenario:
     """Read (if given a path) and validate a scenario. Raises ScenarioError naming the bad JSON path.
 
     Anything that is not a path is taken as an already decoded JSON document."""
@@ -40,7 +39,7 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, Any]) -> Scenari
     return parse_scenario(data)
 
 
-def run_scenario(source: str | os.PathLike[str] | Mapping[str, Any], mode: Mode = "batch") -> dict[str, Any]:
+def run_scenario(source: str | os.PathLike[str] | Mapping[str, object], mode: Mode = "batch") -> dict[str, object]:
     """Plan the scenario's tickets and return a JSON-serialisable result.
 
     Result keys: `mode`, `assignments` (ticket, engineer, score, slot, fixed, previous/moved, factors),

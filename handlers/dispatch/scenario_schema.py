@@ -159,11 +159,12 @@ class _Checker:
         return result
 
 
-def parse_scenario(data: Any) -> Scenario:
+def parse_scenario(data: object) -> Scenario:
     """Validate `data` (a decoded JSON document) completely; raise ScenarioError listing every problem."""
     c = _Checker()
     if not c.object(data, "$", _TOP_FIELDS, ("keyword_skills", "device_skills", "engineers", "tickets")):
         raise ScenarioError(c.problems)
+    assert isinstance(data, dict)  # c.object admitted it
     if "version" in data and data["version"] != SCENARIO_VERSION:
         c.fail("version", f"must be {SCENARIO_VERSION}")
     taxonomy = None
@@ -195,7 +196,10 @@ def parse_scenario(data: Any) -> Scenario:
         engineers.append(engineer)
 
     device_keys = {device_key(k) for k in device_skills}
-    tickets, declined, accepted, offered = [], {}, {}, {}
+    tickets: list[Ticket] = []
+    declined: dict[str, Any] = {}
+    accepted: dict[str, Any] = {}
+    offered: dict[str, Any] = {}
     ticket_ids: set[str] = set()
     raw_tickets = data.get("tickets")
     if not isinstance(raw_tickets, list):

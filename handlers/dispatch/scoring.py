@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
 
@@ -30,17 +30,20 @@ class ScoreFactor:
     weight: float  # signed: the decline penalty is negative
     contribution: float  # weight * normalised; the contributions sum to the score
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         # "+ 0.0" turns -0.0 (a zero decline penalty) into 0.0 so the JSON does not show "-0.0"
         return {"factor": self.name, "raw": round(self.raw, 4), "normalised": round(self.normalised, 4),
                 "weight": self.weight, "contribution": round(self.contribution, 4) + 0.0}
 
 
-def distance_norm(travel_km: Any, policy: DispatchPolicy) -> Any:
+Km = TypeVar("Km", float, np.ndarray)
+
+
+def distance_norm(travel_km: Km, policy: DispatchPolicy) -> Km:
     return 1.0 / (1.0 + travel_km / policy.distance_half_score_km)
 
 
-def workload_norm(remaining: Any, capacity: Any) -> Any:
+def workload_norm(remaining: float | np.ndarray, capacity: float | np.ndarray) -> np.ndarray:
     """Share of today's capacity still free; an engineer without capacity scores 0."""
     return np.where(capacity > 0, np.clip(remaining, 0, None) / np.maximum(capacity, 1), 0.0)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -46,7 +45,7 @@ class SkillEvidence:
     offers: int
     decline_rate: float  # Beta-smoothed
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"skill": self.skill, "level": self.level, "counted": self.counted,
                 "fixed_first_time": self.fixed_first_time, "closed": self.closed,
                 "prior_mean": round(self.prior_mean, 4),
@@ -68,7 +67,7 @@ class Candidate:
     factors: tuple[ScoreFactor, ...]
     skills: tuple[SkillEvidence, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"rank": self.rank, "engineer_id": self.engineer_id, "name": self.name, "group": self.group,
                 "score": round(self.score, 6), "travel_km": round(self.travel_km, 3),
                 "home_km": round(self.home_km, 3), "radius_km": self.radius_km,
@@ -169,7 +168,7 @@ class ShortlistResult:
         e = self._index.row[engineer_id]
         return ExclusionExplainer(self._index, self._evaluation, self.job, 0, self.policy).reasons(e)
 
-    def explanation(self, include_excluded: bool = True) -> dict[str, Any]:
+    def explanation(self, include_excluded: bool = True) -> dict[str, object]:
         """JSON-serialisable account of the decision. Built on demand because listing every excluded
         engineer costs more than the shortlist itself."""
         counts: dict[str, int] = {}
@@ -185,7 +184,7 @@ class ShortlistResult:
         return {
             "ticket_id": self.ticket.id,
             "urgency": self.ticket.urgency.value,
-            "status": "ok" if self.candidates else self.reason.code.value,
+            "status": "ok" if self.candidates or self.reason is None else self.reason.code.value,
             "reason": self.reason.to_dict() if self.reason else None,
             "job": self.job.to_dict() | {"must_have_skills": list(self.policy.must_have_skills),
                                          "beyond_radius_allowed":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .keywords import KeywordHit, KeywordMatcher, normalise_text
 from .model import Ticket
@@ -34,7 +33,7 @@ class JobSkills:
     def scored_skills(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.device_skills, *self.fault_skills)))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "device_type": self.device_type,
             "device_type_known": self.device_type_known,

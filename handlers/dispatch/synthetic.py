@@ -16,7 +16,7 @@ Shape of the world, fixed before any greedy/batch figure was looked at:
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -68,14 +68,14 @@ def _in_disc(rng: np.random.Generator, radius_km: float) -> tuple[float, float]:
     return r * math.cos(a), r * math.sin(a)
 
 
-def _pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
+def _pick(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
     keys = list(weights)
     p = np.array([weights[k] for k in keys], dtype=float)
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
 def generate_scenario(n_engineers: int, n_tickets: int, slot_use: float = 0.8,
-                      seed: int = 0) -> dict[str, Any]:
+                      seed: int = 0) -> dict[str, object]:
     """A scenario document (see docs/dispatch-scenario.md) with `n_tickets` waiting tickets."""
     rng = np.random.default_rng(seed)
     parks = []

@@ -72,8 +72,9 @@ def detect_changes(
     a_small = cv2.resize(matched, size, interpolation=cv2.INTER_AREA)
     v_small = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     # SSIM's window reaches ~4 px beyond a pixel: keep it clear of the (replicated) uncovered border.
-    v_small = cv2.erode(v_small, np.ones((9, 9), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
-    b_lab = cv2.cvtColor(b_small / 255.0, cv2.COLOR_RGB2Lab)
+    v_small = cv2.erode(v_small, np.ones((9, 9), np.uint8), borderType=cv2.BORDER_CONSTANT,  # type: ignore[assignment]
+                        borderValue=0) > 0
+    b_lab = cv2.cvtColor((b_small / 255.0).astype(np.float32), cv2.COLOR_RGB2Lab)
     a_lab = cv2.cvtColor(np.clip(a_small / 255.0, 0, 1), cv2.COLOR_RGB2Lab)
     # A little blur makes SSIM tolerant to the sub-pixel residue of registration.
     bl = cv2.GaussianBlur(b_lab[..., 0], (0, 0), 0.8)

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import cv2
 import numpy as np
@@ -258,15 +258,15 @@ def render_overlay(before: Photo, after: Photo, changes: ChangeResult, reg: Regi
     tint = canvas.copy()
     for r in changes.regions:
         corners = box_to_after_polygon(r.box, reg.homography, before, after)
-        pts = np.round(np.float64(corners) * [w, h]).astype(np.int32)
+        pts = np.round(np.asarray(corners, dtype=np.float64) * np.asarray([w, h])).astype(np.int32)
         cv2.fillPoly(tint, [pts], (255, 0, 0))
         cv2.polylines(canvas, [pts], True, (255, 0, 0), max(2, w // 300), cv2.LINE_AA)
     return encode_png(cv2.addWeighted(tint, 0.3, canvas, 0.7, 0))
 
 
 def compare_files(
-    before_path: str | Path, after_path: str | Path, *, overlay_path: str | Path | None = None, **context: Any
-) -> dict[str, Any]:
+    before_path: str | Path, after_path: str | Path, *, overlay_path: str | Path | None = None, **context: object
+) -> dict[str, object]:
     """CLI entry (``closeloop compare-images BEFORE AFTER [--json]``): the report as a JSON-ready dict.
 
     ``context`` takes CompareContext fields as plain values: ticket_created_at (ISO string or datetime),

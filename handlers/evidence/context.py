@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from .phash import PerceptualIndex
 
@@ -32,17 +32,15 @@ class NamedRegion:
         object.__setattr__(self, "box", (x0, y0, x1, y1))
 
     @classmethod
-    def coerce(cls, value: NamedRegion | Mapping[str, Any]) -> NamedRegion:
+    def coerce(cls, value: NamedRegion | Mapping[str, object]) -> NamedRegion:
         """Accept a NamedRegion or a JSON-ish dict: {name, box: [x0,y0,x1,y1]} or {name, x, y, w, h}."""
         if isinstance(value, NamedRegion):
             return value
-        if "box" in value:
-            box = tuple(value["box"])
-        else:
-            box = (value["x"], value["y"], value["x"] + value["w"], value["y"] + value["h"])
-        return cls(str(value["name"]), box, value.get("kind"), value.get("expected"))  # type: ignore[arg-type]
+        raw = cast("Mapping[str, Any]", value)  # JSON: a bad value fails below with a TypeError/KeyError
+        box = tuple(raw["box"]) if "box" in raw else (raw["x"], raw["y"], raw["x"] + raw["w"], raw["y"] + raw["h"])
+        return cls(str(raw["name"]), box, raw.get("kind"), raw.get("expected"))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {"name": self.name, "box": [round(v, 5) for v in self.box], "kind": self.kind}
 
 
@@ -90,8 +88,8 @@ class CompareContext:
             raise ValueError("ticket_created_at must be timezone-aware")
 
     @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> CompareContext:
-        known = {k: v for k, v in kwargs.items() if k in cls.__dataclass_fields__}
+    def from_kwargs(cls, **kwargs: object) -> CompareContext:
+        known: dict[str, Any] = {k: v for k, v in kwargs.items() if k in cls.__dataclass_fields__}
         if isinstance(known.get("thresholds"), Mapping):
             known["thresholds"] = Thresholds(**known["thresholds"])
         if isinstance(known.get("ticket_created_at"), str):
@@ -101,5 +99,5 @@ class CompareContext:
         return cls(**known)
 
 
-def as_regions(values: Iterable[NamedRegion | Mapping[str, Any]]) -> list[NamedRegion]:
+def as_regions(values: Iterable[NamedRegion | Mapping[str, object]]) -> list[NamedRegion]:
     return [NamedRegion.coerce(v) for v in values]

@@ -68,6 +68,7 @@ def box_to_after_polygon(box: Box, H: np.ndarray, before: Photo, after: Photo) -
     bh, bw = before.work.shape[:2]
     ah, aw = after.work.shape[:2]
     x0, y0, x1, y1 = box
-    pts = np.float64([[x0 * bw, y0 * bh], [x1 * bw, y0 * bh], [x1 * bw, y1 * bh], [x0 * bw, y1 * bh]])
+    pts = np.asarray([[x0 * bw, y0 * bh], [x1 * bw, y0 * bh], [x1 * bw, y1 * bh], [x0 * bw, y1 * bh]],
+                     dtype=np.float64)
     mapped = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), np.linalg.inv(H)).reshape(-1, 2)
     return [(float(x / aw), float(y / ah)) for x, y in mapped]

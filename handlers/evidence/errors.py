@@ -28,8 +28,6 @@ video_too_many_pixels  width, height, max_pixels             frame size above th
 
 from __future__ import annotations
 
-from typing import Any
-
 MEDIA_REJECTION_CODES: frozenset[str] = frozenset(
     {
         "empty_file",
@@ -55,12 +53,12 @@ MEDIA_REJECTION_CODES: frozenset[str] = frozenset(
 class MediaRejected(Exception):
     """A file the intake refuses. ``code`` is from ``MEDIA_REJECTION_CODES``; ``params`` are JSON-safe."""
 
-    def __init__(self, code: str, params: dict[str, Any] | None = None) -> None:
+    def __init__(self, code: str, params: dict[str, object] | None = None) -> None:
         if code not in MEDIA_REJECTION_CODES:
             raise ValueError(f"unknown media rejection code {code!r}")
         self.code = code
         self.params = dict(params or {})
         super().__init__(f"{code} {self.params}" if self.params else code)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "params": self.params}

@@ -44,7 +44,7 @@ class ExifFacts:
     taken_at: CaptureTime | None = None
     gps: tuple[float, float] | None = None  # (lat, lon) in decimal degrees, WGS84
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "orientation": self.orientation,
             "taken_at": self.taken_at.isoformat() if self.taken_at else None,
@@ -62,10 +62,11 @@ def read_exif(image: Image.Image) -> ExifFacts:
         orientation = 1
     sub = _safe(lambda: exif.get_ifd(_EXIF_IFD), {}) or {}
     gps_ifd = _safe(lambda: exif.get_ifd(_GPS_IFD), {}) or {}
-    taken = _parse_time(sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME))
-    if taken is not None:
+    local = _parse_time(sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME))
+    taken: CaptureTime | None = None
+    if local is not None:
         offset = _parse_offset(sub.get(_OFFSET_TIME_ORIGINAL) or sub.get(_OFFSET_TIME))
-        taken = CaptureTime(taken, offset)
+        taken = CaptureTime(local, offset)
     return ExifFacts(orientation=orientation, taken_at=taken, gps=_parse_gps(gps_ifd))
 
 

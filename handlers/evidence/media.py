@@ -16,7 +16,6 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
 import pillow_heif
 from PIL import Image, ImageFile, ImageOps
@@ -47,7 +46,7 @@ class AcceptedImage:
     thumbnail_jpeg: bytes = field(repr=False)
     kind: str = "image"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "media_type": self.media_type,
@@ -66,7 +65,7 @@ def inspect_media(
     content_type: str | None = None,
     expect: str | None = None,
     limits: MediaLimits | None = None,
-) -> Any:
+) -> object:
     """Return ``AcceptedImage`` or ``AcceptedVideo``; raise ``MediaRejected``.
 
     ``expect`` ("image" or "video") is what the form field asked for; a file of the other kind is refused.

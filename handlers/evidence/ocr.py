@@ -12,18 +12,29 @@ import re
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Protocol
 
 import cv2
 import numpy as np
 
-_ENGINE: Any = None
+Detected = tuple[list[list[float]], str, float]  # RapidOCR: (box corners, text, score)
+
+
+class OcrEngine(Protocol):
+    """What we use of RapidOCR: detection + recognition on one image, recognition on crops."""
+
+    def __call__(self, image: np.ndarray, *, use_cls: bool = ...) -> tuple[list[Detected] | None, object]: ...
+
+    def text_rec(self, images: list[np.ndarray]) -> tuple[list[tuple[str, float]], object]: ...
+
+
+_ENGINE: OcrEngine | None = None
 _ENGINE_LOCK = threading.Lock()
 _MOSAIC_WIDTH = 320
 _GAP = 32
 
 
-def get_engine() -> Any:
+def get_engine() -> OcrEngine:
     """The RapidOCR engine, built once per process (loading three ONNX models takes a while)."""
     global _ENGINE
     if _ENGINE is None:

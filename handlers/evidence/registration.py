@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
@@ -31,7 +30,7 @@ class Registration:
     rotation_deg: float = 0.0
     scale: float = 1.0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "ok": self.ok,
             "reason": self.reason,
@@ -47,7 +46,8 @@ def _equalise(grey: np.ndarray) -> np.ndarray:
 
 
 def _features(grey: np.ndarray) -> tuple[list, np.ndarray | None]:
-    orb = cv2.ORB_create(nfeatures=_ORB_FEATURES, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+    orb = cv2.ORB_create(  # type: ignore[attr-defined]  # (missing from OpenCV's stubs)
+        nfeatures=_ORB_FEATURES, scaleFactor=1.2, nlevels=8, fastThreshold=12)
     return orb.detectAndCompute(_equalise(grey), None)
 
 
@@ -73,8 +73,8 @@ def register(
     good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < _RATIO * m[1].distance]
     if len(good) < min_inliers:
         return Registration(False, fallback, len(good), 0, "too_few_matches")
-    src = np.float32([ka[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
-    dst = np.float32([kb[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+    src = np.asarray([ka[m.queryIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
+    dst = np.asarray([kb[m.trainIdx].pt for m in good], dtype=np.float32).reshape(-1, 1, 2)
     H, mask = cv2.findHomography(src, dst, cv2.RANSAC, _RANSAC_PX, maxIters=3000, confidence=0.995)
     inliers = int(mask.sum()) if mask is not None else 0
     if H is None or inliers < min_inliers or inliers < min_inlier_ratio * len(good):
@@ -108,7 +108,8 @@ def refine_ecc(
     warp /= warp[2, 2]
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-5)
     try:
-        cc, warp = cv2.findTransformECC(small_b, small_a, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 3)
+        cc, warp = cv2.findTransformECC(  # type: ignore[call-overload]  # (the stubs refuse a None mask)
+            small_b, small_a, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 3)
     except cv2.error:
         return None  # did not converge: keep the feature estimate
     refined = np.linalg.inv(S) @ np.linalg.inv(warp.astype(np.float64)) @ S
@@ -116,7 +117,7 @@ def refine_ecc(
     # Trust ECC only if it ends well correlated and near the feature estimate: a low-texture or heavily
     # changed pair can pull it into a wrong optimum. Drift is measured where it matters: BEFORE's frame.
     h, w = before_grey.shape[:2]
-    frame = np.float64([[0, 0], [w, 0], [w, h], [0, h]])
+    frame = np.asarray([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
     inv_refined, inv_h = np.linalg.inv(refined), np.linalg.inv(H)
     drift = float(np.abs(map_points(frame, inv_refined) - map_points(frame, inv_h)).max())
     return refined if cc >= 0.7 and drift < 0.06 * max(h, w) else None
@@ -134,7 +135,7 @@ def _plausible(H: np.ndarray, after_shape: tuple[int, ...], before_shape: tuple[
     panel is within a factor of ~3 in scale and overlaps the first substantially."""
     ah, aw = after_shape[:2]
     bh, bw = before_shape[:2]
-    corners = np.float32([[0, 0], [aw, 0], [aw, ah], [0, ah]]).reshape(-1, 1, 2)
+    corners = np.asarray([[0, 0], [aw, 0], [aw, ah], [0, ah]], dtype=np.float32).reshape(-1, 1, 2)
     try:
         mapped = cv2.perspectiveTransform(corners, H).reshape(-1, 2)
     except cv2.error:
@@ -169,8 +170,8 @@ def warp_onto_before(
         np.full(after.shape[:2], 255, np.uint8), H, (bw, bh), flags=cv2.INTER_NEAREST, borderValue=0
     )
     # Pixels near the coverage edge are interpolated with the replicated border: do not trust them.
-    valid = cv2.erode(valid, np.ones((7, 7), np.uint8)) > 0
-    return warped, valid
+    trusted: np.ndarray = cv2.erode(valid, np.ones((7, 7), np.uint8)) > 0
+    return warped, trusted
 
 
 def map_points(points: np.ndarray, H: np.ndarray) -> np.ndarray:

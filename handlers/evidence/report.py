@@ -22,7 +22,7 @@ class Region:
     name: str | None = None
     after_polygon: list[tuple[float, float]] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         out: dict[str, Any] = {"box": [round(float(v), 4) for v in self.box]}
         if self.name is not None:
             out["name"] = self.name
@@ -40,7 +40,7 @@ class Finding:
     params: dict[str, Any] = field(default_factory=dict)
     regions: list[Region] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "check": self.check,
             "severity": self.severity,
@@ -72,7 +72,7 @@ class ComparisonReport:
     def codes(self) -> set[str]:
         return {f.code for f in self.findings}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON-serialisable summary; the overlay bytes are left out (store them in the FileStore)."""
         return {
             "needs_review": self.needs_review,

@@ -42,7 +42,7 @@ class AcceptedVideo:
     poster_jpeg: bytes = field(repr=False)
     kind: str = "video"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "media_type": self.media_type,
