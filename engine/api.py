@@ -102,6 +102,7 @@ class ReadyTask:
     lane: str | None
     properties: Mapping[str, object]
     form_name: str | None
+    names: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

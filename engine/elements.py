@@ -113,9 +113,8 @@ def ready_tasks(tasks: Iterable[Task]) -> tuple[ReadyTask, ...]:
     for task in tasks:
         spec = task.task_spec
         if task.state == TaskState.READY and spec.manual:
-            properties = properties_of(spec)
-            form = properties.get(FORM_PROPERTY)
-            found.append(ReadyTask(id=str(task.id), element_id=spec.name, name=getattr(spec, "bpmn_name", None),
-                                   lane=getattr(spec, "lane", None), properties=properties,
-                                   form_name=str(form) if form else None))
+            element = element_of(spec.name, spec)
+            found.append(ReadyTask(id=str(task.id), element_id=element.id, name=element.name, lane=element.lane,
+                                   properties=element.properties, form_name=element.form_name,
+                                   names=element.names))
     return tuple(found)
