@@ -11,8 +11,11 @@ VENDOR := webui/static/vendor
 run: setup
 	$(VENV)/bin/closeloop run
 
+# Lint and format are checked first: a tree that drifts from `ruff format` fails like a failing test.
 # pytest exits 5 when it collects nothing: that is a broken suite, not a green one.
 test: setup browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	@$(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; exit $$status
 
@@ -51,6 +54,7 @@ browser:
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -64,9 +64,11 @@ class BombOutcome:
     message: str
 
 
-BPMN_NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-           'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
-           'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"')
+BPMN_NS = (
+    'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+    'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+)
 
 
 def around(element: str, element_id: str = "bomb", process_id: str = "bomb_process", extra: str = "") -> str:
@@ -93,9 +95,11 @@ def around(element: str, element_id: str = "bomb", process_id: str = "bomb_proce
 
 def _timer_files(bomb: Bomb) -> dict[str, str]:
     tag = bomb.element or "timeDuration"
-    event = (f'<bpmn:intermediateCatchEvent id="bomb" name="bomb timer"><bpmn:timerEventDefinition id="bomb_def">'
-             f'<bpmn:{tag} xsi:type="bpmn:tFormalExpression">{escape(bomb.text)}</bpmn:{tag}>'
-             "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
+    event = (
+        f'<bpmn:intermediateCatchEvent id="bomb" name="bomb timer"><bpmn:timerEventDefinition id="bomb_def">'
+        f'<bpmn:{tag} xsi:type="bpmn:tFormalExpression">{escape(bomb.text)}</bpmn:{tag}>'
+        "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
     return {"bomb.bpmn": around(event)}
 
 
@@ -111,15 +115,17 @@ def _dmn_files(bomb: Bomb) -> dict[str, str]:
         'namespace="http://closeloop.example/dmn"><decision id="bomb_decision" name="Bomb decision">'
         '<decisionTable id="bomb_table" hitPolicy="UNIQUE">'
         f'<input id="bomb_input" label="Column"><inputExpression id="bomb_input_expression" typeRef="string">'
-        f'<text>{cell["inputExpression"]}</text></inputExpression></input>'
+        f"<text>{cell['inputExpression']}</text></inputExpression></input>"
         '<output id="bomb_output" label="Result" name="result" typeRef="string"/>'
         f'<rule id="bomb_rule"><inputEntry id="bomb_entry"><text>{cell["inputEntry"]}</text></inputEntry>'
         f'<outputEntry id="bomb_output_entry"><text>{cell["outputEntry"]}</text></outputEntry></rule>'
         "</decisionTable></decision></definitions>"
     )
-    task = ('<bpmn:businessRuleTask id="bomb" name="bomb decision"><bpmn:extensionElements>'
-            "<spiffworkflow:calledDecisionId>bomb_decision</spiffworkflow:calledDecisionId>"
-            "</bpmn:extensionElements></bpmn:businessRuleTask>")
+    task = (
+        '<bpmn:businessRuleTask id="bomb" name="bomb decision"><bpmn:extensionElements>'
+        "<spiffworkflow:calledDecisionId>bomb_decision</spiffworkflow:calledDecisionId>"
+        "</bpmn:extensionElements></bpmn:businessRuleTask>"
+    )
     return {"bomb.bpmn": around(task), "bomb.dmn": dmn}
 
 
@@ -180,8 +186,9 @@ def _refusal(err: BaseException) -> bool:
             return all(problem.element_id for problem in current.problems)  # type: ignore[attr-defined]
         if type(current).__name__ == "SandboxError":
             return True
-        if type(current).__name__ in ("ValueError", "WorkflowTaskException", "WorkflowException") and \
-                _raised_by_engine(current):
+        if type(current).__name__ in ("ValueError", "WorkflowTaskException", "WorkflowException") and _raised_by_engine(
+            current
+        ):
             return True  # a deliberate refusal raised by our own code (a bound in engine.isotime, engine.specs…)
         wrapped = getattr(current, "exception", None)
         current = wrapped if isinstance(wrapped, BaseException) else current.__cause__
@@ -221,8 +228,10 @@ def _deep_value_script() -> str:
 
 
 def _script_task(script: str) -> str:
-    return around(f'<bpmn:scriptTask id="bomb" name="bomb script" scriptFormat="python">'
-                  f"<bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>")
+    return around(
+        f'<bpmn:scriptTask id="bomb" name="bomb script" scriptFormat="python">'
+        f"<bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>"
+    )
 
 
 NESTED = "[[0]*100000]*100000"
@@ -261,8 +270,12 @@ BOMBS: list[Bomb] = [
     # -- sizes and costs inside one operator or builtin -----------------------------------------------
     Bomb("power-tower", "expression", "9**9**9", "a 369-million-digit number"),
     Bomb("power-big", "expression", "2 ** 10**6", "a million-bit number"),
-    Bomb("int-product", "expression", "(10**1000) * (10**1000) * (10**1000) * (10**1000) * (10**1000)",
-         "numbers growing by multiplication"),
+    Bomb(
+        "int-product",
+        "expression",
+        "(10**1000) * (10**1000) * (10**1000) * (10**1000) * (10**1000)",
+        "numbers growing by multiplication",
+    ),
     Bomb("text-repeat", "expression", "'a' * 10**9", "a 1 GB text"),
     Bomb("list-repeat", "expression", "[0] * 10**9", "an 8 GB list"),
     Bomb("in-big-text", "expression", "'x' in 'y' * 10**8", "the haystack is built before the search"),
@@ -279,10 +292,8 @@ BOMBS: list[Bomb] = [
     Bomb("str-of-floats", "expression", "str([1.5] * 400000)", "24 characters per element"),
     Bomb("upper-growth", "expression", "upper('\u00df' * 999999)", "ß upper-cases to SS"),
     Bomb("slice-copies", "expression", "([0]*450000)[::1] + ([0]*450000)[::-1]", "slices copy"),
-    Bomb("deep-equality", "expression",
-         " == ".join(["[[0]*499]*999"] * 4), "each comparison walks a million elements"),
-    Bomb("many-big-lists", "expression", " + ".join(["len([0]*499999)"] * 10),
-         "each list fits, together they do not"),
+    Bomb("deep-equality", "expression", " == ".join(["[[0]*499]*999"] * 4), "each comparison walks a million elements"),
+    Bomb("many-big-lists", "expression", " + ".join(["len([0]*499999)"] * 10), "each list fits, together they do not"),
     Bomb("data-sum", "expression", "sum(big, [])", "a nested list from task data", data=_nested),
     Bomb("data-str", "expression", "str(big)", "str() of nested task data", data=_nested),
     Bomb("data-max", "expression", "max(big)", "max() over nested task data", data=_nested),
@@ -303,10 +314,18 @@ BOMBS: list[Bomb] = [
     Bomb("script-loop", "script", "while True:\n    pass", "a loop"),
     Bomb("script-cycle", "script", 'a = {}\na["self"] = a', "a record containing itself"),
     Bomb("script-deep-value", "script", _deep_value_script(), "nesting a value 80 levels deep"),
-    Bomb("script-many-lists", "script", "\n".join(f"v{i} = [0] * 499999" for i in range(10)),
-         "each statement fits, the script does not"),
-    Bomb("script-grow-record", "script", "\n".join(f'x["k{i}"] = [0] * 400000' for i in range(4)),
-         "growing a task-data record in place"),
+    Bomb(
+        "script-many-lists",
+        "script",
+        "\n".join(f"v{i} = [0] * 499999" for i in range(10)),
+        "each statement fits, the script does not",
+    ),
+    Bomb(
+        "script-grow-record",
+        "script",
+        "\n".join(f'x["k{i}"] = [0] * 400000' for i in range(4)),
+        "growing a task-data record in place",
+    ),
     Bomb("script-task-nested", "diagram", _script_task(f"x = {NESTED}"), "the script bomb inside a diagram"),
     # -- timers ----------------------------------------------------------------------------------------
     Bomb("timer-seconds", "timer", "PT" + "9" * 30 + "S", "10^30 seconds"),
@@ -315,10 +334,10 @@ BOMBS: list[Bomb] = [
     Bomb("timer-cycle-fast", "timer", "R/PT0.001S", "an endless cycle every millisecond", "timeCycle"),
     Bomb("timer-far-date", "timer", "9999-12-31T23:59:59Z", "an instant beyond 2200", "timeDate"),
     Bomb("timer-expression-years", "timer", '"P" + "9" * 8 + "Y"', "a duration computed at run time"),
-    Bomb("timer-expression-date", "timer", 'add_duration(now, "P99999999Y")', "a date computed at run time",
-         "timeDate"),
-    Bomb("timer-expression-cycle", "timer", '"R" + "9" * 9 + "/PT1S"', "a cycle computed at run time",
-         "timeCycle"),
+    Bomb(
+        "timer-expression-date", "timer", 'add_duration(now, "P99999999Y")', "a date computed at run time", "timeDate"
+    ),
+    Bomb("timer-expression-cycle", "timer", '"R" + "9" * 9 + "/PT1S"', "a cycle computed at run time", "timeCycle"),
     # -- DMN -------------------------------------------------------------------------------------------
     Bomb("dmn-quoted-marks", "dmn", '"' + "?" * 20_000, "an unclosed quote before the marks", "inputEntry"),
     Bomb("dmn-entry-escape", "dmn", "__import__('os')", "an escape in an input entry", "inputEntry"),
@@ -349,18 +368,20 @@ _CORRELATION = (
     '</bpmn:collaboration><bpmn:correlationProperty id="bomb_property" name="bomb_property">'
     '<bpmn:correlationPropertyRetrievalExpression messageRef="bomb_message">'
     f"<bpmn:formalExpression>{escape(ESCAPE)}</bpmn:formalExpression>"
-    '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'
+    "</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>"
 )
 _MESSAGE = '<bpmn:message id="bomb_message" name="bomb_message"/>'
 
 
 def _throw(extensions: str) -> str:
     # The empty extensionElements first: around() puts the flows after the first one it finds.
-    return ('<bpmn:intermediateThrowEvent id="bomb" name="bomb message">'
-            "<bpmn:extensionElements></bpmn:extensionElements>"
-            '<bpmn:messageEventDefinition '
-            f'id="bomb_def" messageRef="bomb_message"><bpmn:extensionElements>{extensions}'
-            "</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>")
+    return (
+        '<bpmn:intermediateThrowEvent id="bomb" name="bomb message">'
+        "<bpmn:extensionElements></bpmn:extensionElements>"
+        "<bpmn:messageEventDefinition "
+        f'id="bomb_def" messageRef="bomb_message"><bpmn:extensionElements>{extensions}'
+        "</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>"
+    )
 
 
 def _multi_instance(characteristics: str, task: str = "task") -> str:
@@ -369,66 +390,177 @@ def _multi_instance(characteristics: str, task: str = "task") -> str:
 
 _PAYLOAD = '<spiffworkflow:messagePayload>{"id": 1}</spiffworkflow:messagePayload>'
 BOMBS += [
-    Bomb("correlation-retrieval-escape", "diagram", around(_throw(_PAYLOAD), extra=_CORRELATION + _MESSAGE),
-         "a message correlation property's retrieval expression (SpiffWorkflow evaluates it through the environment)"),
-    Bomb("adhoc-completion-escape", "diagram", around(
-        '<bpmn:adHocSubProcess id="bomb" name="bomb ad hoc"><bpmn:task id="bomb_inner"/>'
-        f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{escape(ESCAPE)}</bpmn:completionCondition>'
-        "</bpmn:adHocSubProcess>"), "an ad-hoc subprocess's completion condition (evaluated through the environment)"),
-    Bomb("message-payload-escape", "diagram", around(_throw(
-        f"<spiffworkflow:messagePayload>{escape(ESCAPE)}</spiffworkflow:messagePayload>"), extra=_MESSAGE),
-        "a thrown message's payload expression"),
-    Bomb("process-correlation-escape", "diagram", around(_throw(
-        _PAYLOAD + "<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>k</spiffworkflow:propertyId>"
-        f"<spiffworkflow:expression>{escape(ESCAPE)}</spiffworkflow:expression>"
-        "</spiffworkflow:processVariableCorrelation>"), extra=_MESSAGE), "a process-variable correlation expression"),
-    Bomb("conditional-event-escape", "diagram", around(
-        '<bpmn:intermediateCatchEvent id="bomb" name="bomb condition"><bpmn:conditionalEventDefinition>'
-        f"<bpmn:condition>{escape(ESCAPE)}</bpmn:condition></bpmn:conditionalEventDefinition>"
-        "</bpmn:intermediateCatchEvent>"), "a conditional event's condition"),
-    Bomb("prescript-escape", "diagram", around(
-        '<bpmn:userTask id="bomb" name="bomb task"><bpmn:extensionElements>'
-        f"<spiffworkflow:preScript>x = {escape(ESCAPE)}</spiffworkflow:preScript></bpmn:extensionElements>"
-        "</bpmn:userTask>"), "a user task's pre-script"),
-    Bomb("mi-cardinality-escape", "diagram", around(_multi_instance(
-        f"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>{escape(ESCAPE)}</bpmn:loopCardinality>"
-        "</bpmn:multiInstanceLoopCharacteristics>")), "a multi-instance cardinality"),
-    Bomb("mi-completion-escape", "diagram", around(_multi_instance(
-        "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>"
-        f"<bpmn:completionCondition>{escape(ESCAPE)}</bpmn:completionCondition>"
-        "</bpmn:multiInstanceLoopCharacteristics>")), "a multi-instance completion condition"),
-    Bomb("mi-cardinality-literal", "diagram", around(_multi_instance(
-        "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>1000000000</bpmn:loopCardinality>"
-        "</bpmn:multiInstanceLoopCharacteristics>")), "10^9 task instances from a literal"),
-    Bomb("mi-cardinality-computed", "diagram", around(_multi_instance(
-        '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>'
-        "int(&quot;1&quot; + &quot;0&quot; * 9)</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>")),
-        "10^9 task instances from a value only the run knows"),
-    Bomb("loop-without-maximum", "diagram", around(_multi_instance(
-        "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>False</bpmn:loopCondition>"
-        "</bpmn:standardLoopCharacteristics>")), "a standard loop that never ends"),
-    Bomb("loop-maximum-huge", "diagram", around(_multi_instance(
-        '<bpmn:standardLoopCharacteristics loopMaximum="1000000000"/>')), "10^9 loop iterations"),
-    Bomb("data-association-transformation", "diagram", around(
-        '<bpmn:task id="bomb" name="bomb data"><bpmn:dataInputAssociation id="bomb_association">'
-        f"<bpmn:transformation>{escape(ESCAPE)}</bpmn:transformation></bpmn:dataInputAssociation></bpmn:task>"),
-        "a data input association's transformation (SpiffWorkflow ignores it: refused, not run otherwise)"),
-    Bomb("data-association-assignment", "diagram", around(
-        '<bpmn:task id="bomb" name="bomb data"><bpmn:dataOutputAssociation id="bomb_association">'
-        f"<bpmn:assignment><bpmn:from>{escape(ESCAPE)}</bpmn:from><bpmn:to>y</bpmn:to></bpmn:assignment>"
-        "</bpmn:dataOutputAssociation></bpmn:task>"), "a data output association's assignment"),
-    Bomb("script-outside-script-task", "diagram", around(
-        f'<bpmn:task id="bomb" name="bomb"><bpmn:script>{escape(ESCAPE)}</bpmn:script></bpmn:task>'),
-        "a bpmn:script where no script runs"),
-    Bomb("javascript-script-task", "diagram", around(
-        '<bpmn:scriptTask id="bomb" name="bomb script" scriptFormat="javascript">'
-        "<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>"), "a script in another language"),
-    Bomb("camunda-script-listener", "diagram", around(
-        f'<bpmn:task id="bomb" name="bomb"><bpmn:extensionElements><camunda:executionListener {_CAMUNDA} '
-        f'event="start"><camunda:script scriptFormat="groovy">{escape(ESCAPE)}</camunda:script>'
-        "</camunda:executionListener></bpmn:extensionElements></bpmn:task>"), "a vendor script listener"),
-    Bomb("unknown-spiff-extension", "diagram", around(
-        '<bpmn:task id="bomb" name="bomb"><bpmn:extensionElements>'
-        f"<spiffworkflow:onEnter>{escape(ESCAPE)}</spiffworkflow:onEnter></bpmn:extensionElements></bpmn:task>"),
-        "an extension the engine does not know"),
+    Bomb(
+        "correlation-retrieval-escape",
+        "diagram",
+        around(_throw(_PAYLOAD), extra=_CORRELATION + _MESSAGE),
+        "a message correlation property's retrieval expression (SpiffWorkflow evaluates it through the environment)",
+    ),
+    Bomb(
+        "adhoc-completion-escape",
+        "diagram",
+        around(
+            '<bpmn:adHocSubProcess id="bomb" name="bomb ad hoc"><bpmn:task id="bomb_inner"/>'
+            f'<bpmn:completionCondition xsi:type="bpmn:tFormalExpression">{escape(ESCAPE)}</bpmn:completionCondition>'
+            "</bpmn:adHocSubProcess>"
+        ),
+        "an ad-hoc subprocess's completion condition (evaluated through the environment)",
+    ),
+    Bomb(
+        "message-payload-escape",
+        "diagram",
+        around(
+            _throw(f"<spiffworkflow:messagePayload>{escape(ESCAPE)}</spiffworkflow:messagePayload>"), extra=_MESSAGE
+        ),
+        "a thrown message's payload expression",
+    ),
+    Bomb(
+        "process-correlation-escape",
+        "diagram",
+        around(
+            _throw(
+                _PAYLOAD
+                + "<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>k</spiffworkflow:propertyId>"
+                f"<spiffworkflow:expression>{escape(ESCAPE)}</spiffworkflow:expression>"
+                "</spiffworkflow:processVariableCorrelation>"
+            ),
+            extra=_MESSAGE,
+        ),
+        "a process-variable correlation expression",
+    ),
+    Bomb(
+        "conditional-event-escape",
+        "diagram",
+        around(
+            '<bpmn:intermediateCatchEvent id="bomb" name="bomb condition"><bpmn:conditionalEventDefinition>'
+            f"<bpmn:condition>{escape(ESCAPE)}</bpmn:condition></bpmn:conditionalEventDefinition>"
+            "</bpmn:intermediateCatchEvent>"
+        ),
+        "a conditional event's condition",
+    ),
+    Bomb(
+        "prescript-escape",
+        "diagram",
+        around(
+            '<bpmn:userTask id="bomb" name="bomb task"><bpmn:extensionElements>'
+            f"<spiffworkflow:preScript>x = {escape(ESCAPE)}</spiffworkflow:preScript></bpmn:extensionElements>"
+            "</bpmn:userTask>"
+        ),
+        "a user task's pre-script",
+    ),
+    Bomb(
+        "mi-cardinality-escape",
+        "diagram",
+        around(
+            _multi_instance(
+                f"<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>{escape(ESCAPE)}</bpmn:loopCardinality>"
+                "</bpmn:multiInstanceLoopCharacteristics>"
+            )
+        ),
+        "a multi-instance cardinality",
+    ),
+    Bomb(
+        "mi-completion-escape",
+        "diagram",
+        around(
+            _multi_instance(
+                "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality>"
+                f"<bpmn:completionCondition>{escape(ESCAPE)}</bpmn:completionCondition>"
+                "</bpmn:multiInstanceLoopCharacteristics>"
+            )
+        ),
+        "a multi-instance completion condition",
+    ),
+    Bomb(
+        "mi-cardinality-literal",
+        "diagram",
+        around(
+            _multi_instance(
+                "<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>1000000000</bpmn:loopCardinality>"
+                "</bpmn:multiInstanceLoopCharacteristics>"
+            )
+        ),
+        "10^9 task instances from a literal",
+    ),
+    Bomb(
+        "mi-cardinality-computed",
+        "diagram",
+        around(
+            _multi_instance(
+                '<bpmn:multiInstanceLoopCharacteristics isSequential="true"><bpmn:loopCardinality>'
+                "int(&quot;1&quot; + &quot;0&quot; * 9)</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>"
+            )
+        ),
+        "10^9 task instances from a value only the run knows",
+    ),
+    Bomb(
+        "loop-without-maximum",
+        "diagram",
+        around(
+            _multi_instance(
+                "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>False</bpmn:loopCondition>"
+                "</bpmn:standardLoopCharacteristics>"
+            )
+        ),
+        "a standard loop that never ends",
+    ),
+    Bomb(
+        "loop-maximum-huge",
+        "diagram",
+        around(_multi_instance('<bpmn:standardLoopCharacteristics loopMaximum="1000000000"/>')),
+        "10^9 loop iterations",
+    ),
+    Bomb(
+        "data-association-transformation",
+        "diagram",
+        around(
+            '<bpmn:task id="bomb" name="bomb data"><bpmn:dataInputAssociation id="bomb_association">'
+            f"<bpmn:transformation>{escape(ESCAPE)}</bpmn:transformation></bpmn:dataInputAssociation></bpmn:task>"
+        ),
+        "a data input association's transformation (SpiffWorkflow ignores it: refused, not run otherwise)",
+    ),
+    Bomb(
+        "data-association-assignment",
+        "diagram",
+        around(
+            '<bpmn:task id="bomb" name="bomb data"><bpmn:dataOutputAssociation id="bomb_association">'
+            f"<bpmn:assignment><bpmn:from>{escape(ESCAPE)}</bpmn:from><bpmn:to>y</bpmn:to></bpmn:assignment>"
+            "</bpmn:dataOutputAssociation></bpmn:task>"
+        ),
+        "a data output association's assignment",
+    ),
+    Bomb(
+        "script-outside-script-task",
+        "diagram",
+        around(f'<bpmn:task id="bomb" name="bomb"><bpmn:script>{escape(ESCAPE)}</bpmn:script></bpmn:task>'),
+        "a bpmn:script where no script runs",
+    ),
+    Bomb(
+        "javascript-script-task",
+        "diagram",
+        around(
+            '<bpmn:scriptTask id="bomb" name="bomb script" scriptFormat="javascript">'
+            "<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>"
+        ),
+        "a script in another language",
+    ),
+    Bomb(
+        "camunda-script-listener",
+        "diagram",
+        around(
+            f'<bpmn:task id="bomb" name="bomb"><bpmn:extensionElements><camunda:executionListener {_CAMUNDA} '
+            f'event="start"><camunda:script scriptFormat="groovy">{escape(ESCAPE)}</camunda:script>'
+            "</camunda:executionListener></bpmn:extensionElements></bpmn:task>"
+        ),
+        "a vendor script listener",
+    ),
+    Bomb(
+        "unknown-spiff-extension",
+        "diagram",
+        around(
+            '<bpmn:task id="bomb" name="bomb"><bpmn:extensionElements>'
+            f"<spiffworkflow:onEnter>{escape(ESCAPE)}</spiffworkflow:onEnter></bpmn:extensionElements></bpmn:task>"
+        ),
+        "an extension the engine does not know",
+    ),
 ]

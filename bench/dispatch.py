@@ -69,8 +69,7 @@ def _timed_round(document: dict, mode: str = "batch") -> tuple[float, object]:
 
 def bench_batch(n_tickets: int, n_engineers: int, runs: int) -> float:
     _timed_round(generate_scenario(n_engineers, n_tickets, 0.8, SEED))  # warm-up
-    return _p95([_timed_round(generate_scenario(n_engineers, n_tickets, 0.8, SEED + run))[0]
-                 for run in range(runs)])
+    return _p95([_timed_round(generate_scenario(n_engineers, n_tickets, 0.8, SEED + run))[0] for run in range(runs)])
 
 
 def compare_greedy_batch(bursts: int) -> dict[str, float]:
@@ -79,8 +78,9 @@ def compare_greedy_batch(bursts: int) -> dict[str, float]:
     for burst in range(bursts):
         scenario = parse_scenario(generate_scenario(200, 500, 0.8, SEED + 1000 + burst))
         resolver = JobSkillResolver(scenario.keyword_skills, scenario.device_skills)
-        problem = BacklogAssignment(EngineerIndex(scenario.engineers), resolver, scenario.policy) \
-            .problem(scenario.tickets)
+        problem = BacklogAssignment(EngineerIndex(scenario.engineers), resolver, scenario.policy).problem(
+            scenario.tickets
+        )
         batch, greedy = solve(problem, "batch"), solve(problem, "greedy")
         objective_gap.append((batch.objective - greedy.objective) / abs(batch.objective) * 100)
         score_gap.append((batch.total_score - greedy.total_score) / abs(batch.total_score) * 100)

@@ -79,23 +79,39 @@ def prepare(var: Path) -> Settings:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade_database(url)
-    return Settings(database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var,
-                    secret_key="bench")
+    return Settings(database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench")
 
 
 # -- lifecycles ------------------------------------------------------------------------------------
 def new_ticket(platform: Platform, session: Any, device: Device, agent: User, *, start: bool) -> Ticket:
-    data = {"source_channel": "web", "urgency": "red", "device_id": device.id,
-            "problem_description": "设备报警停机，无法启动"}
+    data = {
+        "source_channel": "web",
+        "urgency": "red",
+        "device_id": device.id,
+        "problem_description": "设备报警停机，无法启动",
+    }
     if start:
         return platform.intake.create(session, data, creator=agent)
     from processes.tickets.numbering import next_number
 
     now = platform.engine.clock.now()
-    ticket = Ticket(number=next_number(session, now, "Asia/Shanghai"), source_channel="web", urgency="red",
-                    problem_description=data["problem_description"], extra={}, customer_id=device.customer_id,
-                    site_id=device.site_id, device_id=device.id, created_by_id=agent.id, created_by_role="agent",
-                    status="new", created_at=now, customer_link_nonce="x", rework_count=0, escalations=0)
+    ticket = Ticket(
+        number=next_number(session, now, "Asia/Shanghai"),
+        source_channel="web",
+        urgency="red",
+        problem_description=data["problem_description"],
+        extra={},
+        customer_id=device.customer_id,
+        site_id=device.site_id,
+        device_id=device.id,
+        created_by_id=agent.id,
+        created_by_role="agent",
+        status="new",
+        created_at=now,
+        customer_link_nonce="x",
+        rework_count=0,
+        escalations=0,
+    )
     session.add(ticket)
     session.flush()
     return ticket
@@ -104,17 +120,39 @@ def new_ticket(platform: Platform, session: Any, device: Device, agent: User, *,
 STEPS: list[tuple[str, dict[str, Any]]] = [
     ("accept_offer", {"decision": "accept"}),
     ("on_site", {"location": {"lat": 29.87, "lon": 121.55}, "diagnosis_photo": PHOTO}),
-    ("close_out", {"root_cause": "wear", "prevention_suggestion": "每季度检查润滑", "fixed_first_time": True,
-                   "fault_photo": PHOTO, "repair_photo": PHOTO, "running_photo": PHOTO, "running_video": PHOTO}),
+    (
+        "close_out",
+        {
+            "root_cause": "wear",
+            "prevention_suggestion": "每季度检查润滑",
+            "fixed_first_time": True,
+            "fault_photo": PHOTO,
+            "repair_photo": PHOTO,
+            "running_photo": PHOTO,
+            "running_video": PHOTO,
+        },
+    ),
     ("customer_acceptance", {"verdict": "accept"}),
 ]
 
 
 def attach(session: Any, ticket: Ticket, clock: FrozenClock) -> None:
     for field in ("diagnosis_photo", "fault_photo", "repair_photo", "running_photo", "running_video"):
-        session.add(Attachment(ticket_id=ticket.id, sha256=PHOTO[7:], kind="image", content_type="image/jpeg",
-                               size=1, original_name="p.jpg", field=field, task_spec="bench",
-                               uploaded_by="bench", meta={}, created_at=clock.now()))
+        session.add(
+            Attachment(
+                ticket_id=ticket.id,
+                sha256=PHOTO[7:],
+                kind="image",
+                content_type="image/jpeg",
+                size=1,
+                original_name="p.jpg",
+                field=field,
+                task_spec="bench",
+                uploaded_by="bench",
+                meta={},
+                created_at=clock.now(),
+            )
+        )
 
 
 def advance(platform: Platform, instance_id: int) -> None:
@@ -122,8 +160,11 @@ def advance(platform: Platform, instance_id: int) -> None:
     engine = platform.engine
     engine.advance(instance_id)
     with platform.db.session() as session:
-        calls = list(session.scalars(select(HandlerCall.id).where(HandlerCall.instance_id == instance_id,
-                                                                  HandlerCall.status == "pending")))
+        calls = list(
+            session.scalars(
+                select(HandlerCall.id).where(HandlerCall.instance_id == instance_id, HandlerCall.status == "pending")
+            )
+        )
     for call_id in calls:
         engine.run_handler_call(call_id)
 
@@ -139,8 +180,11 @@ def run_ours(platform: Platform, device: Device, agent: User) -> None:
         with platform.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
             (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == spec]
-            actor = (Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
-                     if spec == "customer_acceptance" else Actor(user=ticket.engineer.user))
+            actor = (
+                Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
+                if spec == "customer_acceptance"
+                else Actor(user=ticket.engineer.user)
+            )
             platform.desk.complete(session, actor, view.id, data)
         advance(platform, instance_id)
     clock.advance(days=8)  # the recurrence watch ends; a new day also frees the engineers' capacity
@@ -167,8 +211,11 @@ def lifecycles(platform: Platform, n: int) -> list[float]:
         devices = list(session.scalars(select(Device).order_by(Device.id)))
         agent = session.scalar(select(User).where(User.username == "agent"))
     per_step, per_transaction = NaiveEngine(platform), NaiveEngine(platform, per_step=False)
-    runners = (lambda d: run_ours(platform, d, agent), lambda d: run_naive(platform, per_step, d, agent),
-               lambda d: run_naive(platform, per_transaction, d, agent))
+    runners = (
+        lambda d: run_ours(platform, d, agent),
+        lambda d: run_naive(platform, per_step, d, agent),
+        lambda d: run_naive(platform, per_transaction, d, agent),
+    )
     rates = []
     for runner in runners:
         runner(devices[0])  # warm up parsers and caches
@@ -240,8 +287,9 @@ def baseline_step_persist(platform: Platform, iterations: int) -> dict[int, floa
         workflow.do_engine_steps()
         started = time.perf_counter()
         with platform.db.session() as session:
-            session.execute(sql_update(STATE).where(STATE.c.id == state_id)
-                            .values(state=SERIALIZER.serialize_json(workflow)))
+            session.execute(
+                sql_update(STATE).where(STATE.c.id == state_id).values(state=SERIALIZER.serialize_json(workflow))
+            )
         timings[n] = (time.perf_counter() - started) * 1000
     return timings
 
@@ -261,16 +309,46 @@ def pending_timers(platform: Platform, count: int) -> None:
         first = connection.scalar(select(ProcessInstance.id).order_by(ProcessInstance.id.desc()).limit(1)) or 0
         for start in range(0, count, batch):
             ids = range(first + 1 + start, first + 1 + min(count, start + batch))
-            connection.execute(insert(ProcessInstance), [{
-                "id": i, "deployment_id": deployment_id, "process_id": "wait", "business_key": None,
-                "status": "waiting", "version": 1, "needs_advance": False, "workflow_state": {},
-                "journal_head": GENESIS, "error": None, "created_at": now, "updated_at": now} for i in ids])
-            connection.execute(insert(Timer), [{
-                "task_id": f"bench-{i}", "instance_id": i, "spec_name": "pause",
-                "due_at": now + timedelta(days=1 + (i % 30), seconds=i % 86400), "fired_at": None} for i in ids])
+            connection.execute(
+                insert(ProcessInstance),
+                [
+                    {
+                        "id": i,
+                        "deployment_id": deployment_id,
+                        "process_id": "wait",
+                        "business_key": None,
+                        "status": "waiting",
+                        "version": 1,
+                        "needs_advance": False,
+                        "workflow_state": {},
+                        "journal_head": GENESIS,
+                        "error": None,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            connection.execute(
+                insert(Timer),
+                [
+                    {
+                        "task_id": f"bench-{i}",
+                        "instance_id": i,
+                        "spec_name": "pause",
+                        "due_at": now + timedelta(days=1 + (i % 30), seconds=i % 86400),
+                        "fired_at": None,
+                    }
+                    for i in ids
+                ],
+            )
         if connection.dialect.name == "postgresql":  # ids were given explicitly: move the sequence past them
-            connection.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
-                                    "(SELECT MAX(id) FROM process_instance))"))
+            connection.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
+                    "(SELECT MAX(id) FROM process_instance))"
+                )
+            )
 
 
 def timer_lag(platform: Platform, settings: Settings, count: int, pending: int) -> dict[str, Any]:
@@ -284,16 +362,29 @@ def timer_lag(platform: Platform, settings: Settings, count: int, pending: int) 
             instance_ids.append(real.engine.start(session, "wait", {"due": due.isoformat()}, actor="bench").id)
     for instance_id in instance_ids:
         real.engine.advance(instance_id)  # reach the timer; this schedules its wake-up with rq
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url_of(platform.redis),
-           "CLOSELOOP_VAR": str(settings.var_dir), "CLOSELOOP_SECRET_KEY": "bench"}
-    worker = subprocess.Popen([sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": redis_url_of(platform.redis),
+        "CLOSELOOP_VAR": str(settings.var_dir),
+        "CLOSELOOP_SECRET_KEY": "bench",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "webui.cli", "worker"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 8 + count * 0.1 + 60
         while time.monotonic() < deadline:
             with real.db.session() as session:
-                done = session.scalar(select(text("count(*)")).select_from(ProcessInstance).where(
-                    ProcessInstance.id.in_(instance_ids), ProcessInstance.status == "completed"))
+                done = session.scalar(
+                    select(text("count(*)"))
+                    .select_from(ProcessInstance)
+                    .where(ProcessInstance.id.in_(instance_ids), ProcessInstance.status == "completed")
+                )
             if done == count:
                 break
             time.sleep(0.5)
@@ -302,8 +393,9 @@ def timer_lag(platform: Platform, settings: Settings, count: int, pending: int) 
         worker.wait(timeout=30)
     lags = []
     with real.db.session() as session:
-        for event in session.scalars(select(JournalEvent).where(JournalEvent.instance_id.in_(instance_ids),
-                                                                 JournalEvent.kind == "timer_fired")):
+        for event in session.scalars(
+            select(JournalEvent).where(JournalEvent.instance_id.in_(instance_ids), JournalEvent.kind == "timer_fired")
+        ):
             due = datetime.fromisoformat(event.input["due_at"])
             lags.append((event.at - due).total_seconds() * 1000)
         remaining = session.scalar(select(text("count(*)")).select_from(Timer))
@@ -312,9 +404,12 @@ def timer_lag(platform: Platform, settings: Settings, count: int, pending: int) 
     # A timer that never fired has no lag to report; percentiles over the others would flatter, so
     # there are none unless every timer fired.
     complete = len(lags) == count
-    return {"timers_pending": remaining, "timers_fired": len(lags),
-            "timer_fire_lag_ms_p99": round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 1) if complete else None,
-            "timer_fire_lag_ms_p50": round(statistics.median(lags), 1) if complete else None}
+    return {
+        "timers_pending": remaining,
+        "timers_fired": len(lags),
+        "timer_fire_lag_ms_p99": round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 1) if complete else None,
+        "timer_fire_lag_ms_p50": round(statistics.median(lags), 1) if complete else None,
+    }
 
 
 def main() -> None:
@@ -332,8 +427,9 @@ def main() -> None:
     platform.engine.enqueuer.queue = None  # jobs run inline here: we measure the engine, not Redis round trips
     # The photo comparison is measured by bench.evidence; here both engines get the same instant answer.
     comparison = platform.engine.registry.handlers["compare_evidence"]
-    platform.engine.registry.handlers["compare_evidence"] = replace(comparison, func=lambda _ctx, _p: {
-        "needs_review": False})
+    platform.engine.registry.handlers["compare_evidence"] = replace(
+        comparison, func=lambda _ctx, _p: {"needs_review": False}
+    )
     platform.deploy_models("bench")
     with platform.db.session() as session:
         demo.load(session)
@@ -357,4 +453,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

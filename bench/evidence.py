@@ -78,9 +78,7 @@ def evaluate(pairs: int, sizes: list[int], seed: int) -> dict:
                     truth, got = bool(pair.truth[check]), detected(report, check)
                     counts[check][("tp" if got else "fn") if truth else ("fp" if got else "tn")] += 1
                     if truth != got:
-                        misses.append(
-                            f"{kind}/{mp}MP/seed={pair_seed}: {check} {'missed' if truth else 'false'}"
-                        )
+                        misses.append(f"{kind}/{mp}MP/seed={pair_seed}: {check} {'missed' if truth else 'false'}")
                 if kind != "reused_identical":
                     meter_total += 1
                     want = pair.truth["meter_values"]

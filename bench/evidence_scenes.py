@@ -123,9 +123,7 @@ def render(scene: Scene, canvas: tuple[int, int]) -> tuple[np.ndarray, np.ndarra
         (x1 - 0.015, y1 - 0.02),
     ):
         r = 0.006 * W
-        d.ellipse(
-            [cx * W - r, cy * H - r, cx * W + r, cy * H + r], fill=(120, 120, 120), outline=(50, 50, 50)
-        )
+        d.ellipse([cx * W - r, cy * H - r, cx * W + r, cy * H + r], fill=(120, 120, 120), outline=(50, 50, 50))
     font_small = ImageFont.truetype(FONT_SANS, max(8, int(0.018 * H)))
     d.text(px(x0 + 0.03, y0 + 0.03), "CLOSELOOP  XR-200", font=font_small, fill=(30, 30, 30))
     # Indicator lamps with labels; emission drives the glow and clipping of lit lamps.
@@ -172,9 +170,7 @@ def render(scene: Scene, canvas: tuple[int, int]) -> tuple[np.ndarray, np.ndarra
     bx, by = x0 + 0.33, y0 + 0.28
     for i, on in enumerate(scene.breakers):
         left = (bx + i * 0.028) * W
-        d.rectangle(
-            [left, by * H, left + 0.02 * W, (by + 0.11) * H], fill=(235, 235, 230), outline=(60, 60, 60)
-        )
+        d.rectangle([left, by * H, left + 0.02 * W, (by + 0.11) * H], fill=(235, 235, 230), outline=(60, 60, 60))
         ty = by + (0.015 if on else 0.06)
         d.rectangle([left + 0.005 * W, ty * H, left + 0.015 * W, (ty + 0.035) * H], fill=(30, 30, 30))
     # Warning sticker, spare module, optional maintenance tag, cable.
@@ -187,13 +183,9 @@ def render(scene: Scene, canvas: tuple[int, int]) -> tuple[np.ndarray, np.ndarra
         )
         d.text(px(tx + 0.043, ty + 0.03), "!", font=font_plate, fill=(0, 0, 0))
     module_col = [(60, 90, 160), (40, 130, 70), (150, 60, 50)][scene.module % 3]
-    d.rectangle(
-        [*px(x0 + 0.05, y0 + 0.42), *px(x0 + 0.16, y0 + 0.54)], fill=module_col, outline=(20, 20, 20), width=2
-    )
+    d.rectangle([*px(x0 + 0.05, y0 + 0.42), *px(x0 + 0.16, y0 + 0.54)], fill=module_col, outline=(20, 20, 20), width=2)
     if scene.tag:
-        d.rectangle(
-            [*px(x1 - 0.16, y0 + 0.36), *px(x1 - 0.07, y0 + 0.48)], fill=(250, 250, 245), outline=(120, 0, 0)
-        )
+        d.rectangle([*px(x1 - 0.16, y0 + 0.36), *px(x1 - 0.07, y0 + 0.48)], fill=(250, 250, 245), outline=(120, 0, 0))
         d.text(px(x1 - 0.15, y0 + 0.38), "SERVICED", font=font_small, fill=(150, 0, 0))
     cable_col = [(20, 20, 20), (200, 60, 20), (30, 70, 180)][scene.cable % 3]
     cx = x1 - 0.2 + 0.06 * (scene.cable % 3)
@@ -304,9 +296,7 @@ class Pair:
 def mutate(scene: Scene, kind: str, rng: np.random.Generator) -> Scene:
     after = replace(scene, lamps=[replace(lamp) for lamp in scene.lamps], breakers=list(scene.breakers))
     if kind in ("lamp_change", "reshot_tripod"):
-        for i in rng.choice(
-            len(after.lamps), 1 if kind == "reshot_tripod" else int(rng.integers(1, 3)), False
-        ):
+        for i in rng.choice(len(after.lamps), 1 if kind == "reshot_tripod" else int(rng.integers(1, 3)), False):
             lamp = after.lamps[i]
             if lamp.on and rng.random() < 0.5:
                 lamp.colour = str(rng.choice([c for c in LAMP_COLOURS if c != lamp.colour]))
@@ -419,9 +409,7 @@ def make_pair(kind: str, mp: int, seed: int) -> Pair:
     else:
         if after_scene != scene:
             refl, emit, _ = render(after_scene, canvas)
-        after = photograph(
-            refl, emit, after_shot, size, rng, build_exif(local(t_after), gps_after, None, offset)
-        )
+        after = photograph(refl, emit, after_shot, size, rng, build_exif(local(t_after), gps_after, None, offset))
     lamp_regions = [
         NamedRegion(k.split(":", 1)[1], region_in_photo(b, canvas, pose0, size))
         for k, b in boxes.items()
@@ -444,8 +432,7 @@ def make_pair(kind: str, mp: int, seed: int) -> Pair:
     ]
     truth = {
         "duplicate": kind in ("reused_identical", "reencoded"),
-        "changes": kind
-        in ("changed_region", "lamp_change", "serial_change", "meter_change", "reshot_tripod"),
+        "changes": kind in ("changed_region", "lamp_change", "serial_change", "meter_change", "reshot_tripod"),
         "lamps": any(lamps_changed),
         "serial": after_scene.serial != scene.serial,
         "meter": after_scene.meter != scene.meter,

@@ -67,8 +67,7 @@ def main() -> None:
         instance = session.get(ProcessInstance, instance_id)
         completed = instance.status == "completed" and not engine.ready_user_tasks(session, instance_ids=[instance_id])
     total = round(time.perf_counter() - started, 1)
-    print(json.dumps({"iterations": args.iterations, "completed": completed, "total_s": total,
-                      "per_iteration": marks}))
+    print(json.dumps({"iterations": args.iterations, "completed": completed, "total_s": total, "per_iteration": marks}))
     db.dispose()
 
 

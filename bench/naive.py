@@ -51,8 +51,7 @@ class NaiveEngine:
             self.parsed = platform.engine.deployments.parsed(session, deployment.id)
 
     def _script(self, session: Any) -> StepScriptEngine:
-        return InlineScriptEngine(self.platform.engine.registry, FrozenClock(self.platform.engine.clock.now()),
-                                  session)
+        return InlineScriptEngine(self.platform.engine.registry, FrozenClock(self.platform.engine.clock.now()), session)
 
     def _run(self, workflow: BpmnWorkflow, session: Any, state_id: int | None) -> None:
         def persist(_task: Any) -> None:
@@ -62,9 +61,15 @@ class NaiveEngine:
         transitions.run_until_blocked(workflow, workflow.refresh_timers, persist)
 
     def start(self, session: Any, ticket: Ticket) -> int:
-        data = {"ticket_id": ticket.id, "ticket_number": ticket.number, "urgency": ticket.urgency,
-                "device_type": ticket.device.device_type, "created_at": ticket.created_at.isoformat(),
-                "rework_count": 0, "declined_engineers": []}
+        data = {
+            "ticket_id": ticket.id,
+            "ticket_number": ticket.number,
+            "urgency": ticket.urgency,
+            "device_type": ticket.device.device_type,
+            "created_at": ticket.created_at.isoformat(),
+            "rework_count": 0,
+            "declined_engineers": [],
+        }
         workflow = transitions.new_workflow(self.parsed, LIFECYCLE, data, self._script(session))
         inserted = session.execute(insert(STATE).values(state=SERIALIZER.serialize_json(workflow)))
         state_id = inserted.inserted_primary_key[0]

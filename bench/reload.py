@@ -72,9 +72,12 @@ def reload_figures(url: str | None = None) -> dict[str, Any]:
     upgrade_database(url)
     db = Database(url)
     cases: list[tuple[str, dict[str, str], dict[str, Any]]] = [
-        (p.name, deployable(p), {"start_n": 1}) for p in diagrams("execute")]
-    cases += [(f"mi:{name}", files, {"items": ["a", "b", "c"], "results": [], "done": False})
-              for name, files in sorted(MULTI_INSTANCE.items())]
+        (p.name, deployable(p), {"start_n": 1}) for p in diagrams("execute")
+    ]
+    cases += [
+        (f"mi:{name}", files, {"items": ["a", "b", "c"], "results": [], "done": False})
+        for name, files in sorted(MULTI_INSTANCE.items())
+    ]
     ran, identical, differing, refused = 0, 0, [], []
     for name, files, start in cases:
         cached = _run(db, files, start, reload=False)
@@ -84,14 +87,21 @@ def reload_figures(url: str | None = None) -> dict[str, Any]:
         reloaded = _run(db, files, start, reload=True)
         ran += 1
         same = reloaded is not None and (cached.calls, cached.outcome, cached.state) == (
-            reloaded.calls, reloaded.outcome, reloaded.state)
+            reloaded.calls,
+            reloaded.outcome,
+            reloaded.state,
+        )
         if same and _replays_equal(db, cached) and _replays_equal(db, reloaded):
             identical += 1
         else:
             differing.append(name)
     db.dispose()
-    return {"reload_diagrams": ran, "reload_identical": identical, "reload_differing": differing,
-            "reload_refused_at_deploy": len(refused)}
+    return {
+        "reload_diagrams": ran,
+        "reload_identical": identical,
+        "reload_differing": differing,
+        "reload_refused_at_deploy": len(refused),
+    }
 
 
 def main() -> None:

@@ -38,8 +38,10 @@ def escape_figures() -> dict[str, Any]:
     registry = HandlerRegistry()
     warm_up(registry)
     # Median of three untraced tries: a garbage collection of the whole process may land inside any one.
-    outcomes = [(bomb, sorted((try_bomb(bomb, registry, trace_memory=False) for _ in range(3)),
-                              key=lambda o: o.cpu_ms)[1]) for bomb in BOMBS]
+    outcomes = [
+        (bomb, sorted((try_bomb(bomb, registry, trace_memory=False) for _ in range(3)), key=lambda o: o.cpu_ms)[1])
+        for bomb in BOMBS
+    ]
     refused = [(bomb, o) for bomb, o in outcomes if o.refused]
     slowest = max(refused, key=lambda pair: pair[1].cpu_ms)
     traced = [(bomb, try_bomb(bomb, registry)) for bomb in BOMBS]
@@ -66,8 +68,9 @@ def shipped_lifecycle_identical(var: Path) -> bool:
         path.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     upgrade_database(url)
-    settings = Settings(database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var,
-                        secret_key="bench-security")
+    settings = Settings(
+        database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench-security"
+    )
     platform = build_platform(settings, clock=FrozenClock(datetime(2026, 11, 25, 1, 30, tzinfo=UTC)))
     try:
         platform.redis.flushdb()

@@ -47,6 +47,7 @@ CASE_FACTOR = 3  # lower()/upper() may turn one character into three ("ß" → "
 CONTAINER_UNITS = 128  # work of visiting one container of task data in Python (~0.5 µs)
 SORTED_CHAR_UNITS = 8  # a one-character string made by sorted("…") takes ~64 bytes
 
+
 class ExpressionError(ValueError):
     """An expression is not allowed or failed to evaluate.  ``code`` is stable for translation."""
 
@@ -62,8 +63,13 @@ class ExpressionError(ValueError):
 
 
 def _too_large(what: str, weight: int, limit: int = MAX_WEIGHT) -> ExpressionError:
-    return ExpressionError("too_large", f"{what} would be too large ({weight:,} units, at most {limit:,})",
-                           what=what, weight=weight, limit=limit)
+    return ExpressionError(
+        "too_large",
+        f"{what} would be too large ({weight:,} units, at most {limit:,})",
+        what=what,
+        weight=weight,
+        limit=limit,
+    )
 
 
 def int_weight(value: int) -> int:
@@ -106,8 +112,7 @@ class Meter:
     def step(self, units: int = WORK_PER_STEP) -> None:
         self.work += units
         if self.work > MAX_WORK:
-            raise ExpressionError("too_many_steps", f"evaluation took more than {MAX_STEPS} steps",
-                                  limit=MAX_STEPS)
+            raise ExpressionError("too_many_steps", f"evaluation took more than {MAX_STEPS} steps", limit=MAX_STEPS)
 
     def admit(self, what: str, weight: int, new_units: int) -> None:
         """Refuse a value of ``weight`` that takes ``new_units`` of new memory, before it is built."""
@@ -151,8 +156,11 @@ class Meter:
         if isinstance(value, list | tuple | dict):
             known = self._known.get(id(value))
             return known if known is not None else self._weigh(value, 1, set())
-        raise ExpressionError("not_allowed", f"a value of type {type(value).__name__} cannot be used in expressions",
-                              construct=type(value).__name__)
+        raise ExpressionError(
+            "not_allowed",
+            f"a value of type {type(value).__name__} cannot be used in expressions",
+            construct=type(value).__name__,
+        )
 
     def _weigh(self, value: Any, depth: int, active: set[int]) -> tuple[int, int]:
         key = id(value)
@@ -191,8 +199,9 @@ class Meter:
 
 
 def _too_deep() -> ExpressionError:
-    return ExpressionError("too_deep", f"lists and records may be nested at most {MAX_VALUE_DEPTH} deep",
-                           limit=MAX_VALUE_DEPTH)
+    return ExpressionError(
+        "too_deep", f"lists and records may be nested at most {MAX_VALUE_DEPTH} deep", limit=MAX_VALUE_DEPTH
+    )
 
 
 # -- operators ----------------------------------------------------------------------------------
@@ -208,8 +217,9 @@ def _check_int(meter: Meter, bits: int) -> None:
 
 def _numbers(meter: Meter, name: str, a: Any, b: Any, bits: int) -> None:
     if not (_is_number(a) and _is_number(b)):
-        raise ExpressionError("failed", f"'{name}' needs two numbers, not {type(a).__name__} and {type(b).__name__}",
-                              detail=name)
+        raise ExpressionError(
+            "failed", f"'{name}' needs two numbers, not {type(a).__name__} and {type(b).__name__}", detail=name
+        )
     if isinstance(a, int) and isinstance(b, int):
         _check_int(meter, bits)
 
@@ -271,8 +281,7 @@ def floordiv(meter: Meter, a: object, b: object) -> object:
 
 def mod(meter: Meter, a: object, b: object) -> object:
     if isinstance(a, str):
-        raise ExpressionError("not_allowed", "'%' formatting of text is not allowed; use str() and +",
-                              construct="%")
+        raise ExpressionError("not_allowed", "'%' formatting of text is not allowed; use str() and +", construct="%")
     _numbers(meter, "%", a, b, max(_bits(a), _bits(b)))
     return operator.mod(a, b)
 
@@ -327,8 +336,9 @@ def contains(meter: Meter, item: object, container: object) -> bool:
     elif isinstance(container, list | tuple):
         meter.step(meter.weigh(item) + meter.weigh(container))
     else:
-        raise ExpressionError("failed", f"'in' needs a text, list or record, not {type(container).__name__}",
-                              detail="in")
+        raise ExpressionError(
+            "failed", f"'in' needs a text, list or record, not {type(container).__name__}", detail="in"
+        )
     return item in container
 
 
@@ -344,15 +354,17 @@ def is_not(meter: Meter, a: object, b: object) -> bool:
     return a is not b
 
 
-EQ, NE, LT, LE, GT, GE = (_ordered(f) for f in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt,
-                                                 operator.ge))
+EQ, NE, LT, LE, GT, GE = (
+    _ordered(f) for f in (operator.eq, operator.ne, operator.lt, operator.le, operator.gt, operator.ge)
+)
 
 
 # -- builtins -----------------------------------------------------------------------------------
 def _sized(value: Any, name: str) -> Any:
     if not isinstance(value, str | list | tuple | Mapping):
-        raise ExpressionError("failed", f"{name}() needs a text, list or record, not {type(value).__name__}",
-                              detail=name)
+        raise ExpressionError(
+            "failed", f"{name}() needs a text, list or record, not {type(value).__name__}", detail=name
+        )
     return value
 
 
@@ -431,8 +443,9 @@ def _str(meter: Meter, value: Any) -> str:
 
 def _number_text(meter: Meter, text: str, name: str) -> None:
     if len(text) > MAX_NUMBER_TEXT:
-        raise ExpressionError("too_large", f"{name}() reads at most {MAX_NUMBER_TEXT} characters",
-                              limit=MAX_NUMBER_TEXT)
+        raise ExpressionError(
+            "too_large", f"{name}() reads at most {MAX_NUMBER_TEXT} characters", limit=MAX_NUMBER_TEXT
+        )
     meter.step(len(text))
 
 

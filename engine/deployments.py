@@ -109,7 +109,7 @@ def _readable(reason: str) -> str:
     if match is None:
         return reason
     message = match.group(3).replace("%r", "").replace("%s", "").strip().rstrip(":").strip()
-    rest = reason.strip()[match.end():].lstrip(", ")
+    rest = reason.strip()[match.end() :].lstrip(", ")
     child = _FIRST_CHILD.match(rest)
     if child is not None:
         message += f" ({child.group(1).split(':')[-1]})"
@@ -181,8 +181,16 @@ def parse(files: dict[str, str], registry: HandlerRegistry) -> ParsedDeployment:
     elements = 0
     scripted: list[tuple[str, Any, str]] = []
     if not any(is_bpmn(name) for name in files):
-        problems.append(Problem("", "", "", "", "the deployment has no executable process (no .bpmn or "
-                                ".bpmn20.xml file)", "no_executable_process"))
+        problems.append(
+            Problem(
+                "",
+                "",
+                "",
+                "",
+                "the deployment has no executable process (no .bpmn or .bpmn20.xml file)",
+                "no_executable_process",
+            )
+        )
     for name, text in files.items():
         root = None
         try:
@@ -240,8 +248,15 @@ class Deployments:
         current = self.current(session)
         activation = (current.activation + 1) if current is not None else 1
         if row is None:
-            row = Deployment(content_hash=parsed.hash, files=files, process_ids=sorted(parsed.specs),
-                             created_at=now, activated_at=now, activation=activation, created_by=actor)
+            row = Deployment(
+                content_hash=parsed.hash,
+                files=files,
+                process_ids=sorted(parsed.specs),
+                created_at=now,
+                activated_at=now,
+                activation=activation,
+                created_by=actor,
+            )
             session.add(row)
         elif current is not row:
             row.activated_at, row.activation = now, activation

@@ -48,8 +48,10 @@ class BoundedDMNEngine(DMNEngine):
         if match_expr is None:
             return True
         if len(match_expr) > MAX_DMN_ENTRY:
-            raise WorkflowTaskException(f"a decision input entry has {len(match_expr)} characters; at most "
-                                        f"{MAX_DMN_ENTRY} are allowed", task=task)
+            raise WorkflowTaskException(
+                f"a decision input entry has {len(match_expr)} characters; at most {MAX_DMN_ENTRY} are allowed",
+                task=task,
+            )
         script_engine = task.workflow.script_engine
         match_expr = replace_input_marks(match_expr)
         if INPUT_NAME in match_expr:

@@ -28,14 +28,27 @@ from .models import JournalEvent
 
 # SpiffWorkflow class names → the BPMN element kind; the first match along a spec class's MRO wins.
 _KINDS = {
-    "StartEvent": "startEvent", "EndEvent": "endEvent", "IntermediateCatchEvent": "intermediateCatchEvent",
-    "IntermediateThrowEvent": "intermediateThrowEvent", "BoundaryEvent": "boundaryEvent",
-    "UserTask": "userTask", "ManualTask": "manualTask", "ServiceTask": "serviceTask", "ScriptTask": "scriptTask",
-    "BusinessRuleTask": "businessRuleTask", "SendTask": "sendTask", "ReceiveTask": "receiveTask",
-    "NoneTask": "task", "CallActivity": "callActivity", "TransactionSubprocess": "transaction",
-    "EventSubprocess": "eventSubProcess", "SubWorkflowTask": "subProcess",
-    "ExclusiveGateway": "exclusiveGateway", "InclusiveGateway": "inclusiveGateway",
-    "ParallelGateway": "parallelGateway", "EventBasedGateway": "eventBasedGateway",
+    "StartEvent": "startEvent",
+    "EndEvent": "endEvent",
+    "IntermediateCatchEvent": "intermediateCatchEvent",
+    "IntermediateThrowEvent": "intermediateThrowEvent",
+    "BoundaryEvent": "boundaryEvent",
+    "UserTask": "userTask",
+    "ManualTask": "manualTask",
+    "ServiceTask": "serviceTask",
+    "ScriptTask": "scriptTask",
+    "BusinessRuleTask": "businessRuleTask",
+    "SendTask": "sendTask",
+    "ReceiveTask": "receiveTask",
+    "NoneTask": "task",
+    "CallActivity": "callActivity",
+    "TransactionSubprocess": "transaction",
+    "EventSubprocess": "eventSubProcess",
+    "SubWorkflowTask": "subProcess",
+    "ExclusiveGateway": "exclusiveGateway",
+    "InclusiveGateway": "inclusiveGateway",
+    "ParallelGateway": "parallelGateway",
+    "EventBasedGateway": "eventBasedGateway",
 }
 
 
@@ -63,14 +76,26 @@ def element_of(name: str, spec: TaskSpec) -> Element:
     properties = properties_of(spec)
     drawn: str | None = getattr(spec, "bpmn_name", None) or None
     names = {"": drawn} if drawn else {}
-    names.update({key[len(NAME_PROPERTY_PREFIX):]: str(value) for key, value in properties.items()
-                  if key.startswith(NAME_PROPERTY_PREFIX) and value})
+    names.update(
+        {
+            key[len(NAME_PROPERTY_PREFIX) :]: str(value)
+            for key, value in properties.items()
+            if key.startswith(NAME_PROPERTY_PREFIX) and value
+        }
+    )
     form = properties.get(FORM_PROPERTY)
     params = getattr(spec, "operation_params", None) or {}
     return Element(
-        id=name, kind=kind_of(spec), name=drawn, names=names, lane=getattr(spec, "lane", None),
-        event=_event_side(spec), manual=bool(getattr(spec, "manual", False)), properties=properties,
-        form_name=str(form) if form else None, operator=getattr(spec, "operation_name", None),
+        id=name,
+        kind=kind_of(spec),
+        name=drawn,
+        names=names,
+        lane=getattr(spec, "lane", None),
+        event=_event_side(spec),
+        manual=bool(getattr(spec, "manual", False)),
+        properties=properties,
+        form_name=str(form) if form else None,
+        operator=getattr(spec, "operation_name", None),
         operator_params={k: str(v.get("value", "")) if isinstance(v, dict) else str(v) for k, v in params.items()},
         result_variable=getattr(spec, "result_variable", None),
     )
@@ -90,8 +115,9 @@ def deployment_elements(parsed: ParsedDeployment, process_id: str) -> Deployment
     for workflow_spec in (parsed.specs[process_id], *parsed.subprocess_specs.get(process_id, {}).values()):
         for name, spec in workflow_spec.task_specs.items():
             elements.setdefault(name, element_of(name, spec))
-    built = DeploymentElements(parsed.hash, process_id, elements,
-                               {lane: tuple(roles) for lane, roles in parsed.lanes.items()})
+    built = DeploymentElements(
+        parsed.hash, process_id, elements, {lane: tuple(roles) for lane, roles in parsed.lanes.items()}
+    )
     with _cache_lock:
         _cache[key] = built
     return built
@@ -100,10 +126,17 @@ def deployment_elements(parsed: ParsedDeployment, process_id: str) -> Deployment
 def step_event(event: JournalEvent, elements: DeploymentElements | None) -> StepEvent:
     element = elements.get(event.task_spec) if elements is not None else None
     return StepEvent(
-        seq=event.seq, at=event.at, actor=event.actor, kind=event.kind, task_id=event.task_id,
-        element_id=event.task_spec, element_kind=element.kind if element is not None else None,
-        element_name=event.task_name, lane=element.lane if element is not None else None,
-        input=dict(event.input or {}), changes=dict(event.changes or {}),
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        kind=event.kind,
+        task_id=event.task_id,
+        element_id=event.task_spec,
+        element_kind=element.kind if element is not None else None,
+        element_name=event.task_name,
+        lane=element.lane if element is not None else None,
+        input=dict(event.input or {}),
+        changes=dict(event.changes or {}),
     )
 
 
@@ -114,7 +147,15 @@ def ready_tasks(tasks: Iterable[Task]) -> tuple[ReadyTask, ...]:
         spec = task.task_spec
         if task.state == TaskState.READY and spec.manual:
             element = element_of(spec.name, spec)
-            found.append(ReadyTask(id=str(task.id), element_id=element.id, name=element.name, lane=element.lane,
-                                   properties=element.properties, form_name=element.form_name,
-                                   names=element.names))
+            found.append(
+                ReadyTask(
+                    id=str(task.id),
+                    element_id=element.id,
+                    name=element.name,
+                    lane=element.lane,
+                    properties=element.properties,
+                    form_name=element.form_name,
+                    names=element.names,
+                )
+            )
     return tuple(found)

@@ -52,27 +52,31 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def names(self, context: Mapping[str, object], external_context: Mapping[str, object] | None) -> dict[str, object]:
         return {"now": self._now().isoformat(), **context, **(external_context or {})}
 
-    def evaluate_checked(self, expression: str, context: Mapping[str, object],
-                         external_context: Mapping[str, object] | None = None) -> object:
+    def evaluate_checked(
+        self, expression: str, context: Mapping[str, object], external_context: Mapping[str, object] | None = None
+    ) -> object:
         """Evaluate in the sandbox; raises :class:`ExpressionError` (the script engine adds the task)."""
         return evaluate(expression, self.names(context, external_context))
 
-    def execute_checked(self, script: str, context: dict[str, object],
-                        external_context: Mapping[str, object] | None = None) -> bool:
+    def execute_checked(
+        self, script: str, context: dict[str, object], external_context: Mapping[str, object] | None = None
+    ) -> bool:
         """Run an assignment-only script against ``context`` in place; raises :class:`ExpressionError`."""
         execute_assignments(script, context, self.names({}, external_context))
         return True
 
     # -- the interface SpiffWorkflow calls directly ------------------------------------------------
-    def evaluate(self, expression: str, context: Mapping[str, object],
-                 external_context: Mapping[str, object] | None = None) -> object:
+    def evaluate(
+        self, expression: str, context: Mapping[str, object], external_context: Mapping[str, object] | None = None
+    ) -> object:
         try:
             return self.evaluate_checked(expression, context, external_context)
         except ExpressionError as err:
             raise SandboxError(expression, err) from err
 
-    def execute(self, script: str, context: dict[str, object],
-                external_context: Mapping[str, object] | None = None) -> bool:
+    def execute(
+        self, script: str, context: dict[str, object], external_context: Mapping[str, object] | None = None
+    ) -> bool:
         try:
             return self.execute_checked(script, context, external_context)
         except ExpressionError as err:

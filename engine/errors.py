@@ -24,8 +24,9 @@ class TaskNotReady(EngineError):
 
     code = "task_not_ready"
 
-    def __init__(self, task_id: str, state: str, completed_by: str | None = None,
-                 completed_at: datetime | None = None) -> None:
+    def __init__(
+        self, task_id: str, state: str, completed_by: str | None = None, completed_at: datetime | None = None
+    ) -> None:
         done = f", completed by {completed_by} at {completed_at}" if completed_by else ""
         super().__init__(f"task {task_id} is {state}{done}")
         self.task_id = task_id
@@ -50,8 +51,10 @@ class StepBudgetExceeded(EngineError):
 
     def __init__(self, limit: int, element: str | None = None) -> None:
         where = f" (last at {element!r})" if element else ""
-        super().__init__(f"step budget exceeded: more than {limit:,} engine tasks in one call{where}; "
-                         "the process loops without waiting")
+        super().__init__(
+            f"step budget exceeded: more than {limit:,} engine tasks in one call{where}; "
+            "the process loops without waiting"
+        )
         self.limit = limit
         self.element = element
         self.task_spec = element

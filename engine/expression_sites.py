@@ -50,13 +50,35 @@ NOT_RUN: dict[str, str] = {
 PYTHON = frozenset({"python", "python3", "text/x-python", "text/python", "application/x-python"})
 # The spiffworkflow: extensions SpiffWorkflow 3.2.0 reads; the expression-bearing ones are checked in the
 # spec pass where the engine reads them (pre/post scripts, payloads, correlations, service parameters).
-SPIFF_KNOWN = frozenset({
-    "properties", "property", "serviceTaskOperator", "parameters", "parameter", "preScript", "postScript",
-    "calledDecisionId", "instructionsForEndUser", "messagePayload", "messageVariable",
-    "processVariableCorrelation", "propertyId", "expression", "unitTests", "unitTest", "inputJson",
-    "expectedOutputJson", "taskMetadataValues", "taskMetadataValue", "variableName", "allowGuest",
-    "guestConfirmation", "signalButtonLabel", "retry",
-})
+SPIFF_KNOWN = frozenset(
+    {
+        "properties",
+        "property",
+        "serviceTaskOperator",
+        "parameters",
+        "parameter",
+        "preScript",
+        "postScript",
+        "calledDecisionId",
+        "instructionsForEndUser",
+        "messagePayload",
+        "messageVariable",
+        "processVariableCorrelation",
+        "propertyId",
+        "expression",
+        "unitTests",
+        "unitTest",
+        "inputJson",
+        "expectedOutputJson",
+        "taskMetadataValues",
+        "taskMetadataValue",
+        "variableName",
+        "allowGuest",
+        "guestConfirmation",
+        "signalButtonLabel",
+        "retry",
+    }
+)
 SPIFF_SITES: dict[str, frozenset[str]] = {
     "preScript": frozenset({"extensionElements"}),
     "postScript": frozenset({"extensionElements"}),
@@ -73,8 +95,18 @@ def _local(node: Any) -> str:
     return etree.QName(node).localname
 
 
-_PARTS = frozenset({*ALLOWED_SITES, *NOT_RUN, "extensionElements", "multiInstanceLoopCharacteristics",
-                    "standardLoopCharacteristics", "potentialOwner", "performer", "humanPerformer"})
+_PARTS = frozenset(
+    {
+        *ALLOWED_SITES,
+        *NOT_RUN,
+        "extensionElements",
+        "multiInstanceLoopCharacteristics",
+        "standardLoopCharacteristics",
+        "potentialOwner",
+        "performer",
+        "humanPerformer",
+    }
+)
 
 
 def _owner(node: Any) -> Any:
@@ -112,11 +144,16 @@ def check_sites(root: _Element, report: Report) -> None:
         elif qname.namespace == SPIFF:
             _check_spiff(node, qname.localname, report)
         elif _is_vendor(qname.namespace) and qname.localname in VENDOR_CODE:
-            report(_owner(node), f"the {qname.localname} extension ({qname.namespace}) holds code this engine does "
-                   "not run; remove it or move the logic into a service-task handler", "vendor_code")
+            report(
+                _owner(node),
+                f"the {qname.localname} extension ({qname.namespace}) holds code this engine does "
+                "not run; remove it or move the logic into a service-task handler",
+                "vendor_code",
+            )
         for attribute in _vendor_code_attributes(node):
-            report(_owner(node), f"the attribute {attribute} holds code this engine does not run; remove it",
-                   "vendor_code")
+            report(
+                _owner(node), f"the attribute {attribute} holds code this engine does not run; remove it", "vendor_code"
+            )
 
 
 def _vendor_code_attributes(node: Any) -> Iterator[str]:
@@ -134,8 +171,11 @@ def _check_bpmn(node: Any, local: str, report: Report) -> None:
         return
     if local in ALLOWED_SITES:
         if parent_local not in ALLOWED_SITES[local]:
-            report(_owner(node), f"a {local} under {parent_local or 'the document'} is not evaluated by the engine",
-                   "expression_not_run")
+            report(
+                _owner(node),
+                f"a {local} under {parent_local or 'the document'} is not evaluated by the engine",
+                "expression_not_run",
+            )
             return
         _check_language(node, local, report)
     elif "Expression" in (node.get(XSI_TYPE) or "") and local not in ("documentation", "text"):
@@ -143,15 +183,22 @@ def _check_bpmn(node: Any, local: str, report: Report) -> None:
     if local == "scriptTask":
         script_format = node.get("scriptFormat")
         if script_format is not None and script_format.strip().lower() not in PYTHON:
-            report(node, f"script format {script_format!r} is not supported; scripts are assignments in the "
-                   "engine's expression language (scriptFormat python)", "script_format")
+            report(
+                node,
+                f"script format {script_format!r} is not supported; scripts are assignments in the "
+                "engine's expression language (scriptFormat python)",
+                "script_format",
+            )
 
 
 def _check_language(node: Any, local: str, report: Report) -> None:
     language = node.get("language")
     if language is not None and language.strip().lower() not in PYTHON:
-        report(_owner(node), f"the {local} is written in {language!r}; the engine only evaluates its own "
-               "expression language", "expression_language")
+        report(
+            _owner(node),
+            f"the {local} is written in {language!r}; the engine only evaluates its own expression language",
+            "expression_language",
+        )
 
 
 def _check_spiff(node: Any, local: str, report: Report) -> None:

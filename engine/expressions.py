@@ -30,8 +30,17 @@ from . import bounds
 from .bounds import FUNCTIONS, MAX_INT_BITS, MAX_STEPS, MAX_WEIGHT, ExpressionError, Meter
 
 __all__ = [
-    "FUNCTIONS", "MAX_INT_BITS", "MAX_STEPS", "MAX_SYNTAX_DEPTH", "MAX_TEXT", "MAX_WEIGHT", "ExpressionError",
-    "check_script", "compile_expression", "evaluate", "execute_assignments",
+    "FUNCTIONS",
+    "MAX_INT_BITS",
+    "MAX_STEPS",
+    "MAX_SYNTAX_DEPTH",
+    "MAX_TEXT",
+    "MAX_WEIGHT",
+    "ExpressionError",
+    "check_script",
+    "compile_expression",
+    "evaluate",
+    "execute_assignments",
 ]
 
 MAX_TEXT = 10_000  # characters of one expression or script
@@ -60,9 +69,27 @@ _COMPARE: dict[type, Callable[[Meter, Any, Any], Any]] = {
     ast.IsNot: bounds.is_not,
 }
 _ALLOWED_NODES = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Compare, ast.IfExp,
-    ast.Constant, ast.Name, ast.Load, ast.List, ast.Tuple, ast.Dict, ast.Subscript, ast.Slice,
-    ast.Attribute, ast.Call, *_BINARY, *_UNARY, *_COMPARE,
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Subscript,
+    ast.Slice,
+    ast.Attribute,
+    ast.Call,
+    *_BINARY,
+    *_UNARY,
+    *_COMPARE,
 )
 _SAFE_TYPES = (str, int, float, bool, type(None))
 
@@ -73,8 +100,12 @@ def _check_depth(tree: ast.AST, text: str) -> None:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_SYNTAX_DEPTH:
-            raise ExpressionError("too_deep", f"the expression is nested more than {MAX_SYNTAX_DEPTH} levels deep",
-                                  text[:80], limit=MAX_SYNTAX_DEPTH)
+            raise ExpressionError(
+                "too_deep",
+                f"the expression is nested more than {MAX_SYNTAX_DEPTH} levels deep",
+                text[:80],
+                limit=MAX_SYNTAX_DEPTH,
+            )
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
@@ -105,29 +136,30 @@ def compile_expression(text: str) -> ast.Expression:
 def _check_node(node: ast.AST, text: str) -> None:
     if not isinstance(node, _ALLOWED_NODES):
         raise ExpressionError(
-            "not_allowed", f"{type(node).__name__} is not allowed in diagram expressions", text,
+            "not_allowed",
+            f"{type(node).__name__} is not allowed in diagram expressions",
+            text,
             construct=type(node).__name__,
         )
     if isinstance(node, ast.Name | ast.Attribute):
         name = node.id if isinstance(node, ast.Name) else node.attr
         if name.startswith("_"):
-            raise ExpressionError("private_name", f"names starting with '_' are not allowed: {name}", text,
-                                  name=name)
+            raise ExpressionError("private_name", f"names starting with '_' are not allowed: {name}", text, name=name)
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, _SAFE_TYPES):
-            raise ExpressionError("not_allowed", f"literal {node.value!r} is not allowed", text,
-                                  construct="literal")
+            raise ExpressionError("not_allowed", f"literal {node.value!r} is not allowed", text, construct="literal")
         if isinstance(node.value, int) and node.value.bit_length() > MAX_INT_BITS:
-            raise ExpressionError("too_large", f"a number literal has more than {MAX_INT_BITS} bits", text,
-                                  limit=MAX_INT_BITS)
+            raise ExpressionError(
+                "too_large", f"a number literal has more than {MAX_INT_BITS} bits", text, limit=MAX_INT_BITS
+            )
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             called = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
-            raise ExpressionError("unknown_function", f"unknown function {called}()", text, name=called,
-                                  allowed=sorted(FUNCTIONS))
+            raise ExpressionError(
+                "unknown_function", f"unknown function {called}()", text, name=called, allowed=sorted(FUNCTIONS)
+            )
         if node.keywords:
-            raise ExpressionError("not_allowed", "keyword arguments are not allowed", text,
-                                  construct="keyword")
+            raise ExpressionError("not_allowed", "keyword arguments are not allowed", text, construct="keyword")
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise ExpressionError("not_allowed", "'*' arguments are not allowed", text, construct="*")
     if isinstance(node, ast.Compare) and any(isinstance(op, ast.Is | ast.IsNot) for op in node.ops):
@@ -315,7 +347,9 @@ def check_script(script: str) -> list[ast.stmt]:
                 "script_not_allowed",
                 f"line {stmt.lineno}: scripts may only assign values ({type(stmt).__name__} is not allowed); "
                 "put logic in a service-task handler",
-                script[:200], line=stmt.lineno, construct=type(stmt).__name__,
+                script[:200],
+                line=stmt.lineno,
+                construct=type(stmt).__name__,
             )
     return module.body
 
@@ -328,8 +362,9 @@ def _check_value(node: ast.expr, script: str) -> None:
 def _check_target(target: ast.expr, script: str) -> None:
     if isinstance(target, ast.Name):
         if target.id.startswith("_"):
-            raise ExpressionError("private_name", f"names starting with '_' are not allowed: {target.id}",
-                                  script[:200], name=target.id)
+            raise ExpressionError(
+                "private_name", f"names starting with '_' are not allowed: {target.id}", script[:200], name=target.id
+            )
         return
     if isinstance(target, ast.Subscript):
         _check_target(target.value, script)
@@ -337,8 +372,9 @@ def _check_target(target: ast.expr, script: str) -> None:
             raise ExpressionError("script_not_allowed", "slices cannot be assigned", script[:200], construct="Slice")
         _check_value(target.slice, script)
         return
-    raise ExpressionError("script_not_allowed", "only names and name[key] can be assigned", script[:200],
-                          construct=type(target).__name__)
+    raise ExpressionError(
+        "script_not_allowed", "only names and name[key] can be assigned", script[:200], construct=type(target).__name__
+    )
 
 
 def execute_assignments(script: str, data: dict[str, object], extra: Mapping[str, object] | None = None) -> None:
@@ -361,8 +397,9 @@ def execute_assignments(script: str, data: dict[str, object], extra: Mapping[str
             _assign(target, value, data, names, script, meter)
 
 
-def _assign(target: ast.expr, value: Any, data: dict[str, Any], names: Mapping[str, Any], script: str,
-            meter: Meter) -> None:
+def _assign(
+    target: ast.expr, value: Any, data: dict[str, Any], names: Mapping[str, Any], script: str, meter: Meter
+) -> None:
     meter.weigh(value)  # a value from task data assigned elsewhere is held to the same bound
     if isinstance(target, ast.Name):
         data[target.id] = value

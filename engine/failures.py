@@ -43,10 +43,19 @@ def _deterministic(err: Exception) -> bool:
 
 def incident_view(instance: ProcessInstance, incident: Incident) -> IncidentView:
     return IncidentView(
-        id=incident.id, instance_id=instance.id, business_key=instance.business_key, process_id=instance.process_id,
-        status=incident.status, element_id=incident.element_id, element_name=incident.element_name,
-        error_class=incident.error_class, message=incident.message, attempts=incident.attempts,
-        first_at=incident.first_at, last_at=incident.last_at, next_retry_at=incident.next_retry_at,
+        id=incident.id,
+        instance_id=instance.id,
+        business_key=instance.business_key,
+        process_id=instance.process_id,
+        status=incident.status,
+        element_id=incident.element_id,
+        element_name=incident.element_name,
+        error_class=incident.error_class,
+        message=incident.message,
+        attempts=incident.attempts,
+        first_at=incident.first_at,
+        last_at=incident.last_at,
+        next_retry_at=incident.next_retry_at,
     )
 
 
@@ -74,42 +83,62 @@ class Incidents:
             self.record_failure(instance_id, err)
             return False
 
-    def record_failure(self, instance_id: int, err: Exception, *, task_id: str | None = None,
-                       automatic_retries: bool = True) -> None:
+    def record_failure(
+        self, instance_id: int, err: Exception, *, task_id: str | None = None, automatic_retries: bool = True
+    ) -> None:
         """Keep the real cause as an incident (and in the journal) after the step rolled back.
 
         The instance stops (status ``error``, nothing re-queues it); the incident says when the engine
         tries again by itself, if it still will.  Every stored value is plain (see ``incidents.failure_of``).
         """
         failure = incidents.failure_of(err, task_id=task_id)
-        log.warning("instance %s: step failed at %s: %s", instance_id, failure.element_id, failure.message,
-                    exc_info=not isinstance(err, HandlerFailed | SpiffWorkflowException | EngineError))
+        log.warning(
+            "instance %s: step failed at %s: %s",
+            instance_id,
+            failure.element_id,
+            failure.message,
+            exc_info=not isinstance(err, HandlerFailed | SpiffWorkflowException | EngineError),
+        )
         now = self.clock.now()
         with self.db.session() as session:
             instance = session.scalar(
-                select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
+                select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+            )
             if instance is None or instance.status in ("completed", "cancelled"):
                 return
-            incident = session.scalar(select(Incident).where(Incident.instance_id == instance_id,
-                                                             Incident.status == "open"))
+            incident = session.scalar(
+                select(Incident).where(Incident.instance_id == instance_id, Incident.status == "open")
+            )
             if incident is None:
                 incident = Incident(instance_id=instance_id, status="open", first_at=now, attempts=0)
                 session.add(incident)
             incident.element_id, incident.element_name = failure.element_id, failure.element_name
-            incident.task_id, incident.error_class, incident.message = (failure.task_id, failure.error_class,
-                                                                         failure.message)
+            incident.task_id, incident.error_class, incident.message = (
+                failure.task_id,
+                failure.error_class,
+                failure.message,
+            )
             incident.attempts += 1
             incident.last_at = now
             delay = incidents.next_retry(incident.attempts, self.timing.retry_backoff) if automatic_retries else None
             incident.next_retry_at = now + timedelta(seconds=delay) if delay is not None else None
             session.flush()
             instance.status, instance.needs_advance = "error", False
-            instance.error = {**failure.as_json(), "at": now.isoformat(), "attempts": incident.attempts,
-                              "incident": incident.id, "deterministic": _deterministic(err),
-                              "next_retry_at": incident.next_retry_at.isoformat() if incident.next_retry_at else None}
-            self.steps.append_outside_step(session, instance, "step_failed", "engine",
-                                           {**failure.as_json(), "attempts": incident.attempts,
-                                            "incident": incident.id})
+            instance.error = {
+                **failure.as_json(),
+                "at": now.isoformat(),
+                "attempts": incident.attempts,
+                "incident": incident.id,
+                "deterministic": _deterministic(err),
+                "next_retry_at": incident.next_retry_at.isoformat() if incident.next_retry_at else None,
+            }
+            self.steps.append_outside_step(
+                session,
+                instance,
+                "step_failed",
+                "engine",
+                {**failure.as_json(), "attempts": incident.attempts, "incident": incident.id},
+            )
             view = incident_view(instance, incident)
             for listener in self.listeners:
                 try:
@@ -127,8 +156,9 @@ class Incidents:
         instance = session.scalar(select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update())
         if instance is None:
             raise InstanceNotFound(str(instance_id))
-        open_ids = list(session.scalars(select(Incident.id).where(Incident.instance_id == instance_id,
-                                                                  Incident.status == "open")))
+        open_ids = list(
+            session.scalars(select(Incident.id).where(Incident.instance_id == instance_id, Incident.status == "open"))
+        )
         incidents.resolve_open(session, instance_id, "retried", actor, self.clock.now())
         instance.error = None
         self._resume(session, instance, actor, {"incidents": open_ids})
@@ -147,7 +177,8 @@ class Incidents:
             if incident is None:
                 return False
             instance = session.scalar(
-                select(ProcessInstance).where(ProcessInstance.id == incident.instance_id).with_for_update())
+                select(ProcessInstance).where(ProcessInstance.id == incident.instance_id).with_for_update()
+            )
             session.refresh(incident)
             due = incident.next_retry_at
             if instance is None or incident.status != "open" or due is None or due > self.clock.now():
@@ -164,9 +195,13 @@ class Incidents:
             instance.status = "running"
         instance.needs_advance = True
         instance.updated_at = self.clock.now()
-        calls = list(session.scalars(select(HandlerCall).where(HandlerCall.instance_id == instance.id,
-                                                               HandlerCall.status.in_(("pending", "failed",
-                                                                                       "done")))))
+        calls = list(
+            session.scalars(
+                select(HandlerCall).where(
+                    HandlerCall.instance_id == instance.id, HandlerCall.status.in_(("pending", "failed", "done"))
+                )
+            )
+        )
         for call in calls:
             if call.status == "failed":
                 call.status, call.attempts, call.error = "pending", 0, None

@@ -122,10 +122,17 @@ def _path(error: ValidationError) -> str:
 
 def _params(error: ValidationError) -> dict[str, Any]:
     value = error.validator_value
-    if error.validator in ("maxLength", "minLength", "maximum", "minimum", "maxItems", "minItems",
-                           "exclusiveMaximum", "exclusiveMinimum"):
-        return {"limit": value, "actual": len(error.instance) if "Length" in str(error.validator)
-                else error.instance}
+    if error.validator in (
+        "maxLength",
+        "minLength",
+        "maximum",
+        "minimum",
+        "maxItems",
+        "minItems",
+        "exclusiveMaximum",
+        "exclusiveMinimum",
+    ):
+        return {"limit": value, "actual": len(error.instance) if "Length" in str(error.validator) else error.instance}
     if error.validator in ("enum", "const"):
         return {"allowed": value if isinstance(value, list) else [value]}
     if error.validator == "type":

@@ -47,8 +47,17 @@ def worker_id() -> str:
 class HandlerCalls:
     """Runs deferred handler calls (``runs="job"``) and feeds their results back in a step."""
 
-    def __init__(self, db: Database, registry: HandlerRegistry, clock: Clock, steps: StepRunner,
-                 incidents: Incidents, enqueuer: Enqueuer, timing: Timing, max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: HandlerRegistry,
+        clock: Clock,
+        steps: StepRunner,
+        incidents: Incidents,
+        enqueuer: Enqueuer,
+        timing: Timing,
+        max_attempts: int = 5,
+    ) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock
@@ -81,8 +90,9 @@ class HandlerCalls:
         handler = self.registry.get(operator)
         try:
             with self._heartbeat(call_id, me), self.db.session() as session:
-                result = handler.func(HandlerContext(session, self.clock.now(), instance_id, business_key, task_id,
-                                                     spec), params)
+                result = handler.func(
+                    HandlerContext(session, self.clock.now(), instance_id, business_key, task_id, spec), params
+                )
                 crash_point("handler_running")
                 call = session.get(HandlerCall, call_id)
                 assert call is not None  # the row outlives its calls (deleted only with its instance)
@@ -98,8 +108,9 @@ class HandlerCalls:
                 call.lease_until = None
             if final:
                 # A transient failure already had rq's backoff (jobs.RETRY); a refusal gets the incident's.
-                self.incidents.record_failure(instance_id, failure, task_id=task_id,
-                                              automatic_retries=not failure.retryable)
+                self.incidents.record_failure(
+                    instance_id, failure, task_id=task_id, automatic_retries=not failure.retryable
+                )
                 return
             raise failure from err
         self.feed_result(call_id)
@@ -116,9 +127,15 @@ class HandlerCalls:
             while not stop.wait(interval):
                 try:
                     with self.db.session() as session:
-                        session.execute(update(HandlerCall).where(
-                            HandlerCall.id == call_id, HandlerCall.status == "running", HandlerCall.worker == me,
-                        ).values(lease_until=self.clock.now() + self.timing.lease))
+                        session.execute(
+                            update(HandlerCall)
+                            .where(
+                                HandlerCall.id == call_id,
+                                HandlerCall.status == "running",
+                                HandlerCall.worker == me,
+                            )
+                            .values(lease_until=self.clock.now() + self.timing.lease)
+                        )
                 except Exception as err:  # the next beat tries again; the handler must not fail for this
                     log.warning("could not renew the lease of handler call %s: %s", call_id, err)
 
@@ -153,9 +170,13 @@ class HandlerCalls:
             value = (call.result or {}).get("value")
             before = dict(task.data)
             transitions.feed_result(task, value)
-            step.record("service_result", f"handler:{call.operator}", task=task,
-                        input={"operator": call.operator, "params": call.params, "result": value},
-                        changes=data_changes(before, task.data))
+            step.record(
+                "service_result",
+                f"handler:{call.operator}",
+                task=task,
+                input={"operator": call.operator, "params": call.params, "result": value},
+                changes=data_changes(before, task.data),
+            )
             call.status = "fed"
             self.steps.run_engine(step)
             self.steps.finish(session, step)

@@ -54,8 +54,13 @@ class Failure:
     message: str
 
     def as_json(self) -> dict[str, object]:
-        return {"element_id": self.element_id, "element_name": self.element_name, "task_id": self.task_id,
-                "error_class": self.error_class, "message": self.message}
+        return {
+            "element_id": self.element_id,
+            "element_name": self.element_name,
+            "task_id": self.task_id,
+            "error_class": self.error_class,
+            "message": self.message,
+        }
 
 
 def failure_of(err: BaseException, *, task_id: str | None = None) -> Failure:
@@ -73,10 +78,14 @@ def failure_of(err: BaseException, *, task_id: str | None = None) -> Failure:
         task_id = str(task.id)
     cause = getattr(err, "cause", None)
     inner = type(cause).__name__ if isinstance(cause, BaseException) else getattr(err, "error_type", None)
-    error_class = type(err).__name__ + (f" ({inner})" if inner and inner not in ("unknown", type(err).__name__)
-                                        else "")
-    return Failure(element_id, str(element_name) if element_name else None, task_id, error_class,
-                   str(err)[:MESSAGE_LIMIT] or type(err).__name__)
+    error_class = type(err).__name__ + (f" ({inner})" if inner and inner not in ("unknown", type(err).__name__) else "")
+    return Failure(
+        element_id,
+        str(element_name) if element_name else None,
+        task_id,
+        error_class,
+        str(err)[:MESSAGE_LIMIT] or type(err).__name__,
+    )
 
 
 def next_retry(attempts: int, backoff: tuple[int, ...]) -> int | None:
@@ -84,12 +93,17 @@ def next_retry(attempts: int, backoff: tuple[int, ...]) -> int | None:
     return backoff[attempts - 1] if attempts <= len(backoff) else None
 
 
-def resolve_open(session: Session, instance_id: int, resolution: str, by: str, at: datetime,
-                 reason: str | None = None) -> None:
+def resolve_open(
+    session: Session, instance_id: int, resolution: str, by: str, at: datetime, reason: str | None = None
+) -> None:
     """Mark every open incident of the instance resolved (one statement; none open costs nothing more)."""
-    session.execute(update(Incident).where(Incident.instance_id == instance_id, Incident.status == "open")
-                    .values(status="resolved", resolution=resolution, resolved_by=by, resolved_at=at,
-                            next_retry_at=None, reason=reason))
+    session.execute(
+        update(Incident)
+        .where(Incident.instance_id == instance_id, Incident.status == "open")
+        .values(
+            status="resolved", resolution=resolution, resolved_by=by, resolved_at=at, next_retry_at=None, reason=reason
+        )
+    )
 
 
 def _kinds(spec: Any) -> set[str]:
@@ -110,8 +124,12 @@ def skip_refusal(spec: TaskSpec | None, error_class: str = "") -> str | None:
     return None
 
 
-def advance_to(workflow: BpmnWorkflow, element_id: str, refresh_timers: Callable[[], None],
-               did_run: Callable[[Task], None] | None = None) -> Task | None:
+def advance_to(
+    workflow: BpmnWorkflow,
+    element_id: str,
+    refresh_timers: Callable[[], None],
+    did_run: Callable[[Task], None] | None = None,
+) -> Task | None:
     """Run engine tasks one at a time, never the element itself, until a task of it is ready or waiting
     for its handler; return that task, or None when the process cannot get there.
 
@@ -120,8 +138,14 @@ def advance_to(workflow: BpmnWorkflow, element_id: str, refresh_timers: Callable
     """
     refresh_timers()
     for _ in range(MAX_TASKS_TO_REACH):
-        target = next((t for t in all_tasks(workflow) if t.task_spec.name == element_id
-                       and t.state in (TaskState.READY, TaskState.STARTED)), None)
+        target = next(
+            (
+                t
+                for t in all_tasks(workflow)
+                if t.task_spec.name == element_id and t.state in (TaskState.READY, TaskState.STARTED)
+            ),
+            None,
+        )
         if target is not None:
             return target
         ready = [t for t in workflow.get_tasks(state=TaskState.READY) if not t.task_spec.manual]

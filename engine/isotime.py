@@ -37,10 +37,24 @@ _CYCLE = re.compile(r"^R\d*/", re.I)
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _ATTEMPTED = re.compile(r"^(R\d*/)?P(T?\d)", re.I)
 # Days per unit on average (a Gregorian year, a twelfth of it), so that P100Y and P1200M are allowed.
-_DAYS_PER = {"years": 365.25, "months": 30.4375, "weeks": 7, "days": 1, "hours": 1 / 24, "minutes": 1 / 1440,
-             "seconds": 1 / 86400}
-_LIMITS = {"years": MAX_YEARS, "months": 12 * MAX_YEARS, "weeks": MAX_DAYS // 7, "days": MAX_DAYS,
-           "hours": 24 * MAX_DAYS, "minutes": 1440 * MAX_DAYS, "seconds": 86400 * MAX_DAYS}
+_DAYS_PER = {
+    "years": 365.25,
+    "months": 30.4375,
+    "weeks": 7,
+    "days": 1,
+    "hours": 1 / 24,
+    "minutes": 1 / 1440,
+    "seconds": 1 / 86400,
+}
+_LIMITS = {
+    "years": MAX_YEARS,
+    "months": 12 * MAX_YEARS,
+    "weeks": MAX_DAYS // 7,
+    "days": MAX_DAYS,
+    "hours": 24 * MAX_DAYS,
+    "minutes": 1440 * MAX_DAYS,
+    "seconds": 86400 * MAX_DAYS,
+}
 
 
 def looks_like_attempted_literal(text: str) -> bool:
@@ -162,8 +176,9 @@ def cycle_from(text: object, now: datetime) -> tuple[int, datetime, timedelta]:
         interval = TimerEventDefinition.get_timedelta_from_end(values[0], values[1])
         start = values[1] - interval
     else:
-        raise ValueError(f"{text!r} is not a valid ISO-8601 repetition (Rn/duration, Rn/start/duration "
-                         "or Rn/duration/end)")
+        raise ValueError(
+            f"{text!r} is not a valid ISO-8601 repetition (Rn/duration, Rn/start/duration or Rn/duration/end)"
+        )
     least = MIN_UNBOUNDED_INTERVAL if cycles < 0 else MIN_INTERVAL
     if interval < least:
         raise ValueError(f"{text!r} repeats more often than every {least.total_seconds():g} s")

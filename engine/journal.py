@@ -25,8 +25,15 @@ from .models import JournalEvent
 GENESIS = "0" * 64
 
 # Kinds that open a step (what triggered it) and kinds the engine derives within a step.
-TRIGGERS = ("instance_started", "user_task_completed", "service_result", "engine_advanced", "message_received",
-            "task_data_set", "task_skipped")
+TRIGGERS = (
+    "instance_started",
+    "user_task_completed",
+    "service_result",
+    "engine_advanced",
+    "message_received",
+    "task_data_set",
+    "task_skipped",
+)
 DERIVED = ("task_completed", "task_deferred", "instance_completed", "timer_fired")
 
 
@@ -105,8 +112,21 @@ def _row(event: JournalEvent) -> dict[str, Any]:
     return {column: getattr(event, column) for column in _COLUMNS}
 
 
-_COLUMNS = ("instance_id", "seq", "at", "actor", "kind", "deployment_hash", "task_id", "task_spec", "task_name",
-            "input", "changes", "prev_hash", "hash")
+_COLUMNS = (
+    "instance_id",
+    "seq",
+    "at",
+    "actor",
+    "kind",
+    "deployment_hash",
+    "task_id",
+    "task_spec",
+    "task_name",
+    "input",
+    "changes",
+    "prev_hash",
+    "hash",
+)
 
 
 def data_changes(before: dict[str, object], after: dict[str, object]) -> dict[str, object] | None:

@@ -62,8 +62,10 @@ class EngineTask(Base):
 
     __tablename__ = "engine_task"
     # The inbox asks for ready user tasks of some lanes (engine.reading.ready_user_tasks with a role).
-    __table_args__ = (Index("ix_engine_task_ready_manual", "state", "manual"),
-                      Index("ix_engine_task_ready_lane", "state", "manual", "lane"))
+    __table_args__ = (
+        Index("ix_engine_task_ready_manual", "state", "manual"),
+        Index("ix_engine_task_ready_lane", "state", "manual", "lane"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"), index=True)

@@ -67,7 +67,8 @@ class _ClockedTimerParsing:
             raise ValidationException(
                 f"timer value {definition.expression.strip()!r} is neither an ISO-8601 value "
                 f"(PT30M, P7D, R3/PT10M, 2026-12-01T08:00:00+08:00) nor a valid expression: {reason}",
-                node=self.node, file_name=self.filename,
+                node=self.node,
+                file_name=self.filename,
             ) from err
         return CLOCKED_TIMERS[kind](definition.name, text, description=definition.description)
 
@@ -88,10 +89,14 @@ def _bounded_instances(parser: type) -> type:
     """``parser`` building multi-instance tasks that refuse more than MAX_INSTANCES instances."""
     if not issubclass(parser, SpiffTaskParser):
         return parser
-    return type(f"Bounded{parser.__name__}", (parser,), {
-        "PARALLEL_MI_CLASS": BoundedParallelMultiInstanceTask,
-        "SEQUENTIAL_MI_CLASS": BoundedSequentialMultiInstanceTask,
-    })
+    return type(
+        f"Bounded{parser.__name__}",
+        (parser,),
+        {
+            "PARALLEL_MI_CLASS": BoundedParallelMultiInstanceTask,
+            "SEQUENTIAL_MI_CLASS": BoundedSequentialMultiInstanceTask,
+        },
+    )
 
 
 _PARSERS = {

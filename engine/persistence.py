@@ -108,9 +108,12 @@ def changed(loaded: LoadedWorkflow) -> bool:
     """Whether any task differs from when it was last saved (finished tasks only by their children)."""
     candidates, removed = _candidates(loaded)
     frozen = loaded.frozen
-    return bool(removed) or any(frozen[task.id] != children_mark(task) if task.id in frozen
-                                else fingerprint(task) != loaded.fingerprints.get(str(task.id))
-                                for _, task in candidates.values())
+    return bool(removed) or any(
+        frozen[task.id] != children_mark(task)
+        if task.id in frozen
+        else fingerprint(task) != loaded.fingerprints.get(str(task.id))
+        for _, task in candidates.values()
+    )
 
 
 def _candidates(loaded: LoadedWorkflow) -> tuple[dict[UUID, tuple[str | None, Task]], list[str]]:
@@ -226,8 +229,7 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(module.insert(EngineTaskData.__table__).on_conflict_do_nothing(index_elements=["hash"]), rows)
 
 
-def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
-         known: KnownHashes | None = None) -> int:
+def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow, known: KnownHashes | None = None) -> int:
     """Write the tasks the step added, changed or removed; return how many rows were written.
 
     ``known`` lists data blobs already stored, so only new ones are inserted; the caller adds
@@ -259,12 +261,18 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
         blobs.setdefault(digest, {"hash": digest, "data": json_data})
         detach(task, json_data)
         row = {
-            "id": task_id, "instance_id": instance.id, "workflow_id": workflow_id,
+            "id": task_id,
+            "instance_id": instance.id,
+            "workflow_id": workflow_id,
             "parent_id": str(task._parent) if task._parent is not None else None,
-            "children": [str(c) for c in task._children], "spec_name": task.task_spec.name,
-            "state": task.state, "manual": bool(task.task_spec.manual),
-            "lane": getattr(task.task_spec, "lane", None), "triggered": task.triggered,
-            "last_state_change": task.last_state_change, "internal_data": to_json_data(task.internal_data),
+            "children": [str(c) for c in task._children],
+            "spec_name": task.task_spec.name,
+            "state": task.state,
+            "manual": bool(task.task_spec.manual),
+            "lane": getattr(task.task_spec, "lane", None),
+            "triggered": task.triggered,
+            "last_state_change": task.last_state_change,
+            "internal_data": to_json_data(task.internal_data),
             "data_hash": digest,
         }
         (inserts if old is None else updates).append(row)
@@ -283,8 +291,9 @@ def save(session: Session, instance: ProcessInstance, loaded: LoadedWorkflow,
     if inserts:
         session.execute(table.insert(), inserts)
     if updates:
-        session.execute(table.update().where(table.c.id == bindparam("task_id")),
-                        [{**row, "task_id": row["id"]} for row in updates])
+        session.execute(
+            table.update().where(table.c.id == bindparam("task_id")), [{**row, "task_id": row["id"]} for row in updates]
+        )
     if removed:
         session.execute(delete(EngineTask).where(EngineTask.id.in_(removed)))
         for task_id in removed:
@@ -331,12 +340,23 @@ def wire_specs(workflow: BpmnWorkflow) -> None:
                     path._connect_notify(spec.start)
 
 
-_LOADED_COLUMNS = ("id", "workflow_id", "parent_id", "children", "spec_name", "state", "triggered",
-                   "last_state_change", "internal_data", "data_hash")
+_LOADED_COLUMNS = (
+    "id",
+    "workflow_id",
+    "parent_id",
+    "children",
+    "spec_name",
+    "state",
+    "triggered",
+    "last_state_change",
+    "internal_data",
+    "data_hash",
+)
 
 
-def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment,
-         script_engine: PythonScriptEngine) -> LoadedWorkflow:
+def load(
+    session: Session, instance: ProcessInstance, parsed: ParsedDeployment, script_engine: PythonScriptEngine
+) -> LoadedWorkflow:
     """Rebuild the workflow of ``instance`` from its rows and its deployment's specs."""
     # Plain rows, not ORM objects: building 20,000 tracked objects was a third of a cold load.
     task_table, data_table = EngineTask.__table__, EngineTaskData.__table__
@@ -347,8 +367,10 @@ def load(session: Session, instance: ProcessInstance, parsed: ParsedDeployment,
     ).all()
     state = instance.workflow_state
     workflow = BpmnWorkflow(
-        parsed.specs[instance.process_id], parsed.subprocess_specs[instance.process_id],
-        script_engine=script_engine, deserializing=True,
+        parsed.specs[instance.process_id],
+        parsed.subprocess_specs[instance.process_id],
+        script_engine=script_engine,
+        deserializing=True,
     )
     wire_specs(workflow)
     loaded = LoadedWorkflow(workflow)

@@ -48,8 +48,14 @@ class InstanceReader:
     def __init__(self, deployments: Deployments) -> None:
         self.deployments = deployments
 
-    def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None, role: str | None = None,
-                         restrict: Restriction | None = None) -> list[UserTaskView]:
+    def ready_user_tasks(
+        self,
+        session: Session,
+        *,
+        instance_ids: list[int] | None = None,
+        role: str | None = None,
+        restrict: Restriction | None = None,
+    ) -> list[UserTaskView]:
         """Ready user tasks, oldest first; with ``role``, only those of lanes that admit the role and, with
         ``restrict``, only where the restriction allows — both decided in the query (index on state, manual,
         lane), so an inbox never reads the tasks of the whole system."""
@@ -69,9 +75,11 @@ class InstanceReader:
     def _lanes_of(self, session: Session, role: str, restrict: Restriction | None) -> ColumnElement[bool]:
         """Per deployment with ready user tasks: the lanes that admit ``role``, and the restriction's specs."""
         deployment_ids = session.scalars(
-            select(ProcessInstance.deployment_id).distinct()
+            select(ProcessInstance.deployment_id)
+            .distinct()
             .join(EngineTask, EngineTask.instance_id == ProcessInstance.id)
-            .where(EngineTask.state == TaskState.READY, EngineTask.manual.is_(True)))
+            .where(EngineTask.state == TaskState.READY, EngineTask.manual.is_(True))
+        )
         clauses = []
         for deployment_id in deployment_ids:
             parsed = self.deployments.parsed(session, deployment_id)
@@ -81,8 +89,13 @@ class InstanceReader:
             clause = and_(ProcessInstance.deployment_id == deployment_id, EngineTask.lane.in_(lanes))
             restricted = _specs_with(parsed, restrict.property, restrict.value) if restrict is not None else set()
             if restrict is not None and restricted:
-                clause = and_(clause, or_(EngineTask.spec_name.not_in(sorted(restricted)),
-                                          EngineTask.instance_id.in_(restrict.instance_ids)))
+                clause = and_(
+                    clause,
+                    or_(
+                        EngineTask.spec_name.not_in(sorted(restricted)),
+                        EngineTask.instance_id.in_(restrict.instance_ids),
+                    ),
+                )
             clauses.append(clause)
         return or_(*clauses) if clauses else false()
 
@@ -112,33 +125,43 @@ class InstanceReader:
 
     def elements(self, session: Session, instance: ProcessInstance) -> DeploymentElements:
         """The elements of the process the instance runs, in the deployment it is pinned to."""
-        return elements.deployment_elements(self.deployments.parsed(session, instance.deployment_id),
-                                            instance.process_id)
+        return elements.deployment_elements(
+            self.deployments.parsed(session, instance.deployment_id), instance.process_id
+        )
 
     def diagram(self, session: Session, instance: ProcessInstance) -> tuple[str, list[str], list[str]]:
         """The BPMN text an instance runs on, with the element ids that are current and done."""
         parsed = self.deployments.parsed(session, instance.deployment_id)
         spec = parsed.specs[instance.process_id]
         xml = parsed.files.get(self.deployments.file_of(parsed, instance.process_id), "")
-        rows = session.execute(select(EngineTask.spec_name, EngineTask.state)
-                               .where(EngineTask.instance_id == instance.id)).all()
+        rows = session.execute(
+            select(EngineTask.spec_name, EngineTask.state).where(EngineTask.instance_id == instance.id)
+        ).all()
         bpmn_ids = {name for name, task_spec in spec.task_specs.items() if getattr(task_spec, "bpmn_id", None)}
         active = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)
         current = sorted({n for n, state in rows if n in bpmn_ids and state in active})
         done = sorted({n for n, state in rows if n in bpmn_ids and state == TaskState.COMPLETED} - set(current))
         return xml, current, done
 
-    def _view(self, session: Session, row: EngineTask, data: dict[str, object],
-              instance: ProcessInstance) -> UserTaskView:
+    def _view(
+        self, session: Session, row: EngineTask, data: dict[str, object], instance: ProcessInstance
+    ) -> UserTaskView:
         parsed = self.deployments.parsed(session, instance.deployment_id)
         spec = spec_in(parsed, instance.process_id, row.spec_name)
         properties = dict(spec.extensions.get("properties", {})) if spec is not None else {}
         form = properties.get(FORM_PROPERTY)
         form_name = str(form) if form else None
         return UserTaskView(
-            id=row.id, instance_id=instance.id, business_key=instance.business_key, spec_name=row.spec_name,
-            name=(spec.bpmn_name if spec is not None else None) or row.spec_name, lane=row.lane,
+            id=row.id,
+            instance_id=instance.id,
+            business_key=instance.business_key,
+            spec_name=row.spec_name,
+            name=(spec.bpmn_name if spec is not None else None) or row.spec_name,
+            lane=row.lane,
             roles=tuple(parsed.lanes.get(row.lane or "", ())),
-            form_name=form_name, form=parsed.form(form_name) if form_name else None, properties=properties,
-            data=persistence.from_json_data(data), ready_since=row.last_state_change,
+            form_name=form_name,
+            form=parsed.form(form_name) if form_name else None,
+            properties=properties,
+            data=persistence.from_json_data(data),
+            ready_since=row.last_state_change,
         )

@@ -31,6 +31,7 @@ from .scripting import DEFERRED, StepScriptEngine
 if TYPE_CHECKING:
     from .runtime import ProcessEngine
 
+
 @dataclass
 class ReplayedStep:
     step: int
@@ -98,8 +99,9 @@ def state_of(workflow: BpmnWorkflow) -> list[tuple[str, str, str, str, str]]:
     rows = []
     for task in persistence.all_tasks(workflow):
         data = json.dumps(swap_ids(persistence.to_json_data(task.data), names), sort_keys=True, default=str)
-        internal = json.dumps(swap_ids(persistence.to_json_data(task.internal_data), names), sort_keys=True,
-                              default=str)
+        internal = json.dumps(
+            swap_ids(persistence.to_json_data(task.internal_data), names), sort_keys=True, default=str
+        )
         parent = names.get(str(task._parent), "") if task._parent is not None else ""
         rows.append((names[str(task.id)], TaskState.get_name(task.state), parent, data, internal))
     return sorted(rows)
@@ -163,8 +165,12 @@ class Replayer:
             before = _data(self.workflow) if self.workflow is not None else {}
             workflow = self._apply(trigger, cast(int, step_no))
             self._detach(workflow)
-            yield ReplayedStep(cast(int, step_no), group_events, _waiting_on(workflow),
-                               journal.data_changes(before, _data(workflow)) or {})
+            yield ReplayedStep(
+                cast(int, step_no),
+                group_events,
+                _waiting_on(workflow),
+                journal.data_changes(before, _data(workflow)) or {},
+            )
 
     def _detach(self, workflow: BpmnWorkflow) -> None:
         """What the runtime's save does at the end of every step: each task written gets data of its own."""
@@ -177,8 +183,9 @@ class Replayer:
     def _apply(self, trigger: JournalEvent, step_no: int) -> BpmnWorkflow:
         inputs = trigger.input or {}
         if trigger.kind == "instance_started":
-            self.workflow = transitions.new_workflow(self.parsed, self.instance.process_id,
-                                                     persistence.from_json_data(inputs["data"]), self.script)
+            self.workflow = transitions.new_workflow(
+                self.parsed, self.instance.process_id, persistence.from_json_data(inputs["data"]), self.script
+            )
             return self.workflow
         workflow = self.workflow
         if workflow is None:
@@ -202,8 +209,9 @@ class Replayer:
 
     def differences(self) -> list[str]:
         """How the replayed state differs from the stored one; empty when they are equal."""
-        stored = persistence.load(self.session, self.instance, self.parsed,
-                                  StepScriptEngine(HandlerRegistry(), FrozenClock()))
+        stored = persistence.load(
+            self.session, self.instance, self.parsed, StepScriptEngine(HandlerRegistry(), FrozenClock())
+        )
         replayed_state = state_of(self.workflow) if self.workflow is not None else []
         stored_state = state_of(stored.workflow)
         return [

@@ -34,8 +34,19 @@ from .reading import InstanceReader, Restriction
 from .steps import StepListener, StepRunner
 from .sweeper import Timing
 
-__all__ = ["EngineError", "FormInvalid", "InstanceNotFound", "JobQueue", "ProcessEngine", "SkipRefused",
-           "StepListener", "IncidentListener", "TaskNotFound", "TaskNotReady", "UserTaskView"]
+__all__ = [
+    "EngineError",
+    "FormInvalid",
+    "InstanceNotFound",
+    "JobQueue",
+    "ProcessEngine",
+    "SkipRefused",
+    "StepListener",
+    "IncidentListener",
+    "TaskNotFound",
+    "TaskNotReady",
+    "UserTaskView",
+]
 
 
 class SkipRefused(EngineError):
@@ -61,8 +72,15 @@ class ProcessEngine:
     :mod:`engine.api` or a row of :mod:`engine.models`.
     """
 
-    def __init__(self, db: Database, registry: HandlerRegistry, clock: Clock | None = None,
-                 queue: JobQueue | None = None, max_handler_attempts: int = 5, timing: Timing | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: HandlerRegistry,
+        clock: Clock | None = None,
+        queue: JobQueue | None = None,
+        max_handler_attempts: int = 5,
+        timing: Timing | None = None,
+    ) -> None:
         self.db = db
         self.registry = registry
         self.clock = clock or Clock()
@@ -71,8 +89,9 @@ class ProcessEngine:
         self.deployments = Deployments(registry, self.clock)
         self.steps = StepRunner(registry, self.clock, self.deployments, self.enqueuer)
         self.incidents = Incidents(db, self.clock, self.steps, self.enqueuer, self.timing)
-        self.handler_calls = HandlerCalls(db, registry, self.clock, self.steps, self.incidents, self.enqueuer,
-                                          self.timing, max_handler_attempts)
+        self.handler_calls = HandlerCalls(
+            db, registry, self.clock, self.steps, self.incidents, self.enqueuer, self.timing, max_handler_attempts
+        )
         self.reader = InstanceReader(self.deployments)
 
     def on_step(self, listener: StepListener) -> None:
@@ -89,8 +108,14 @@ class ProcessEngine:
         self.enqueuer.enqueue(job, *args, at=at)
 
     # -- reading -----------------------------------------------------------------------------------
-    def ready_user_tasks(self, session: Session, *, instance_ids: list[int] | None = None, role: str | None = None,
-                         restrict: Restriction | None = None) -> list[UserTaskView]:
+    def ready_user_tasks(
+        self,
+        session: Session,
+        *,
+        instance_ids: list[int] | None = None,
+        role: str | None = None,
+        restrict: Restriction | None = None,
+    ) -> list[UserTaskView]:
         return self.reader.ready_user_tasks(session, instance_ids=instance_ids, role=role, restrict=restrict)
 
     def user_task(self, session: Session, task_id: str) -> UserTaskView:
@@ -118,8 +143,9 @@ class ProcessEngine:
             raise LookupError(f"process {process_id!r} is not deployed")
         return self.deployments.parsed(session, deployment.id).form(name)
 
-    def validate_form(self, session: Session, process_id: str, name: str,
-                      data: JSONData) -> tuple[JSONData, list[forms.FieldError]]:
+    def validate_form(
+        self, session: Session, process_id: str, name: str, data: JSONData
+    ) -> tuple[JSONData, list[forms.FieldError]]:
         """``data`` normalised with the form's defaults applied, and what is wrong with it (empty: valid)."""
         deployment = self.deployments.current(session, process_id)
         if deployment is None:
@@ -130,17 +156,26 @@ class ProcessEngine:
         return data, forms.validate(schema, data, parsed.validator(name))
 
     # -- starting, completing, messages ------------------------------------------------------------
-    def start(self, session: Session, process_id: str, data: JSONData, *, actor: str,
-              business_key: str | None = None) -> ProcessInstance:
+    def start(
+        self, session: Session, process_id: str, data: JSONData, *, actor: str, business_key: str | None = None
+    ) -> ProcessInstance:
         deployment = self.deployments.current(session, process_id)
         if deployment is None:
             raise EngineError(f"no deployment holds process {process_id!r}")
         parsed = self.deployments.parsed(session, deployment.id)
         now = self.clock.now()
         instance = ProcessInstance(
-            deployment_id=deployment.id, process_id=process_id, business_key=business_key, status="running",
-            version=0, needs_advance=True, workflow_state={}, journal_head=GENESIS, journal_seq=0,
-            created_at=now, updated_at=now,
+            deployment_id=deployment.id,
+            process_id=process_id,
+            business_key=business_key,
+            status="running",
+            version=0,
+            needs_advance=True,
+            workflow_state={},
+            journal_head=GENESIS,
+            journal_seq=0,
+            created_at=now,
+            updated_at=now,
         )
         session.add(instance)
         session.flush()
@@ -149,8 +184,9 @@ class ProcessEngine:
         self.steps.finish(session, step)
         return instance
 
-    def complete_user_task(self, session: Session, task_id: str, data: JSONData, *, actor: str,
-                           instance_id: int | None = None) -> ProcessInstance:
+    def complete_user_task(
+        self, session: Session, task_id: str, data: JSONData, *, actor: str, instance_id: int | None = None
+    ) -> ProcessInstance:
         """Validate ``data`` against the task's form and complete it; engine steps follow in a job."""
         if instance_id is None:
             instance_id = session.scalar(select(EngineTask.instance_id).where(EngineTask.id == task_id))
@@ -169,8 +205,9 @@ class ProcessEngine:
                 raise FormInvalid(errors)
         before = dict(task.data)
         transitions.apply_form(task, data)
-        step.record("user_task_completed", actor, task=task, input={"data": data},
-                    changes=data_changes(before, task.data))
+        step.record(
+            "user_task_completed", actor, task=task, input={"data": data}, changes=data_changes(before, task.data)
+        )
         self.steps.finish(session, step)
         return step.instance
 
@@ -182,8 +219,7 @@ class ProcessEngine:
             return TaskNotReady(task_id, "COMPLETED", done.actor, done.at)
         return TaskNotReady(task_id, TaskState.get_name(task.state) if task is not None else "gone")
 
-    def send_message(self, session: Session, instance_id: int, name: str, payload: JSONData, *,
-                     actor: str) -> bool:
+    def send_message(self, session: Session, instance_id: int, name: str, payload: JSONData, *, actor: str) -> bool:
         """Deliver a BPMN message to an instance waiting for it; False if it is not waiting for one."""
         step = self.steps.open(session, instance_id)
         event = BpmnEvent(MessageEventDefinition(name), persistence.to_json_data(payload))
@@ -196,8 +232,9 @@ class ProcessEngine:
         self.steps.finish(session, step)
         return True
 
-    def set_task_data(self, session: Session, instance_id: int, task_id: str, updates: JSONData, *,
-                      actor: str, reason: str) -> bool:
+    def set_task_data(
+        self, session: Session, instance_id: int, task_id: str, updates: JSONData, *, actor: str, reason: str
+    ) -> bool:
         """Change data of a task that waits for a person (e.g. the dispatcher moved an offer).
 
         False if the task no longer waits.  Journaled with the reason, and replayed like any input.
@@ -209,14 +246,17 @@ class ProcessEngine:
             return False
         before = dict(task.data)
         task.data.update(persistence.from_json_data(persistence.to_json_data(updates)))
-        step.record("task_data_set", actor, task=task, input={"data": persistence.to_json_data(updates),
-                                                              "reason": reason},
-                    changes=data_changes(before, task.data))
+        step.record(
+            "task_data_set",
+            actor,
+            task=task,
+            input={"data": persistence.to_json_data(updates), "reason": reason},
+            changes=data_changes(before, task.data),
+        )
         self.steps.finish(session, step)
         return True
 
-    def annotate(self, session: Session, instance_id: int, kind: str, *, actor: str,
-                 data: JSONData) -> JournalEvent:
+    def annotate(self, session: Session, instance_id: int, kind: str, *, actor: str, data: JSONData) -> JournalEvent:
         """Append a decision about the instance that changes no process state (a suggestion promoted,
         a document signed) to its hash chain, so it is on the same tamper-evident record."""
         if kind in TRIGGERS:
@@ -293,13 +333,15 @@ class ProcessEngine:
         if refusal is not None or element is None:
             raise SkipRefused(refusal or "skip_no_element", element)
         step.record("task_skipped", actor, input={"element": element, "reason": reason, "incident": incident.id})
-        target = incidents.advance_to(step.workflow, element, lambda: self.steps.refresh_timers(step),
-                                      self.steps.did_run(step))
+        target = incidents.advance_to(
+            step.workflow, element, lambda: self.steps.refresh_timers(step), self.steps.did_run(step)
+        )
         if target is None:
             raise SkipRefused("skip_not_reached", element)
         incidents.skip(target)
-        session.execute(table_of(HandlerCall).update().where(HandlerCall.task_id == str(target.id))
-                        .values(status="skipped"))
+        session.execute(
+            table_of(HandlerCall).update().where(HandlerCall.task_id == str(target.id)).values(status="skipped")
+        )
         incidents.resolve_open(session, incident.instance_id, "skipped", actor, step.now, reason)
         self.steps.finish(session, step)
         return step.instance

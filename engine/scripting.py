@@ -108,8 +108,12 @@ class StepScriptEngine(PythonScriptEngine):
             self.deferred.append(DeferredCall(str(task.id), operator, params))
             return None
         context = HandlerContext(
-            session=self.session, now=self.clock.now(), instance_id=self.instance_id,
-            business_key=self.business_key, task_id=str(task.id), task_spec=spec,
+            session=self.session,
+            now=self.clock.now(),
+            instance_id=self.instance_id,
+            business_key=self.business_key,
+            task_id=str(task.id),
+            task_spec=spec,
         )
         try:
             value = json.loads(json.dumps(handler.func(context, params)))
@@ -117,4 +121,3 @@ class StepScriptEngine(PythonScriptEngine):
             raise HandlerFailed(operator, spec, err) from err
         self.service_results[str(task.id)] = {"operator": operator, "params": params, "result": value}
         return ServiceResult(value)
-

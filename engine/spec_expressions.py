@@ -32,13 +32,33 @@ INTEGER = "integer"
 CARDINALITY = "cardinality"
 
 # Attributes read by the functions below; anything else that looks like code is reported.
-HANDLED = frozenset({
-    "cond_task_specs", "condition", "cardinality", "maximum", "script", "prescript", "postscript",
-    "operation_params", "event_definition", "event_definitions", "expression", "message_var", "variable",
-    "correlation_properties", "process_correlations", "retrieval_expression", "completion_condition",
-    "data_input", "data_output", "input_item", "output_item", "dmnEngine",
-    "conditional_paths",  # an ad-hoc subprocess's conditional task specs: their conditions are task sites
-})
+HANDLED = frozenset(
+    {
+        "cond_task_specs",
+        "condition",
+        "cardinality",
+        "maximum",
+        "script",
+        "prescript",
+        "postscript",
+        "operation_params",
+        "event_definition",
+        "event_definitions",
+        "expression",
+        "message_var",
+        "variable",
+        "correlation_properties",
+        "process_correlations",
+        "retrieval_expression",
+        "completion_condition",
+        "data_input",
+        "data_output",
+        "input_item",
+        "output_item",
+        "dmnEngine",
+        "conditional_paths",  # an ad-hoc subprocess's conditional task specs: their conditions are task sites
+    }
+)
 _LOOKS_LIKE_CODE = re.compile(r"(^|_)(pre|post)?(expr|cond|script|cardinal|payload|formula|lambda|retrieval)", re.I)
 
 
@@ -76,9 +96,12 @@ def task_sites(spec: TaskSpec) -> Iterator[Site]:
     if hasattr(spec, "test_before") and (spec.maximum is not None or not _waits_for_people(spec)):
         # A standard loop of an automatic task has nothing but its maximum to stop it within one step.
         yield Site("loop maximum", spec.maximum, INTEGER)
-    for attribute, what in (("data_input", "multi-instance input collection"),
-                            ("data_output", "multi-instance output collection"),
-                            ("input_item", "multi-instance input item"), ("output_item", "multi-instance output item")):
+    for attribute, what in (
+        ("data_input", "multi-instance input collection"),
+        ("data_output", "multi-instance output collection"),
+        ("input_item", "multi-instance input item"),
+        ("output_item", "multi-instance output item"),
+    ):
         if getattr(spec, attribute, None) is not None:
             yield Site(what, _name(getattr(spec, attribute)), VARIABLE)
     for name, param in (getattr(spec, "operation_params", None) or {}).items():
@@ -122,8 +145,11 @@ def decision_sites(table: DecisionTable) -> Iterator[Site]:
             column = inputs.get(getattr(entry.input, "id", None)) or entry.input
             for lhs in entry.lhs:
                 if lhs is not None:
-                    yield Site(f"decision rule {rule.row_number} input {column.label or column.id}",
-                               (column.expression, lhs), DMN_ENTRY)
+                    yield Site(
+                        f"decision rule {rule.row_number} input {column.label or column.id}",
+                        (column.expression, lhs),
+                        DMN_ENTRY,
+                    )
         for entry in rule.outputEntries:
             if entry.text:
                 yield Site(f"decision rule {rule.row_number} output", entry.text)

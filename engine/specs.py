@@ -63,7 +63,6 @@ class HandlerServiceTask(ServiceTask):
         return True
 
 
-
 def check_instances(spec: TaskSpec, my_task: Task) -> None:
     """Refuse to start more than :data:`MAX_INSTANCES` instances of a multi-instance task."""
     if spec.data_input is not None:

@@ -77,8 +77,12 @@ def _narrow(iterator: Any, task: Any, subprocesses: bool) -> None:
     if not in_state:
         iterator.task_list = []
         return
-    if nested or iterator.end_at_spec is not None or task is not task.workflow.task_tree \
-            or iterator.min_state > TaskState.FUTURE:
+    if (
+        nested
+        or iterator.end_at_spec is not None
+        or task is not task.workflow.task_tree
+        or iterator.min_state > TaskState.FUTURE
+    ):
         return
     matches = iterator.task_filter.matches
     found = [t for t in in_state if matches(t)]

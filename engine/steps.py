@@ -56,8 +56,15 @@ class Step:
     def workflow(self) -> BpmnWorkflow:
         return self.loaded.workflow
 
-    def record(self, kind: str, actor: str, *, task: Task | None = None, input: JSONData | None = None,
-               changes: JSONData | None = None) -> JournalEvent:
+    def record(
+        self,
+        kind: str,
+        actor: str,
+        *,
+        task: Task | None = None,
+        input: JSONData | None = None,
+        changes: JSONData | None = None,
+    ) -> JournalEvent:
         event = self.journal.append(kind, actor, task=task, input=input, changes=changes)
         self.events.append(event)
         return event
@@ -93,8 +100,7 @@ def _due_of(task: Task) -> str | None:
 class StepRunner:
     """Opens, runs and finishes steps; owns the workflow cache and the listeners of finished steps."""
 
-    def __init__(self, registry: HandlerRegistry, clock: Clock, deployments: Deployments,
-                 enqueuer: Enqueuer) -> None:
+    def __init__(self, registry: HandlerRegistry, clock: Clock, deployments: Deployments, enqueuer: Enqueuer) -> None:
         self.registry = registry
         self.clock = clock
         self.deployments = deployments
@@ -109,8 +115,9 @@ class StepRunner:
         # reproduce them from the journal.
         return StepScriptEngine(self.registry, FrozenClock(now), session, instance.id, instance.business_key)
 
-    def begin(self, session: Session, instance: ProcessInstance, parsed: ParsedDeployment, process_id: str,
-              data: JSONData) -> Step:
+    def begin(
+        self, session: Session, instance: ProcessInstance, parsed: ParsedDeployment, process_id: str, data: JSONData
+    ) -> Step:
         """The first step of a new instance (already added and flushed)."""
         now = instance.created_at
         script = self.script_engine(session, instance, now)
@@ -132,8 +139,9 @@ class StepRunner:
             loaded = persistence.load(session, instance, parsed, script)
         else:
             loaded.workflow.script_engine = script
-        journal = JournalWriter(session, instance.id, parsed.hash, now, instance.version + 1, instance.journal_seq,
-                                instance.journal_head)
+        journal = JournalWriter(
+            session, instance.id, parsed.hash, now, instance.version + 1, instance.journal_seq, instance.journal_head
+        )
         return Step(instance, parsed, loaded, script, journal, now)
 
     def keep_unchanged(self, step: Step) -> None:
@@ -152,8 +160,9 @@ class StepRunner:
             changes = data_changes(task.parent.data if task.parent is not None else {}, task.data)
             if task.state == TaskState.STARTED:
                 call = step.script.deferred[-1]
-                step.record("task_deferred", "engine", task=task,
-                            input={"operator": call.operator, "params": call.params})
+                step.record(
+                    "task_deferred", "engine", task=task, input={"operator": call.operator, "params": call.params}
+                )
             else:
                 result = step.script.service_results.get(str(task.id))
                 step.record("task_completed", "engine", task=task, input=result, changes=changes)
@@ -224,8 +233,11 @@ class StepRunner:
         found = elements.deployment_elements(step.parsed, instance.process_id)
         timers = step.loaded.timers or {}
         return StepReport(
-            instance_id=instance.id, process_id=instance.process_id, business_key=instance.business_key,
-            deployment_hash=step.parsed.hash, status=status,
+            instance_id=instance.id,
+            process_id=instance.process_id,
+            business_key=instance.business_key,
+            deployment_hash=step.parsed.hash,
+            status=status,
             events=tuple(elements.step_event(event, found) for event in step.events),
             ready_tasks=elements.ready_tasks(tasks),
             timers=tuple(TimerView(task_id, spec_name, due) for task_id, (spec_name, due) in timers.items()),
@@ -241,8 +253,10 @@ class StepRunner:
             waiting[str(task.id)] = (task.task_spec.name, parse_instant(due_text))
         known = step.loaded.timers
         if known is None:
-            known = {t.task_id: (t.spec_name, t.due_at) for t in session.scalars(
-                select(Timer).where(Timer.instance_id == step.instance.id))}
+            known = {
+                t.task_id: (t.spec_name, t.due_at)
+                for t in session.scalars(select(Timer).where(Timer.instance_id == step.instance.id))
+            }
         if known == waiting:
             step.loaded.timers = waiting
             return []
@@ -267,21 +281,34 @@ class StepRunner:
         for call in step.script.deferred:
             row = session.scalar(select(HandlerCall).where(HandlerCall.task_id == call.task_id))
             if row is None:
-                row = HandlerCall(task_id=call.task_id, instance_id=step.instance.id, operator=call.operator,
-                                  params=persistence.to_json_data(call.params), status="pending",
-                                  created_at=step.now)
+                row = HandlerCall(
+                    task_id=call.task_id,
+                    instance_id=step.instance.id,
+                    operator=call.operator,
+                    params=persistence.to_json_data(call.params),
+                    status="pending",
+                    created_at=step.now,
+                )
                 session.add(row)
                 session.flush()
             ids.append(row.id)
         return ids
 
     # -- journal rows outside a step -----------------------------------------------------------------
-    def append_outside_step(self, session: Session, instance: ProcessInstance, kind: str, actor: str,
-                            input: JSONData) -> JournalEvent:
+    def append_outside_step(
+        self, session: Session, instance: ProcessInstance, kind: str, actor: str, input: JSONData
+    ) -> JournalEvent:
         """One journal row on the instance's chain without a step (the instance row is locked)."""
         parsed = self.deployments.parsed(session, instance.deployment_id)
-        journal = JournalWriter(session, instance.id, parsed.hash, self.clock.now(), instance.version,
-                                instance.journal_seq, instance.journal_head)
+        journal = JournalWriter(
+            session,
+            instance.id,
+            parsed.hash,
+            self.clock.now(),
+            instance.version,
+            instance.journal_seq,
+            instance.journal_head,
+        )
         event = journal.append(kind, actor, input=input)
         journal.flush()
         instance.journal_head, instance.journal_seq = journal.last_hash, journal.last_seq

@@ -50,25 +50,49 @@ def sweep(engine: ProcessEngine, *, timers_only: bool = False) -> dict[str, int]
     calls: list[int] = []
     retries: list[int] = []
     with engine.db.session() as session:
-        due = set(session.scalars(select(Timer.instance_id).join(ProcessInstance).where(
-            Timer.fired_at.is_(None), Timer.due_at <= now, ProcessInstance.status.not_in(STOPPED))))
+        due = set(
+            session.scalars(
+                select(Timer.instance_id)
+                .join(ProcessInstance)
+                .where(Timer.fired_at.is_(None), Timer.due_at <= now, ProcessInstance.status.not_in(STOPPED))
+            )
+        )
         if not timers_only:
-            stale = set(session.scalars(select(ProcessInstance.id).where(
-                ProcessInstance.needs_advance.is_(True), ProcessInstance.updated_at <= now - grace,
-                ProcessInstance.status.not_in(STOPPED))))
-            calls = list(session.scalars(select(HandlerCall.id).join(ProcessInstance).where(
-                ProcessInstance.status.not_in(STOPPED), or_(
-                    (HandlerCall.status == "pending") & (HandlerCall.created_at <= now - grace),
-                    (HandlerCall.status == "running")
-                    & (func.coalesce(HandlerCall.lease_until, HandlerCall.started_at) <= now),
-                    HandlerCall.status == "done",
-                ))))
-            retries = list(session.scalars(select(Incident.id).where(
-                Incident.status == "open", Incident.next_retry_at <= now)))
+            stale = set(
+                session.scalars(
+                    select(ProcessInstance.id).where(
+                        ProcessInstance.needs_advance.is_(True),
+                        ProcessInstance.updated_at <= now - grace,
+                        ProcessInstance.status.not_in(STOPPED),
+                    )
+                )
+            )
+            calls = list(
+                session.scalars(
+                    select(HandlerCall.id)
+                    .join(ProcessInstance)
+                    .where(
+                        ProcessInstance.status.not_in(STOPPED),
+                        or_(
+                            (HandlerCall.status == "pending") & (HandlerCall.created_at <= now - grace),
+                            (HandlerCall.status == "running")
+                            & (func.coalesce(HandlerCall.lease_until, HandlerCall.started_at) <= now),
+                            HandlerCall.status == "done",
+                        ),
+                    )
+                )
+            )
+            retries = list(
+                session.scalars(select(Incident.id).where(Incident.status == "open", Incident.next_retry_at <= now))
+            )
     for instance_id in sorted(due | stale):
         engine.enqueue("advance", instance_id)
     for call_id in calls:
         engine.enqueue("run_handler", call_id)
     resumed = sum(engine.retry_incident_automatically(incident_id) for incident_id in retries)
-    return {"timers_due": len(due), "stale_instances": len(stale), "handler_calls": len(calls),
-            "incident_retries": resumed}
+    return {
+        "timers_due": len(due),
+        "stale_instances": len(stale),
+        "handler_calls": len(calls),
+        "incident_retries": resumed,
+    }

@@ -20,11 +20,11 @@ from .errors import EngineStalled, StepBudgetExceeded
 from .persistence import all_tasks, wire_specs
 
 
-def new_workflow(parsed: ParsedDeployment, process_id: str, data: dict[str, object],
-                 script_engine: PythonScriptEngine) -> BpmnWorkflow:
+def new_workflow(
+    parsed: ParsedDeployment, process_id: str, data: dict[str, object], script_engine: PythonScriptEngine
+) -> BpmnWorkflow:
     """A workflow of the deployment's process with the start data on its root and its first tasks."""
-    workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id],
-                            script_engine=script_engine)
+    workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id], script_engine=script_engine)
     wire_specs(workflow)
     workflow.task_tree.data.update(deepcopy(data))
     for task in workflow.get_tasks(state=TaskState.READY):
@@ -63,8 +63,12 @@ def engine_work_ready(workflow: BpmnWorkflow) -> bool:
 STEP_BUDGET = 1_000
 
 
-def run_until_blocked(workflow: BpmnWorkflow, refresh_timers: Callable[[], None],
-                      did_run: Callable[[Task], None] | None = None, budget: int = STEP_BUDGET) -> None:
+def run_until_blocked(
+    workflow: BpmnWorkflow,
+    refresh_timers: Callable[[], None],
+    did_run: Callable[[Task], None] | None = None,
+    budget: int = STEP_BUDGET,
+) -> None:
     """Fire due timers and run engine steps until only people, workers or time can continue.
 
     Bounded twice: by ``budget`` task completions in all, and by progress (a round that completes

@@ -93,8 +93,13 @@ _GATEWAYS_WITH_CONDITIONS = frozenset({"exclusiveGateway", "inclusiveGateway"})
 
 def flow_elements(root: _Element) -> int:
     """How many flow nodes (tasks, events, gateways, subprocesses) a parsed BPMN file holds."""
-    return sum(1 for node in root.iter() if isinstance(node.tag, str) and etree.QName(node).namespace == BPMN
-               and _FLOW_NODE.search(etree.QName(node).localname))
+    return sum(
+        1
+        for node in root.iter()
+        if isinstance(node.tag, str)
+        and etree.QName(node).namespace == BPMN
+        and _FLOW_NODE.search(etree.QName(node).localname)
+    )
 
 
 def check_xml(file: str, text: str) -> tuple[_Element | None, list[Problem]]:
@@ -104,14 +109,16 @@ def check_xml(file: str, text: str) -> tuple[_Element | None, list[Problem]]:
     10,000-element diagram is judged in well under a second.
     """
     try:
-        root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True,
-                                                                      huge_tree=False))
+        root = etree.fromstring(
+            text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+        )
     except etree.XMLSyntaxError as err:
         return None, [Problem(file, "", "", "", f"not well-formed XML: {err.msg} (line {err.lineno})", "xml")]
     problems: list[Problem] = []
     if etree.QName(root).namespace != BPMN:
-        return None, [Problem(file, "", "", "", "is not a BPMN 2.0 file (its root element is not bpmn:definitions)",
-                              "not_bpmn")]
+        return None, [
+            Problem(file, "", "", "", "is not a BPMN 2.0 file (its root element is not bpmn:definitions)", "not_bpmn")
+        ]
     nodes: dict[str, Any] = {}
     elements = 0
     for node in root.iter():
@@ -123,35 +130,66 @@ def check_xml(file: str, text: str) -> tuple[_Element | None, list[Problem]]:
         if not node_id:
             continue
         if node_id in nodes:
-            problems.append(_problem(file, node, f"the id {node_id!r} is used twice in this file", "duplicate_id",
-                                     id=node_id))
+            problems.append(
+                _problem(file, node, f"the id {node_id!r} is used twice in this file", "duplicate_id", id=node_id)
+            )
         nodes[node_id] = node
     if elements > MAX_ELEMENTS:
-        return None, [Problem(file, "", "", "", f"has {elements} flow elements; the engine accepts at most "
-                              f"{MAX_ELEMENTS} in one file", "too_many_elements", {"count": elements})]
+        return None, [
+            Problem(
+                file,
+                "",
+                "",
+                "",
+                f"has {elements} flow elements; the engine accepts at most {MAX_ELEMENTS} in one file",
+                "too_many_elements",
+                {"count": elements},
+            )
+        ]
     problems += _check_references(file, root, nodes)
     problems += _check_flows(file, root, nodes)
-    check_sites(root, lambda node, reason, code: problems.append(
-        _problem(file, node if node is not None else root, reason, code)))
+    check_sites(
+        root,
+        lambda node, reason, code: problems.append(_problem(file, node if node is not None else root, reason, code)),
+    )
     for tag in _EVENT_TAGS:
         for event in root.iterfind(f".//bpmn:{tag}", NS):
             for timer in event.iterfind("bpmn:timerEventDefinition", NS):
                 values = [c for c in timer if etree.QName(c).localname in ("timeDate", "timeDuration", "timeCycle")]
                 if not values or not (values[0].text or "").strip():
-                    problems.append(_problem(file, event, "the timer has no value (PT30M, P7D, R3/PT10M or a date)",
-                                             "timer_without_value"))
+                    problems.append(
+                        _problem(
+                            file,
+                            event,
+                            "the timer has no value (PT30M, P7D, R3/PT10M or a date)",
+                            "timer_without_value",
+                        )
+                    )
     processes = root.findall("bpmn:process", NS)
     for process in processes:
         if process.get("isExecutable", "true") == "true" and process.find("bpmn:startEvent", NS) is None:
             problems.append(_problem(file, process, "the process has no start event", "no_start_event"))
     if not any(p.get("isExecutable", "true") == "true" for p in processes):
-        problems.append(Problem(file, "", "", "", "has no executable process (no bpmn:process with "
-                                "isExecutable=\"true\")", "no_executable_process"))
+        problems.append(
+            Problem(
+                file,
+                "",
+                "",
+                "",
+                'has no executable process (no bpmn:process with isExecutable="true")',
+                "no_executable_process",
+            )
+        )
     for task in root.iterfind(".//bpmn:serviceTask", NS):
         if task.find("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", NS) is None:
-            problems.append(_problem(file, task, "the service task names no handler "
-                                     "(spiffworkflow:serviceTaskOperator)",
-                                     "service_without_operator"))
+            problems.append(
+                _problem(
+                    file,
+                    task,
+                    "the service task names no handler (spiffworkflow:serviceTaskOperator)",
+                    "service_without_operator",
+                )
+            )
     return root, problems
 
 
@@ -170,8 +208,11 @@ def _resolve_qname(root: Any, node: Any, attribute: str) -> tuple[str | None, st
     if namespace is None:
         return None, f"{attribute} {ref!r} uses the prefix {prefix!r}, which is not declared"
     if namespace != root.get("targetNamespace"):
-        return None, f"{attribute} {ref!r} refers to another namespace ({namespace}); only this file's own " \
-                     "definitions can be used"
+        return (
+            None,
+            f"{attribute} {ref!r} refers to another namespace ({namespace}); only this file's own "
+            "definitions can be used",
+        )
     node.set(attribute, local)
     return local, None
 
@@ -181,9 +222,16 @@ def _check_references(file: str, root: Any, nodes: dict[str, Any]) -> list[Probl
     for operator in root.iterfind(".//spiffworkflow:serviceTaskOperator", NS):
         if operator.get("id") in nodes:
             task = operator.getparent().getparent()
-            problems.append(_problem(file, task, f"the handler id {operator.get('id')!r} is also the id of a diagram "
-                                     "element; give the element another id", "operator_id_clash",
-                                     id=operator.get("id")))
+            problems.append(
+                _problem(
+                    file,
+                    task,
+                    f"the handler id {operator.get('id')!r} is also the id of a diagram "
+                    "element; give the element another id",
+                    "operator_id_clash",
+                    id=operator.get("id"),
+                )
+            )
     messages = {m.get("id") for m in root.iterfind(".//bpmn:message", NS)}
     for node in root.iter():
         if not isinstance(node.tag, str):
@@ -197,8 +245,9 @@ def _check_references(file: str, root: Any, nodes: dict[str, Any]) -> list[Probl
             if reason is not None:
                 problems.append(_problem(file, owner, reason, "unknown_reference", ref=written))
             elif attribute == "messageRef" and ref not in messages:
-                problems.append(_problem(file, owner, f"message {written!r} is not defined", "unknown_message",
-                                         ref=written))
+                problems.append(
+                    _problem(file, owner, f"message {written!r} is not defined", "unknown_message", ref=written)
+                )
     return problems
 
 
@@ -208,12 +257,23 @@ def _check_flows(file: str, root: Any, nodes: dict[str, Any]) -> list[Problem]:
     for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
         ends = f"from {flow.get('sourceRef')} to {flow.get('targetRef')}"
         if not flow.get("id"):
-            problems.append(_problem(file, flow, f"the sequence flow {ends} has no id", "flow_without_id",
-                                     source=flow.get("sourceRef"), target=flow.get("targetRef")))
+            problems.append(
+                _problem(
+                    file,
+                    flow,
+                    f"the sequence flow {ends} has no id",
+                    "flow_without_id",
+                    source=flow.get("sourceRef"),
+                    target=flow.get("targetRef"),
+                )
+            )
         for end in ("sourceRef", "targetRef"):
             if flow.get(end) not in nodes:
-                problems.append(_problem(file, flow, f"{end} {flow.get(end)!r} names no element",
-                                         "dangling_reference", ref=flow.get(end)))
+                problems.append(
+                    _problem(
+                        file, flow, f"{end} {flow.get(end)!r} names no element", "dangling_reference", ref=flow.get(end)
+                    )
+                )
         outgoing.setdefault(flow.get("sourceRef") or "", []).append(flow)
     for source_id, flows in outgoing.items():
         source = nodes.get(source_id)
@@ -224,9 +284,16 @@ def _check_flows(file: str, root: Any, nodes: dict[str, Any]) -> list[Problem]:
             continue
         for flow in flows:
             if flow.find("bpmn:conditionExpression", NS) is not None:
-                problems.append(_problem(file, flow, f"the condition on a flow out of {_kind(source)} {source_id} is "
-                                         "not evaluated by the engine; put an exclusive gateway after the element",
-                                         "condition_not_run", source=source_id))
+                problems.append(
+                    _problem(
+                        file,
+                        flow,
+                        f"the condition on a flow out of {_kind(source)} {source_id} is "
+                        "not evaluated by the engine; put an exclusive gateway after the element",
+                        "condition_not_run",
+                        source=source_id,
+                    )
+                )
     return problems
 
 
@@ -235,8 +302,13 @@ def _check_gateway(file: str, gateway: Any, outgoing: list[Any]) -> list[Problem
         return []
     default = gateway.get("default")
     return [
-        _problem(file, gateway, f"outgoing flow {flow.get('id')} has no condition", "flow_without_condition",
-                 flow=flow.get("id"))
+        _problem(
+            file,
+            gateway,
+            f"outgoing flow {flow.get('id')} has no condition",
+            "flow_without_condition",
+            flow=flow.get("id"),
+        )
         for flow in outgoing
         if flow.get("id") != default and not (flow.findtext("bpmn:conditionExpression", "", NS) or "").strip()
     ]
@@ -250,9 +322,17 @@ def scripts_not_run(scripted: list[tuple[str, _Element, str]], specs: Iterable[B
             for attribute, local in (("prescript", "preScript"), ("postscript", "postScript")):
                 if getattr(spec, attribute, None):
                     held.add((getattr(spec, "bpmn_id", None) or "", local))
-    return [_problem(file, owner, f"spiffworkflow:{local} is not run on a {_kind(owner)}; only tasks run scripts",
-                     "script_not_run", script=local)
-            for file, owner, local in scripted if (owner.get("id"), local) not in held]
+    return [
+        _problem(
+            file,
+            owner,
+            f"spiffworkflow:{local} is not run on a {_kind(owner)}; only tasks run scripts",
+            "script_not_run",
+            script=local,
+        )
+        for file, owner, local in scripted
+        if (owner.get("id"), local) not in held
+    ]
 
 
 def check_specs(
@@ -274,8 +354,15 @@ def check_specs(
             if problem is not None:
                 problems.append(problem)
         for name in unknown_attributes(process_spec):
-            problems.append(_spec_problem(file, process_spec, f"the engine does not check {name} of this element; "
-                                          "it cannot be deployed", "unchecked", attribute=name))
+            problems.append(
+                _spec_problem(
+                    file,
+                    process_spec,
+                    f"the engine does not check {name} of this element; it cannot be deployed",
+                    "unchecked",
+                    attribute=name,
+                )
+            )
         for task_spec in process_spec.task_specs.values():
             if id(task_spec) in seen:  # internal specs (Start, End, joins) too: nothing goes unchecked
                 continue
@@ -304,8 +391,14 @@ def _expression_problem(file: str, spec: Any, what: str, text: str | None) -> Pr
         reason = f"{what} {text[:200]!r}: {err.args[0]}"
         return _spec_problem(file, spec, reason, "bad_expression", what=what, expression=text[:200])
     except SyntaxError as err:
-        return _spec_problem(file, spec, f"{what} {text[:200]!r}: syntax error ({err.msg})", "bad_expression",
-                             what=what, expression=text[:200])
+        return _spec_problem(
+            file,
+            spec,
+            f"{what} {text[:200]!r}: syntax error ({err.msg})",
+            "bad_expression",
+            what=what,
+            expression=text[:200],
+        )
     return None
 
 
@@ -318,20 +411,31 @@ def _site_problem(file: str, spec: Any, site: Site) -> Problem | None:
         return None
     if site.kind == VARIABLE:
         if not isinstance(site.text, str) or not _IDENTIFIER.match(site.text):
-            return _spec_problem(file, spec, f"{site.what} {site.text!r} is not a plain variable name",
-                                 "bad_variable", what=site.what)
+            return _spec_problem(
+                file, spec, f"{site.what} {site.text!r} is not a plain variable name", "bad_variable", what=site.what
+            )
         return None
     if site.kind == INTEGER:
         if not isinstance(site.text, int) or not 0 <= site.text <= MAX_LOOP:
-            return _spec_problem(file, spec, f"a loop needs a loopMaximum, a whole number up to {MAX_LOOP}",
-                                 "bad_maximum", limit=MAX_LOOP)
+            return _spec_problem(
+                file,
+                spec,
+                f"a loop needs a loopMaximum, a whole number up to {MAX_LOOP}",
+                "bad_maximum",
+                limit=MAX_LOOP,
+            )
         return None
     if site.kind == CARDINALITY:
         problem = _expression_problem(file, spec, site.what, site.text)
         body = compile_expression(site.text).body if problem is None else None
         if isinstance(body, ast.Constant) and isinstance(body.value, int) and body.value > MAX_INSTANCES:
-            return _spec_problem(file, spec, f"{site.what} {body.value} is more than the {MAX_INSTANCES} instances "
-                                 "a multi-instance task may start", "too_many_instances", limit=MAX_INSTANCES)
+            return _spec_problem(
+                file,
+                spec,
+                f"{site.what} {body.value} is more than the {MAX_INSTANCES} instances a multi-instance task may start",
+                "too_many_instances",
+                limit=MAX_INSTANCES,
+            )
         return problem
     if site.kind == DMN_ENTRY:
         return _dmn_entry_problem(file, spec, site)
@@ -342,8 +446,13 @@ def _dmn_entry_problem(file: str, spec: Any, site: Site) -> Problem | None:
     """Check an input entry the way SpiffWorkflow's DMN engine will compose it with its input expression."""
     column, entry = site.text
     if len(entry) > MAX_DMN_ENTRY:
-        return _spec_problem(file, spec, f"{site.what} has {len(entry)} characters; at most {MAX_DMN_ENTRY} are "
-                             "allowed", "dmn_entry_too_long", what=site.what)
+        return _spec_problem(
+            file,
+            spec,
+            f"{site.what} has {len(entry)} characters; at most {MAX_DMN_ENTRY} are allowed",
+            "dmn_entry_too_long",
+            what=site.what,
+        )
     replaced = _replace_question_marks(entry)
     if replaced != entry:
         return _expression_problem(file, spec, site.what, replaced)
@@ -375,16 +484,24 @@ def _check_task_spec(
 ) -> list[Problem]:
     found: list[Problem | None] = [_site_problem(file, spec, site) for site in task_sites(spec)]
     for name in unknown_attributes(spec):
-        found.append(_spec_problem(file, spec, f"the engine does not check {name} of this element; it cannot be "
-                                   "deployed", "unchecked", attribute=name))
+        found.append(
+            _spec_problem(
+                file,
+                spec,
+                f"the engine does not check {name} of this element; it cannot be deployed",
+                "unchecked",
+                attribute=name,
+            )
+        )
     if isinstance(spec, HandlerServiceTask):
         for reason in registry.check_call(spec.operation_name, set(spec.operation_params)):
             found.append(_spec_problem(file, spec, reason, "handler_call", operator=spec.operation_name))
     if isinstance(spec, UserTask):
         found += _check_form(file, spec, files)
     if lanes is not None and getattr(spec, "lane", None) and spec.lane not in lanes:
-        found.append(_spec_problem(file, spec, f"lane {spec.lane!r} has no roles in lanes.json", "unmapped_lane",
-                                   lane=spec.lane))
+        found.append(
+            _spec_problem(file, spec, f"lane {spec.lane!r} has no roles in lanes.json", "unmapped_lane", lane=spec.lane)
+        )
     return [p for p in found if p is not None]
 
 

@@ -20,8 +20,9 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def haversine_km_matrix(lat1_rad: np.ndarray, lon1_rad: np.ndarray,
-                        lat2_rad: np.ndarray, lon2_rad: np.ndarray) -> np.ndarray:
+def haversine_km_matrix(
+    lat1_rad: np.ndarray, lon1_rad: np.ndarray, lat2_rad: np.ndarray, lon2_rad: np.ndarray
+) -> np.ndarray:
     """Pairwise distances in km, inputs in radians: rows from the first set, columns from the second.
 
     Radians in, because `EngineerIndex` converts engineer positions once instead of on every ticket.

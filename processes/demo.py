@@ -70,12 +70,24 @@ DEVICE_TYPES = {
     "coolant_unit": ("Coolant unit", "冷却液装置", ["coolant system"]),
 }
 KEYWORDS = {
-    "主轴": ["spindle"], "spindle": ["spindle"], "主轴异响": ["spindle"], "spindle noise": ["spindle"],
-    "液压": ["hydraulic valve block"], "hydraulic": ["hydraulic valve block"], "漏油": ["hydraulic valve block"],
-    "阀组": ["hydraulic valve block"], "PLC": ["PLC programming"], "梯形图": ["PLC programming"],
-    "冷却液": ["coolant system"], "coolant": ["coolant system"], "乳化": ["coolant system"],
-    "coolant emulsified": ["coolant system"], "FANUC": ["FANUC"], "发那科": ["FANUC"],
-    "840D": ["Siemens 840D"], "西门子": ["Siemens 840D"],
+    "主轴": ["spindle"],
+    "spindle": ["spindle"],
+    "主轴异响": ["spindle"],
+    "spindle noise": ["spindle"],
+    "液压": ["hydraulic valve block"],
+    "hydraulic": ["hydraulic valve block"],
+    "漏油": ["hydraulic valve block"],
+    "阀组": ["hydraulic valve block"],
+    "PLC": ["PLC programming"],
+    "梯形图": ["PLC programming"],
+    "冷却液": ["coolant system"],
+    "coolant": ["coolant system"],
+    "乳化": ["coolant system"],
+    "coolant emulsified": ["coolant system"],
+    "FANUC": ["FANUC"],
+    "发那科": ["FANUC"],
+    "840D": ["Siemens 840D"],
+    "西门子": ["Siemens 840D"],
 }
 TRADES = ["精密机械", "汽配", "模具", "五金", "轴承", "液压", "电机", "塑胶"]
 
@@ -93,8 +105,15 @@ def load(session: Session) -> bool:
     password = hash_password(DEMO_PASSWORD)  # one argon2 run for every demo account
     staff = {}
     for i, (username, role, name) in enumerate(STAFF):
-        staff[username] = create_user(session, username, password, role, name,
-                                      locale="en" if username == "agent2" else None, phone=f"1380574{i:04d}")
+        staff[username] = create_user(
+            session,
+            username,
+            password,
+            role,
+            name,
+            locale="en" if username == "agent2" else None,
+            phone=f"1380574{i:04d}",
+        )
     for tag, (en, zh) in SKILLS.items():
         session.add(Skill(tag=tag, name_en=en, name_zh=zh))
     for device_type, (en, zh, skills) in DEVICE_TYPES.items():
@@ -108,26 +127,55 @@ def load(session: Session) -> bool:
     for i, (username, name, group, skills) in enumerate(ENGINEERS):
         user = create_user(session, username, password, "engineer", name, phone=f"1390574{i:04d}")
         lat, lon = _near(rng, 6)
-        session.add(Engineer(user_id=user.id, name=name, phone=user.phone or "", group=group, skills=skills,
-                             home_lat=lat, home_lon=lon, radius_km=8.0 if i % 3 else 5.0, status="idle",
-                             daily_capacity=4))
+        session.add(
+            Engineer(
+                user_id=user.id,
+                name=name,
+                phone=user.phone or "",
+                group=group,
+                skills=skills,
+                home_lat=lat,
+                home_lon=lon,
+                radius_km=8.0 if i % 3 else 5.0,
+                status="idle",
+                daily_capacity=4,
+            )
+        )
     types = list(MODELS)
     for i in range(30):
         town = TOWNS[i % len(TOWNS)]
-        customer = Customer(name=f"宁波{town}{TRADES[i % len(TRADES)]}有限公司 #{i + 1:02d}",
-                            contact_name=f"联系人{i + 1:02d}", phone=f"0574-8800{i:04d}",
-                            email=f"service{i + 1:02d}@example.cn", service_level="gold" if i % 5 == 0 else "standard")
+        customer = Customer(
+            name=f"宁波{town}{TRADES[i % len(TRADES)]}有限公司 #{i + 1:02d}",
+            contact_name=f"联系人{i + 1:02d}",
+            phone=f"0574-8800{i:04d}",
+            email=f"service{i + 1:02d}@example.cn",
+            service_level="gold" if i % 5 == 0 else "standard",
+        )
         session.add(customer)
         session.flush()
         lat, lon = _near(rng, 7)
-        site = Site(customer_id=customer.id, name=f"{town}工厂", address=f"浙江省宁波市{town}区工业路{100 + i}号",
-                    region=town, lat=lat, lon=lon)
+        site = Site(
+            customer_id=customer.id,
+            name=f"{town}工厂",
+            address=f"浙江省宁波市{town}区工业路{100 + i}号",
+            region=town,
+            lat=lat,
+            lon=lon,
+        )
         session.add(site)
         session.flush()
         for j in range(2):
             device_type = types[(i * 2 + j) % len(types)]
             serial = f"NB{2026000 + i * 2 + j:07d}"
-            session.add(Device(customer_id=customer.id, site_id=site.id, model=MODELS[device_type][j],
-                               serial=serial, device_type=device_type, qr_code=f"QR-{serial}"))
+            session.add(
+                Device(
+                    customer_id=customer.id,
+                    site_id=site.id,
+                    model=MODELS[device_type][j],
+                    serial=serial,
+                    device_type=device_type,
+                    qr_code=f"QR-{serial}",
+                )
+            )
     session.flush()
     return True

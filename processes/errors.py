@@ -22,8 +22,15 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, code: str, *, field: str | None = None, problems: list[FieldProblem] | None = None,
-                 status: int | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        code: str,
+        *,
+        field: str | None = None,
+        problems: list[FieldProblem] | None = None,
+        status: int | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.params = params

@@ -61,20 +61,34 @@ class IncidentView:
 
 
 def _query() -> Any:
-    return (select(Incident, ProcessInstance.process_id, ProcessInstance.business_key, Ticket.number)
-            .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
-            .outerjoin(Ticket, Ticket.process_instance_id == Incident.instance_id))
+    return (
+        select(Incident, ProcessInstance.process_id, ProcessInstance.business_key, Ticket.number)
+        .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+        .outerjoin(Ticket, Ticket.process_instance_id == Incident.instance_id)
+    )
 
 
 def _view(row: Any) -> IncidentView:
     incident, process_id, business_key, number = row
     return IncidentView(
-        id=incident.id, status=incident.status, instance_id=incident.instance_id, ticket_number=number,
-        business_key=business_key, process_id=process_id, element_id=incident.element_id,
-        element_name=incident.element_name, error_class=incident.error_class, message=incident.message,
-        first_at=incident.first_at, last_at=incident.last_at, attempts=incident.attempts,
-        next_retry_at=incident.next_retry_at, resolution=incident.resolution, resolved_by=incident.resolved_by,
-        resolved_at=incident.resolved_at, reason=incident.reason,
+        id=incident.id,
+        status=incident.status,
+        instance_id=incident.instance_id,
+        ticket_number=number,
+        business_key=business_key,
+        process_id=process_id,
+        element_id=incident.element_id,
+        element_name=incident.element_name,
+        error_class=incident.error_class,
+        message=incident.message,
+        first_at=incident.first_at,
+        last_at=incident.last_at,
+        attempts=incident.attempts,
+        next_retry_at=incident.next_retry_at,
+        resolution=incident.resolution,
+        resolved_by=incident.resolved_by,
+        resolved_at=incident.resolved_at,
+        reason=incident.reason,
     )
 
 
@@ -99,18 +113,30 @@ def tell_when_waiting(session: Session, incident: EngineIncident) -> None:
         return
     ticket = session.scalar(select(Ticket).where(Ticket.process_instance_id == incident.instance_id))
     people = session.scalars(select(User).where(User.role.in_(VIEW_ROLES), User.active.is_(True)).order_by(User.id))
-    params = {"ticket": ticket.number if ticket is not None else (incident.business_key or str(incident.instance_id)),
-              "element": incident.element_name or incident.element_id or incident.process_id,
-              "attempts": incident.attempts, "error": incident.message[:200]}
-    notifications.notify(session, key=f"incident:{incident.id}", template="incident_waiting", params=params,
-                         recipients=[notifications.staff(user, ("inapp",)) for user in people], ticket=ticket,
-                         now=incident.last_at)
+    params = {
+        "ticket": ticket.number if ticket is not None else (incident.business_key or str(incident.instance_id)),
+        "element": incident.element_name or incident.element_id or incident.process_id,
+        "attempts": incident.attempts,
+        "error": incident.message[:200],
+    }
+    notifications.notify(
+        session,
+        key=f"incident:{incident.id}",
+        template="incident_waiting",
+        params=params,
+        recipients=[notifications.staff(user, ("inapp",)) for user in people],
+        ticket=ticket,
+        now=incident.last_at,
+    )
 
 
 def ticket_number(session: Session, incident_id: int) -> str | None:
     """The number of the ticket an incident stops (None for an instance without a ticket)."""
-    return session.scalar(select(Ticket.number).join(Incident, Incident.instance_id == Ticket.process_instance_id)
-                          .where(Incident.id == incident_id))
+    return session.scalar(
+        select(Ticket.number)
+        .join(Incident, Incident.instance_id == Ticket.process_instance_id)
+        .where(Incident.id == incident_id)
+    )
 
 
 def _open_incident(session: Session, incident_id: int) -> Incident:

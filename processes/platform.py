@@ -59,8 +59,11 @@ class Settings:
 
     @property
     def timing(self) -> Timing:
-        return Timing(grace=timedelta(seconds=self.sweep_grace_s), lease=timedelta(seconds=self.handler_lease_s),
-                      heartbeat=timedelta(seconds=self.heartbeat_s))
+        return Timing(
+            grace=timedelta(seconds=self.sweep_grace_s),
+            lease=timedelta(seconds=self.handler_lease_s),
+            heartbeat=timedelta(seconds=self.heartbeat_s),
+        )
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -79,8 +82,12 @@ class Settings:
         return cls(**values)
 
 
-_TIMING_ENV = {"sweep_grace_s": "CLOSELOOP_SWEEP_GRACE_S", "handler_lease_s": "CLOSELOOP_HANDLER_LEASE_S",
-               "heartbeat_s": "CLOSELOOP_HEARTBEAT_S", "sweep_every_s": "CLOSELOOP_SWEEP_EVERY_S"}
+_TIMING_ENV = {
+    "sweep_grace_s": "CLOSELOOP_SWEEP_GRACE_S",
+    "handler_lease_s": "CLOSELOOP_HANDLER_LEASE_S",
+    "heartbeat_s": "CLOSELOOP_HEARTBEAT_S",
+    "sweep_every_s": "CLOSELOOP_SWEEP_EVERY_S",
+}
 log = logging.getLogger(__name__)
 
 
@@ -173,15 +180,22 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     redis = redis if redis is not None else connect_redis(settings)
     files = LocalFileStore(settings.var_dir / "files")
     queue = jobs.RqJobQueue(redis)
-    engine = ProcessEngine(db, build_registry(files, settings.timezone), clock or Clock(), queue,
-                           timing=settings.timing)
+    engine = ProcessEngine(
+        db, build_registry(files, settings.timezone), clock or Clock(), queue, timing=settings.timing
+    )
     engine.on_step(lifecycle.on_step)
     uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")
     attachments = Attachments(files, uploads, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
     platform = Platform(
-        settings=settings, db=db, redis=redis, queue=queue, engine=engine,
-        intake=TicketIntake(engine, settings.timezone), desk=TaskDesk(engine, attachments),
-        links=CustomerLinks(settings.secret_key), attachments=attachments,
+        settings=settings,
+        db=db,
+        redis=redis,
+        queue=queue,
+        engine=engine,
+        intake=TicketIntake(engine, settings.timezone),
+        desk=TaskDesk(engine, attachments),
+        links=CustomerLinks(settings.secret_key),
+        attachments=attachments,
     )
     rootcauses.register_options(platform.desk.options)
 

@@ -39,8 +39,15 @@ class Checker:
         value = self.values.get(field)
         return value.strip() if isinstance(value, str) else value
 
-    def text(self, field: str, *, required: bool = True, max_length: int = 120,
-             pattern: str | None = None, pattern_code: str = "pattern") -> str:
+    def text(
+        self,
+        field: str,
+        *,
+        required: bool = True,
+        max_length: int = 120,
+        pattern: str | None = None,
+        pattern_code: str = "pattern",
+    ) -> str:
         """A trimmed, NFC-normalised string ('' when optional and absent)."""
         value = self.raw(field)
         value = "" if value is None else unicodedata.normalize("NFC", str(value))
@@ -55,8 +62,9 @@ class Checker:
             self.problem(field, pattern_code)
         return value
 
-    def number(self, field: str, *, minimum: float | None = None, maximum: float | None = None,
-               above: float | None = None) -> float | None:
+    def number(
+        self, field: str, *, minimum: float | None = None, maximum: float | None = None, above: float | None = None
+    ) -> float | None:
         """A finite number within bounds; ``above`` is an exclusive lower bound."""
         value = self.raw(field)
         if value is None or value == "":
@@ -105,8 +113,9 @@ class Checker:
             return value
         return value is not None and str(value).lower() not in ("", "0", "false", "off", "no")
 
-    def _within(self, field: str, number: float, minimum: float | None, maximum: float | None,
-                above: float | None) -> bool:
+    def _within(
+        self, field: str, number: float, minimum: float | None, maximum: float | None, above: float | None
+    ) -> bool:
         if above is not None and number <= above:
             self.problem(field, "exclusive_minimum", limit=above)
         elif minimum is not None and number < minimum:

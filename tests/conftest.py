@@ -100,8 +100,12 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str, redis_connection: Redis, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, redis_url=redis_url_of(redis_connection), var_dir=tmp_path / "var",
-                    secret_key="test-secret-key")
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url_of(redis_connection),
+        var_dir=tmp_path / "var",
+        secret_key="test-secret-key",
+    )
 
 
 @pytest.fixture

@@ -31,22 +31,42 @@ def site_in(session: Session, region: str) -> Site:
     return row
 
 
-def add_ticket(session: Session, site: Site, skills: list[str] | None, created_at: datetime,
-               closed: bool = False) -> Ticket:
+def add_ticket(
+    session: Session, site: Site, skills: list[str] | None, created_at: datetime, closed: bool = False
+) -> Ticket:
     number = f"T{uuid.uuid4().hex[:12]}"
-    row = Ticket(number=number, source_channel="hotline", urgency="yellow", problem_description="test",
-                 extra={}, customer_id=site.customer_id, site_id=site.id, created_by_role="agent",
-                 status="closed" if closed else "unassigned", created_at=created_at,
-                 closed_at=created_at if closed else None, customer_link_nonce=secrets.token_hex(8), skills=skills)
+    row = Ticket(
+        number=number,
+        source_channel="hotline",
+        urgency="yellow",
+        problem_description="test",
+        extra={},
+        customer_id=site.customer_id,
+        site_id=site.id,
+        created_by_role="agent",
+        status="closed" if closed else "unassigned",
+        created_at=created_at,
+        closed_at=created_at if closed else None,
+        customer_link_nonce=secrets.token_hex(8),
+        skills=skills,
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def add_offer(session: Session, ticket: Ticket, engineer_row: Engineer, at: datetime, outcome: str,
-              reason: str | None = None) -> Offer:
-    row = Offer(ticket_id=ticket.id, engineer_id=engineer_row.id, task_key=str(uuid.uuid4()), offered_at=at,
-                answered_at=at, outcome=outcome, decline_reason=reason)
+def add_offer(
+    session: Session, ticket: Ticket, engineer_row: Engineer, at: datetime, outcome: str, reason: str | None = None
+) -> Offer:
+    row = Offer(
+        ticket_id=ticket.id,
+        engineer_id=engineer_row.id,
+        task_key=str(uuid.uuid4()),
+        offered_at=at,
+        answered_at=at,
+        outcome=outcome,
+        decline_reason=reason,
+    )
     session.add(row)
     session.flush()
     return row

@@ -13,5 +13,4 @@ KM_PER_DEG = EARTH_RADIUS_KM * math.pi / 180
 
 def at(north_km: float, east_km: float = 0.0) -> GeoPoint:
     """A point `north_km` north and `east_km` east of BASE; due north, the haversine distance is exact."""
-    return GeoPoint(BASE[0] + north_km / KM_PER_DEG,
-                    BASE[1] + east_km / (KM_PER_DEG * math.cos(math.radians(BASE[0]))))
+    return GeoPoint(BASE[0] + north_km / KM_PER_DEG, BASE[1] + east_km / (KM_PER_DEG * math.cos(math.radians(BASE[0]))))

@@ -14,8 +14,13 @@ EN = {"Accept-Language": "en"}
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 
 
-def post(client, url: str, data: dict[str, str], headers: dict[str, str] | None = None,  # noqa: ANN001, ANN201
-         form_url: str | None = None):
+def post(
+    client,
+    url: str,
+    data: dict[str, str],
+    headers: dict[str, str] | None = None,  # noqa: ANN001, ANN201
+    form_url: str | None = None,
+):
     """Post a form with a fresh CSRF token (from ``form_url``, the page that holds the form)."""
     token = csrf_token(client, form_url or url)
     return client.post(url, data={"csrf_token": token, **data}, headers=headers or {})
@@ -27,8 +32,14 @@ def field_error(page: str, name: str) -> str:
     return match.group(1)
 
 
-def closed_ticket(platform, device_id: int, cause: str | None, suggestion: str | None, *,  # noqa: ANN001
-                  closed: bool = True) -> int:
+def closed_ticket(
+    platform,
+    device_id: int,
+    cause: str | None,
+    suggestion: str | None,
+    *,  # noqa: ANN001
+    closed: bool = True,
+) -> int:
     """A ticket with a running process instance whose close-out is written straight onto the row.
 
     The lifecycle's own close-out is exercised in test_close_out_* below and in test_timers; here only
@@ -36,9 +47,16 @@ def closed_ticket(platform, device_id: int, cause: str | None, suggestion: str |
     """
     with platform.db.session() as session:
         agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket = platform.intake.create(session, {"source_channel": "hotline", "urgency": "blue",
-                                                  "device_id": device_id, "problem_description": "主轴异响，需检查"},
-                                        creator=agent)
+        ticket = platform.intake.create(
+            session,
+            {
+                "source_channel": "hotline",
+                "urgency": "blue",
+                "device_id": device_id,
+                "problem_description": "主轴异响，需检查",
+            },
+            creator=agent,
+        )
         now = platform.engine.clock.now()
         ticket.root_cause, ticket.prevention_suggestion = cause, suggestion
         ticket.resolved_at = now

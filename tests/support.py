@@ -67,8 +67,13 @@ def ticket(platform: Platform, number: str) -> Ticket:
         return row
 
 
-def device_with_candidates(platform: Platform, device_type: str | None = None, urgency: str = "yellow",
-                           at_least: int = 2, description: str = "设备故障，无法启动"):  # noqa: ANN201
+def device_with_candidates(
+    platform: Platform,
+    device_type: str | None = None,
+    urgency: str = "yellow",
+    at_least: int = 2,
+    description: str = "设备故障，无法启动",
+):  # noqa: ANN201
     """A demo device whose tickets the dispatcher can offer to at least ``at_least`` engineers.
 
     The demo plant has engineers within a few kilometres of most sites but not all, as real plants do;
@@ -103,9 +108,16 @@ def bearer(platform: Platform, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(session, user)}"}
 
 
-def open_ticket(platform: Platform, urgency: str = "yellow", device_type: str | None = None,
-                text: str = "设备故障，无法启动", *, device: Any = None, source_channel: str = "web",
-                at_least: int = 2) -> int:
+def open_ticket(
+    platform: Platform,
+    urgency: str = "yellow",
+    device_type: str | None = None,
+    text: str = "设备故障，无法启动",
+    *,
+    device: Any = None,
+    source_channel: str = "web",
+    at_least: int = 2,
+) -> int:
     """A ticket opened by the demo agent, offered and waiting for the engineer's answer.
 
     Without ``device``, on a device the dispatcher can offer to ``at_least`` engineers.
@@ -115,9 +127,11 @@ def open_ticket(platform: Platform, urgency: str = "yellow", device_type: str | 
     device = device or device_with_candidates(platform, device_type, urgency, at_least, text)
     with platform.db.session() as session:
         agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket_id = platform.intake.create(session, {"source_channel": source_channel, "urgency": urgency,
-                                                     "device_id": device.id, "problem_description": text},
-                                           creator=agent).id
+        ticket_id = platform.intake.create(
+            session,
+            {"source_channel": source_channel, "urgency": urgency, "device_id": device.id, "problem_description": text},
+            creator=agent,
+        ).id
     drain(platform)
     return ticket_id
 
@@ -125,8 +139,9 @@ def open_ticket(platform: Platform, urgency: str = "yellow", device_type: str | 
 PLACEHOLDER_PHOTO = "1" * 64
 
 
-def complete(platform: Platform, ticket_id: int, spec: str, data: dict[str, Any] | None = None, *,
-             customer: bool = False) -> None:
+def complete(
+    platform: Platform, ticket_id: int, spec: str, data: dict[str, Any] | None = None, *, customer: bool = False
+) -> None:
     """Complete the ticket's open ``spec`` task as its engineer (or its customer), then run what follows.
 
     ``on_site`` gets the site's location and a placeholder diagnosis photo unless ``data`` says otherwise;
@@ -140,14 +155,32 @@ def complete(platform: Platform, ticket_id: int, spec: str, data: dict[str, Any]
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == spec]
-        actor = (Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number) if customer
-                 else Actor(user=ticket.engineer.user))
+        actor = (
+            Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
+            if customer
+            else Actor(user=ticket.engineer.user)
+        )
         if spec == "on_site":
-            session.add(Attachment(ticket_id=ticket.id, sha256=PLACEHOLDER_PHOTO, kind="image",
-                                   content_type="image/jpeg", size=1, original_name="p.jpg", field="diagnosis_photo",
-                                   task_spec=spec, uploaded_by="t", meta={}, created_at=platform.engine.clock.now()))
-            data = {"location": {"lat": ticket.site.lat, "lon": ticket.site.lon},
-                    "diagnosis_photo": f"sha256:{PLACEHOLDER_PHOTO}", **data}
+            session.add(
+                Attachment(
+                    ticket_id=ticket.id,
+                    sha256=PLACEHOLDER_PHOTO,
+                    kind="image",
+                    content_type="image/jpeg",
+                    size=1,
+                    original_name="p.jpg",
+                    field="diagnosis_photo",
+                    task_spec=spec,
+                    uploaded_by="t",
+                    meta={},
+                    created_at=platform.engine.clock.now(),
+                )
+            )
+            data = {
+                "location": {"lat": ticket.site.lat, "lon": ticket.site.lon},
+                "diagnosis_photo": f"sha256:{PLACEHOLDER_PHOTO}",
+                **data,
+            }
         platform.desk.complete(session, actor, view.id, data)
     drain(platform)
 
@@ -157,9 +190,12 @@ def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
     from engine.db import Base
 
     with platform.db.engine.connect() as connection:
-        return {table.name: sorted(tuple(str(v) for v in row)
-                                   for row in connection.execute(text(f"SELECT * FROM {table.name}")))
-                for table in Base.metadata.sorted_tables}
+        return {
+            table.name: sorted(
+                tuple(str(v) for v in row) for row in connection.execute(text(f"SELECT * FROM {table.name}"))
+            )
+            for table in Base.metadata.sorted_tables
+        }
 
 
 def panel_photos(seed: int = 7) -> tuple[bytes, bytes]:
@@ -172,7 +208,7 @@ def panel_photos(seed: int = 7) -> tuple[bytes, bytes]:
     scene = np.array(Image.fromarray(base).resize((960, 720), Image.Resampling.BICUBIC), dtype=np.float32)
     scene[200:520, 260:700] = (70, 78, 88)  # the control panel
     for x in range(300, 680, 40):
-        scene[230:240, x:x + 20] = (230, 230, 230)  # labels
+        scene[230:240, x : x + 20] = (230, 230, 230)  # labels
     shots = []
     for lamp, noise_seed in (((230, 40, 30), seed + 1), ((40, 220, 60), seed + 2)):
         shot = scene.copy()
@@ -214,15 +250,23 @@ def close_out_evidence(platform: Platform, ticket_id: int, by: str = "test") -> 
     from processes.tickets.attachments import Upload
 
     before, after = panel_photos(ticket_id)
-    files = {"fault_photo": ("fault.jpg", before, "image", "image/jpeg"),
-             "repair_photo": ("repair.jpg", jpeg(color=(90, 90, 200)), "image", "image/jpeg"),
-             "running_photo": ("running.jpg", after, "image", "image/jpeg"),
-             "running_video": ("running.mp4", running_video(), "video", "video/mp4")}
+    files = {
+        "fault_photo": ("fault.jpg", before, "image", "image/jpeg"),
+        "repair_photo": ("repair.jpg", jpeg(color=(90, 90, 200)), "image", "image/jpeg"),
+        "running_photo": ("running.jpg", after, "image", "image/jpeg"),
+        "running_video": ("running.mp4", running_video(), "video", "video/mp4"),
+    }
     answers = {}
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         for field, (name, data, kind, content_type) in files.items():
-            row = platform.attachments.store(session, ticket, Upload(field, name, content_type, data), expect=kind,
-                                             uploaded_by=by, task_spec="close_out")
+            row = platform.attachments.store(
+                session,
+                ticket,
+                Upload(field, name, content_type, data),
+                expect=kind,
+                uploaded_by=by,
+                task_spec="close_out",
+            )
             answers[field] = f"sha256:{row.sha256}"
     return answers

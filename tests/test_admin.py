@@ -18,13 +18,36 @@ from processes.dispatch.models import DeviceTypeSkills, EngineerGroup, KeywordSk
 from processes.engineers.models import Engineer
 
 GOOD_ENGINEER = {
-    "username": "zhoujun", "password": "s3cret-pass", "name": "周军", "phone": "139 0574 9999", "group": "north",
-    "skill.FANUC": "4", "skill.spindle": "2", "skill.PLC programming": "", "home_lat": "29.87", "home_lon": "121.55",
-    "radius_km": "6.5", "daily_capacity": "3", "status": "idle",
+    "username": "zhoujun",
+    "password": "s3cret-pass",
+    "name": "周军",
+    "phone": "139 0574 9999",
+    "group": "north",
+    "skill.FANUC": "4",
+    "skill.spindle": "2",
+    "skill.PLC programming": "",
+    "home_lat": "29.87",
+    "home_lon": "121.55",
+    "radius_km": "6.5",
+    "daily_capacity": "3",
+    "status": "idle",
 }
-GET_PAGES = ["/admin", "/admin/engineers", "/admin/engineers/new", "/admin/engineers/1", "/admin/skills",
-             "/admin/skills/new", "/admin/groups", "/admin/device-types", "/admin/keywords", "/admin/keywords/new",
-             "/admin/skills/edit?key=FANUC", "/admin/map", "/admin/map.json", "/admin/declines"]
+GET_PAGES = [
+    "/admin",
+    "/admin/engineers",
+    "/admin/engineers/new",
+    "/admin/engineers/1",
+    "/admin/skills",
+    "/admin/skills/new",
+    "/admin/groups",
+    "/admin/device-types",
+    "/admin/keywords",
+    "/admin/keywords/new",
+    "/admin/skills/edit?key=FANUC",
+    "/admin/map",
+    "/admin/map.json",
+    "/admin/declines",
+]
 
 
 def page(response: Any) -> str:
@@ -41,6 +64,7 @@ def as_supervisor(client: Any, lang: str = "en") -> None:
 
 
 # -- permissions ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("username", ["agent", "zhangwei", "auditor"])
 def test_other_roles_get_403_on_every_admin_route_and_change_nothing(platform, client, username) -> None:  # noqa: ANN001
@@ -71,6 +95,7 @@ def test_supervisors_and_admins_see_every_screen_and_the_links(client, username)
 
 # -- engineers ------------------------------------------------------------------------------------------
 
+
 def test_engineer_list_shows_group_skills_status_radius_capacity_and_todays_bookings(platform, client) -> None:  # noqa: ANN001
     now = platform.engine.clock.now()
     with platform.db.session() as session:
@@ -81,8 +106,8 @@ def test_engineer_list_shows_group_skills_status_radius_capacity_and_todays_book
         zhang_id = zhang.id
     as_supervisor(client)
     text = client.get("/admin/engineers").get_data(as_text=True)
-    row = text[text.index(f'data-engineer="{zhang_id}"'):]
-    row = row[:row.index("</tr>")]
+    row = text[text.index(f'data-engineer="{zhang_id}"') :]
+    row = row[: row.index("</tr>")]
     for expected in ("张伟", "north", "FANUC <b>5</b>", "spindle <b>4</b>", "Idle", "5.0 km", "1 / 4"):
         assert expected in row, expected
     client.get("/lang/zh_Hans")
@@ -97,7 +122,13 @@ def test_creating_an_engineer_creates_the_login_too(platform, client) -> None:  
     with platform.db.session() as session:
         row = engineer(session, "zhoujun")
         assert (row.name, row.group, row.skills, row.radius_km, row.daily_capacity, row.status) == (
-            "周军", "north", {"FANUC": 4, "spindle": 2}, 6.5, 3, "idle")
+            "周军",
+            "north",
+            {"FANUC": 4, "spindle": 2},
+            6.5,
+            3,
+            "idle",
+        )
         assert (row.home_lat, row.home_lon, row.phone) == (29.87, 121.55, "139 0574 9999")
         assert row.status_changed_at == platform.engine.clock.now()
         assert (row.user.role, row.user.display_name) == ("engineer", "周军")
@@ -121,11 +152,17 @@ BAD_ENGINEER = [
     ({"group": "west"}, "There is no group west.", "没有名为 west 的小组。"),
     ({"status": "asleep"}, "Choose one of the listed options.", "请从列出的选项中选择。"),
     ({"username": "zhangwei"}, "The username zhangwei is taken.", "用户名 zhangwei 已被占用。"),
-    ({"username": "Zhou Jun"}, "Lower-case letters, digits, dot, dash and underscore; start with a letter.",
-     "只能用小写字母、数字、点、短横线和下划线，并以字母开头。"),
+    (
+        {"username": "Zhou Jun"},
+        "Lower-case letters, digits, dot, dash and underscore; start with a letter.",
+        "只能用小写字母、数字、点、短横线和下划线，并以字母开头。",
+    ),
     ({"password": "short"}, "At least 8 characters.", "至少 8 个字符。"),
-    ({"phone": "call me"}, "Digits, spaces and dashes, optionally starting with +.",
-     "只能填数字、空格和短横线，可以 + 开头。"),
+    (
+        {"phone": "call me"},
+        "Digits, spaces and dashes, optionally starting with +.",
+        "只能填数字、空格和短横线，可以 + 开头。",
+    ),
 ]
 
 
@@ -154,14 +191,30 @@ def test_editing_an_engineer_changes_the_profile_and_records_the_status_change(p
     form = page(client.get(f"/admin/engineers/{zhang_id}"))
     assert 'value="zhangwei" readonly' in form and 'name="skill.FANUC"' in form
     platform.engine.clock.advance(hours=2)
-    response = post(client, f"/admin/engineers/{zhang_id}", {
-        **GOOD_ENGINEER, "username": "ignored", "name": "张伟 (组长)", "skill.FANUC": "3", "skill.spindle": "",
-        "skill.coolant system": "2", "radius_km": "9", "status": "full", "group": "east"})
+    response = post(
+        client,
+        f"/admin/engineers/{zhang_id}",
+        {
+            **GOOD_ENGINEER,
+            "username": "ignored",
+            "name": "张伟 (组长)",
+            "skill.FANUC": "3",
+            "skill.spindle": "",
+            "skill.coolant system": "2",
+            "radius_km": "9",
+            "status": "full",
+            "group": "east",
+        },
+    )
     assert response.status_code == 303
     with platform.db.session() as session:
         row = session.get(Engineer, zhang_id)
-        assert (row.skills, row.radius_km, row.status, row.group) == ({"FANUC": 3, "coolant system": 2}, 9.0,
-                                                                      "full", "east")
+        assert (row.skills, row.radius_km, row.status, row.group) == (
+            {"FANUC": 3, "coolant system": 2},
+            9.0,
+            "full",
+            "east",
+        )
         assert row.status_changed_at == platform.engine.clock.now()
         assert (row.user.username, row.user.display_name) == ("zhangwei", "张伟 (组长)")
     before = snapshot(platform)
@@ -173,26 +226,36 @@ def test_editing_an_engineer_changes_the_profile_and_records_the_status_change(p
 
 # -- catalogues -----------------------------------------------------------------------------------------
 
+
 def test_skill_taxonomy_create_edit_switch_off_and_refusals(platform, client) -> None:  # noqa: ANN001
     as_supervisor(client)
-    response = post(client, "/admin/skills/new", {"tag": "laser optics", "name_en": "Laser optics",
-                                                   "name_zh": "激光光路", "active": "1"})
+    response = post(
+        client,
+        "/admin/skills/new",
+        {"tag": "laser optics", "name_en": "Laser optics", "name_zh": "激光光路", "active": "1"},
+    )
     assert response.status_code == 303
     before = snapshot(platform)
-    for data, text in (({"tag": "fanuc", "name_en": "x", "name_zh": "x"}, "fanuc already exists."),
-                       ({"tag": "ＦＡＮＵＣ", "name_en": "x", "name_zh": "x"}, "ＦＡＮＵＣ already exists."),
-                       ({"tag": "", "name_en": "x", "name_zh": "x"}, "This field is required."),
-                       ({"tag": "a/b", "name_en": "x", "name_zh": "x"}, "The format is not valid."),
-                       ({"tag": "welding", "name_en": "", "name_zh": "焊接"}, "This field is required."),
-                       ({"tag": "x" * 61, "name_en": "x", "name_zh": "x"}, "At most 60 characters; this has 61.")):
+    for data, text in (
+        ({"tag": "fanuc", "name_en": "x", "name_zh": "x"}, "fanuc already exists."),
+        ({"tag": "ＦＡＮＵＣ", "name_en": "x", "name_zh": "x"}, "ＦＡＮＵＣ already exists."),
+        ({"tag": "", "name_en": "x", "name_zh": "x"}, "This field is required."),
+        ({"tag": "a/b", "name_en": "x", "name_zh": "x"}, "The format is not valid."),
+        ({"tag": "welding", "name_en": "", "name_zh": "焊接"}, "This field is required."),
+        ({"tag": "x" * 61, "name_en": "x", "name_zh": "x"}, "At most 60 characters; this has 61."),
+    ):
         response = post(client, "/admin/skills/new", data)
         assert response.status_code == 422 and text in page(response), data
     response = post(client, "/admin/skills/edit?key=FANUC", {"name_en": "", "name_zh": "发那科"})
     assert response.status_code == 422 and "This field is required." in page(response)
     assert snapshot(platform) == before
     # switch one off: nobody may newly get it, but those who hold it keep it
-    assert post(client, "/admin/skills/edit?key=coolant system",
-                {"name_en": "Coolant systems", "name_zh": "冷却系统"}).status_code == 303
+    assert (
+        post(
+            client, "/admin/skills/edit?key=coolant system", {"name_en": "Coolant systems", "name_zh": "冷却系统"}
+        ).status_code
+        == 303
+    )
     with platform.db.session() as session:
         assert session.get(Skill, "coolant system").active is False
         assert session.get(Skill, "laser optics").name_zh == "激光光路"
@@ -201,8 +264,12 @@ def test_skill_taxonomy_create_edit_switch_off_and_refusals(platform, client) ->
     assert response.status_code == 422 and "coolant system is switched off in the skill list." in page(response)
     edit = page(client.get(f"/admin/engineers/{yang_id}"))
     assert 'name="skill.coolant system"' in edit
-    assert post(client, f"/admin/engineers/{yang_id}", {**GOOD_ENGINEER, "skill.FANUC": "4",
-                                                         "skill.coolant system": "5"}).status_code == 303
+    assert (
+        post(
+            client, f"/admin/engineers/{yang_id}", {**GOOD_ENGINEER, "skill.FANUC": "4", "skill.coolant system": "5"}
+        ).status_code
+        == 303
+    )
     assert client.get("/admin/skills/edit?key=nope").status_code == 404
 
 
@@ -211,16 +278,20 @@ def test_groups_need_a_unique_name_and_a_supervisors_account(platform, client) -
         ids = dict(session.execute(select(User.username, User.id)).all())
     as_supervisor(client)
     before = snapshot(platform)
-    for data, text in (({"name": "North", "supervisor_user_id": ""}, "North already exists."),
-                       ({"name": "west", "supervisor_user_id": str(ids["agent"])}, "Choose a supervisor's account."),
-                       ({"name": "west", "supervisor_user_id": "abc"}, "Enter a whole number."),
-                       ({"name": "", "supervisor_user_id": ""}, "This field is required.")):
+    for data, text in (
+        ({"name": "North", "supervisor_user_id": ""}, "North already exists."),
+        ({"name": "west", "supervisor_user_id": str(ids["agent"])}, "Choose a supervisor's account."),
+        ({"name": "west", "supervisor_user_id": "abc"}, "Enter a whole number."),
+        ({"name": "", "supervisor_user_id": ""}, "This field is required."),
+    ):
         response = post(client, "/admin/groups/new", data)
         assert response.status_code == 422 and text in page(response), data
         assert '<p class="error" role="alert" id="form-error">Some fields need your attention.</p>' in page(response)
     assert snapshot(platform) == before
-    assert post(client, "/admin/groups/new", {"name": "west", "supervisor_user_id": str(ids["supervisor"])}
-                ).status_code == 303
+    assert (
+        post(client, "/admin/groups/new", {"name": "west", "supervisor_user_id": str(ids["supervisor"])}).status_code
+        == 303
+    )
     assert post(client, "/admin/groups/edit?key=north", {"supervisor_user_id": ""}).status_code == 303
     with platform.db.session() as session:
         assert session.get(EngineerGroup, "west").supervisor_user_id == ids["supervisor"]
@@ -232,18 +303,28 @@ def test_device_types_map_to_known_skills_only(platform, client) -> None:  # noq
     as_supervisor(client)
     before = snapshot(platform)
     base = {"device_type": "laser_cutter", "name_en": "Laser cutter", "name_zh": "激光切割机"}
-    for data, text in (({"skills": ["laser"]}, "laser is not in the skill list."),
-                       ({"skills": []}, "Choose at least one skill."),
-                       ({"skills": ["FANUC"], "device_type": "Laser Cutter"},
-                        "Lower-case letters, digits and underscore, e.g. cnc_lathe."),
-                       ({"skills": ["FANUC"], "device_type": "cnc_lathe"}, "cnc_lathe already exists."),
-                       ({"skills": ["FANUC"], "name_zh": ""}, "This field is required.")):
+    for data, text in (
+        ({"skills": ["laser"]}, "laser is not in the skill list."),
+        ({"skills": []}, "Choose at least one skill."),
+        (
+            {"skills": ["FANUC"], "device_type": "Laser Cutter"},
+            "Lower-case letters, digits and underscore, e.g. cnc_lathe.",
+        ),
+        ({"skills": ["FANUC"], "device_type": "cnc_lathe"}, "cnc_lathe already exists."),
+        ({"skills": ["FANUC"], "name_zh": ""}, "This field is required."),
+    ):
         response = post(client, "/admin/device-types/new", {**base, **data})
         assert response.status_code == 422 and text in page(response), data
     assert snapshot(platform) == before
     assert post(client, "/admin/device-types/new", {**base, "skills": ["FANUC", "spindle"]}).status_code == 303
-    assert post(client, "/admin/device-types/edit?key=grinder",
-                {"name_en": "Grinder", "name_zh": "磨床", "skills": ["spindle", "coolant system"]}).status_code == 303
+    assert (
+        post(
+            client,
+            "/admin/device-types/edit?key=grinder",
+            {"name_en": "Grinder", "name_zh": "磨床", "skills": ["spindle", "coolant system"]},
+        ).status_code
+        == 303
+    )
     with platform.db.session() as session:
         assert session.get(DeviceTypeSkills, "laser_cutter").skills == ["FANUC", "spindle"]
         assert session.get(DeviceTypeSkills, "grinder").skills == ["spindle", "coolant system"]
@@ -255,10 +336,12 @@ def test_fault_keywords_in_chinese_and_english_reach_the_dispatcher(platform, cl
     assert post(client, "/admin/keywords/new", {"keyword": "刀塔", "skills": ["FANUC"]}).status_code == 303
     assert post(client, "/admin/keywords/new", {"keyword": "turret", "skills": ["FANUC"]}).status_code == 303
     before = snapshot(platform)
-    for data, text in (({"keyword": "ｐｌｃ", "skills": ["PLC programming"]}, "ｐｌｃ already exists."),
-                       ({"keyword": "刀塔", "skills": ["FANUC"]}, "刀塔 already exists."),
-                       ({"keyword": "卡刀", "skills": ["nope"]}, "nope is not in the skill list."),
-                       ({"keyword": "卡刀"}, "Choose at least one skill.")):
+    for data, text in (
+        ({"keyword": "ｐｌｃ", "skills": ["PLC programming"]}, "ｐｌｃ already exists."),
+        ({"keyword": "刀塔", "skills": ["FANUC"]}, "刀塔 already exists."),
+        ({"keyword": "卡刀", "skills": ["nope"]}, "nope is not in the skill list."),
+        ({"keyword": "卡刀"}, "Choose at least one skill."),
+    ):
         response = post(client, "/admin/keywords/new", data)
         assert response.status_code == 422 and text in page(response), data
     assert snapshot(platform) == before
@@ -276,8 +359,10 @@ def test_fault_keywords_in_chinese_and_english_reach_the_dispatcher(platform, cl
 
 # -- the map --------------------------------------------------------------------------------------------
 
-def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_tickets(platform, client,
-                                                                                 monkeypatch) -> None:  # noqa: ANN001
+
+def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_tickets(
+    platform, client, monkeypatch
+) -> None:  # noqa: ANN001
     monkeypatch.delenv("CLOSELOOP_MAP_TILES", raising=False)
     now = platform.engine.clock.now()
     with platform.db.session() as session:
@@ -293,8 +378,14 @@ def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_ticket
     assert len(data["engineers"]) == 12 and data["tiles"] is None
     zhang_data = next(e for e in data["engineers"] if e["name"] == "张伟")
     assert zhang_data["home"] == home and zhang_data["current"] == [29.9, 121.6]
-    assert (zhang_data["radius_km"], zhang_data["status"], zhang_data["status_label"], zhang_data["colour"],
-            zhang_data["booked_today"], zhang_data["daily_capacity"]) == (5.0, "en_route", "En route", "#1565c0", 1, 4)
+    assert (
+        zhang_data["radius_km"],
+        zhang_data["status"],
+        zhang_data["status_label"],
+        zhang_data["colour"],
+        zhang_data["booked_today"],
+        zhang_data["daily_capacity"],
+    ) == (5.0, "en_route", "En route", "#1565c0", 1, 4)
     assert [t["number"] for t in data["tickets"]] == [number]
     assert data["tickets"][0]["position"] == site_position
     assert data["tickets"][0]["url"] == f"/tickets/{number}"
@@ -313,6 +404,7 @@ def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_ticket
 
 # -- an engineer's own status and position --------------------------------------------------------------
 
+
 def test_an_engineer_sets_their_own_status_and_shares_their_position(platform, client) -> None:  # noqa: ANN001
     clock = platform.engine.clock
     login(client, "zhangwei")
@@ -326,13 +418,18 @@ def test_an_engineer_sets_their_own_status_and_shares_their_position(platform, c
     with platform.db.session() as session:
         row = engineer(session, "zhangwei")
         assert (row.status, row.status_changed_at) == ("repairing", set_at)
-    assert post(client, "/tasks/my-position", {"position.lat": "29.91", "position.lon": "121.62",
-                                               "position.accuracy": "12"}).status_code == 303
+    assert (
+        post(
+            client, "/tasks/my-position", {"position.lat": "29.91", "position.lon": "121.62", "position.accuracy": "12"}
+        ).status_code
+        == 303
+    )
     before = snapshot(platform)
-    for url, data, text in (("/tasks/my-status", {"status": "asleep"}, "Choose one of the listed options."),
-                            ("/tasks/my-position", {"position.lat": "", "position.lon": "121"},
-                             "This field is required."),
-                            ("/tasks/my-position", {"position.lat": "91", "position.lon": "121"}, "At most 90.")):
+    for url, data, text in (
+        ("/tasks/my-status", {"status": "asleep"}, "Choose one of the listed options."),
+        ("/tasks/my-position", {"position.lat": "", "position.lon": "121"}, "This field is required."),
+        ("/tasks/my-position", {"position.lat": "91", "position.lon": "121"}, "At most 90."),
+    ):
         response = post(client, url, data)
         assert response.status_code == 422 and text in page(response), data
         assert 'id="self-status-error"' in page(response)

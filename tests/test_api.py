@@ -37,16 +37,27 @@ class Contract:
 def test_lifecycle_over_the_api_matches_its_openapi_document(platform, client) -> None:  # noqa: ANN001
     contract = Contract(client.get("/api/v1/openapi.json").get_json())
     documented = {(p, m.upper()) for p, ops in contract.document["paths"].items() for m in ops}
-    served = {(str(r.rule).removeprefix("/api/v1").replace("<", "{").replace(">", "}"), m)
-              for r in client.application.url_map.iter_rules() if str(r.rule).startswith("/api/v1")
-              for m in r.methods - {"HEAD", "OPTIONS"} if not str(r.rule).endswith("openapi.json")}
+    served = {
+        (str(r.rule).removeprefix("/api/v1").replace("<", "{").replace(">", "}"), m)
+        for r in client.application.url_map.iter_rules()
+        if str(r.rule).startswith("/api/v1")
+        for m in r.methods - {"HEAD", "OPTIONS"}
+        if not str(r.rule).endswith("openapi.json")
+    }
     assert served == documented
 
     device = device_with_candidates(platform, "machining_center")
     agent = bearer(platform, "agent2")
-    response = client.post("/api/v1/tickets", headers=agent, json={
-        "source_channel": "crm", "urgency": "yellow", "device_qr": device.qr_code,
-        "problem_description": "Spindle alarm 25000 after tool change"})
+    response = client.post(
+        "/api/v1/tickets",
+        headers=agent,
+        json={
+            "source_channel": "crm",
+            "urgency": "yellow",
+            "device_qr": device.qr_code,
+            "problem_description": "Spindle alarm 25000 after tool change",
+        },
+    )
     assert response.status_code == 201
     number = contract.check("/tickets", "post", response)["number"]
     drain(platform)
@@ -77,12 +88,26 @@ def test_lifecycle_over_the_api_matches_its_openapi_document(platform, client) -
     task = my_only_task()
     with platform.db.session() as session:
         site = session.get(Ticket, ticket.id).site
-    complete(task, data={"data": json.dumps({"location": {"lat": site.lat, "lon": site.lon, "accuracy": 8}}),
-                         "diagnosis_photo": (io.BytesIO(jpeg()), "d.jpg", "image/jpeg")},
-             content_type="multipart/form-data")
+    complete(
+        task,
+        data={
+            "data": json.dumps({"location": {"lat": site.lat, "lon": site.lon, "accuracy": 8}}),
+            "diagnosis_photo": (io.BytesIO(jpeg()), "d.jpg", "image/jpeg"),
+        },
+        content_type="multipart/form-data",
+    )
     task = my_only_task()
-    body = complete(task, json={"data": {"root_cause": "supplier_material", "prevention_suggestion": "Check batch",
-                                         "fixed_first_time": True, **close_out_evidence(platform, ticket.id)}})
+    body = complete(
+        task,
+        json={
+            "data": {
+                "root_cause": "supplier_material",
+                "prevention_suggestion": "Check batch",
+                "fixed_first_time": True,
+                **close_out_evidence(platform, ticket.id),
+            }
+        },
+    )
     assert body["status"] == "repairing"  # the photo comparison runs in the worker first
 
     response = client.get(f"/api/v1/tickets/{number}", headers=agent)
@@ -95,6 +120,9 @@ def test_lifecycle_over_the_api_matches_its_openapi_document(platform, client) -
 
     # Errors are documented too.
     contract.check("/tickets/{number}", "get", client.get("/api/v1/tickets/T-19990101-0001", headers=agent))
-    contract.check("/tasks/{task_id}/complete", "post",
-                   client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers, json={"data": {}}))
+    contract.check(
+        "/tasks/{task_id}/complete",
+        "post",
+        client.post(f"/api/v1/tasks/{task['id']}/complete", headers=headers, json={"data": {}}),
+    )
     contract.check("/tasks", "get", client.get("/api/v1/tasks"))

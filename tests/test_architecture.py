@@ -91,21 +91,24 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_checker_names_each_kind_of_violation(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {
-        "engine/__init__.py": "",
-        "engine/bad.py": "from processes.tickets import lifecycle\n",
-        "engine/sub/__init__.py": "",
-        "engine/sub/rel.py": "def f():\n    from ...handlers import geo\n",
-        "handlers/__init__.py": "",
-        "handlers/pure.py": "import sqlalchemy\nfrom engine.handlers import HandlerContext\nfrom flask import g\n",
-        "processes/__init__.py": "",
-        "processes/leak.py": "from SpiffWorkflow.util.task import TaskState\nfrom webui.app import create_app\n",
-        "webui/__init__.py": "",
-        "webui/page.py": "from engine import runtime\nimport handlers.geo\nfrom processes import platform\n",
-        "tests/test_x.py": "import SpiffWorkflow\n",
-        "tests/engine/test_ok.py": "import SpiffWorkflow\n",
-        "bench/naive.py": "from SpiffWorkflow.bpmn.workflow import BpmnWorkflow\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "engine/__init__.py": "",
+            "engine/bad.py": "from processes.tickets import lifecycle\n",
+            "engine/sub/__init__.py": "",
+            "engine/sub/rel.py": "def f():\n    from ...handlers import geo\n",
+            "handlers/__init__.py": "",
+            "handlers/pure.py": "import sqlalchemy\nfrom engine.handlers import HandlerContext\nfrom flask import g\n",
+            "processes/__init__.py": "",
+            "processes/leak.py": "from SpiffWorkflow.util.task import TaskState\nfrom webui.app import create_app\n",
+            "webui/__init__.py": "",
+            "webui/page.py": "from engine import runtime\nimport handlers.geo\nfrom processes import platform\n",
+            "tests/test_x.py": "import SpiffWorkflow\n",
+            "tests/engine/test_ok.py": "import SpiffWorkflow\n",
+            "bench/naive.py": "from SpiffWorkflow.bpmn.workflow import BpmnWorkflow\n",
+        },
+    )
     assert violations(root) == [
         "engine/bad.py:1: engine imports processes.tickets",
         "engine/sub/rel.py:2: engine imports handlers",

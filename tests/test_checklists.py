@@ -34,9 +34,14 @@ def test_suggestions_are_grouped_by_model_and_cause_and_filtered(platform, clien
         groups = checklists.suggestions(session)
         assert [(g.device_model, g.root_cause, g.count) for g in groups][0] == (model_a, "wear", 3)
         assert {(g.device_model, g.root_cause, g.count) for g in groups} == {
-            (model_a, "wear", 3), (model_a, "installation", 1), (model_b, "wear", 1)}
+            (model_a, "wear", 3),
+            (model_a, "installation", 1),
+            (model_b, "wear", 1),
+        }
         assert [(g.device_model, g.count) for g in checklists.suggestions(session, cause="wear")] == [
-            (model_a, 3), (model_b, 1)]
+            (model_a, 3),
+            (model_b, 1),
+        ]
         assert [g.root_cause for g in checklists.suggestions(session, model=model_a)] == ["wear", "installation"]
         assert checklists.filter_choices(session) == (sorted([model_a, model_b]), ["installation", "wear"])
 
@@ -64,16 +69,21 @@ def test_promoting_a_suggestion_is_journaled_on_the_ticket(platform, client) -> 
     lubricate = closed_ticket(platform, first[0], "wear", "定期润滑")
     bolts = closed_ticket(platform, second[0], "installation", "安装后复紧地脚螺栓")
     login(client, "supervisor")
-    response = post(client, f"/suggestions/{lubricate}/promote", {"new_checklist": "工厂巡检清单2026"},
-                    form_url="/suggestions")
+    response = post(
+        client, f"/suggestions/{lubricate}/promote", {"new_checklist": "工厂巡检清单2026"}, form_url="/suggestions"
+    )
     assert response.status_code == 303 and f"#suggestion-{lubricate}" in response.headers["Location"]
     with platform.db.session() as session:
         (item,) = session.scalars(select(ChecklistItem))
         listed = session.get(Checklist, item.checklist_id)
         model = session.get(Device, first[0]).model
         assert (listed.name, listed.created_by) == ("工厂巡检清单2026", "supervisor")
-        assert (item.text, item.device_model, item.root_cause, item.promoted_by) == ("定期润滑", model, "wear",
-                                                                                     "supervisor")
+        assert (item.text, item.device_model, item.root_cause, item.promoted_by) == (
+            "定期润滑",
+            model,
+            "wear",
+            "supervisor",
+        )
         assert item.promoted_at == platform.engine.clock.now()
         checklist_id = listed.id
     events, broken = journal_of(platform, lubricate)
@@ -85,8 +95,9 @@ def test_promoting_a_suggestion_is_journaled_on_the_ticket(platform, client) -> 
 
     # The second promotion chooses the now existing checklist; both show on the checklist page.
     platform.engine.clock.advance(minutes=5)
-    response = post(client, f"/suggestions/{bolts}/promote", {"checklist_id": str(checklist_id)},
-                    form_url="/suggestions")
+    response = post(
+        client, f"/suggestions/{bolts}/promote", {"checklist_id": str(checklist_id)}, form_url="/suggestions"
+    )
     assert response.status_code == 303
     page = client.get(f"/checklists/{checklist_id}", headers=ZH).get_data(as_text=True)
     assert "定期润滑" in page and "安装后复紧地脚螺栓" in page and "正常磨损" in page and "安装问题" in page
@@ -113,8 +124,15 @@ def test_promoting_twice_or_without_a_checklist_is_refused_and_changes_nothing(p
     lubricate = closed_ticket(platform, first[0], "wear", "定期润滑")
     still_open = closed_ticket(platform, first[0], "wear", "还没关闭", closed=False)
     login(client, "supervisor")
-    assert post(client, f"/suggestions/{lubricate}/promote", {"new_checklist": "Factory inspection list 2026"},
-                form_url="/suggestions").status_code == 303
+    assert (
+        post(
+            client,
+            f"/suggestions/{lubricate}/promote",
+            {"new_checklist": "Factory inspection list 2026"},
+            form_url="/suggestions",
+        ).status_code
+        == 303
+    )
     with platform.db.session() as session:
         checklist_id = session.scalar(select(Checklist.id))
     before = snapshot(platform)
@@ -127,17 +145,28 @@ def test_promoting_twice_or_without_a_checklist_is_refused_and_changes_nothing(p
             number = session.get(Ticket, lubricate).number
         assert f"The suggestion of {number} is already on the checklist Factory inspection list 2026." in page
         assert snapshot(platform) == before
-    response = post(client, f"/suggestions/{lubricate}/promote", {"checklist_id": str(checklist_id)}, headers=ZH,
-                    form_url="/suggestions")
+    response = post(
+        client,
+        f"/suggestions/{lubricate}/promote",
+        {"checklist_id": str(checklist_id)},
+        headers=ZH,
+        form_url="/suggestions",
+    )
     assert response.status_code == 409 and "已在检查清单“Factory inspection list 2026”中" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
 
-    cases = [({}, "checklist_id", "Choose a checklist or name a new one."),
-             ({"checklist_id": str(checklist_id), "new_checklist": "Other"}, "new_checklist",
-              "Choose an existing checklist or name a new one, not both."),
-             ({"checklist_id": "99999"}, "checklist_id", "Choose one of the listed options."),
-             ({"checklist_id": "abc"}, "checklist_id", "Enter a whole number."),
-             ({"new_checklist": "L" * 121}, "new_checklist", "At most 120 characters; this has 121.")]
+    cases = [
+        ({}, "checklist_id", "Choose a checklist or name a new one."),
+        (
+            {"checklist_id": str(checklist_id), "new_checklist": "Other"},
+            "new_checklist",
+            "Choose an existing checklist or name a new one, not both.",
+        ),
+        ({"checklist_id": "99999"}, "checklist_id", "Choose one of the listed options."),
+        ({"checklist_id": "abc"}, "checklist_id", "Enter a whole number."),
+        ({"new_checklist": "L" * 121}, "new_checklist", "At most 120 characters; this has 121."),
+    ]
     for data, name, expected in cases:
         response = post(client, f"/suggestions/{lubricate}/promote", data, headers=EN, form_url="/suggestions")
         page = response.get_data(as_text=True)
@@ -157,8 +186,10 @@ def test_checklists_are_created_with_unique_names(platform, client) -> None:  # 
     response = post(client, "/checklists", {"name": "Design review 2026"})
     assert response.status_code == 303
     before = snapshot(platform)
-    for name, expected in (("design REVIEW 2026", "design REVIEW 2026 already exists."),
-                           ("", "This field is required.")):
+    for name, expected in (
+        ("design REVIEW 2026", "design REVIEW 2026 already exists."),
+        ("", "This field is required."),
+    ):
         response = post(client, "/checklists", {"name": name}, headers=EN)
         assert response.status_code == 422
         assert field_error(response.get_data(as_text=True), "name") == expected

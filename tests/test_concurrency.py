@@ -23,9 +23,16 @@ def test_two_supervisors_assigning_at_once_exactly_one_wins(platform) -> None:  
         create_user(session, "supervisor2", hash_password("closeloop-demo"), "supervisor", "李主管")
         device = session.scalar(select(Device).where(Device.device_type == "hydraulic_press"))
         agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket_id = platform.intake.create(session, {"source_channel": "web", "urgency": "yellow",
-                                                     "device_id": device.id, "problem_description": "液压站压力不稳"},
-                                           creator=agent).id
+        ticket_id = platform.intake.create(
+            session,
+            {
+                "source_channel": "web",
+                "urgency": "yellow",
+                "device_id": device.id,
+                "problem_description": "液压站压力不稳",
+            },
+            creator=agent,
+        ).id
     drain(platform)
     while True:  # every candidate declines, so the ticket waits for a supervisor
         with platform.db.session() as session:
@@ -33,8 +40,12 @@ def test_two_supervisors_assigning_at_once_exactly_one_wins(platform) -> None:  
             (view,) = platform.desk.for_ticket(session, ticket)
             if view.spec_name == "assign_manually":
                 break
-            platform.desk.complete(session, Actor(user=ticket.engineer.user), view.id,
-                                   {"decision": "decline", "decline_reason": "skill_mismatch"})
+            platform.desk.complete(
+                session,
+                Actor(user=ticket.engineer.user),
+                view.id,
+                {"decision": "decline", "decline_reason": "skill_mismatch"},
+            )
         drain(platform)
 
     with platform.db.session() as session:
@@ -69,5 +80,11 @@ def test_two_supervisors_assigning_at_once_exactly_one_wins(platform) -> None:  
         instance_id = session.get(Ticket, ticket_id).process_instance_id
         instance = session.get(ProcessInstance, instance_id)
         assert journal.verify(session, instance_id, instance.journal_head) is None
-        assert session.scalar(select(func.count()).select_from(JournalEvent).where(
-            JournalEvent.task_id == view.id, JournalEvent.kind == "user_task_completed")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(JournalEvent)
+                .where(JournalEvent.task_id == view.id, JournalEvent.kind == "user_task_completed")
+            )
+            == 1
+        )

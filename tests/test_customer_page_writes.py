@@ -24,10 +24,17 @@ def test_customer_page_keeps_what_the_worker_wrote_meanwhile(platform, client, m
     with platform.db.session() as session:
         device = session.merge(device_with_candidates(platform, "cnc_lathe"))
         agent = session.scalar(select(User).where(User.username == "agent"))
-        created = platform.intake.create(session, {
-            "source_channel": "wechat", "urgency": "orange", "customer_id": device.customer_id,
-            "device_id": device.id, "problem_description": "主轴异响，产线停机",
-        }, creator=agent)
+        created = platform.intake.create(
+            session,
+            {
+                "source_channel": "wechat",
+                "urgency": "orange",
+                "customer_id": device.customer_id,
+                "device_id": device.id,
+                "problem_description": "主轴异响，产线停机",
+            },
+            creator=agent,
+        )
         number = created.number
     link = platform.links.token(ticket(platform, number))
     resolve = customer_views._resolve

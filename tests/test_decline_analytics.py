@@ -44,8 +44,9 @@ def history(platform):  # noqa: ANN001, ANN201
             engineer(session, username).daily_capacity = 1
         a, b = site_in(session, "鄞州"), site_in(session, "北仑")
         zhang, li = engineer(session, "zhangwei"), engineer(session, "liqiang")
-        hydraulic = [add_ticket(session, a if i < 60 else b, [HYDRAULIC], now - timedelta(days=1, minutes=i))
-                     for i in range(79)]
+        hydraulic = [
+            add_ticket(session, a if i < 60 else b, [HYDRAULIC], now - timedelta(days=1, minutes=i)) for i in range(79)
+        ]
         hydraulic.append(add_ticket(session, a, [HYDRAULIC], since))
         for i in range(30):
             add_ticket(session, a, [HYDRAULIC], since - timedelta(minutes=1 + i))
@@ -86,8 +87,13 @@ def test_declines_are_counted_by_reason_and_skill_region_and_week(history) -> No
     assert report.working_days == 20
     assert report.total_declines == 28
     assert dict(report.by_reason_skill) == {
-        ("skill_mismatch", HYDRAULIC): 12, ("overloaded", HYDRAULIC): 8, ("too_far", HYDRAULIC): 6,
-        ("other", "FANUC"): 1, ("other", "spindle"): 1, ("too_far", ""): 1}
+        ("skill_mismatch", HYDRAULIC): 12,
+        ("overloaded", HYDRAULIC): 8,
+        ("too_far", HYDRAULIC): 6,
+        ("other", "FANUC"): 1,
+        ("other", "spindle"): 1,
+        ("too_far", ""): 1,
+    }
     assert report.skill_rows()[0] == (HYDRAULIC, {"skill_mismatch": 12, "too_far": 6, "overloaded": 8, "other": 0}, 26)
     assert report.regions() == [("鄞州", 19), ("北仑", 9)]
     assert report.weeks() == [("2026-W44", 1), ("2026-W45", 5), ("2026-W46", 8), ("2026-W47", 1), ("2026-W48", 13)]
@@ -110,34 +116,56 @@ def test_shortage_per_skill_follows_the_documented_formula(history) -> None:  # 
     assert [s.skill for s in report.short()] == [HYDRAULIC, LASER]
 
 
-@pytest.mark.parametrize(("lang", "sentences", "words"), [
-    ("en", ["hydraulic valve block: 2 engineers short at current demand",
-            "laser optics: 1 engineer short at current demand"],
-     ["Skill mismatch", "Overloaded", "By region", "By week", "not identified", "20 working days"]),
-    ("zh_Hans", ["液压阀组：按当前需求缺 2 名工程师", "激光光路：按当前需求缺 1 名工程师"],
-     ["技能不匹配", "已超负荷", "按区域", "按周", "未识别", "20 个工作日"]),
-])
+@pytest.mark.parametrize(
+    ("lang", "sentences", "words"),
+    [
+        (
+            "en",
+            [
+                "hydraulic valve block: 2 engineers short at current demand",
+                "laser optics: 1 engineer short at current demand",
+            ],
+            ["Skill mismatch", "Overloaded", "By region", "By week", "not identified", "20 working days"],
+        ),
+        (
+            "zh_Hans",
+            ["液压阀组：按当前需求缺 2 名工程师", "激光光路：按当前需求缺 1 名工程师"],
+            ["技能不匹配", "已超负荷", "按区域", "按周", "未识别", "20 个工作日"],
+        ),
+    ],
+)
 def test_the_page_reads_the_figures_in_both_languages(history, client, lang, sentences, words) -> None:  # noqa: ANN001
     login(client, "supervisor")
     client.get(f"/lang/{lang}")
     response = client.get("/admin/declines")
     assert response.status_code == 200
     text = html.unescape(response.get_data(as_text=True))
-    shortage = text[text.index('id="shortage"'):text.index("<details")]
+    shortage = text[text.index('id="shortage"') : text.index("<details")]
     assert [re.sub(r"\s+", " ", s).strip() for s in re.findall(r"<strong>(.*?)</strong>", shortage)] == sentences
     for word in words:
         assert word in text, word
-    row = text[text.index(f'<tr data-skill="{HYDRAULIC}"><td>', text.index('id="by-reason-skill"')):]
-    row = row[:row.index("</tr>")]
+    row = text[text.index(f'<tr data-skill="{HYDRAULIC}"><td>', text.index('id="by-reason-skill"')) :]
+    row = row[: row.index("</tr>")]
     assert re.findall(r'data-reason="(\w+)">([^<]*)<', row) == [
-        ("skill_mismatch", "12"), ("too_far", "6"), ("overloaded", "8"), ("other", "·")]
+        ("skill_mismatch", "12"),
+        ("too_far", "6"),
+        ("overloaded", "8"),
+        ("other", "·"),
+    ]
     assert "<strong>26</strong>" in row
-    regions = text[text.index('id="by-region"'):]
-    assert re.findall(r"<span>([^<]+)</span> <strong>(\d+)</strong>", regions[:regions.index("</ul>")]) == [
-        ("鄞州", "19"), ("北仑", "9")]
-    weeks = text[text.index('id="by-week"'):]
-    assert re.findall(r"<span>([^<]+)</span> <strong>(\d+)</strong>", weeks[:weeks.index("</ul>")]) == [
-        ("2026-W44", "1"), ("2026-W45", "5"), ("2026-W46", "8"), ("2026-W47", "1"), ("2026-W48", "13")]
+    regions = text[text.index('id="by-region"') :]
+    assert re.findall(r"<span>([^<]+)</span> <strong>(\d+)</strong>", regions[: regions.index("</ul>")]) == [
+        ("鄞州", "19"),
+        ("北仑", "9"),
+    ]
+    weeks = text[text.index('id="by-week"') :]
+    assert re.findall(r"<span>([^<]+)</span> <strong>(\d+)</strong>", weeks[: weeks.index("</ul>")]) == [
+        ("2026-W44", "1"),
+        ("2026-W45", "5"),
+        ("2026-W46", "8"),
+        ("2026-W47", "1"),
+        ("2026-W48", "13"),
+    ]
 
 
 def test_the_page_fits_a_phone(history, client) -> None:  # noqa: ANN001
@@ -145,8 +173,11 @@ def test_the_page_fits_a_phone(history, client) -> None:  # noqa: ANN001
     text = client.get("/admin/declines").get_data(as_text=True)
     assert 'name="viewport" content="width=device-width' in text
     tables = text.count("<table")
-    assert tables == 2 and text.count('<div class="overflow-auto">\n    <table') + text.count(
-        '<div class="overflow-auto">\n  <table') == tables  # wide tables scroll sideways, the page does not
+    assert (
+        tables == 2
+        and text.count('<div class="overflow-auto">\n    <table') + text.count('<div class="overflow-auto">\n  <table')
+        == tables
+    )  # wide tables scroll sideways, the page does not
 
 
 def test_with_no_declines_the_page_says_so(platform, client) -> None:  # noqa: ANN001

@@ -18,8 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def explanation(platform, ticket_id: int) -> dict:  # noqa: ANN001
     with platform.db.session() as session:
-        return session.scalar(select(Recommendation.explanation).where(Recommendation.ticket_id == ticket_id)
-                              .order_by(Recommendation.id.desc()))
+        return session.scalar(
+            select(Recommendation.explanation)
+            .where(Recommendation.ticket_id == ticket_id)
+            .order_by(Recommendation.id.desc())
+        )
 
 
 def factor(candidate: dict, name: str) -> dict:
@@ -37,14 +40,20 @@ def test_a_decline_lowers_that_engineers_score_for_the_same_kind_of_job(platform
         ticket = session.get(Ticket, first)
         assert ticket.skills == ["spindle"] and str(ticket.engineer_id) == top["engineer_id"]
         (view,) = platform.desk.for_ticket(session, ticket)
-        platform.desk.complete(session, Actor(user=ticket.engineer.user), view.id,
-                               {"decision": "decline", "decline_reason": "skill_mismatch"})
+        platform.desk.complete(
+            session,
+            Actor(user=ticket.engineer.user),
+            view.id,
+            {"decision": "decline", "decline_reason": "skill_mismatch"},
+        )
     drain(platform)
     second = open_ticket(platform, text="磨床主轴异响", device=device)
     after = explanation(platform, second)
-    again = next(c for c in after["candidates"] + [
-        {"engineer_id": o["engineer_id"], "score": o["score"]} for o in after["others"]]
-        if c["engineer_id"] == top["engineer_id"])
+    again = next(
+        c
+        for c in after["candidates"] + [{"engineer_id": o["engineer_id"], "score": o["score"]} for o in after["others"]]
+        if c["engineer_id"] == top["engineer_id"]
+    )
     assert again["score"] < top["score"]
     if "factors" in again:  # still among the top three
         assert factor(again, "decline_penalty")["contribution"] < 0
@@ -74,8 +83,9 @@ def test_dispatch_command_plans_a_scenario_and_names_bad_paths(tmp_path) -> None
     assert ok.exit_code == 0, ok.output
     result = json.loads(ok.output)
     assert result["mode"] == "batch" and result["assignments"]
-    greedy = json.loads(runner.invoke(cli.main, ["dispatch", "--scenario", str(example), "--mode", "greedy",
-                                                 "--json"]).output)
+    greedy = json.loads(
+        runner.invoke(cli.main, ["dispatch", "--scenario", str(example), "--mode", "greedy", "--json"]).output
+    )
     assert greedy["totals"]["objective"] <= result["totals"]["objective"]
     bad = json.loads(example.read_text())
     bad["engineers"][1]["home"]["lat"] = 123

@@ -67,8 +67,8 @@ def test_the_incidents_page_lists_the_stopped_ticket_in_both_languages(client, s
     login(client, "owner")
     english = page(client.get("/incidents", headers=EN))
     assert 'id="nav-incidents"' in english and "Incidents" in english
-    row = english[english.index(f'data-incident="{incident_id}"'):]
-    row = row[:row.index("</tr>")]
+    row = english[english.index(f'data-incident="{incident_id}"') :]
+    row = row[: row.index("</tr>")]
     assert f">{number}</a>" in row and "ticket_lifecycle" in row and "log_decline" in row
     assert "decline register is closed" in row and 'class="attempts">1<' in row
     assert "next automatic retry" in row and "Retry" in row
@@ -99,13 +99,16 @@ def test_an_owner_retries_after_the_fix_and_the_ticket_moves_on(platform, client
     with platform.db.session() as session:
         incident = session.get(Incident, incident_id)
         instance = session.get(ProcessInstance, instance_id)
-        retried = session.scalar(select(JournalEvent).where(JournalEvent.instance_id == instance_id,
-                                                            JournalEvent.kind == "incident_retried"))
+        retried = session.scalar(
+            select(JournalEvent).where(JournalEvent.instance_id == instance_id, JournalEvent.kind == "incident_retried")
+        )
         assert (incident.status, incident.resolution, incident.resolved_by) == ("resolved", "retried", "owner")
         assert instance.status != "error" and retried.actor == "owner"
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-        assert [v.spec_name for v in platform.desk.for_ticket(session, ticket)] in (["accept_offer"],
-                                                                                    ["assign_manually"])
+        assert [v.spec_name for v in platform.desk.for_ticket(session, ticket)] in (
+            ["accept_offer"],
+            ["assign_manually"],
+        )
     # A second retry of the same, now resolved, incident is refused politely.
     again = client.post(f"/incidents/{incident_id}/retry", data={"csrf_token": token}, headers=EN)
     assert again.status_code == 409 and "already resolved" in page(again)
@@ -118,17 +121,23 @@ def test_an_admin_skips_the_task_with_a_reason(platform, client, stopped_ticket)
     token = csrf_token(client, f"/tickets/{number}")
     missing = client.post(f"/incidents/{incident_id}/skip", data={"csrf_token": token, "reason": " "}, headers=ZH)
     assert missing.status_code == 422 and "此项为必填项" in page(missing)
-    response = client.post(f"/incidents/{incident_id}/skip",
-                           data={"csrf_token": token, "reason": "decline noted on paper", "back": "ticket"})
+    response = client.post(
+        f"/incidents/{incident_id}/skip",
+        data={"csrf_token": token, "reason": "decline noted on paper", "back": "ticket"},
+    )
     assert response.status_code == 303
     drain(platform)
     with platform.db.session() as session:
         incident = session.get(Incident, incident_id)
-        assert (incident.resolution, incident.resolved_by, incident.reason) == ("skipped", "admin",
-                                                                               "decline noted on paper")
+        assert (incident.resolution, incident.resolved_by, incident.reason) == (
+            "skipped",
+            "admin",
+            "decline noted on paper",
+        )
         assert session.get(ProcessInstance, instance_id).status != "error"
-        skipped = session.scalar(select(JournalEvent).where(JournalEvent.instance_id == instance_id,
-                                                            JournalEvent.kind == "task_skipped"))
+        skipped = session.scalar(
+            select(JournalEvent).where(JournalEvent.instance_id == instance_id, JournalEvent.kind == "task_skipped")
+        )
         assert skipped.actor == "admin" and skipped.input["element"] == "log_decline"
     english = page(client.get(f"/tickets/{number}", headers=EN))
     assert 'id="incident-box"' not in english
@@ -145,9 +154,11 @@ def test_owners_and_admins_are_told_once_when_the_automatic_retries_are_used_up(
 
     def told() -> list[tuple[str, str, str]]:
         with platform.db.session() as session:
-            rows = session.execute(select(User.username, Notification.channel, Notification.body)
-                                   .join(User, User.id == Notification.recipient_user_id)
-                                   .where(Notification.template == "incident_waiting")).all()
+            rows = session.execute(
+                select(User.username, Notification.channel, Notification.body)
+                .join(User, User.id == Notification.recipient_user_id)
+                .where(Notification.template == "incident_waiting")
+            ).all()
             return sorted((u, c, b) for u, c, b in rows)
 
     for wait in (10, 60, 300):

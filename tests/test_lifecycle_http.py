@@ -26,11 +26,19 @@ def lathe(platform):  # noqa: ANN001, ANN201
 
 def create_ticket(client, device) -> str:  # noqa: ANN001
     token = csrf_token(client, "/tickets/new")
-    response = client.post("/tickets/new", data={
-        "csrf_token": token, "source_channel": "wechat", "urgency": "orange", "customer_id": str(device.customer_id),
-        "device_id": str(device.id), "contact_name": "陈先生", "contact_phone": "13800001111",
-        "problem_description": "主轴异响，X轴报警 ALM 414，产线停机",
-    })
+    response = client.post(
+        "/tickets/new",
+        data={
+            "csrf_token": token,
+            "source_channel": "wechat",
+            "urgency": "orange",
+            "customer_id": str(device.customer_id),
+            "device_id": str(device.id),
+            "contact_name": "陈先生",
+            "contact_phone": "13800001111",
+            "problem_description": "主轴异响，X轴报警 ALM 414，产线停机",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response.headers["Location"].rsplit("/", 1)[-1]
 
@@ -44,7 +52,7 @@ def offered_engineer(platform, number: str) -> tuple[Engineer, User]:  # noqa: A
 
 def inbox_task(client, number: str) -> str:  # noqa: ANN001
     page = client.get("/tasks").get_data(as_text=True)
-    card = page[page.index(f'data-ticket="{number}"'):]
+    card = page[page.index(f'data-ticket="{number}"') :]
     return TASK_LINK.search(card).group(1)
 
 
@@ -94,23 +102,42 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
 
         site = session.get(Site, ticket(platform, number).site_id)
     task_id = inbox_task(client, number)
-    response = submit(client, f"/tasks/{task_id}", {
-        "location.lat": str(site.lat + 0.001), "location.lon": str(site.lon), "location.accuracy": "12",
-        "diagnosis": "主轴轴承磨损",
-    }, files={"diagnosis_photo": (jpeg(), "diagnosis.jpg")})
+    response = submit(
+        client,
+        f"/tasks/{task_id}",
+        {
+            "location.lat": str(site.lat + 0.001),
+            "location.lon": str(site.lon),
+            "location.accuracy": "12",
+            "diagnosis": "主轴轴承磨损",
+        },
+        files={"diagnosis_photo": (jpeg(), "diagnosis.jpg")},
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     drain(platform)
     arrived = ticket(platform, number)
     assert arrived.status == "repairing" and 100 < arrived.on_site_distance_m < 130
 
-    close_out = {"root_cause": "wear", "prevention_suggestion": "每季度检查主轴轴承润滑", "fixed_first_time": "true",
-                 "repair_summary": "更换主轴轴承"}
+    close_out = {
+        "root_cause": "wear",
+        "prevention_suggestion": "每季度检查主轴轴承润滑",
+        "fixed_first_time": "true",
+        "repair_summary": "更换主轴轴承",
+    }
     task_id = inbox_task(client, number)
     before, after = panel_photos()
-    evidence = {"fault_photo": (before, "fault.jpg"), "repair_photo": (jpeg(color=(60, 60, 200)), "repair.jpg"),
-                "running_photo": (after, "running.jpg"), "running_video": (running_video(), "running.mp4")}
-    response = submit(client, f"/tasks/{task_id}", {**close_out, "running_video": ""},
-                      files={k: v for k, v in evidence.items() if k != "running_video"})
+    evidence = {
+        "fault_photo": (before, "fault.jpg"),
+        "repair_photo": (jpeg(color=(60, 60, 200)), "repair.jpg"),
+        "running_photo": (after, "running.jpg"),
+        "running_video": (running_video(), "running.mp4"),
+    }
+    response = submit(
+        client,
+        f"/tasks/{task_id}",
+        {**close_out, "running_video": ""},
+        files={k: v for k, v in evidence.items() if k != "running_video"},
+    )
     assert response.status_code == 422 and "running_video" in response.get_data(as_text=True)
     response = submit(client, f"/tasks/{task_id}", close_out, files=evidence)
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
@@ -154,8 +181,11 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
         events = list(journal.events(session, instance.id))
         assert journal.verify(session, instance.id, instance.journal_head) is None
         offers = list(session.scalars(select(Offer).where(Offer.ticket_id == closed.id).order_by(Offer.id)))
-    people = [(e.task_spec, e.actor, e.input["data"].get("decision") or e.input["data"].get("verdict"))
-              for e in events if e.kind == "user_task_completed"]
+    people = [
+        (e.task_spec, e.actor, e.input["data"].get("decision") or e.input["data"].get("verdict"))
+        for e in events
+        if e.kind == "user_task_completed"
+    ]
     customer = f"customer:{number}"
     assert people == [
         ("accept_offer", first_user.username, "decline"),
@@ -173,7 +203,9 @@ def test_full_lifecycle_through_http(platform, client) -> None:  # noqa: ANN001
     assert events[-1].kind == "instance_completed"
     assert {e.task_spec for e in events if e.kind == "timer_fired"} == {"response_deadline", "watch"}
     assert [(o.engineer_id, o.outcome, o.decline_reason) for o in offers] == [
-        (first.id, "declined", "too_far"), (second.id, "accepted", None)]
+        (first.id, "declined", "too_far"),
+        (second.id, "accepted", None),
+    ]
 
     # The timeline on the ticket page names the people who acted.
     login(client, "supervisor")

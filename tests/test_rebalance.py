@@ -31,8 +31,11 @@ def two_spindle_engineers(platform, device: Device) -> tuple[Engineer, Engineer]
 def new_ticket(platform, device: Device, text: str = "磨床主轴过热") -> int:  # noqa: ANN001
     with platform.db.session() as session:
         agent = session.scalar(select(User).where(User.username == "agent"))
-        ticket = platform.intake.create(session, {"source_channel": "web", "urgency": "yellow", "device_id": device.id,
-                                                  "problem_description": text}, creator=agent)
+        ticket = platform.intake.create(
+            session,
+            {"source_channel": "web", "urgency": "yellow", "device_id": device.id, "problem_description": text},
+            creator=agent,
+        )
         return ticket.id
 
 
@@ -67,8 +70,11 @@ def test_two_tickets_offered_to_one_engineer_are_spread_jointly(platform) -> Non
         assert ticket.engineer_id == b.id
         (view,) = platform.desk.for_ticket(session, ticket)
         assert view.data["offer"]["engineer_id"] == b.id
-        actor = session.scalar(select(JournalEvent.actor).where(
-            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "task_data_set"))
+        actor = session.scalar(
+            select(JournalEvent.actor).where(
+                JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "task_data_set"
+            )
+        )
         assert actor == "dispatcher"
         b_inbox = {i.ticket.id for i in platform.desk.inbox(session, Actor(user=session.get(User, b.user_id)))}
         a_inbox = {i.ticket.id for i in platform.desk.inbox(session, Actor(user=session.get(User, a.user_id)))}
@@ -78,7 +84,7 @@ def test_two_tickets_offered_to_one_engineer_are_spread_jointly(platform) -> Non
     platform.rebalance_offers()
     after = offers(platform, moved[0])
     assert (b.id, "declined") in after
-    assert (b.id, None) not in after[after.index((b.id, "declined")):], after  # never offered to B again
+    assert (b.id, None) not in after[after.index((b.id, "declined")) :], after  # never offered to B again
     with platform.db.session() as session:
         assert session.get(Ticket, moved[0]).engineer_id != b.id
 

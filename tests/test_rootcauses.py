@@ -25,6 +25,7 @@ from webui.cli import upgrade_database
 
 # -- library ------------------------------------------------------------------------------------------
 
+
 def test_the_seeded_library_lists_usage_counts_in_both_languages(platform, client) -> None:  # noqa: ANN001
     first, _second = two_models(platform)
     for _ in range(2):
@@ -32,8 +33,14 @@ def test_the_seeded_library_lists_usage_counts_in_both_languages(platform, clien
     closed_ticket(platform, first[0], "installation", "安装后复紧地脚螺栓")
     with platform.db.session() as session:
         assert [o.value for o in platform.desk.options.options(session, "root_causes")] == [
-            "design_margin", "supplier_material", "customer_misoperation", "spare_part_missing", "drawing_error",
-            "installation", "wear"]
+            "design_margin",
+            "supplier_material",
+            "customer_misoperation",
+            "spare_part_missing",
+            "drawing_error",
+            "installation",
+            "wear",
+        ]
         assert service.usage_counts(session) == {"wear": 2, "installation": 1}
 
     login(client, "supervisor")
@@ -56,9 +63,12 @@ def test_only_supervisors_and_admins_may_open_the_pages(platform, client, userna
     before = snapshot(platform)
     for url in ("/root-causes", "/root-causes/new", "/root-causes/wear/edit", "/suggestions", "/checklists"):
         assert client.get(url).status_code == 403, url
-    for url, data in (("/root-causes/new", {"code": "x", "name_en": "X", "name_zh": "叉", "category": "other"}),
-                      ("/root-causes/wear/deactivate", {}), ("/checklists", {"name": "L"}),
-                      (f"/suggestions/{ticket_id}/promote", {"new_checklist": "L"})):
+    for url, data in (
+        ("/root-causes/new", {"code": "x", "name_en": "X", "name_zh": "叉", "category": "other"}),
+        ("/root-causes/wear/deactivate", {}),
+        ("/checklists", {"name": "L"}),
+        (f"/suggestions/{ticket_id}/promote", {"new_checklist": "L"}),
+    ):
         assert client.post(url, data={"csrf_token": token, **data}).status_code == 403, url
     assert snapshot(platform) == before
     page = client.get("/tickets").get_data(as_text=True)
@@ -75,25 +85,44 @@ def test_anonymous_visitors_are_sent_to_log_in_and_admins_may_enter(client) -> N
 
 def test_a_supervisor_adds_edits_and_switches_off_a_cause(platform, client) -> None:  # noqa: ANN001
     login(client, "supervisor")
-    response = post(client, "/root-causes/new", {"code": "coolant_contamination", "name_en": "Coolant contamination",
-                                                 "name_zh": "冷却液污染", "category": "customer_operation"})
+    response = post(
+        client,
+        "/root-causes/new",
+        {
+            "code": "coolant_contamination",
+            "name_en": "Coolant contamination",
+            "name_zh": "冷却液污染",
+            "category": "customer_operation",
+        },
+    )
     assert response.status_code == 303
     with platform.db.session() as session:
         options = {o.value: o for o in platform.desk.options.options(session, "root_causes")}
         assert options["coolant_contamination"].label(True) == "冷却液污染"
         assert options["coolant_contamination"].label(False) == "Coolant contamination"
 
-    response = post(client, "/root-causes/coolant_contamination/edit", {
-        "name_en": "Contaminated coolant", "name_zh": "冷却液被污染", "category": "wear", "active": "1",
-        "code": "sneaky_rename"})
+    response = post(
+        client,
+        "/root-causes/coolant_contamination/edit",
+        {
+            "name_en": "Contaminated coolant",
+            "name_zh": "冷却液被污染",
+            "category": "wear",
+            "active": "1",
+            "code": "sneaky_rename",
+        },
+    )
     assert response.status_code == 303
     with platform.db.session() as session:
         row = session.scalar(select(RootCause).where(RootCause.name_en == "Contaminated coolant"))
-        assert (row.code, row.name_zh, row.category, row.active) == ("coolant_contamination", "冷却液被污染", "wear",
-                                                                     True)
+        assert (row.code, row.name_zh, row.category, row.active) == (
+            "coolant_contamination",
+            "冷却液被污染",
+            "wear",
+            True,
+        )
 
-    assert post(client, "/root-causes/coolant_contamination/deactivate", {},
-                form_url="/root-causes").status_code == 303
+    assert post(client, "/root-causes/coolant_contamination/deactivate", {}, form_url="/root-causes").status_code == 303
     with platform.db.session() as session:
         assert "coolant_contamination" not in {o.value for o in platform.desk.options.options(session, "root_causes")}
         assert service.names(session, True)["coolant_contamination"] == "冷却液被污染"  # old tickets keep a name
@@ -109,8 +138,12 @@ def test_a_supervisor_adds_edits_and_switches_off_a_cause(platform, client) -> N
 def test_bad_library_input_names_each_field_and_changes_nothing(platform, client) -> None:  # noqa: ANN001
     login(client, "supervisor")
     before = snapshot(platform)
-    response = post(client, "/root-causes/new", {"code": "Bad Code!", "name_en": "", "name_zh": "轴" * 121,
-                                                 "category": "weather"}, headers=EN)
+    response = post(
+        client,
+        "/root-causes/new",
+        {"code": "Bad Code!", "name_en": "", "name_zh": "轴" * 121, "category": "weather"},
+        headers=EN,
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Some fields need your attention." in page
@@ -121,8 +154,12 @@ def test_bad_library_input_names_each_field_and_changes_nothing(platform, client
     assert 'value="Bad Code!"' in page  # what was typed is shown again
     assert snapshot(platform) == before
 
-    response = post(client, "/root-causes/new", {"code": "wear", "name_en": "normal WEAR", "name_zh": "正常磨损",
-                                                 "category": "wear"}, headers=ZH)
+    response = post(
+        client,
+        "/root-causes/new",
+        {"code": "wear", "name_en": "normal WEAR", "name_zh": "正常磨损", "category": "wear"},
+        headers=ZH,
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "有些字段需要修改" in page
@@ -130,8 +167,12 @@ def test_bad_library_input_names_each_field_and_changes_nothing(platform, client
         assert value in field_error(page, name)
     assert snapshot(platform) == before
 
-    response = post(client, "/root-causes/wear/edit", {"name_en": "", "name_zh": "设计余量不足", "category": "wear",
-                                                       "active": "1"}, headers=EN)
+    response = post(
+        client,
+        "/root-causes/wear/edit",
+        {"name_en": "", "name_zh": "设计余量不足", "category": "wear", "active": "1"},
+        headers=EN,
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert field_error(page, "name_en") == "This field is required."
@@ -140,6 +181,7 @@ def test_bad_library_input_names_each_field_and_changes_nothing(platform, client
 
 
 # -- close-out against the library ---------------------------------------------------------------------
+
 
 def at_close_out(platform) -> tuple[int, str]:  # noqa: ANN001
     """A ticket accepted and arrived on site: (ticket id, close-out task id)."""
@@ -160,12 +202,17 @@ def test_close_out_refuses_an_unknown_or_switched_off_cause(platform, client) ->
     for cause in ("made_up", "wear"):
         with pytest.raises(Invalid) as refused, platform.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
-            platform.desk.complete(session, Actor(user=ticket.engineer.user), task_id, {
-                "root_cause": cause, "prevention_suggestion": "定期润滑", "fixed_first_time": True})
+            platform.desk.complete(
+                session,
+                Actor(user=ticket.engineer.user),
+                task_id,
+                {"root_cause": cause, "prevention_suggestion": "定期润滑", "fixed_first_time": True},
+            )
         # The cause, and in the same answer the form's own problems: no evidence was attached.
         assert [(p.field, p.code) for p in refused.value.problems] == [
-            ("root_cause", "choice"), *((f, "required") for f in ("fault_photo", "repair_photo", "running_photo",
-                                                                 "running_video"))]
+            ("root_cause", "choice"),
+            *((f, "required") for f in ("fault_photo", "repair_photo", "running_photo", "running_video")),
+        ]
         assert snapshot(platform) == before
 
     with platform.db.session() as session:
@@ -174,17 +221,21 @@ def test_close_out_refuses_an_unknown_or_switched_off_cause(platform, client) ->
     page = client.get(f"/tasks/{task_id}").get_data(as_text=True)
     options = re.search(r'<select name="root_cause".*?</select>', page, re.S).group(0)
     assert "设计余量不足" in options and "正常磨损" not in options  # switched off: not offered
-    response = post(client, f"/tasks/{task_id}", {"root_cause": "made_up", "prevention_suggestion": "定期润滑",
-                                                  "fixed_first_time": "true"})
+    response = post(
+        client,
+        f"/tasks/{task_id}",
+        {"root_cause": "made_up", "prevention_suggestion": "定期润滑", "fixed_first_time": "true"},
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
-    field = page[page.index('data-field="root_cause"'):]
-    assert "请从列出的选项中选择。" in field[:field.index('data-field="', 20)]
-    response = post(client, f"/tasks/{task_id}", {"root_cause": "", "prevention_suggestion": "定期润滑",
-                                                  "fixed_first_time": "true"})
+    field = page[page.index('data-field="root_cause"') :]
+    assert "请从列出的选项中选择。" in field[: field.index('data-field="', 20)]
+    response = post(
+        client, f"/tasks/{task_id}", {"root_cause": "", "prevention_suggestion": "定期润滑", "fixed_first_time": "true"}
+    )
     page = response.get_data(as_text=True)
-    field = page[page.index('data-field="root_cause"'):]
-    assert response.status_code == 422 and "此项为必填项。" in field[:field.index('data-field="', 20)]
+    field = page[page.index('data-field="root_cause"') :]
+    assert response.status_code == 422 and "此项为必填项。" in field[: field.index('data-field="', 20)]
     assert snapshot(platform) == before
 
 
@@ -192,15 +243,30 @@ def test_a_cause_added_to_the_library_closes_out_and_shows_by_name(platform, cli
     from support import close_out_evidence
 
     with platform.db.session() as session:
-        service.save(session, {"code": "coolant_contamination", "name_en": "Coolant contamination",
-                               "name_zh": "冷却液污染", "category": "customer_operation"})
+        service.save(
+            session,
+            {
+                "code": "coolant_contamination",
+                "name_en": "Coolant contamination",
+                "name_zh": "冷却液污染",
+                "category": "customer_operation",
+            },
+        )
     ticket_id, task_id = at_close_out(platform)
     evidence = close_out_evidence(platform, ticket_id)
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
-        platform.desk.complete(session, Actor(user=ticket.engineer.user), task_id, {
-            "root_cause": "coolant_contamination", "prevention_suggestion": "每月更换冷却液", "fixed_first_time": True,
-            **evidence})
+        platform.desk.complete(
+            session,
+            Actor(user=ticket.engineer.user),
+            task_id,
+            {
+                "root_cause": "coolant_contamination",
+                "prevention_suggestion": "每月更换冷却液",
+                "fixed_first_time": True,
+                **evidence,
+            },
+        )
     drain(platform)
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
@@ -216,6 +282,7 @@ def test_a_cause_added_to_the_library_closes_out_and_shows_by_name(platform, cli
 
 # -- migration ------------------------------------------------------------------------------------------
 
+
 def _filler(column: Any) -> Any:
     """Some value of the column's type, for a row only the migration's row count looks at."""
     from datetime import UTC, date, datetime
@@ -225,9 +292,17 @@ def _filler(column: Any) -> Any:
     except NotImplementedError:
         kind = str
 
-    return {int: 1, float: 1.0, bool: False, str: "x", dict: "{}", list: "[]",
-            datetime: datetime(2026, 1, 1, tzinfo=UTC), date: date(2026, 1, 1),
-            timedelta: timedelta(0)}.get(kind, "x")
+    return {
+        int: 1,
+        float: 1.0,
+        bool: False,
+        str: "x",
+        dict: "{}",
+        list: "[]",
+        datetime: datetime(2026, 1, 1, tzinfo=UTC),
+        date: date(2026, 1, 1),
+        timedelta: timedelta(0),
+    }.get(kind, "x")
 
 
 @pytest.mark.parametrize("in_use", [False, True])
@@ -250,8 +325,11 @@ def test_the_migration_names_the_old_codes_on_an_installation_with_tickets(empty
         with engine.begin() as connection:
             for name in ("customer", "site", "ticket"):
                 table = metadata.tables[name]
-                connection.execute(table.insert().values({
-                    c.name: _filler(c) for c in table.columns if not c.nullable and not c.primary_key}))
+                connection.execute(
+                    table.insert().values(
+                        {c.name: _filler(c) for c in table.columns if not c.nullable and not c.primary_key}
+                    )
+                )
                 connection.execute(text(f"UPDATE {name} SET id = 1"))
     upgrade_database(url)
     with engine.connect() as connection:

@@ -20,8 +20,9 @@ ALARM = "X轴伺服报警"
 
 def notifications(platform, template: str) -> list[Notification]:  # noqa: ANN001
     with platform.db.session() as session:
-        return list(session.scalars(select(Notification).where(Notification.template == template)
-                                    .order_by(Notification.id)))
+        return list(
+            session.scalars(select(Notification).where(Notification.template == template).order_by(Notification.id))
+        )
 
 
 def test_no_answer_in_30_minutes_escalates_and_reoffers(platform) -> None:  # noqa: ANN001
@@ -57,8 +58,10 @@ def test_no_answer_in_30_minutes_escalates_and_reoffers(platform) -> None:  # no
     assert group and all(n.channel == "inapp" for n in group)
     with platform.db.session() as session:
         first_group = session.get(Engineer, first).group
-        members = {e.user_id for e in session.scalars(select(Engineer).where(Engineer.group == first_group,
-                                                                            Engineer.id != first))}
+        members = {
+            e.user_id
+            for e in session.scalars(select(Engineer).where(Engineer.group == first_group, Engineer.id != first))
+        }
     assert {n.recipient_user_id for n in group} == members
 
     # Firing is idempotent: advancing again notifies no one twice.
@@ -102,8 +105,11 @@ def test_arriving_in_time_is_no_breach(platform) -> None:  # noqa: ANN001
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         assert ticket.sla_breached_at is None
-        fired = session.scalars(select(JournalEvent.task_spec).where(
-            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "timer_fired")).all()
+        fired = session.scalars(
+            select(JournalEvent.task_spec).where(
+                JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "timer_fired"
+            )
+        ).all()
         assert "response_deadline" in fired
     assert not notifications(platform, "response_breached")
 
@@ -111,8 +117,12 @@ def test_arriving_in_time_is_no_breach(platform) -> None:  # noqa: ANN001
 def close(platform, ticket_id: int) -> None:  # noqa: ANN001
     complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
     complete(platform, ticket_id, "on_site", {})
-    complete(platform, ticket_id, "close_out", {"root_cause": "wear", "prevention_suggestion": "定期润滑",
-                                                 "fixed_first_time": True})
+    complete(
+        platform,
+        ticket_id,
+        "close_out",
+        {"root_cause": "wear", "prevention_suggestion": "定期润滑", "fixed_first_time": True},
+    )
     complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
 
 

@@ -35,8 +35,17 @@ def _public_any(body: list[ast.stmt], where: str, prefix: str) -> list[str]:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if node.name.startswith("_") and not (node.name.startswith("__") and node.name.endswith("__")):
                 continue
-            annotations = [a.annotation for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
-                                                  node.args.vararg, node.args.kwarg) if a is not None]
+            annotations = [
+                a.annotation
+                for a in (
+                    *node.args.posonlyargs,
+                    *node.args.args,
+                    *node.args.kwonlyargs,
+                    node.args.vararg,
+                    node.args.kwarg,
+                )
+                if a is not None
+            ]
             annotations.append(node.returns)
             if any(n is not None and "Any" in _names(n) for n in annotations):
                 found.append(f"{where}:{node.lineno}: {prefix}{node.name}")
@@ -50,7 +59,8 @@ def _names(annotation: ast.expr) -> set[str]:
         except SyntaxError:
             return set()
     return {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)} | {
-        n.attr for n in ast.walk(annotation) if isinstance(n, ast.Attribute)}
+        n.attr for n in ast.walk(annotation) if isinstance(n, ast.Attribute)
+    }
 
 
 def test_no_public_signature_in_engine_or_handlers_mentions_any() -> None:
@@ -58,8 +68,13 @@ def test_no_public_signature_in_engine_or_handlers_mentions_any() -> None:
 
 
 def test_mypy_finds_no_error_in_engine_and_handlers() -> None:
-    result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir", os.devnull],
-                            cwd=ROOT, capture_output=True, text=True, timeout=280)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir", os.devnull],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
@@ -72,13 +87,18 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_checker_finds_any_in_public_signatures_only(tmp_path: Path) -> None:
-    root = _tree(tmp_path, {
-        "engine/a.py": ("from typing import Any\n"
-                        "def public(x: dict[str, Any]) -> None: ...\n"
-                        "def _private(x: Any) -> Any: ...\n"
-                        "class Thing:\n    def method(self) -> 'list[Any]': ...\n"
-                        "    def _helper(self, x: Any) -> None: ...\n"
-                        "def fine(x: dict[str, object]) -> int: ...\n"),
-        "handlers/b.py": "import typing\ndef g(**kw: typing.Any) -> None: ...\n",
-    })
+    root = _tree(
+        tmp_path,
+        {
+            "engine/a.py": (
+                "from typing import Any\n"
+                "def public(x: dict[str, Any]) -> None: ...\n"
+                "def _private(x: Any) -> Any: ...\n"
+                "class Thing:\n    def method(self) -> 'list[Any]': ...\n"
+                "    def _helper(self, x: Any) -> None: ...\n"
+                "def fine(x: dict[str, object]) -> int: ...\n"
+            ),
+            "handlers/b.py": "import typing\ndef g(**kw: typing.Any) -> None: ...\n",
+        },
+    )
     assert public_any(root) == ["engine/a.py:2: public", "engine/a.py:5: Thing.method", "handlers/b.py:2: g"]

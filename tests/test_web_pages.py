@@ -20,12 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wrong_password_is_refused_politely(client) -> None:  # noqa: ANN001
-    response = client.post("/login", headers={"Accept-Language": "en"}, data={
-        "csrf_token": csrf_token(client, "/login"), "username": "agent", "password": "wrong"})
+    response = client.post(
+        "/login",
+        headers={"Accept-Language": "en"},
+        data={"csrf_token": csrf_token(client, "/login"), "username": "agent", "password": "wrong"},
+    )
     assert response.status_code == 401
     assert "Wrong username or password." in response.get_data(as_text=True)
-    response = client.post("/login", headers={"Accept-Language": "zh-CN"}, data={
-        "csrf_token": csrf_token(client, "/login"), "username": "nobody", "password": "wrong"})
+    response = client.post(
+        "/login",
+        headers={"Accept-Language": "zh-CN"},
+        data={"csrf_token": csrf_token(client, "/login"), "username": "nobody", "password": "wrong"},
+    )
     assert "用户名或密码错误。" in response.get_data(as_text=True)
 
 
@@ -65,8 +71,16 @@ def _ticket(platform) -> object:  # noqa: ANN001
     with platform.db.session() as session:
         device = session.merge(device_with_candidates(platform, urgency="blue", at_least=1))
         agent = session.scalar(select(User).where(User.username == "agent"))
-        return platform.intake.create(session, {"source_channel": "email", "urgency": "blue", "device_id": device.id,
-                                                "problem_description": "Routine check please"}, creator=agent)
+        return platform.intake.create(
+            session,
+            {
+                "source_channel": "email",
+                "urgency": "blue",
+                "device_id": device.id,
+                "problem_description": "Routine check please",
+            },
+            creator=agent,
+        )
 
 
 def test_customer_link_opens_only_its_ticket_and_can_be_revoked(platform, client) -> None:  # noqa: ANN001
@@ -80,8 +94,9 @@ def test_customer_link_opens_only_its_ticket_and_can_be_revoked(platform, client
         expired.resolve(session, token)
     assert refused.value.code == "link_expired"
     login(client, "agent")
-    client.post(f"/tickets/{ticket.number}/customer-link",
-                data={"csrf_token": csrf_token(client, f"/tickets/{ticket.number}")})
+    client.post(
+        f"/tickets/{ticket.number}/customer-link", data={"csrf_token": csrf_token(client, f"/tickets/{ticket.number}")}
+    )
     logout(client)
     response = client.get(f"/c/{token}")
     assert response.status_code == 403
@@ -103,8 +118,24 @@ def test_staff_pages_render_in_both_languages(platform, client) -> None:  # noqa
 
 def test_every_message_in_the_code_has_a_chinese_translation(tmp_path) -> None:  # noqa: ANN001
     template = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-o", str(template), "."], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-o",
+            str(template),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with template.open("rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
     with (ROOT / "translations/zh_Hans/LC_MESSAGES/messages.po").open("rb") as f:
@@ -134,8 +165,11 @@ def test_the_inbox_reads_as_many_statements_for_five_tickets_as_for_one(platform
         api = client.get("/api/v1/tasks", headers=headers).get_json()
     assert f'data-ticket="{number}"' in page
     with platform.db.session() as session:
-        mine = {session.get(Ticket, t).number for t in [first, *others]
-                if session.get(Ticket, t).engineer.user.username == username}
+        mine = {
+            session.get(Ticket, t).number
+            for t in [first, *others]
+            if session.get(Ticket, t).engineer.user.username == username
+        }
     assert {t["ticket"] for t in api["tasks"]} == mine  # offers to other engineers stay out
     assert five.count == one.count, "\n".join(five.statements)
     assert five_api.count == one_api.count, "\n".join(five_api.statements)

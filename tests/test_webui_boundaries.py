@@ -27,8 +27,12 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_webui_imports_nothing_of_the_engine() -> None:
-    offenders = [f"{path.relative_to(WEBUI.parent)}: {name}" for path in sorted(WEBUI.rglob("*.py"))
-                 for name in _imports(path) if name.split(".")[0] in FORBIDDEN]
+    offenders = [
+        f"{path.relative_to(WEBUI.parent)}: {name}"
+        for path in sorted(WEBUI.rglob("*.py"))
+        for name in _imports(path)
+        if name.split(".")[0] in FORBIDDEN
+    ]
     assert offenders == []
 
 
@@ -39,18 +43,24 @@ def test_routes_are_registered_only_in_blueprint_modules() -> None:
         if path.name == "blueprint.py" or path.name == "app.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if (isinstance(node, ast.Attribute) and node.attr in ("route", "get", "post", "put", "add_url_rule")
-                    and isinstance(node.value, ast.Name) and node.value.id in (
-                        "admin", "api", "auth", "customer", "incidents", "rootcauses", "tasks", "tickets")):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("route", "get", "post", "put", "add_url_rule")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("admin", "api", "auth", "customer", "incidents", "rootcauses", "tasks", "tickets")
+            ):
                 offenders.append(f"{path.relative_to(WEBUI.parent)}:{node.lineno}")
     assert offenders == []
 
 
 def test_closeloop_help_imports_no_heavy_module() -> None:
-    probe = ("import sys; from click.testing import CliRunner; from webui.cli import main; "
-             "result = CliRunner().invoke(main, ['--help']); assert result.exit_code == 0, result.output; "
-             "print(sorted(m for m in ('av', 'cv2', 'rapidocr_onnxruntime', 'SpiffWorkflow', 'flask', 'sqlalchemy') "
-             "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         cwd=WEBUI.parent).stdout
+    probe = (
+        "import sys; from click.testing import CliRunner; from webui.cli import main; "
+        "result = CliRunner().invoke(main, ['--help']); assert result.exit_code == 0, result.output; "
+        "print(sorted(m for m in ('av', 'cv2', 'rapidocr_onnxruntime', 'SpiffWorkflow', 'flask', 'sqlalchemy') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=WEBUI.parent
+    ).stdout
     assert out.strip() == "[]"

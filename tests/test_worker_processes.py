@@ -50,9 +50,16 @@ def live_platform(settings: Settings, redis_connection: Redis) -> Iterator[Platf
 
 
 def worker_env(settings: Settings, tag: str, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url or "",
-           "CLOSELOOP_VAR": str(settings.var_dir), "CLOSELOOP_SECRET_KEY": settings.secret_key,
-           "PYTHONPATH": str(ROOT), "CLOSELOOP_TEST_TAG": tag, **extra}
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url or "",
+        "CLOSELOOP_VAR": str(settings.var_dir),
+        "CLOSELOOP_SECRET_KEY": settings.secret_key,
+        "PYTHONPATH": str(ROOT),
+        "CLOSELOOP_TEST_TAG": tag,
+        **extra,
+    }
     env.pop("CLOSELOOP_CRASH_AT", None)
     env.update(extra)
     return env
@@ -60,8 +67,9 @@ def worker_env(settings: Settings, tag: str, **extra: str) -> dict[str, str]:
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT, stdout=out,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def tagged(tag: str) -> list[psutil.Process]:
@@ -102,14 +110,21 @@ def test_a_worker_killed_during_the_photo_comparison_is_replaced_within_60_s(liv
     with platform.db.session() as session:
         ticket = session.get(Ticket, ticket_id)
         (view,) = [v for v in platform.desk.for_ticket(session, ticket) if v.spec_name == "close_out"]
-        platform.desk.complete(session, Actor(user=ticket.engineer.user), view.id,
-                               {**evidence, "root_cause": "wear", "prevention_suggestion": "每月检查主轴润滑",
-                                "fixed_first_time": True})
+        platform.desk.complete(
+            session,
+            Actor(user=ticket.engineer.user),
+            view.id,
+            {**evidence, "root_cause": "wear", "prevention_suggestion": "每月检查主轴润滑", "fixed_first_time": True},
+        )
     tag = uuid.uuid4().hex
     log = tmp_path / "workers.log"
     # The first worker SIGKILLs itself inside the comparison handler, before its transaction commits.
-    first = start_worker(worker_env(settings, tag, CLOSELOOP_CRASH_AT="handler_running",
-                                    CLOSELOOP_CRASH_MARKER=str(tmp_path / "crashed")), log)
+    first = start_worker(
+        worker_env(
+            settings, tag, CLOSELOOP_CRASH_AT="handler_running", CLOSELOOP_CRASH_MARKER=str(tmp_path / "crashed")
+        ),
+        log,
+    )
     try:
         assert first.wait(timeout=120) == -signal.SIGKILL, log.read_text()[-3000:]
     finally:
@@ -120,6 +135,7 @@ def test_a_worker_killed_during_the_photo_comparison_is_replaced_within_60_s(liv
         assert call.status == "running" and call.lease_until is not None and call.worker
     second = start_worker(worker_env(settings, tag, CLOSELOOP_CRASH_MARKER=str(tmp_path / "crashed")), log)
     try:
+
         def moved_on() -> bool:
             with platform.db.session() as session:
                 ticket = session.get(Ticket, ticket_id)
@@ -136,8 +152,12 @@ def test_a_worker_killed_during_the_photo_comparison_is_replaced_within_60_s(liv
     with platform.db.session() as session:
         call = session.scalar(select(HandlerCall).where(HandlerCall.operator == "compare_evidence"))
         assert call.status == "fed" and call.attempts == 2
-        assert session.scalar(select(func.count()).select_from(EvidenceComparison).where(
-            EvidenceComparison.ticket_id == ticket_id)) == 1  # the comparison's effect happened once
+        assert (
+            session.scalar(
+                select(func.count()).select_from(EvidenceComparison).where(EvidenceComparison.ticket_id == ticket_id)
+            )
+            == 1
+        )  # the comparison's effect happened once
     assert (tmp_path / "crashed").read_text() == "handler_running"
 
 
@@ -147,6 +167,7 @@ def test_a_stopped_or_killed_worker_leaves_no_process_behind(live_platform, sett
     log = tmp_path / "worker.log"
     worker = start_worker(worker_env(settings, tag), log)
     try:
+
         def working() -> bool:
             return any(w.pid == worker.pid for w in Worker.all(connection=live_platform.redis))
 
@@ -156,8 +177,7 @@ def test_a_stopped_or_killed_worker_leaves_no_process_behind(live_platform, sett
         assert worker.pid in [p.pid for p in before]  # the tag finds the worker itself
         worker.send_signal(sig)
         worker.wait(timeout=15)
-        assert wait_until(lambda: not tagged(tag), timeout=5), [
-            (p.pid, p.name(), p.cmdline()) for p in tagged(tag)]
+        assert wait_until(lambda: not tagged(tag), timeout=5), [(p.pid, p.name(), p.cmdline()) for p in tagged(tag)]
     finally:
         stop(worker)
         for process in tagged(tag):  # never leave one behind for the rest of the suite
@@ -174,9 +194,15 @@ def test_killing_closeloop_run_takes_its_worker_with_it(live_platform, settings,
     tag = uuid.uuid4().hex
     log = tmp_path / "run.log"
     with log.open("ab") as out:
-        run = subprocess.Popen([sys.executable, "-m", "webui.cli", "run", "--no-demo", "--port", str(port)],
-                               env=worker_env(settings, tag), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        run = subprocess.Popen(
+            [sys.executable, "-m", "webui.cli", "run", "--no-demo", "--port", str(port)],
+            env=worker_env(settings, tag),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
+
         def worker_started() -> bool:
             children = {p.pid for p in psutil.Process(run.pid).children()}
             return any(w.pid in children for w in Worker.all(connection=live_platform.redis))

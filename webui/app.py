@@ -33,8 +33,9 @@ class CloseloopFlask(Flask):
         return super().handle_user_exception(e)
 
 
-def create_app(settings: Settings | None = None, platform: Platform | None = None,
-               config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, platform: Platform | None = None, config: dict[str, Any] | None = None
+) -> Flask:
     app = CloseloopFlask(__name__)
     platform = platform or build_platform(settings or Settings.from_env())
     app.config.update(
@@ -62,8 +63,13 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:
-        return {"is_zh": i18n.is_zh(), "lang_code": i18n.lang_code(), "task_name": i18n.task_name,
-                "message": message, "answers": display.answers}
+        return {
+            "is_zh": i18n.is_zh(),
+            "lang_code": i18n.lang_code(),
+            "task_name": i18n.task_name,
+            "message": message,
+            "answers": display.answers,
+        }
 
     @app.before_request
     def _remember_language_override() -> None:

@@ -39,10 +39,14 @@ def answer(node: dict[str, Any] | None, value: Any, labels: dict[str, dict[str, 
     return str(value)
 
 
-def answers(form: dict[str, Any] | None, data: dict[str, Any],
-            labels: dict[str, dict[str, str]] | None = None) -> list[tuple[str, str]]:
+def answers(
+    form: dict[str, Any] | None, data: dict[str, Any], labels: dict[str, dict[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """(label, text) for every answered field, in the form's order."""
     properties = (form or {}).get("properties", {})
     ordered = [k for k in properties if k in data] + [k for k in data if k not in properties]
-    return [(schema_text(properties[k]) if k in properties else k, answer(properties.get(k), data[k], labels))
-            for k in ordered if data[k] not in ("", None)]
+    return [
+        (schema_text(properties[k]) if k in properties else k, answer(properties.get(k), data[k], labels))
+        for k in ordered
+        if data[k] not in ("", None)
+    ]

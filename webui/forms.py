@@ -48,9 +48,12 @@ def _widget(node: dict[str, Any]) -> str:
     return "text"
 
 
-def fields(schema: dict[str, Any], values: dict[str, Any] | None = None,
-           problems: list[FieldProblem] | None = None,
-           managed: dict[str, list[Option]] | None = None) -> list[FieldView]:
+def fields(
+    schema: dict[str, Any],
+    values: dict[str, Any] | None = None,
+    problems: list[FieldProblem] | None = None,
+    managed: dict[str, list[Option]] | None = None,
+) -> list[FieldView]:
     """The fields to render; ``managed`` holds the options of ``x-options`` fields (from the database)."""
     values = values or {}
     errors: dict[str, str] = {}
@@ -66,11 +69,20 @@ def fields(schema: dict[str, Any], values: dict[str, Any] | None = None,
             options = list(zip([str(v) for v in node["enum"]], enum_titles(node), strict=False))
         elif node.get("type") == "boolean":
             options = [("true", gettext("Yes")), ("false", gettext("No"))]
-        views.append(FieldView(
-            name=name, title=schema_text(node), description=schema_text(node, "description"), widget=_widget(node),
-            required=name in required, options=options, value=values.get(name, node.get("default")),
-            error=errors.get(name), max_length=node.get("maxLength"), schema=node,
-        ))
+        views.append(
+            FieldView(
+                name=name,
+                title=schema_text(node),
+                description=schema_text(node, "description"),
+                widget=_widget(node),
+                required=name in required,
+                options=options,
+                value=values.get(name, node.get("default")),
+                error=errors.get(name),
+                max_length=node.get("maxLength"),
+                schema=node,
+            )
+        )
     return views
 
 
@@ -79,8 +91,9 @@ def field_title(schema: dict[str, Any] | None, path: str) -> str:
     return schema_text(node) if node else path
 
 
-def coerce(schema: dict[str, Any], form: MultiDict[str, str], files: MultiDict[str, FileStorage]
-           ) -> tuple[dict[str, Any], list[Upload], list[FieldProblem]]:
+def coerce(
+    schema: dict[str, Any], form: MultiDict[str, str], files: MultiDict[str, FileStorage]
+) -> tuple[dict[str, Any], list[Upload], list[FieldProblem]]:
     """Typed data, uploads and conversion problems from an HTML form post."""
     data: dict[str, Any] = {}
     uploads: list[Upload] = []
@@ -137,8 +150,9 @@ def _convert(name: str, kind: Any, raw: str, problems: list[FieldProblem]) -> An
     return raw
 
 
-def _coerce_object(name: str, node: dict[str, Any], form: MultiDict[str, str],
-                   problems: list[FieldProblem]) -> dict[str, Any] | None:
+def _coerce_object(
+    name: str, node: dict[str, Any], form: MultiDict[str, str], problems: list[FieldProblem]
+) -> dict[str, Any] | None:
     value: dict[str, Any] = {}
     for part, sub in node.get("properties", {}).items():
         raw = form.get(f"{name}.{part}", "").strip()

@@ -62,7 +62,7 @@ def enum_titles(node: dict[str, Any]) -> list[str]:
     values = [str(v) for v in node.get("enum", [])]
     titles = node.get("x-zh", {}).get("enumTitles") if is_zh() else None
     titles = titles or node.get("x-enumTitles") or values
-    return list(titles) + values[len(titles):]
+    return list(titles) + values[len(titles) :]
 
 
 def task_name(name: str, properties: dict[str, Any]) -> str:
@@ -73,4 +73,5 @@ def task_name(name: str, properties: dict[str, Any]) -> str:
 
 def task_instructions(properties: dict[str, Any]) -> str:
     return properties.get("instructions.zh_Hans" if is_zh() else "instructions.en") or properties.get(
-        "instructions.en", "")
+        "instructions.en", ""
+    )

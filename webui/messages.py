@@ -84,12 +84,16 @@ MESSAGES: dict[str, Any] = {
     # incidents (processes.incidents, engine.incidents)
     "incident_not_found": _l("There is no incident %(id)s."),
     "incident_resolved": _l("This incident is already resolved."),
-    "skip_gateway": _l("%(element)s is a gateway: it decides where the process goes, so it cannot be skipped. "
-                       "Fix the data or the diagram (or migrate the instance), then retry."),
+    "skip_gateway": _l(
+        "%(element)s is a gateway: it decides where the process goes, so it cannot be skipped. "
+        "Fix the data or the diagram (or migrate the instance), then retry."
+    ),
     "skip_not_a_task": _l("%(element)s is not a task the engine runs, so it cannot be skipped; retry after a fix."),
     "skip_no_element": _l("This incident names no element to skip (e.g. a step limit was hit); retry after a fix."),
-    "skip_loop": _l("The process loops without waiting for anyone; skipping one task would not end the loop. "
-                    "Fix the diagram, migrate the instance, then retry."),
+    "skip_loop": _l(
+        "The process loops without waiting for anyone; skipping one task would not end the loop. "
+        "Fix the diagram, migrate the instance, then retry."
+    ),
     "skip_not_reached": _l("The process does not reach %(element)s any more; retry instead."),
     "skip_failed": _l("The process fails before it reaches the task, so nothing was skipped: %(detail)s"),
     # dispatch (handlers.dispatch.reasons)

@@ -20,8 +20,12 @@ from .forms import coerce, fields
 from .i18n import task_instructions
 from .messages import message
 
-TICKET_PARTS = (selectinload(Ticket.customer), selectinload(Ticket.device), selectinload(Ticket.site),
-                selectinload(Ticket.engineer))
+TICKET_PARTS = (
+    selectinload(Ticket.customer),
+    selectinload(Ticket.device),
+    selectinload(Ticket.site),
+    selectinload(Ticket.engineer),
+)
 
 
 def with_parts(ticket: Ticket) -> Ticket:
@@ -29,9 +33,18 @@ def with_parts(ticket: Ticket) -> Ticket:
     return db().scalars(select(Ticket).where(Ticket.id == ticket.id).options(*TICKET_PARTS)).one()
 
 
-def render_task_form(task_id: str, actor: Actor, *, values: dict[str, Any] | None = None,
-                     problems: list[FieldProblem] | None = None, error: str | None = None,
-                     post_url: str, template: str = "tasks/form.html", status: int = 200, **extra: Any) -> Any:
+def render_task_form(
+    task_id: str,
+    actor: Actor,
+    *,
+    values: dict[str, Any] | None = None,
+    problems: list[FieldProblem] | None = None,
+    error: str | None = None,
+    post_url: str,
+    template: str = "tasks/form.html",
+    status: int = 200,
+    **extra: Any,
+) -> Any:
     session = db()
     desk = platform().desk
     view, ticket = desk.task(session, task_id)
@@ -41,11 +54,18 @@ def render_task_form(task_id: str, actor: Actor, *, values: dict[str, Any] | Non
     engineers = list(session.scalars(select(Engineer).order_by(Engineer.name)))
     comparison = latest_comparison(session, ticket) if actor.user is not None else None
     return render_template(
-        template, view=view, ticket=ticket, ready=ready,
+        template,
+        view=view,
+        ticket=ticket,
+        ready=ready,
         refusal=message(refusal, {"lane": view.lane}) if refusal else None,
         form=fields(view.form or {}, values, problems, desk.options.for_form(session, view.form)),
-        error=error, instructions=task_instructions(view.properties),
-        engineers=engineers, post_url=post_url, comparison=comparison, **extra,
+        error=error,
+        instructions=task_instructions(view.properties),
+        engineers=engineers,
+        post_url=post_url,
+        comparison=comparison,
+        **extra,
     ), status
 
 

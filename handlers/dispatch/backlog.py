@@ -42,9 +42,16 @@ class PlannedAssignment:
         return self.previous_engineer_id is not None and self.previous_engineer_id != self.engineer_id
 
     def to_dict(self) -> dict[str, object]:
-        return {"ticket_id": self.ticket_id, "engineer_id": self.engineer_id, "score": round(self.score, 6),
-                "slot": self.slot, "fixed": self.fixed, "previous_engineer_id": self.previous_engineer_id,
-                "moved": self.moved, "factors": [f.to_dict() for f in self.factors]}
+        return {
+            "ticket_id": self.ticket_id,
+            "engineer_id": self.engineer_id,
+            "score": round(self.score, 6),
+            "slot": self.slot,
+            "fixed": self.fixed,
+            "previous_engineer_id": self.previous_engineer_id,
+            "moved": self.moved,
+            "factors": [f.to_dict() for f in self.factors],
+        }
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,7 @@ class UnassignedTicket:
     reason: Reason
 
     def to_dict(self) -> dict[str, object]:
-        return {"ticket_id": self.ticket_id, "urgency": self.urgency, "penalty": self.penalty,
-                **self.reason.to_dict()}
+        return {"ticket_id": self.ticket_id, "urgency": self.urgency, "penalty": self.penalty, **self.reason.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -75,12 +81,17 @@ class BacklogPlan:
             "mode": self.mode,
             "assignments": [a.to_dict() for a in self.assignments],
             "unassigned": [u.to_dict() for u in self.unassigned],
-            "totals": {"tickets": len(self.assignments) + len(self.unassigned),
-                       "fixed": len(self.assignments) - len(made), "assigned": len(made),
-                       "unassigned": len(self.unassigned), "moved": sum(a.moved for a in made),
-                       "total_score": round(self.total_score, 6),
-                       "unassigned_penalty": round(self.unassigned_penalty, 6),
-                       "objective": round(self.objective, 6), "fixed_score": round(self.fixed_score, 6)},
+            "totals": {
+                "tickets": len(self.assignments) + len(self.unassigned),
+                "fixed": len(self.assignments) - len(made),
+                "assigned": len(made),
+                "unassigned": len(self.unassigned),
+                "moved": sum(a.moved for a in made),
+                "total_score": round(self.total_score, 6),
+                "unassigned_penalty": round(self.unassigned_penalty, 6),
+                "objective": round(self.objective, 6),
+                "fixed_score": round(self.fixed_score, 6),
+            },
         }
 
 
@@ -110,8 +121,7 @@ def solve_batch(problem: BacklogProblem) -> dict[int, int]:
     graph = csr_matrix((cost, (row_idx, col_idx)), shape=(n_tickets, n_slots + n_tickets))
     matched_rows, matched_cols = min_weight_full_bipartite_matching(graph)
     slot_owner = np.repeat(np.arange(len(slots)), slots)
-    return {int(r): int(slot_owner[c])
-            for r, c in zip(matched_rows, matched_cols, strict=True) if c < n_slots}
+    return {int(r): int(slot_owner[c]) for r, c in zip(matched_rows, matched_cols, strict=True) if c < n_slots}
 
 
 def solve_greedy(problem: BacklogProblem) -> dict[int, int]:
@@ -126,8 +136,11 @@ def solve_greedy(problem: BacklogProblem) -> dict[int, int]:
         engineers = pairs.engineer[span]
         if engineers.size == 0:
             continue
-        value = np.where(used[engineers] < problem.slots[engineers],
-                         pairs.score0[span] - problem.step[engineers] * used[engineers], -np.inf)
+        value = np.where(
+            used[engineers] < problem.slots[engineers],
+            pairs.score0[span] - problem.step[engineers] * used[engineers],
+            -np.inf,
+        )
         best = int(np.argmax(value))  # first maximum: lowest roster row on ties, deterministic
         if value[best] > -problem.penalty[i]:
             plan[i] = int(engineers[best])
@@ -139,8 +152,17 @@ def build_plan(problem: BacklogProblem, assignment: Mapping[int, int], mode: Mod
     index = problem.index
     assignments = []
     for offer in problem.fixed:
-        assignments.append(PlannedAssignment(offer.ticket.id, index.ids[offer.engineer_row], offer.score,
-                                             offer.slot, True, index.ids[offer.engineer_row], offer.factors))
+        assignments.append(
+            PlannedAssignment(
+                offer.ticket.id,
+                index.ids[offer.engineer_row],
+                offer.score,
+                offer.slot,
+                True,
+                index.ids[offer.engineer_row],
+                offer.factors,
+            )
+        )
     # Slots are handed out in greedy service order so the plan reads like a booking sequence.
     order = sorted(assignment, key=lambda i: (problem.tickets[i].urgency.rank, i))
     used: dict[int, int] = {}
@@ -161,44 +183,70 @@ def build_plan(problem: BacklogProblem, assignment: Mapping[int, int], mode: Mod
         if reason is None:
             span = problem.pairs.span(i)
             reason = Reason(ReasonCode.ELIGIBLE_CAPACITY_USED, {"eligible_engineers": span.stop - span.start})
-        unassigned.append(UnassignedTicket(ticket.id, ticket.urgency.value, float(problem.penalty[i]),
-                                           reason))
+        unassigned.append(UnassignedTicket(ticket.id, ticket.urgency.value, float(problem.penalty[i]), reason))
     penalty = sum(u.penalty for u in unassigned)
-    return BacklogPlan(mode, tuple(assignments), tuple(unassigned), total, penalty, total - penalty,
-                       sum(offer.score for offer in problem.fixed))
+    return BacklogPlan(
+        mode,
+        tuple(assignments),
+        tuple(unassigned),
+        total,
+        penalty,
+        total - penalty,
+        sum(offer.score for offer in problem.fixed),
+    )
 
 
 def _planned(problem: BacklogProblem, i: int, e: int, k: int, fixed_before: int) -> PlannedAssignment:
     pairs, index = problem.pairs, problem.index
     pos = pairs.position(i, e)
-    factors = pair_factors(problem.policy, travel_km=float(pairs.travel_km[pos]),
-                           remaining=float(index.capacity[e] - index.booked[e] - fixed_before - k),
-                           capacity=float(index.capacity[e]), ftfr=float(pairs.ftfr[pos]),
-                           proficiency=float(pairs.proficiency[pos]), decline_rate=float(pairs.decline_rate[pos]))
+    factors = pair_factors(
+        problem.policy,
+        travel_km=float(pairs.travel_km[pos]),
+        remaining=float(index.capacity[e] - index.booked[e] - fixed_before - k),
+        capacity=float(index.capacity[e]),
+        ftfr=float(pairs.ftfr[pos]),
+        proficiency=float(pairs.proficiency[pos]),
+        decline_rate=float(pairs.decline_rate[pos]),
+    )
     ticket = problem.tickets[i]
-    return PlannedAssignment(ticket.id, index.ids[e], problem.pair_value(i, e, k), fixed_before + k, False,
-                             problem.pending.get(ticket.id), factors)
+    return PlannedAssignment(
+        ticket.id,
+        index.ids[e],
+        problem.pair_value(i, e, k),
+        fixed_before + k,
+        False,
+        problem.pending.get(ticket.id),
+        factors,
+    )
 
 
 class BacklogAssignment:
     """Plans offers for all waiting tickets of a dispatch round."""
 
-    def __init__(self, index: EngineerIndex, resolver: JobSkillResolver,
-                 policy: DispatchPolicy | None = None):
+    def __init__(self, index: EngineerIndex, resolver: JobSkillResolver, policy: DispatchPolicy | None = None):
         self.index = index
         self.resolver = resolver
         self.policy = policy or DispatchPolicy()
 
-    def problem(self, tickets: Sequence[Ticket], *, accepted: Mapping[str, str] | None = None,
-                declined: Mapping[str, Iterable[str]] | None = None,
-                pending: Mapping[str, str] | None = None) -> BacklogProblem:
-        return BacklogProblem.build(self.index, self.resolver, self.policy, tickets, accepted, declined,
-                                    pending)
+    def problem(
+        self,
+        tickets: Sequence[Ticket],
+        *,
+        accepted: Mapping[str, str] | None = None,
+        declined: Mapping[str, Iterable[str]] | None = None,
+        pending: Mapping[str, str] | None = None,
+    ) -> BacklogProblem:
+        return BacklogProblem.build(self.index, self.resolver, self.policy, tickets, accepted, declined, pending)
 
-    def plan(self, tickets: Sequence[Ticket], mode: Mode = "batch", *,
-             accepted: Mapping[str, str] | None = None,
-             declined: Mapping[str, Iterable[str]] | None = None,
-             pending: Mapping[str, str] | None = None) -> BacklogPlan:
+    def plan(
+        self,
+        tickets: Sequence[Ticket],
+        mode: Mode = "batch",
+        *,
+        accepted: Mapping[str, str] | None = None,
+        declined: Mapping[str, Iterable[str]] | None = None,
+        pending: Mapping[str, str] | None = None,
+    ) -> BacklogPlan:
         problem = self.problem(tickets, accepted=accepted, declined=declined, pending=pending)
         return solve(problem, mode)
 

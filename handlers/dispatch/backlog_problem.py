@@ -64,9 +64,18 @@ class FixedOffer:
 class BacklogProblem:
     """Pairs, capacities and penalties of one backlog snapshot. Build with `BacklogProblem.build`."""
 
-    def __init__(self, index: EngineerIndex, policy: DispatchPolicy, tickets: list[Ticket], pairs: PairTable,
-                 blocked: dict[int, Reason], fixed: list[FixedOffer], slots: np.ndarray, fixed_load: np.ndarray,
-                 pending: Mapping[str, str]):
+    def __init__(
+        self,
+        index: EngineerIndex,
+        policy: DispatchPolicy,
+        tickets: list[Ticket],
+        pairs: PairTable,
+        blocked: dict[int, Reason],
+        fixed: list[FixedOffer],
+        slots: np.ndarray,
+        fixed_load: np.ndarray,
+        pending: Mapping[str, str],
+    ):
         self.index = index
         self.policy = policy
         self.tickets = tickets  # movable tickets, input (arrival) order
@@ -80,10 +89,16 @@ class BacklogProblem:
         self.pending = dict(pending)
 
     @classmethod
-    def build(cls, index: EngineerIndex, resolver: JobSkillResolver, policy: DispatchPolicy,
-              tickets: Sequence[Ticket], accepted: Mapping[str, str] | None = None,
-              declined: Mapping[str, Iterable[str]] | None = None,
-              pending: Mapping[str, str] | None = None) -> BacklogProblem:
+    def build(
+        cls,
+        index: EngineerIndex,
+        resolver: JobSkillResolver,
+        policy: DispatchPolicy,
+        tickets: Sequence[Ticket],
+        accepted: Mapping[str, str] | None = None,
+        declined: Mapping[str, Iterable[str]] | None = None,
+        pending: Mapping[str, str] | None = None,
+    ) -> BacklogProblem:
         """`accepted`: ticket id -> engineer id of accepted offers (fixed, not counted in booked_today).
         `declined`: ticket id -> engineer ids that declined it (forbidden pairs).
         `pending`: ticket id -> engineer id currently offered, only to report which offers move."""
@@ -115,19 +130,24 @@ class BacklogProblem:
 
         jobs = [resolver.resolve(t) for t in movable]
         blocked: dict[int, Reason] = {}
-        chunks: dict[str, list[np.ndarray]] = {name: [] for name in
-                                               ("ticket", "engineer", "score0", "travel_km", "ftfr",
-                                                "proficiency", "decline_rate")}
+        chunks: dict[str, list[np.ndarray]] = {
+            name: [] for name in ("ticket", "engineer", "score0", "travel_km", "ftfr", "proficiency", "decline_rate")
+        }
         for start in range(0, len(movable), _BLOCK):
             block = range(start, min(start + _BLOCK, len(movable)))
             for i in block:
                 gap = skill_gap_reason(jobs[i], policy)
                 if gap is not None:
                     blocked[i] = gap
-            excluded = [{index.row[e] for e in declined.get(movable[i].id, ()) if e in index.row}
-                        for i in block]
-            ev = evaluate_pairs(index, [movable[i] for i in block], [jobs[i] for i in block], policy,
-                                excluded=excluded, extra_load=fixed_load)
+            excluded = [{index.row[e] for e in declined.get(movable[i].id, ()) if e in index.row} for i in block]
+            ev = evaluate_pairs(
+                index,
+                [movable[i] for i in block],
+                [jobs[i] for i in block],
+                policy,
+                excluded=excluded,
+                extra_load=fixed_load,
+            )
             allowed = ev.eligible.copy()
             for local, i in enumerate(block):
                 if i in blocked:

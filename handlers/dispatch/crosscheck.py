@@ -19,8 +19,7 @@ _FORBIDDEN = -1e9
 def solve_dense_hungarian(problem: BacklogProblem) -> dict[int, int]:
     n_tickets = len(problem.tickets)
     owners = np.repeat(np.arange(len(problem.slots)), problem.slots)
-    positions = (np.concatenate([np.arange(s) for s in problem.slots]) if owners.size
-                 else np.zeros(0, dtype=int))
+    positions = np.concatenate([np.arange(s) for s in problem.slots]) if owners.size else np.zeros(0, dtype=int)
     value = np.full((n_tickets, owners.size + n_tickets), _FORBIDDEN)
     for i in range(n_tickets):
         span = problem.pairs.span(i)
@@ -43,19 +42,33 @@ def solve_milp(problem: BacklogProblem) -> tuple[dict[int, int], float]:
     n_vars = n_pairs + n_slots + n_tickets
     gain = np.concatenate((pairs.score0, -problem.step[slot_engineer] * slot_k, -problem.penalty))
     pair_ticket = np.repeat(np.arange(n_tickets), np.diff(pairs.indptr))
-    ticket_rows = coo_matrix((np.ones(n_pairs + n_tickets),
-                              (np.concatenate((pair_ticket, np.arange(n_tickets))),
-                               np.concatenate((np.arange(n_pairs),
-                                               n_pairs + n_slots + np.arange(n_tickets))))),
-                             shape=(n_tickets, n_vars))
+    ticket_rows = coo_matrix(
+        (
+            np.ones(n_pairs + n_tickets),
+            (
+                np.concatenate((pair_ticket, np.arange(n_tickets))),
+                np.concatenate((np.arange(n_pairs), n_pairs + n_slots + np.arange(n_tickets))),
+            ),
+        ),
+        shape=(n_tickets, n_vars),
+    )
     n_eng = len(problem.slots)
-    engineer_rows = coo_matrix((np.concatenate((np.ones(n_pairs), -np.ones(n_slots))),
-                                (np.concatenate((pairs.engineer, slot_engineer)),
-                                 np.concatenate((np.arange(n_pairs), n_pairs + np.arange(n_slots))))),
-                               shape=(n_eng, n_vars))
-    result = milp(-gain, integrality=np.ones(n_vars), bounds=Bounds(0, 1),
-                  constraints=[LinearConstraint(ticket_rows.tocsr(), 1, 1),
-                               LinearConstraint(engineer_rows.tocsr(), 0, 0)])
+    engineer_rows = coo_matrix(
+        (
+            np.concatenate((np.ones(n_pairs), -np.ones(n_slots))),
+            (
+                np.concatenate((pairs.engineer, slot_engineer)),
+                np.concatenate((np.arange(n_pairs), n_pairs + np.arange(n_slots))),
+            ),
+        ),
+        shape=(n_eng, n_vars),
+    )
+    result = milp(
+        -gain,
+        integrality=np.ones(n_vars),
+        bounds=Bounds(0, 1),
+        constraints=[LinearConstraint(ticket_rows.tocsr(), 1, 1), LinearConstraint(engineer_rows.tocsr(), 0, 0)],
+    )
     if not result.success:
         raise RuntimeError(f"MILP failed: {result.message}")
     chosen = np.flatnonzero(result.x[:n_pairs] > 0.5)

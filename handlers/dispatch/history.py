@@ -46,9 +46,10 @@ def fix_history(jobs: Iterable[ClosedJob]) -> dict[str, FixHistory]:
     return {skill: FixHistory(fixed, closed) for skill, (fixed, closed) in counts.items()}
 
 
-def decline_history(outcomes: Iterable[OfferOutcome],
-                    counted_reasons: Collection[DeclineReason] = ALL_DECLINE_REASONS,
-                    ) -> dict[str, DeclineHistory]:
+def decline_history(
+    outcomes: Iterable[OfferOutcome],
+    counted_reasons: Collection[DeclineReason] = ALL_DECLINE_REASONS,
+) -> dict[str, DeclineHistory]:
     """Per-skill (declines, offers).
 
     A decline whose reason is not in `counted_reasons` is dropped entirely (neither decline nor offer),
@@ -64,8 +65,9 @@ def decline_history(outcomes: Iterable[OfferOutcome],
     return history
 
 
-def record_offer(history: Mapping[str, DeclineHistory], skills: Iterable[str],
-                 declined: bool) -> dict[str, DeclineHistory]:
+def record_offer(
+    history: Mapping[str, DeclineHistory], skills: Iterable[str], declined: bool
+) -> dict[str, DeclineHistory]:
     """New statistics after one more offer for a job needing `skills` (input left untouched)."""
     updated = dict(history)
     for skill in dict.fromkeys(skills):

@@ -17,8 +17,9 @@ from .policy import DispatchPolicy
 _STATUS_CODES = {status: code for code, status in enumerate(EngineerStatus)}
 
 
-def beta_smoothed(successes: np.ndarray | float, trials: np.ndarray | float,
-                  prior_mean: np.ndarray | float, prior_strength: float) -> np.ndarray:
+def beta_smoothed(
+    successes: np.ndarray | float, trials: np.ndarray | float, prior_mean: np.ndarray | float, prior_strength: float
+) -> np.ndarray:
     """Posterior mean of a rate under a Beta prior worth `prior_strength` pseudo-observations.
 
     With no history the result is the prior mean, so a new engineer is neither 0 % nor 100 %; every
@@ -64,10 +65,10 @@ class EngineerIndex:
         self.has_current = any(e.current is not None for e in self.engineers)
         self.travel_lat = np.radians([e.travel_origin.lat for e in self.engineers]).astype(float).reshape(n)
         self.travel_lon = np.radians([e.travel_origin.lon for e in self.engineers]).astype(float).reshape(n)
-        self.radius_km = np.array([np.nan if e.service_radius_km is None else e.service_radius_km
-                                   for e in self.engineers], dtype=float).reshape(n)
-        self.status_code = np.array([_STATUS_CODES[e.status] for e in self.engineers],
-                                    dtype=np.int8).reshape(n)
+        self.radius_km = np.array(
+            [np.nan if e.service_radius_km is None else e.service_radius_km for e in self.engineers], dtype=float
+        ).reshape(n)
+        self.status_code = np.array([_STATUS_CODES[e.status] for e in self.engineers], dtype=np.int8).reshape(n)
         self.capacity = np.array([e.daily_capacity for e in self.engineers], dtype=float).reshape(n)
         self.booked = np.array([e.booked_today for e in self.engineers], dtype=float).reshape(n)
 
@@ -103,8 +104,9 @@ class EngineerIndex:
         return self.skill_matrices(policy)["team_prior"]
 
     def _pooled_team_prior(self, policy: DispatchPolicy) -> np.ndarray:
-        pooled = beta_smoothed(self.fixed.sum(axis=0), self.closed.sum(axis=0),
-                               policy.ftfr_default_prior_mean, policy.ftfr_prior_strength)
+        pooled = beta_smoothed(
+            self.fixed.sum(axis=0), self.closed.sum(axis=0), policy.ftfr_default_prior_mean, policy.ftfr_prior_strength
+        )
         for skill, rate in self._team_ftfr.items():
             if skill in self.skill_col:
                 pooled[self.skill_col[skill]] = rate
@@ -123,9 +125,14 @@ class EngineerIndex:
 
         All are transposed to (skills x engineers) so `job_rows @ matrix` yields (tickets x engineers).
         """
-        key = (policy.min_skill_level, policy.ftfr_prior_strength, policy.ftfr_default_prior_mean,
-               policy.decline_prior_strength, policy.decline_prior_mean,
-               tuple(sorted(self._team_ftfr.items())))
+        key = (
+            policy.min_skill_level,
+            policy.ftfr_prior_strength,
+            policy.ftfr_default_prior_mean,
+            policy.decline_prior_strength,
+            policy.decline_prior_mean,
+            tuple(sorted(self._team_ftfr.items())),
+        )
         cached = self._cache.get(key)
         if cached is not None:
             return cached
@@ -133,8 +140,7 @@ class EngineerIndex:
         held_ok = (self.level >= policy.min_skill_level).astype(float)
         team_prior = self._pooled_team_prior(policy)
         ftfr = beta_smoothed(self.fixed, self.closed, team_prior[None, :], policy.ftfr_prior_strength)
-        decline = beta_smoothed(self.declines, self.offers, policy.decline_prior_mean,
-                                policy.decline_prior_strength)
+        decline = beta_smoothed(self.declines, self.offers, policy.decline_prior_mean, policy.decline_prior_strength)
         cached = {
             "held_any": np.ascontiguousarray(held_any.T),
             "lacking": np.ascontiguousarray((1.0 - held_any).T),

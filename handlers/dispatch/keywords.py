@@ -138,7 +138,7 @@ class KeywordMatcher:
         length = 0
         previous_end = 0
         for match in _TOKEN_RUN.finditer(text):
-            gap = text[previous_end:match.start()]
+            gap = text[previous_end : match.start()]
             previous_end = match.end()
             cjk = match.lastgroup == "cjk"
             pieces = self._tokenizer.lcut(match.group(), HMM=False) if cjk else [match.group()]

@@ -76,8 +76,7 @@ class FixHistory:
 
     def __post_init__(self) -> None:
         if self.closed < 0 or not 0 <= self.fixed_first_time <= self.closed:
-            raise ValueError(
-                f"need 0 <= fixed_first_time <= closed, got {self.fixed_first_time}/{self.closed}")
+            raise ValueError(f"need 0 <= fixed_first_time <= closed, got {self.fixed_first_time}/{self.closed}")
 
 
 @dataclass(frozen=True)

@@ -74,8 +74,9 @@ class DispatchPolicy:
             else:
                 object.__setattr__(self, name, tuple(value))
         if isinstance(self.unassigned_penalty, Mapping):
-            object.__setattr__(self, "unassigned_penalty", {**_DEFAULT_UNASSIGNED_PENALTY,
-                                                            **dict(self.unassigned_penalty)})
+            object.__setattr__(
+                self, "unassigned_penalty", {**_DEFAULT_UNASSIGNED_PENALTY, **dict(self.unassigned_penalty)}
+            )
         else:
             shape_problems.append(("unassigned_penalty", "must be an object mapping urgency to a number"))
         problems = shape_problems or self.problems()
@@ -87,8 +88,9 @@ class DispatchPolicy:
         """Build from loose key/value data (a DMN result row, a JSON object); unknown keys are errors
         because a misspelt weight would otherwise silently fall back to its default."""
         known = set(cls.field_names())
-        unknown = [(str(key), f"unknown policy field (known: {', '.join(sorted(known))})")
-                   for key in data if key not in known]
+        unknown = [
+            (str(key), f"unknown policy field (known: {', '.join(sorted(known))})") for key in data if key not in known
+        ]
         if unknown:
             raise PolicyError(unknown)
         return cls(**cast("dict[str, Any]", dict(data)))  # the values are checked by problems()
@@ -101,20 +103,31 @@ class DispatchPolicy:
             if not ok:
                 found.append((name, message))
 
-        check("shortlist_size", is_int(self.shortlist_size) and self.shortlist_size >= 1,
-              "must be an integer >= 1")
-        for name in ("weight_distance", "weight_workload", "weight_first_time_fix", "weight_proficiency",
-                     "weight_decline_penalty", "decline_prior_strength"):
+        check("shortlist_size", is_int(self.shortlist_size) and self.shortlist_size >= 1, "must be an integer >= 1")
+        for name in (
+            "weight_distance",
+            "weight_workload",
+            "weight_first_time_fix",
+            "weight_proficiency",
+            "weight_decline_penalty",
+            "decline_prior_strength",
+        ):
             check(name, is_number(getattr(self, name)) and getattr(self, name) >= 0, "must be a number >= 0")
         for name in ("distance_half_score_km", "default_service_radius_km", "ftfr_prior_strength"):
             check(name, is_number(getattr(self, name)) and getattr(self, name) > 0, "must be a number > 0")
         beyond = self.max_beyond_radius_km
         check("max_beyond_radius_km", is_number(beyond) and beyond >= 0, "must be a number >= 0")
         for name in ("ftfr_default_prior_mean", "decline_prior_mean"):
-            check(name, is_number(getattr(self, name)) and 0 <= getattr(self, name) <= 1,
-                  "must be a number between 0 and 1")
-        check("min_skill_level", is_int(self.min_skill_level) and 1 <= self.min_skill_level <= 5,
-              "must be an integer between 1 and 5")
+            check(
+                name,
+                is_number(getattr(self, name)) and 0 <= getattr(self, name) <= 1,
+                "must be a number between 0 and 1",
+            )
+        check(
+            "min_skill_level",
+            is_int(self.min_skill_level) and 1 <= self.min_skill_level <= 5,
+            "must be an integer between 1 and 5",
+        )
         for name in ("require_device_skills", "require_fault_skill"):
             check(name, isinstance(getattr(self, name), bool), "must be true or false")
         statuses = {s.value for s in EngineerStatus}
@@ -124,15 +137,19 @@ class DispatchPolicy:
         for i, urgency in enumerate(self.beyond_radius_urgencies):
             check(f"beyond_radius_urgencies[{i}]", urgency in urgencies, f"must be one of {urgencies}")
         for i, skill in enumerate(self.must_have_skills):
-            check(f"must_have_skills[{i}]", isinstance(skill, str) and bool(skill.strip()),
-                  "must be a non-empty string")
+            check(
+                f"must_have_skills[{i}]", isinstance(skill, str) and bool(skill.strip()), "must be a non-empty string"
+            )
         # A pair never scores below -weight_decline_penalty, so a larger penalty guarantees that no plan
         # leaves a ticket open while an eligible engineer still has a free slot.
         floor = self.weight_decline_penalty if is_number(self.weight_decline_penalty) else 0.0
         for key, value in self.unassigned_penalty.items():
             check(f"unassigned_penalty.{key}", key in urgencies, f"urgency must be one of {urgencies}")
-            check(f"unassigned_penalty.{key}", is_number(value) and value > floor,
-                  f"must be a number > weight_decline_penalty ({floor})")
+            check(
+                f"unassigned_penalty.{key}",
+                is_number(value) and value > floor,
+                f"must be a number > weight_decline_penalty ({floor})",
+            )
         return found
 
     def allows_beyond_radius(self, urgency: str) -> bool:

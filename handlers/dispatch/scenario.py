@@ -52,15 +52,20 @@ def run_scenario(source: str | os.PathLike[str] | Mapping[str, object], mode: Mo
     index = EngineerIndex(scenario.engineers, team_ftfr=scenario.team_ftfr or None)
     resolver = JobSkillResolver(scenario.keyword_skills, scenario.device_skills)
     backlog = BacklogAssignment(index, resolver, scenario.policy)
-    plan = backlog.plan(scenario.tickets, mode, accepted=scenario.accepted, declined=scenario.declined,
-                        pending=scenario.offered)
+    plan = backlog.plan(
+        scenario.tickets, mode, accepted=scenario.accepted, declined=scenario.declined, pending=scenario.offered
+    )
     result = plan.to_dict()
     planned: dict[str, int] = {}
     for assignment in plan.assignments:
         planned[assignment.engineer_id] = planned.get(assignment.engineer_id, 0) + 1
     result["engineers"] = [
-        {"engineer_id": e.id, "daily_capacity": e.daily_capacity, "booked_today": e.booked_today,
-         "planned": planned.get(e.id, 0)}
+        {
+            "engineer_id": e.id,
+            "daily_capacity": e.daily_capacity,
+            "booked_today": e.booked_today,
+            "planned": planned.get(e.id, 0),
+        }
         for e in scenario.engineers
     ]
     return result

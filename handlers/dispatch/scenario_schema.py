@@ -17,12 +17,32 @@ from .policy import DispatchPolicy, PolicyError
 from .skills import device_key
 
 SCENARIO_VERSION = 1
-_TOP_FIELDS = {"version", "taxonomy", "policy", "keyword_skills", "device_skills", "team_ftfr",
-               "engineers", "tickets"}
-_ENGINEER_FIELDS = {"id", "name", "group", "home", "current", "service_radius_km", "status",
-                    "daily_capacity", "booked_today", "skills", "fix_history", "decline_history"}
-_TICKET_FIELDS = {"id", "site", "urgency", "device_type", "description", "keywords", "declined_by",
-                  "accepted_by", "offered_to"}
+_TOP_FIELDS = {"version", "taxonomy", "policy", "keyword_skills", "device_skills", "team_ftfr", "engineers", "tickets"}
+_ENGINEER_FIELDS = {
+    "id",
+    "name",
+    "group",
+    "home",
+    "current",
+    "service_radius_km",
+    "status",
+    "daily_capacity",
+    "booked_today",
+    "skills",
+    "fix_history",
+    "decline_history",
+}
+_TICKET_FIELDS = {
+    "id",
+    "site",
+    "urgency",
+    "device_type",
+    "description",
+    "keywords",
+    "declined_by",
+    "accepted_by",
+    "offered_to",
+}
 
 
 class ScenarioError(ValueError):
@@ -62,8 +82,7 @@ class _Checker:
     def fail(self, path: str, message: str) -> None:
         self.problems.append((path, message))
 
-    def object(self, value: Any, path: str, allowed: set[str] | None = None,
-               required: tuple[str, ...] = ()) -> bool:
+    def object(self, value: Any, path: str, allowed: set[str] | None = None, required: tuple[str, ...] = ()) -> bool:
         if not isinstance(value, dict):
             self.fail(path, "must be an object")
             return False
@@ -73,8 +92,10 @@ class _Checker:
         if allowed is not None:
             for key in value:
                 if key not in allowed:
-                    self.fail(key_path(path, key) if path != "$" else str(key),
-                              f"unknown field (known: {', '.join(sorted(allowed))})")
+                    self.fail(
+                        key_path(path, key) if path != "$" else str(key),
+                        f"unknown field (known: {', '.join(sorted(allowed))})",
+                    )
         return True
 
     def text(self, value: Any, path: str, nullable: bool = False, non_empty: bool = True) -> bool:
@@ -122,8 +143,7 @@ class _Checker:
             return False
         return True
 
-    def mapping_of_skill_lists(self, value: Any, path: str,
-                               taxonomy: set[str] | None) -> dict[str, list[str]]:
+    def mapping_of_skill_lists(self, value: Any, path: str, taxonomy: set[str] | None) -> dict[str, list[str]]:
         if not self.object(value, path):
             return {}
         result = {}
@@ -137,8 +157,9 @@ class _Checker:
             result[key] = tags
         return result
 
-    def counts(self, value: Any, path: str, taxonomy: set[str] | None, part: str, whole: str,
-               make: Callable[[int, int], Any]) -> dict[str, Any]:
+    def counts(
+        self, value: Any, path: str, taxonomy: set[str] | None, part: str, whole: str, make: Callable[[int, int], Any]
+    ) -> dict[str, Any]:
         """{skill: {part: n, whole: m}} with 0 <= n <= m, e.g. fixed_first_time <= closed."""
         if value is None:
             return {}
@@ -177,7 +198,8 @@ def parse_scenario(data: object) -> Scenario:
     if "team_ftfr" in data and c.object(data["team_ftfr"], "team_ftfr"):
         for tag, rate in data["team_ftfr"].items():
             if c.skill(tag, key_path("team_ftfr", tag), taxonomy) and c.number(
-                    rate, key_path("team_ftfr", tag), 0, 1, "a number between 0 and 1"):
+                rate, key_path("team_ftfr", tag), 0, 1, "a number between 0 and 1"
+            ):
                 team_ftfr[tag] = float(rate)
 
     engineers = []
@@ -234,8 +256,7 @@ def parse_scenario(data: object) -> Scenario:
                 c.fail(f"{path}.accepted_by", "this engineer also declined the ticket")
     if c.problems:
         raise ScenarioError(c.problems)
-    return Scenario(policy, keyword_skills, device_skills, team_ftfr, engineers, tickets,
-                    declined, accepted, offered)
+    return Scenario(policy, keyword_skills, device_skills, team_ftfr, engineers, tickets, declined, accepted, offered)
 
 
 def _policy(c: _Checker, raw: Any, taxonomy: set[str] | None) -> DispatchPolicy:
@@ -277,18 +298,29 @@ def _engineer(c: _Checker, raw: Any, path: str, taxonomy: set[str] | None) -> En
         for tag, level in raw["skills"].items():
             where = key_path(f"{path}.skills", tag)
             if c.skill(tag, where, taxonomy) and c.integer(
-                    level, where, 1, 5, "an integer proficiency level between 1 and 5"):
+                level, where, 1, 5, "an integer proficiency level between 1 and 5"
+            ):
                 skills[tag] = level
-    fix = c.counts(raw.get("fix_history"), f"{path}.fix_history", taxonomy, "fixed_first_time", "closed",
-                   FixHistory)
-    declines = c.counts(raw.get("decline_history"), f"{path}.decline_history", taxonomy, "declines",
-                        "offers", DeclineHistory)
+    fix = c.counts(raw.get("fix_history"), f"{path}.fix_history", taxonomy, "fixed_first_time", "closed", FixHistory)
+    declines = c.counts(
+        raw.get("decline_history"), f"{path}.decline_history", taxonomy, "declines", "offers", DeclineHistory
+    )
     if len(c.problems) > before or home is None:
         return None
-    return Engineer(id=raw["id"], home=home, skills=skills, name=raw.get("name", ""), group=raw.get("group"),
-                    current=current, service_radius_km=None if radius is None else float(radius),
-                    status=EngineerStatus(status), daily_capacity=raw.get("daily_capacity", 6),
-                    booked_today=raw.get("booked_today", 0), fix_history=fix, decline_history=declines)
+    return Engineer(
+        id=raw["id"],
+        home=home,
+        skills=skills,
+        name=raw.get("name", ""),
+        group=raw.get("group"),
+        current=current,
+        service_radius_km=None if radius is None else float(radius),
+        status=EngineerStatus(status),
+        daily_capacity=raw.get("daily_capacity", 6),
+        booked_today=raw.get("booked_today", 0),
+        fix_history=fix,
+        decline_history=declines,
+    )
 
 
 def _ticket(c: _Checker, raw: Any, path: str, device_keys: set[str]) -> Ticket | None:
@@ -301,12 +333,21 @@ def _ticket(c: _Checker, raw: Any, path: str, device_keys: set[str]) -> Ticket |
     if urgency not in {u.value for u in Urgency}:
         c.fail(f"{path}.urgency", f"must be one of {[u.value for u in Urgency]}")
     device = raw.get("device_type")
-    if c.text(device, f"{path}.device_type", nullable=True) and device is not None \
-            and device_key(device) not in device_keys:
+    if (
+        c.text(device, f"{path}.device_type", nullable=True)
+        and device is not None
+        and device_key(device) not in device_keys
+    ):
         c.fail(f"{path}.device_type", f"unknown device type {device!r}: not a key of device_skills")
     c.text(raw.get("description", ""), f"{path}.description", non_empty=False)
     keywords = c.text_list(raw.get("keywords", []), f"{path}.keywords")
     if len(c.problems) > before or site is None:
         return None
-    return Ticket(id=raw["id"], site=site, urgency=Urgency(urgency), device_type=device,
-                  description=raw.get("description", ""), keywords=tuple(keywords))
+    return Ticket(
+        id=raw["id"],
+        site=site,
+        urgency=Urgency(urgency),
+        device_type=device,
+        description=raw.get("description", ""),
+        keywords=tuple(keywords),
+    )

@@ -32,8 +32,13 @@ class ScoreFactor:
 
     def to_dict(self) -> dict[str, object]:
         # "+ 0.0" turns -0.0 (a zero decline penalty) into 0.0 so the JSON does not show "-0.0"
-        return {"factor": self.name, "raw": round(self.raw, 4), "normalised": round(self.normalised, 4),
-                "weight": self.weight, "contribution": round(self.contribution, 4) + 0.0}
+        return {
+            "factor": self.name,
+            "raw": round(self.raw, 4),
+            "normalised": round(self.normalised, 4),
+            "weight": self.weight,
+            "contribution": round(self.contribution, 4) + 0.0,
+        }
 
 
 Km = TypeVar("Km", float, np.ndarray)
@@ -48,8 +53,16 @@ def workload_norm(remaining: float | np.ndarray, capacity: float | np.ndarray) -
     return np.where(capacity > 0, np.clip(remaining, 0, None) / np.maximum(capacity, 1), 0.0)
 
 
-def pair_factors(policy: DispatchPolicy, *, travel_km: float, remaining: float, capacity: float, ftfr: float,
-                 proficiency: float, decline_rate: float) -> tuple[ScoreFactor, ...]:
+def pair_factors(
+    policy: DispatchPolicy,
+    *,
+    travel_km: float,
+    remaining: float,
+    capacity: float,
+    ftfr: float,
+    proficiency: float,
+    decline_rate: float,
+) -> tuple[ScoreFactor, ...]:
     """The explanation of one pair's score: (raw, normalised) per factor, weighted.  The one place a
     score is broken down, so a breakdown always sums to its score."""
     values = {
@@ -60,8 +73,10 @@ def pair_factors(policy: DispatchPolicy, *, travel_km: float, remaining: float, 
         "decline_penalty": (decline_rate, decline_rate),  # a rate: raw == normalised
     }
     weights = factor_weights(policy)
-    return tuple(ScoreFactor(name, values[name][0], values[name][1], weights[name],
-                             weights[name] * values[name][1]) for name in FACTORS)
+    return tuple(
+        ScoreFactor(name, values[name][0], values[name][1], weights[name], weights[name] * values[name][1])
+        for name in FACTORS
+    )
 
 
 @dataclass
@@ -85,10 +100,15 @@ class PairEvaluation:
 
     def factors(self, t: int, e: int, policy: DispatchPolicy, later_jobs: int = 0) -> tuple[ScoreFactor, ...]:
         """Factors of one pair, as the engineer's job after `later_jobs` more bookings."""
-        return pair_factors(policy, travel_km=float(self.travel_km[t, e]),
-                            remaining=float(self.remaining[e] - later_jobs), capacity=float(self.capacity[e]),
-                            ftfr=float(self.ftfr[t, e]), proficiency=float(self.proficiency[t, e]),
-                            decline_rate=float(self.decline_rate[t, e]))
+        return pair_factors(
+            policy,
+            travel_km=float(self.travel_km[t, e]),
+            remaining=float(self.remaining[e] - later_jobs),
+            capacity=float(self.capacity[e]),
+            ftfr=float(self.ftfr[t, e]),
+            proficiency=float(self.proficiency[t, e]),
+            decline_rate=float(self.decline_rate[t, e]),
+        )
 
 
 def factor_weights(policy: DispatchPolicy) -> dict[str, float]:
@@ -112,9 +132,15 @@ def workload_step(index: EngineerIndex, policy: DispatchPolicy) -> np.ndarray:
         return np.where(index.capacity > 0, policy.weight_workload / np.maximum(index.capacity, 1), 0.0)
 
 
-def evaluate_pairs(index: EngineerIndex, tickets: Sequence[Ticket], jobs: Sequence[JobSkills],
-                   policy: DispatchPolicy, *, excluded: Sequence[Collection[int]] | None = None,
-                   extra_load: np.ndarray | None = None) -> PairEvaluation:
+def evaluate_pairs(
+    index: EngineerIndex,
+    tickets: Sequence[Ticket],
+    jobs: Sequence[JobSkills],
+    policy: DispatchPolicy,
+    *,
+    excluded: Sequence[Collection[int]] | None = None,
+    extra_load: np.ndarray | None = None,
+) -> PairEvaluation:
     """Judge every pair of `tickets` x `index` engineers.
 
     `excluded[t]` holds engineer rows that declined ticket t. `extra_load` counts jobs already planned
@@ -124,8 +150,9 @@ def evaluate_pairs(index: EngineerIndex, tickets: Sequence[Ticket], jobs: Sequen
     site_lat = np.radians([t.site.lat for t in tickets])
     site_lon = np.radians([t.site.lon for t in tickets])
     home_km = haversine_km_matrix(site_lat, site_lon, index.home_lat, index.home_lon)
-    travel_km = (haversine_km_matrix(site_lat, site_lon, index.travel_lat, index.travel_lon)
-                 if index.has_current else home_km)
+    travel_km = (
+        haversine_km_matrix(site_lat, site_lon, index.travel_lat, index.travel_lon) if index.has_current else home_km
+    )
 
     # Radius is a territory rule, so it is measured from home; the score uses the real trip length.
     radius = index.radius_for(policy)
@@ -136,8 +163,9 @@ def evaluate_pairs(index: EngineerIndex, tickets: Sequence[Ticket], jobs: Sequen
     beyond_radius = ~within & may_go_beyond & ~beyond_max
 
     m = index.skill_matrices(policy)
-    required_lists = [((job.device_skills if policy.require_device_skills else ()) + policy.must_have_skills)
-                      for job in jobs]
+    required_lists = [
+        ((job.device_skills if policy.require_device_skills else ()) + policy.must_have_skills) for job in jobs
+    ]
     required, _, unknown_required = index.skill_rows(required_lists)
     fault_lists = [job.fault_skills if policy.require_fault_skill else () for job in jobs]
     fault, _, _ = index.skill_rows(fault_lists)
@@ -174,18 +202,35 @@ def evaluate_pairs(index: EngineerIndex, tickets: Sequence[Ticket], jobs: Sequen
     has_scored = n_scored > 0
     safe_n = np.where(has_scored, n_scored, 1.0)
     # Nothing of the job held (only possible with relaxed skill rules): assume the team average.
-    job_prior = np.where(n_job > 0, scored @ index.team_prior(policy) / np.maximum(n_job, 1),
-                         policy.ftfr_default_prior_mean)[:, None]
+    job_prior = np.where(
+        n_job > 0, scored @ index.team_prior(policy) / np.maximum(n_job, 1), policy.ftfr_default_prior_mean
+    )[:, None]
     ftfr = np.where(has_scored, (scored @ m["ftfr_held"]) / safe_n, job_prior)
     proficiency = np.where(has_scored, (scored @ m["proficiency_held"]) / safe_n, 0.0)
     decline_rate = np.where(has_scored, (scored @ m["decline_held"]) / safe_n, policy.decline_prior_mean)
 
     distance = distance_norm(travel_km, policy)
     load_norm = workload_norm(remaining, index.capacity)
-    score = (policy.weight_distance * distance
-             + policy.weight_workload * load_norm[None, :]
-             + policy.weight_first_time_fix * ftfr
-             + policy.weight_proficiency * proficiency
-             - policy.weight_decline_penalty * decline_rate)
-    return PairEvaluation(home_km, travel_km, radius, beyond_radius, exclusions, eligible, remaining,
-                          index.capacity, distance, load_norm, ftfr, proficiency, decline_rate, score)
+    score = (
+        policy.weight_distance * distance
+        + policy.weight_workload * load_norm[None, :]
+        + policy.weight_first_time_fix * ftfr
+        + policy.weight_proficiency * proficiency
+        - policy.weight_decline_penalty * decline_rate
+    )
+    return PairEvaluation(
+        home_km,
+        travel_km,
+        radius,
+        beyond_radius,
+        exclusions,
+        eligible,
+        remaining,
+        index.capacity,
+        distance,
+        load_norm,
+        ftfr,
+        proficiency,
+        decline_rate,
+        score,
+    )

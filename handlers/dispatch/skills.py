@@ -47,11 +47,11 @@ class JobSkillResolver:
     """The two managed mappings, compiled once. Reuse across tickets (building the keyword matcher
     costs a few ms, plus ~0.5 s for jieba's dictionary the first time in a process)."""
 
-    def __init__(self, keyword_skills: Mapping[str, Iterable[str]],
-                 device_skills: Mapping[str, Iterable[str]]):
+    def __init__(self, keyword_skills: Mapping[str, Iterable[str]], device_skills: Mapping[str, Iterable[str]]):
         self.matcher = KeywordMatcher(keyword_skills)
-        self._device_skills = {device_key(device): tuple(dict.fromkeys(skills))
-                               for device, skills in device_skills.items()}
+        self._device_skills = {
+            device_key(device): tuple(dict.fromkeys(skills)) for device, skills in device_skills.items()
+        }
 
     def knows_device(self, device_type: str) -> bool:
         return device_key(device_type) in self._device_skills

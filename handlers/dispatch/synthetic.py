@@ -24,21 +24,37 @@ CENTRE = (31.30, 120.62)
 BRANDS = {"FANUC": 45, "Siemens 840D": 30, "Mitsubishi M80": 15, "Heidenhain TNC": 10}
 # device type -> (required skills, popularity, fault skills that occur on it)
 DEVICES: dict[str, tuple[list[str], int, list[str]]] = {
-    "FANUC CNC lathe": (["FANUC"], 25, ["spindle", "servo drive", "ball screw", "coolant system",
-                                       "tool changer"]),
+    "FANUC CNC lathe": (["FANUC"], 25, ["spindle", "servo drive", "ball screw", "coolant system", "tool changer"]),
     "FANUC machining centre": (["FANUC"], 15, ["spindle", "tool changer", "servo drive", "PLC programming"]),
-    "Siemens 840D machining centre": (["Siemens 840D"], 15, ["spindle", "tool changer", "PLC programming",
-                                                             "servo drive"]),
+    "Siemens 840D machining centre": (
+        ["Siemens 840D"],
+        15,
+        ["spindle", "tool changer", "PLC programming", "servo drive"],
+    ),
     "Siemens 840D grinder": (["Siemens 840D"], 8, ["spindle", "coolant system", "hydraulic valve block"]),
     "Mitsubishi M80 lathe": (["Mitsubishi M80"], 10, ["spindle", "ball screw", "coolant system"]),
     "Heidenhain 5-axis mill": (["Heidenhain TNC"], 5, ["spindle", "servo drive", "ball screw"]),
-    "hydraulic press": (["hydraulic valve block"], 12, ["hydraulic valve block", "electrical cabinet",
-                                                        "PLC programming"]),
-    "injection moulding machine": (["hydraulic valve block"], 10, ["hydraulic valve block", "coolant system",
-                                                                   "electrical cabinet"]),
+    "hydraulic press": (
+        ["hydraulic valve block"],
+        12,
+        ["hydraulic valve block", "electrical cabinet", "PLC programming"],
+    ),
+    "injection moulding machine": (
+        ["hydraulic valve block"],
+        10,
+        ["hydraulic valve block", "coolant system", "electrical cabinet"],
+    ),
 }
-REPAIR_SUPPLY = {"spindle": 20, "hydraulic valve block": 10, "coolant system": 14, "PLC programming": 6,
-                 "servo drive": 12, "ball screw": 12, "tool changer": 12, "electrical cabinet": 14}
+REPAIR_SUPPLY = {
+    "spindle": 20,
+    "hydraulic valve block": 10,
+    "coolant system": 14,
+    "PLC programming": 6,
+    "servo drive": 12,
+    "ball screw": 12,
+    "tool changer": 12,
+    "electrical cabinet": 14,
+}
 FAULT_PHRASES = {
     "spindle": ["主轴异响", "spindle noise", "主轴过热", "spindle overheating"],
     "hydraulic valve block": ["液压站压力不足", "hydraulic pressure drop", "液压阀块漏油"],
@@ -50,8 +66,7 @@ FAULT_PHRASES = {
     "electrical cabinet": ["电柜跳闸", "cabinet breaker trips"],
 }
 TEMPLATES_ZH = ["客户反映{}，需要尽快处理", "{}，设备停机", "早班发现{}"]
-TEMPLATES_EN = ["Customer reports {} on line 3", "{} since this morning, machine stopped",
-                "Operator noticed {}"]
+TEMPLATES_EN = ["Customer reports {} on line 3", "{} since this morning, machine stopped", "Operator noticed {}"]
 URGENCY = {"red": 0.08, "orange": 0.17, "yellow": 0.30, "blue": 0.45}
 KM_PER_DEG_LAT = 111.2
 
@@ -74,8 +89,7 @@ def _pick(rng: np.random.Generator, weights: Mapping[str, float]) -> str:
     return keys[int(rng.choice(len(keys), p=p / p.sum()))]
 
 
-def generate_scenario(n_engineers: int, n_tickets: int, slot_use: float = 0.8,
-                      seed: int = 0) -> dict[str, object]:
+def generate_scenario(n_engineers: int, n_tickets: int, slot_use: float = 0.8, seed: int = 0) -> dict[str, object]:
     """A scenario document (see docs/dispatch-scenario.md) with `n_tickets` waiting tickets."""
     rng = np.random.default_rng(seed)
     parks = []
@@ -111,12 +125,20 @@ def generate_scenario(n_engineers: int, n_tickets: int, slot_use: float = 0.8,
             offers = int(rng.poisson(8))
             declines[tag] = {"declines": int(rng.binomial(offers, reluctance)), "offers": offers}
         radius = [None, 10.0, 15.0][int(rng.choice(3, p=[0.5, 0.3, 0.2]))]
-        engineers.append({
-            "id": f"E{i:04d}", "name": f"Engineer {i}", "group": f"G{i % 12:02d}", "home": home,
-            "current": site() if rng.random() < 0.4 else None, "service_radius_km": radius,
-            "daily_capacity": int(rng.integers(4, 9)), "skills": skills,
-            "fix_history": fix, "decline_history": declines,
-        })
+        engineers.append(
+            {
+                "id": f"E{i:04d}",
+                "name": f"Engineer {i}",
+                "group": f"G{i % 12:02d}",
+                "home": home,
+                "current": site() if rng.random() < 0.4 else None,
+                "service_radius_km": radius,
+                "daily_capacity": int(rng.integers(4, 9)),
+                "skills": skills,
+                "fix_history": fix,
+                "decline_history": declines,
+            }
+        )
     _book(rng, engineers, n_tickets, slot_use)
 
     device_names = list(DEVICES)
@@ -127,10 +149,15 @@ def generate_scenario(n_engineers: int, n_tickets: int, slot_use: float = 0.8,
         fault_skill = DEVICES[device][2][int(rng.integers(len(DEVICES[device][2])))]
         phrase = FAULT_PHRASES[fault_skill][int(rng.integers(len(FAULT_PHRASES[fault_skill])))]
         templates = TEMPLATES_ZH if not phrase.isascii() else TEMPLATES_EN
-        tickets.append({
-            "id": f"T{j:04d}", "site": site(), "urgency": _pick(rng, URGENCY), "device_type": device,
-            "description": templates[int(rng.integers(len(templates)))].format(phrase),
-        })
+        tickets.append(
+            {
+                "id": f"T{j:04d}",
+                "site": site(),
+                "urgency": _pick(rng, URGENCY),
+                "device_type": device,
+                "description": templates[int(rng.integers(len(templates)))].format(phrase),
+            }
+        )
     return {
         "version": 1,
         "taxonomy": [*BRANDS, *REPAIR_SUPPLY],

@@ -61,9 +61,7 @@ def match_photometry(before: np.ndarray, after: np.ndarray, valid: np.ndarray) -
     return out
 
 
-def detect_changes(
-    before: np.ndarray, warped_after: np.ndarray, valid: np.ndarray, t: Thresholds
-) -> ChangeResult:
+def detect_changes(before: np.ndarray, warped_after: np.ndarray, valid: np.ndarray, t: Thresholds) -> ChangeResult:
     matched = match_photometry(before, warped_after, valid)
     h, w = before.shape[:2]
     scale = ANALYSIS_EDGE / max(h, w)
@@ -72,8 +70,15 @@ def detect_changes(
     a_small = cv2.resize(matched, size, interpolation=cv2.INTER_AREA)
     v_small = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST)
     # SSIM's window reaches ~4 px beyond a pixel: keep it clear of the (replicated) uncovered border.
-    v_small = cv2.erode(v_small, np.ones((9, 9), np.uint8), borderType=cv2.BORDER_CONSTANT,  # type: ignore[assignment]
-                        borderValue=0) > 0
+    v_small = (
+        cv2.erode(
+            v_small,
+            np.ones((9, 9), np.uint8),
+            borderType=cv2.BORDER_CONSTANT,  # type: ignore[assignment]
+            borderValue=0,
+        )
+        > 0
+    )
     b_lab = cv2.cvtColor((b_small / 255.0).astype(np.float32), cv2.COLOR_RGB2Lab)
     a_lab = cv2.cvtColor(np.clip(a_small / 255.0, 0, 1), cv2.COLOR_RGB2Lab)
     # A little blur makes SSIM tolerant to the sub-pixel residue of registration.
@@ -109,9 +114,7 @@ def _regions(
         x, y, bw, bh = stats[i, :4]
         dissim = float(np.clip(1.0 - ssim_map[members].mean(), 0, 1))
         colour = float(np.clip(np.percentile(chroma[members], 90) / (2 * t.chroma_changed), 0, 1))
-        regions.append(
-            ChangedRegion((x / w, y / h, (x + bw) / w, (y + bh) / h), max(dissim, colour), area / (h * w))
-        )
+        regions.append(ChangedRegion((x / w, y / h, (x + bw) / w, (y + bh) / h), max(dissim, colour), area / (h * w)))
     regions.sort(key=lambda r: r.area_frac, reverse=True)
     return regions
 
@@ -124,9 +127,7 @@ def grain_correlation(
     a = cv2.cvtColor(np.clip(matched_after, 0, 255).astype(np.float32), cv2.COLOR_RGB2GRAY)
     b_fine = b - cv2.GaussianBlur(b, (0, 0), 1.5)
     a_fine = a - cv2.GaussianBlur(a, (0, 0), 1.5)
-    structure = cv2.GaussianBlur(
-        np.abs(cv2.Laplacian(cv2.GaussianBlur(b, (0, 0), 2.0), cv2.CV_32F)), (0, 0), 4
-    )
+    structure = cv2.GaussianBlur(np.abs(cv2.Laplacian(cv2.GaussianBlur(b, (0, 0), 2.0), cv2.CV_32F)), (0, 0), 4)
     h, w = b.shape
     hb, wb = h // block, w // block
     if hb * wb < 16:

@@ -94,9 +94,7 @@ def compare(before: bytes, after: bytes, context: CompareContext | None = None) 
     if identical:
         findings.append(Finding("duplicate", "flag", "duplicate_identical", 1.0, {}))
     else:
-        reg = timer.run(
-            "registration", lambda: register(b.work_grey, a.work_grey, t.min_inliers, t.min_inlier_ratio)
-        )
+        reg = timer.run("registration", lambda: register(b.work_grey, a.work_grey, t.min_inliers, t.min_inlier_ratio))
         if not reg.ok:
             findings.append(
                 Finding(
@@ -139,9 +137,7 @@ def _index_hits(b: Photo, a: Photo, ctx: CompareContext) -> list[Finding]:
         return []
     out = []
     for which, photo in (("before", b), ("after", a)):
-        keys = [
-            k for k in ctx.index.near(photo.phash, ctx.thresholds.index_near) if k not in ctx.exclude_keys
-        ]
+        keys = [k for k in ctx.index.near(photo.phash, ctx.thresholds.index_near) if k not in ctx.exclude_keys]
         if keys:
             out.append(
                 Finding(

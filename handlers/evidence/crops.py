@@ -34,9 +34,7 @@ def crop_before(photo: Photo, box: Box, margin: float = 0.08) -> np.ndarray:
     return np.ascontiguousarray(photo.detail[ya:yb, xa:xb])
 
 
-def crop_after(
-    before: Photo, after: Photo, H: np.ndarray, box: Box, margin: float = 0.08
-) -> tuple[np.ndarray, float]:
+def crop_after(before: Photo, after: Photo, H: np.ndarray, box: Box, margin: float = 0.08) -> tuple[np.ndarray, float]:
     """Rectified AFTER crop of a BEFORE-frame box, and the fraction of it AFTER actually covers.
 
     ``H`` maps AFTER work pixels to BEFORE work pixels.
@@ -68,7 +66,6 @@ def box_to_after_polygon(box: Box, H: np.ndarray, before: Photo, after: Photo) -
     bh, bw = before.work.shape[:2]
     ah, aw = after.work.shape[:2]
     x0, y0, x1, y1 = box
-    pts = np.asarray([[x0 * bw, y0 * bh], [x1 * bw, y0 * bh], [x1 * bw, y1 * bh], [x0 * bw, y1 * bh]],
-                     dtype=np.float64)
+    pts = np.asarray([[x0 * bw, y0 * bh], [x1 * bw, y0 * bh], [x1 * bw, y1 * bh], [x0 * bw, y1 * bh]], dtype=np.float64)
     mapped = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), np.linalg.inv(H)).reshape(-1, 2)
     return [(float(x / aw), float(y / ah)) for x, y in mapped]

@@ -27,6 +27,7 @@ from .sniff import ACCEPTED_IMAGE_TYPES, detect_type
 WORK_EDGE = 1024
 DETAIL_MIN_EDGE = 1600  # draft never goes below this, so OCR crops keep their resolution
 
+
 @dataclass
 class Photo:
     sha256: str
@@ -58,8 +59,9 @@ def load_photo(data: bytes, limits: MediaLimits | None = None) -> Photo:
     detail = np.asarray(decode_fully(image, fmt))
     work = resize_long_edge(detail, WORK_EDGE)
     grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
-    return Photo(sha256=hashlib.sha256(data).hexdigest(), exif=exif, detail=detail, work=work, work_grey=grey,
-                 phash=phash(grey))
+    return Photo(
+        sha256=hashlib.sha256(data).hexdigest(), exif=exif, detail=detail, work=work, work_grey=grey, phash=phash(grey)
+    )
 
 
 def resize_long_edge(rgb: np.ndarray, edge: int) -> np.ndarray:

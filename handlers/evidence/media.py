@@ -35,6 +35,7 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
 
+
 @dataclass
 class AcceptedImage:
     media_type: str

@@ -206,9 +206,7 @@ def parse_serial(lines: list[OcrLine], min_score: float) -> Reading:
 
 
 def parse_meter(lines: list[OcrLine], min_score: float) -> Reading:
-    numbers = [
-        (m.group(0).replace(",", "."), line.score) for line in lines for m in _NUMBER.finditer(line.text)
-    ]
+    numbers = [(m.group(0).replace(",", "."), line.score) for line in lines for m in _NUMBER.finditer(line.text)]
     if not numbers:
         return Reading(None, max((line.score for line in lines), default=0.0), lines, "no_text")
     # The reading is the longest digit run; units and labels ("kWh", "No. 2") are shorter or not digits.
@@ -221,9 +219,7 @@ def parse_meter(lines: list[OcrLine], min_score: float) -> Reading:
     return Reading(value, score, lines)
 
 
-_FOLD = str.maketrans(
-    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"}
-)
+_FOLD = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8", "G": "6"})
 
 
 def fold_serial(value: str) -> str:

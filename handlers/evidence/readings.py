@@ -166,9 +166,7 @@ def _tokens(photo: Photo) -> set[str]:
 def _whole_photo(before: Photo, after: Photo) -> list[Finding]:
     """No regions: report serial-like tokens of both photos; a difference is a hint, not a verdict."""
     tb, ta = _tokens(before), _tokens(after)
-    findings = [
-        Finding(CHECK, "info", "text_read", 0.0, {"before_tokens": sorted(tb), "after_tokens": sorted(ta)})
-    ]
+    findings = [Finding(CHECK, "info", "text_read", 0.0, {"before_tokens": sorted(tb), "after_tokens": sorted(ta)})]
     fb, fa = {fold_serial(t) for t in tb}, {fold_serial(t) for t in ta}
     if fb != fa and tb and ta:
         findings.append(

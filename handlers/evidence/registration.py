@@ -47,7 +47,8 @@ def _equalise(grey: np.ndarray) -> np.ndarray:
 
 def _features(grey: np.ndarray) -> tuple[list, np.ndarray | None]:
     orb = cv2.ORB_create(  # type: ignore[attr-defined]  # (missing from OpenCV's stubs)
-        nfeatures=_ORB_FEATURES, scaleFactor=1.2, nlevels=8, fastThreshold=12)
+        nfeatures=_ORB_FEATURES, scaleFactor=1.2, nlevels=8, fastThreshold=12
+    )
     return orb.detectAndCompute(_equalise(grey), None)
 
 
@@ -89,9 +90,7 @@ def register(
     return Registration(True, H, len(good), inliers, None, rotation, scale)
 
 
-def refine_ecc(
-    before_grey: np.ndarray, after_grey: np.ndarray, H: np.ndarray, edge: int = 512
-) -> np.ndarray | None:
+def refine_ecc(before_grey: np.ndarray, after_grey: np.ndarray, H: np.ndarray, edge: int = 512) -> np.ndarray | None:
     """Polish the feature homography by direct intensity alignment (ECC), at half resolution.
 
     Feature positions from coarse pyramid levels are only pixel-accurate, and a small error at one side
@@ -109,7 +108,8 @@ def refine_ecc(
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-5)
     try:
         cc, warp = cv2.findTransformECC(  # type: ignore[call-overload]  # (the stubs refuse a None mask)
-            small_b, small_a, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 3)
+            small_b, small_a, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 3
+        )
     except cv2.error:
         return None  # did not converge: keep the feature estimate
     refined = np.linalg.inv(S) @ np.linalg.inv(warp.astype(np.float64)) @ S
@@ -160,9 +160,7 @@ def _overlap_fraction(quad: np.ndarray, shape: tuple[int, int]) -> float:
     return float(mask.mean())
 
 
-def warp_onto_before(
-    after: np.ndarray, H: np.ndarray, before_shape: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray]:
+def warp_onto_before(after: np.ndarray, H: np.ndarray, before_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """AFTER resampled into BEFORE's frame, and a mask of pixels that AFTER actually covers."""
     bh, bw = before_shape[:2]
     warped = cv2.warpPerspective(after, H, (bw, bh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)

@@ -134,4 +134,3 @@ def claim_contradicts(claim: str, detected: str) -> bool:
     fam_claim = _FAMILY.get(claim, claim)
     fam_detected = _FAMILY.get(detected, detected)
     return fam_claim != fam_detected
-

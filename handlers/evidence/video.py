@@ -110,9 +110,7 @@ def _inspect_container(
         )
     duration = readable_s
     if duration < limits.min_video_s:
-        raise MediaRejected(
-            "video_too_short", {"actual_s": round(duration, 2), "required_s": limits.min_video_s}
-        )
+        raise MediaRejected("video_too_short", {"actual_s": round(duration, 2), "required_s": limits.min_video_s})
     if duration > limits.max_video_s:
         raise MediaRejected("video_too_long", {"actual_s": round(duration, 2), "max_s": limits.max_video_s})
     rate = stream.average_rate or stream.guessed_rate
@@ -198,11 +196,7 @@ def _as_input(source: Source) -> Any:
 
 def _box_overrun(source: Source, size: int) -> bool:
     """True if a top-level ISO-BMFF box claims more bytes than the file has: the tell of a cut upload."""
-    with (
-        io.BytesIO(bytes(source))
-        if isinstance(source, bytes | bytearray | memoryview)
-        else open(source, "rb")
-    ) as fh:
+    with io.BytesIO(bytes(source)) if isinstance(source, bytes | bytearray | memoryview) else open(source, "rb") as fh:
         pos = 0
         while pos + 8 <= size:
             fh.seek(pos)

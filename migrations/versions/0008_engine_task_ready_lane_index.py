@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_engine_task_ready_lane', 'engine_task', ['state', 'manual', 'lane'], unique=False)
+    op.create_index("ix_engine_task_ready_lane", "engine_task", ["state", "manual", "lane"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_engine_task_ready_lane', table_name='engine_task')
+    op.drop_index("ix_engine_task_ready_lane", table_name="engine_task")

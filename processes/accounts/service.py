@@ -24,8 +24,15 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_user(session: Session, username: str, password_hash: str, role: str, display_name: str | None = None,
-                locale: str | None = None, phone: str | None = None) -> User:
+def create_user(
+    session: Session,
+    username: str,
+    password_hash: str,
+    role: str,
+    display_name: str | None = None,
+    locale: str | None = None,
+    phone: str | None = None,
+) -> User:
     """Add a staff account; ``password_hash`` comes from :func:`hash_password` (argon2 is slow on purpose)."""
     if role not in ROLES:
         raise DomainError("unknown_role", field="role", role=role, allowed=list(ROLES))
@@ -33,8 +40,15 @@ def create_user(session: Session, username: str, password_hash: str, role: str, 
         raise DomainError("unknown_locale", field="locale", locale=locale)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError("username_taken", field="username", username=username)
-    user = User(username=username, display_name=display_name or username, role=role,
-                password_hash=password_hash, locale=locale, phone=phone, created_at=datetime.now(UTC))
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=password_hash,
+        locale=locale,
+        phone=phone,
+        created_at=datetime.now(UTC),
+    )
     session.add(user)
     session.flush()
     return user
@@ -57,8 +71,9 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def issue_token(session: Session, user: User) -> str:
     """A new bearer token for ``user``; the caller shows it once, we keep only its hash."""
     token = "cl_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                         created_at=datetime.now(UTC)))
+    session.add(
+        ApiToken(user_id=user.id, token_hash=hashlib.sha256(token.encode()).hexdigest(), created_at=datetime.now(UTC))
+    )
     return token
 
 

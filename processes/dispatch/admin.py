@@ -63,6 +63,7 @@ def check_skill_list(check: Checker, session: Session, field: str, held: list[st
 
 # -- skills ---------------------------------------------------------------------------------------------
 
+
 def save_skill(session: Session, values: Mapping[str, Any], tag: str | None = None) -> Skill:
     """Create a skill (``tag`` None) or change the names and the active flag of skill ``tag``."""
     row = _existing(session, Skill, tag)
@@ -84,10 +85,14 @@ def save_skill(session: Session, values: Mapping[str, Any], tag: str | None = No
 
 # -- groups ---------------------------------------------------------------------------------------------
 
+
 def supervisors(session: Session) -> list[User]:
     """Accounts that may be told about a group's unanswered jobs."""
-    return list(session.scalars(select(User).where(User.role.in_(SUPERVISOR_ROLES), User.active.is_(True))
-                                .order_by(User.display_name)))
+    return list(
+        session.scalars(
+            select(User).where(User.role.in_(SUPERVISOR_ROLES), User.active.is_(True)).order_by(User.display_name)
+        )
+    )
 
 
 def save_group(session: Session, values: Mapping[str, Any], name: str | None = None) -> EngineerGroup:
@@ -113,12 +118,16 @@ def save_group(session: Session, values: Mapping[str, Any], name: str | None = N
 
 # -- device types ---------------------------------------------------------------------------------------
 
+
 def save_device_type(session: Session, values: Mapping[str, Any], code: str | None = None) -> DeviceTypeSkills:
     """Create a device type with the skills its jobs need, or change its names and skills."""
     row = _existing(session, DeviceTypeSkills, code)
     check = Checker(values)
-    new_code = (check.text("device_type", max_length=60, pattern=CODE_PATTERN, pattern_code="code_format")
-                if row is None else row.device_type)
+    new_code = (
+        check.text("device_type", max_length=60, pattern=CODE_PATTERN, pattern_code="code_format")
+        if row is None
+        else row.device_type
+    )
     if row is None:
         check.unique("device_type", new_code, list(session.scalars(select(DeviceTypeSkills.device_type))))
     name_en = check.text("name_en")
@@ -134,6 +143,7 @@ def save_device_type(session: Session, values: Mapping[str, Any], code: str | No
 
 
 # -- fault keywords -------------------------------------------------------------------------------------
+
 
 def save_keyword(session: Session, values: Mapping[str, Any], keyword: str | None = None) -> KeywordSkills:
     """Create a fault keyword (Chinese or English) with its skills, or change a keyword's skills.

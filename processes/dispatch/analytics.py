@@ -109,8 +109,10 @@ def report(session: Session, now: datetime, timezone: str, window_days: int = WI
     when = func.coalesce(Offer.answered_at, Offer.offered_at)
     rows = session.execute(
         select(Offer.decline_reason, Offer.answered_at, Offer.offered_at, Ticket.skills, Site.region)
-        .join(Ticket, Ticket.id == Offer.ticket_id).join(Site, Site.id == Ticket.site_id)
-        .where(Offer.outcome == "declined", when >= since, when < now))
+        .join(Ticket, Ticket.id == Offer.ticket_id)
+        .join(Site, Site.id == Ticket.site_id)
+        .where(Offer.outcome == "declined", when >= since, when < now)
+    )
     for reason, answered, offered, skills, region in rows:
         reason = reason or "other"
         result.total_declines += 1
@@ -131,8 +133,7 @@ def shortages(session: Session, since: datetime, until: datetime, days: int, unm
         for skill in set(skills or []):
             demand[skill] += 1
     engineers = list(session.execute(select(Engineer.skills, Engineer.daily_capacity)))
-    team_average = (Fraction(sum(c for _, c in engineers), len(engineers)) if engineers
-                    else Fraction(DEFAULT_CAPACITY))
+    team_average = Fraction(sum(c for _, c in engineers), len(engineers)) if engineers else Fraction(DEFAULT_CAPACITY)
     tags = set(session.scalars(select(Skill.tag))) | set(demand) | set(unmet)
     out = []
     for tag in tags:
@@ -141,7 +142,16 @@ def shortages(session: Session, since: datetime, until: datetime, days: int, unm
         average = Fraction(supply, len(capacities)) if capacities else team_average
         per_day = Fraction(demand[tag] + unmet[tag], days)
         gap = max(Fraction(0), per_day - supply)
-        out.append(Shortage(skill=tag, tickets=demand[tag], unmet_declines=unmet[tag], holders=len(capacities),
-                            demand_per_day=per_day, supply_per_day=supply, average_capacity=average,
-                            engineers_short=math.ceil(gap / average) if average > 0 else 0))
+        out.append(
+            Shortage(
+                skill=tag,
+                tickets=demand[tag],
+                unmet_declines=unmet[tag],
+                holders=len(capacities),
+                demand_per_day=per_day,
+                supply_per_day=supply,
+                average_capacity=average,
+                engineers_short=math.ceil(gap / average) if average > 0 else 0,
+            )
+        )
     return sorted(out, key=lambda s: (-s.engineers_short, -s.demand_per_day, s.skill))

@@ -37,10 +37,18 @@ def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: s
     result = team.shortlist(policy).shortlist(roster.dispatch_ticket(ticket), excluded_engineer_ids=excluded)
     explanation = result.explanation()
     ticket.skills = list(result.job.scored_skills)
-    candidates = [{"engineer_id": int(c.engineer_id), "name": c.name, "score": round(c.score, 4)}
-                  for c in result.candidates]
-    ctx.session.add(Recommendation(ticket_id=ticket.id, task_key=ctx.task_id, created_at=ctx.now,
-                                   candidates=candidates, explanation=explanation))
+    candidates = [
+        {"engineer_id": int(c.engineer_id), "name": c.name, "score": round(c.score, 4)} for c in result.candidates
+    ]
+    ctx.session.add(
+        Recommendation(
+            ticket_id=ticket.id,
+            task_key=ctx.task_id,
+            created_at=ctx.now,
+            candidates=candidates,
+            explanation=explanation,
+        )
+    )
     reason = explanation["reason"]
     return {"candidates": candidates, "reason": reason["code"] if reason else None}
 
@@ -49,8 +57,9 @@ def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any], timezone: 
     declined = set(params.get("declined") or [])
     for candidate in params.get("candidates") or []:
         if candidate["engineer_id"] not in declined:
-            return _offer(ctx, params["ticket_id"], candidate["engineer_id"], params["accept_timeout"], timezone,
-                          manual=False)
+            return _offer(
+                ctx, params["ticket_id"], candidate["engineer_id"], params["accept_timeout"], timezone, manual=False
+            )
     ticket = ticket_for(ctx, params["ticket_id"])
     ticket.engineer_id = None
     return {"engineer_id": None}
@@ -63,8 +72,9 @@ def offer_engineer(ctx: HandlerContext, params: dict[str, Any], timezone: str) -
     return _offer(ctx, params["ticket_id"], params["engineer_id"], params["accept_timeout"], timezone, manual=True)
 
 
-def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout: str, timezone: str, *,
-           manual: bool) -> dict[str, Any]:
+def _offer(
+    ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout: str, timezone: str, *, manual: bool
+) -> dict[str, Any]:
     """Record the offer with an absolute answer deadline, so a retry or restart never moves it, and tell
     the engineer."""
     assert ctx.session is not None
@@ -75,12 +85,26 @@ def _offer(ctx: HandlerContext, ticket_id: Any, engineer_id: int, accept_timeout
         accept_due_at = add_duration(ctx.now.isoformat(), accept_timeout)
     except ValueError as err:
         raise HandlerError(f"accept_timeout {accept_timeout!r} is not an ISO-8601 duration") from err
-    ctx.session.add(Offer(ticket_id=ticket.id, engineer_id=engineer.id, task_key=ctx.task_id,
-                          offered_at=ctx.now, accept_due_at=parse_instant(accept_due_at), manual=manual))
+    ctx.session.add(
+        Offer(
+            ticket_id=ticket.id,
+            engineer_id=engineer.id,
+            task_key=ctx.task_id,
+            offered_at=ctx.now,
+            accept_due_at=parse_instant(accept_due_at),
+            manual=manual,
+        )
+    )
     ticket.engineer_id = engineer.id
-    notifications.notify(ctx.session, key=ctx.idempotency_key, template="job_offered",
-                         params=notifications.ticket_params(ticket, timezone),
-                         recipients=[notifications.staff(engineer.user)], ticket=ticket, now=ctx.now)
+    notifications.notify(
+        ctx.session,
+        key=ctx.idempotency_key,
+        template="job_offered",
+        params=notifications.ticket_params(ticket, timezone),
+        recipients=[notifications.staff(engineer.user)],
+        ticket=ticket,
+        now=ctx.now,
+    )
     return {"engineer_id": engineer.id, "name": engineer.name, "accept_due_at": accept_due_at}
 
 
@@ -90,7 +114,8 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
     if params["reason"] not in DECLINE_REASONS:
         raise HandlerError(f"unknown decline reason {params['reason']!r}")
     offer = ctx.session.scalar(
-        select(Offer).where(Offer.ticket_id == ticket.id, Offer.engineer_id == params["engineer_id"])
+        select(Offer)
+        .where(Offer.ticket_id == ticket.id, Offer.engineer_id == params["engineer_id"])
         .order_by(Offer.id.desc())
     )
     if offer is not None and offer.outcome is None:
@@ -102,14 +127,29 @@ def record_decline(ctx: HandlerContext, params: dict[str, Any]) -> list[int]:
 
 def register(registry: HandlerRegistry, timezone: str) -> None:
     """``timezone`` is the plant's: "today's bookings" start at its midnight; notifications use its clock."""
-    registry.register("recommend_engineers", partial(recommend_engineers, timezone=timezone),
-                      inputs=("ticket_id", "policy"), optional_inputs=("declined",),
-                      description="Rank engineers for a ticket and store the explanation")
-    registry.register("offer_next_candidate", partial(offer_next_candidate, timezone=timezone),
-                      inputs=("ticket_id", "candidates", "declined", "accept_timeout"),
-                      description="Offer the ticket to the best candidate who has not declined it")
-    registry.register("offer_engineer", partial(offer_engineer, timezone=timezone),
-                      inputs=("ticket_id", "engineer_id", "accept_timeout"),
-                      description="Offer the ticket to an engineer a supervisor chose")
-    registry.register("record_decline", record_decline, inputs=("ticket_id", "engineer_id", "reason"),
-                      optional_inputs=("note",), description="Record why an engineer declined")
+    registry.register(
+        "recommend_engineers",
+        partial(recommend_engineers, timezone=timezone),
+        inputs=("ticket_id", "policy"),
+        optional_inputs=("declined",),
+        description="Rank engineers for a ticket and store the explanation",
+    )
+    registry.register(
+        "offer_next_candidate",
+        partial(offer_next_candidate, timezone=timezone),
+        inputs=("ticket_id", "candidates", "declined", "accept_timeout"),
+        description="Offer the ticket to the best candidate who has not declined it",
+    )
+    registry.register(
+        "offer_engineer",
+        partial(offer_engineer, timezone=timezone),
+        inputs=("ticket_id", "engineer_id", "accept_timeout"),
+        description="Offer the ticket to an engineer a supervisor chose",
+    )
+    registry.register(
+        "record_decline",
+        record_decline,
+        inputs=("ticket_id", "engineer_id", "reason"),
+        optional_inputs=("note",),
+        description="Record why an engineer declined",
+    )

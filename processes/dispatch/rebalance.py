@@ -57,8 +57,15 @@ def open_offers(session: Session, engine: ProcessEngine) -> list[OpenOffer]:
     views = {v.instance_id: v for v in engine.ready_user_tasks(session) if v.spec_name == OFFER_TASK}
     if not views:
         return []
-    rows = session.execute(select(Ticket, Offer).join(Offer, Offer.ticket_id == Ticket.id).where(
-        Ticket.process_instance_id.in_(list(views)), Offer.outcome.is_(None), Offer.engineer_id == Ticket.engineer_id))
+    rows = session.execute(
+        select(Ticket, Offer)
+        .join(Offer, Offer.ticket_id == Ticket.id)
+        .where(
+            Ticket.process_instance_id.in_(list(views)),
+            Offer.outcome.is_(None),
+            Offer.engineer_id == Ticket.engineer_id,
+        )
+    )
     found = []
     for ticket, offer in rows:
         view = views[ticket.process_instance_id]
@@ -66,8 +73,9 @@ def open_offers(session: Session, engine: ProcessEngine) -> list[OpenOffer]:
     return found
 
 
-def plan(session: Session, offers: list[OpenOffer], now: datetime, timezone: str,
-         mode: str = "batch") -> dict[str, dispatch.PlannedAssignment]:
+def plan(
+    session: Session, offers: list[OpenOffer], now: datetime, timezone: str, mode: str = "batch"
+) -> dict[str, dispatch.PlannedAssignment]:
     """The planned engineer of every open offer, urgency by urgency."""
     team = roster.load(session, now, timezone)
     planned: dict[str, dispatch.PlannedAssignment] = {}
@@ -80,7 +88,8 @@ def plan(session: Session, offers: list[OpenOffer], now: datetime, timezone: str
         policy = roster.policy_from(group[0].policy, urgency)
         group_jobs = [roster.dispatch_ticket(o.ticket) for o in group]
         result = dispatch.BacklogAssignment(team.index, team.resolver, policy).plan(
-            [*jobs, *group_jobs], mode,  # type: ignore[arg-type]
+            [*jobs, *group_jobs],
+            mode,  # type: ignore[arg-type]
             accepted=dict(fixed),
             declined={str(o.ticket.id): [str(e) for e in excluded_engineers(session, o.ticket.id)] for o in group},
             pending={str(o.ticket.id): str(o.offer.engineer_id) for o in group},
@@ -102,9 +111,11 @@ def rebalance(session_factory: Any, engine: ProcessEngine, timezone: str) -> Reb
         if len(offers) < 2:
             return report
         planned = plan(session, offers, engine.clock.now(), timezone)
-        moves = [(o.ticket.id, o.instance_id, o.task_id, o.offer.id, int(planned[str(o.ticket.id)].engineer_id))
-                 for o in offers
-                 if str(o.ticket.id) in planned and int(planned[str(o.ticket.id)].engineer_id) != o.offer.engineer_id]
+        moves = [
+            (o.ticket.id, o.instance_id, o.task_id, o.offer.id, int(planned[str(o.ticket.id)].engineer_id))
+            for o in offers
+            if str(o.ticket.id) in planned and int(planned[str(o.ticket.id)].engineer_id) != o.offer.engineer_id
+        ]
     for ticket_id, instance_id, task_id, offer_id, engineer_id in moves:
         with session_factory() as session:
             moved = move_offer(session, engine, ticket_id, instance_id, task_id, offer_id, engineer_id, timezone)
@@ -113,8 +124,16 @@ def rebalance(session_factory: Any, engine: ProcessEngine, timezone: str) -> Reb
     return report
 
 
-def move_offer(session: Session, engine: ProcessEngine, ticket_id: int, instance_id: int, task_id: str,
-               offer_id: int, engineer_id: int, timezone: str) -> tuple[str, int, int] | None:
+def move_offer(
+    session: Session,
+    engine: ProcessEngine,
+    ticket_id: int,
+    instance_id: int,
+    task_id: str,
+    offer_id: int,
+    engineer_id: int,
+    timezone: str,
+) -> tuple[str, int, int] | None:
     """Move one open offer to ``engineer_id``, unless it was answered meanwhile."""
     ticket = session.get(Ticket, ticket_id)
     offer = session.get(Offer, offer_id)
@@ -122,26 +141,52 @@ def move_offer(session: Session, engine: ProcessEngine, ticket_id: int, instance
     if ticket is None or offer is None or engineer is None or offer.outcome is not None:
         return None
     now = engine.clock.now()
-    updated = {"engineer_id": engineer.id, "name": engineer.name,
-               "accept_due_at": offer.accept_due_at.isoformat() if offer.accept_due_at else None}
-    if not engine.set_task_data(session, instance_id, task_id, {"offer": updated}, actor="dispatcher",
-                                reason="rebalanced with the other open offers"):
+    updated = {
+        "engineer_id": engineer.id,
+        "name": engineer.name,
+        "accept_due_at": offer.accept_due_at.isoformat() if offer.accept_due_at else None,
+    }
+    if not engine.set_task_data(
+        session,
+        instance_id,
+        task_id,
+        {"offer": updated},
+        actor="dispatcher",
+        reason="rebalanced with the other open offers",
+    ):
         return None
     previous = offer.engineer_id
     offer.outcome, offer.answered_at = "moved", now
-    session.add(Offer(ticket_id=ticket.id, engineer_id=engineer.id, task_key=f"rebalance:{offer.id}",
-                      offered_at=now, accept_due_at=offer.accept_due_at, manual=False))
+    session.add(
+        Offer(
+            ticket_id=ticket.id,
+            engineer_id=engineer.id,
+            task_key=f"rebalance:{offer.id}",
+            offered_at=now,
+            accept_due_at=offer.accept_due_at,
+            manual=False,
+        )
+    )
     ticket.engineer_id = engineer.id
-    notifications.notify(session, key=f"rebalance:{offer.id}", template="job_offered",
-                         params=notifications.ticket_params(ticket, timezone),
-                         recipients=[notifications.staff(engineer.user)],
-                         ticket=ticket, now=now)
+    notifications.notify(
+        session,
+        key=f"rebalance:{offer.id}",
+        template="job_offered",
+        params=notifications.ticket_params(ticket, timezone),
+        recipients=[notifications.staff(engineer.user)],
+        ticket=ticket,
+        now=now,
+    )
     return ticket.number, previous, engineer.id
 
 
 # Lifecycle moments after which the set of open offers may have a better joint plan.
-TRIGGERS = {("task_completed", "offer_next"), ("task_completed", "offer_chosen"), ("task_completed", "escalate"),
-            ("user_task_completed", OFFER_TASK)}
+TRIGGERS = {
+    ("task_completed", "offer_next"),
+    ("task_completed", "offer_chosen"),
+    ("task_completed", "escalate"),
+    ("user_task_completed", OFFER_TASK),
+}
 
 
 def wants_rebalance(events: Iterable[StepEvent]) -> bool:

@@ -33,10 +33,16 @@ MAX_CAPACITY = 50
 def form_values(row: Engineer) -> dict[str, Any]:
     """An engineer as the edit form's initial values."""
     return {
-        "username": row.user.username, "name": row.name, "phone": row.phone, "group": row.group,
+        "username": row.user.username,
+        "name": row.name,
+        "phone": row.phone,
+        "group": row.group,
         "skills": {tag: str(level) for tag, level in row.skills.items()},
-        "home_lat": row.home_lat, "home_lon": row.home_lon, "radius_km": row.radius_km,
-        "daily_capacity": row.daily_capacity, "status": row.status,
+        "home_lat": row.home_lat,
+        "home_lon": row.home_lon,
+        "radius_km": row.radius_km,
+        "daily_capacity": row.daily_capacity,
+        "status": row.status,
     }
 
 
@@ -99,8 +105,7 @@ def create_engineer(session: Session, values: Mapping[str, Any], now: datetime) 
         check.problem("password", "password_too_short", limit=MIN_PASSWORD)
     profile = _check_profile(check, session, {})
     check.done()
-    user = create_user(session, username, hash_password(password), "engineer", profile["name"],
-                       phone=profile["phone"])
+    user = create_user(session, username, hash_password(password), "engineer", profile["name"], phone=profile["phone"])
     row = Engineer(user_id=user.id, status_changed_at=now, **profile)
     session.add(row)
     session.flush()
@@ -125,6 +130,7 @@ def update_engineer(session: Session, engineer_id: int, values: Mapping[str, Any
 
 
 # -- the engineer's own status and position -------------------------------------------------------------
+
 
 def own_profile(session: Session, user_id: int) -> Engineer | None:
     return session.scalar(select(Engineer).where(Engineer.user_id == user_id))

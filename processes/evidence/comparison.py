@@ -31,8 +31,7 @@ class StoredPhotoIndex:
 
     def __init__(self, session: Session, ticket_id: int, now: Any) -> None:
         self.session, self.ticket_id, self.now = session, ticket_id, now
-        rows = session.execute(select(PhotoHash.sha256, PhotoHash.phash)
-                               .where(PhotoHash.ticket_id != ticket_id)).all()
+        rows = session.execute(select(PhotoHash.sha256, PhotoHash.phash).where(PhotoHash.ticket_id != ticket_id)).all()
         self.keys = [key for key, _ in rows]
         self.hashes = np.array([phash_from_hex(h) for _, h in rows], dtype=np.uint64)
 
@@ -45,14 +44,19 @@ class StoredPhotoIndex:
 
     def add(self, key: str, phash: int) -> None:
         if self.session.get(PhotoHash, key) is None:
-            self.session.add(PhotoHash(sha256=key, phash=f"{phash:016x}", ticket_id=self.ticket_id,
-                                       created_at=self.now))
+            self.session.add(
+                PhotoHash(sha256=key, phash=f"{phash:016x}", ticket_id=self.ticket_id, created_at=self.now)
+            )
 
 
 def latest_comparison(session: Session, ticket: Ticket) -> EvidenceComparison | None:
     """The ticket's most recent photo comparison (a returned close-out is compared again)."""
-    return session.scalar(select(EvidenceComparison).where(EvidenceComparison.ticket_id == ticket.id)
-                          .order_by(EvidenceComparison.id.desc()).limit(1))
+    return session.scalar(
+        select(EvidenceComparison)
+        .where(EvidenceComparison.ticket_id == ticket.id)
+        .order_by(EvidenceComparison.id.desc())
+        .limit(1)
+    )
 
 
 def _reference(value: Any, field: str) -> str:
@@ -61,17 +65,25 @@ def _reference(value: Any, field: str) -> str:
     return value.removeprefix("sha256:")
 
 
-def context_for(session: Session, ticket: Ticket, taps: list[Any] | None, index: StoredPhotoIndex,
-                timezone: str) -> CompareContext:
+def context_for(
+    session: Session, ticket: Ticket, taps: list[Any] | None, index: StoredPhotoIndex, timezone: str
+) -> CompareContext:
     """What we know about the pair: the ticket's time and site, and where lamps and plates are."""
     template = session.get(DeviceModelTemplate, ticket.device.model) if ticket.device else None
     lamps = as_regions(template.lamp_regions if template else []) + as_regions(taps or [])
     ocr = as_regions(template.ocr_regions if template else [])
     if ticket.device is not None:
-        ocr = [NamedRegion(r.name, r.box, r.kind, ticket.device.serial if r.kind == "serial" else r.expected)
-               for r in ocr]
-    return CompareContext(ticket_created_at=ticket.created_at, site=(ticket.site.lat, ticket.site.lon),
-                          lamp_regions=lamps, ocr_regions=ocr, index=index, timezone=timezone)
+        ocr = [
+            NamedRegion(r.name, r.box, r.kind, ticket.device.serial if r.kind == "serial" else r.expected) for r in ocr
+        ]
+    return CompareContext(
+        ticket_created_at=ticket.created_at,
+        site=(ticket.site.lat, ticket.site.lon),
+        lamp_regions=lamps,
+        ocr_regions=ocr,
+        index=index,
+        timezone=timezone,
+    )
 
 
 def make_handler(files: FileStore, timezone: str) -> Any:
@@ -84,8 +96,11 @@ def make_handler(files: FileStore, timezone: str) -> Any:
         before, after = _reference(params["before"], "before"), _reference(params["after"], "after")
         index = StoredPhotoIndex(ctx.session, ticket.id, ctx.now)
         try:
-            report = compare(files.get(before), files.get(after),
-                             context_for(ctx.session, ticket, params.get("lamp_taps"), index, timezone))
+            report = compare(
+                files.get(before),
+                files.get(after),
+                context_for(ctx.session, ticket, params.get("lamp_taps"), index, timezone),
+            )
         except KeyNotFound as err:
             raise HandlerError(f"a photo of the comparison is not in the file store: {err}") from err
         except MediaRejected as err:
@@ -93,21 +108,34 @@ def make_handler(files: FileStore, timezone: str) -> Any:
         index.add(before, phash_from_hex(report.phash_before))
         index.add(after, phash_from_hex(report.phash_after))
         row = EvidenceComparison(
-            ticket_id=ticket.id, task_key=ctx.task_id, before_sha256=before, after_sha256=after,
-            needs_review=report.needs_review, findings=report.to_json()["findings"],
+            ticket_id=ticket.id,
+            task_key=ctx.task_id,
+            before_sha256=before,
+            after_sha256=after,
+            needs_review=report.needs_review,
+            findings=report.to_json()["findings"],
             overlay_key=files.put(report.overlay_png) if report.overlay_png else None,
-            timings_ms=report.to_json()["timings_ms"], created_at=ctx.now,
+            timings_ms=report.to_json()["timings_ms"],
+            created_at=ctx.now,
         )
         ctx.session.add(row)
         ctx.session.flush()
-        return {"needs_review": report.needs_review, "comparison_id": row.id,
-                "flags": sorted({f.code for f in report.findings if f.severity == "flag"})}
+        return {
+            "needs_review": report.needs_review,
+            "comparison_id": row.id,
+            "flags": sorted({f.code for f in report.findings if f.severity == "flag"}),
+        }
 
     return compare_evidence
 
 
 def register(registry: HandlerRegistry, files: FileStore, timezone: str) -> None:
     """``timezone`` is the plant's: phone EXIF times usually carry no offset."""
-    registry.register("compare_evidence", make_handler(files, timezone), inputs=("ticket_id", "before", "after"),
-                      optional_inputs=("lamp_taps",), runs="job",
-                      description="Compare the fault photo with the after-repair photo and flag what looks wrong")
+    registry.register(
+        "compare_evidence",
+        make_handler(files, timezone),
+        inputs=("ticket_id", "before", "after"),
+        optional_inputs=("lamp_taps",),
+        runs="job",
+        description="Compare the fault photo with the after-repair photo and flag what looks wrong",
+    )

@@ -32,8 +32,19 @@ class ResumableUploads:
     desk: TaskDesk
     attachments: Attachments
 
-    def begin(self, session: Session, actor: Actor, *, upload_id: str, task_id: str, field: str, filename: str,
-              content_type: str | None, total_size: int, sha256: str | None = None) -> dict[str, Any]:
+    def begin(
+        self,
+        session: Session,
+        actor: Actor,
+        *,
+        upload_id: str,
+        task_id: str,
+        field: str,
+        filename: str,
+        content_type: str | None,
+        total_size: int,
+        sha256: str | None = None,
+    ) -> dict[str, Any]:
         try:
             uuid.UUID(upload_id)
         except ValueError as err:
@@ -47,17 +58,29 @@ class ResumableUploads:
             raise Invalid("invalid_input", problems=[FieldProblem(field, "unknown_field")])
         limit = self._limit(WIDGET_KINDS[widget])
         if total_size <= 0 or total_size > limit:
-            raise Invalid("invalid_input", problems=[FieldProblem(field, "media_too_large",
-                                                                  {"size_bytes": total_size, "max_bytes": limit})])
+            raise Invalid(
+                "invalid_input",
+                problems=[FieldProblem(field, "media_too_large", {"size_bytes": total_size, "max_bytes": limit})],
+            )
         existing = session.get(UploadSession, upload_id)
         if existing is not None:
             if (existing.task_id, existing.field, existing.total_size) != (task_id, field, total_size):
                 raise Conflict("upload_id_taken")
             return self.status(session, actor, upload_id)
-        session.add(UploadSession(id=upload_id, ticket_id=ticket.id, task_id=task_id, field=field,
-                                  kind=WIDGET_KINDS[widget], filename=filename[:255], content_type=content_type,
-                                  total_size=total_size, created_by=actor.label,
-                                  created_at=self.attachments.clock.now()))
+        session.add(
+            UploadSession(
+                id=upload_id,
+                ticket_id=ticket.id,
+                task_id=task_id,
+                field=field,
+                kind=WIDGET_KINDS[widget],
+                filename=filename[:255],
+                content_type=content_type,
+                total_size=total_size,
+                created_by=actor.label,
+                created_at=self.attachments.clock.now(),
+            )
+        )
         self._store_call(lambda: self.attachments.uploads.begin_upload(upload_id, total_size, sha256), field)
         return {"upload_id": upload_id, "received": 0, "total_size": total_size, "reference": None}
 
@@ -77,8 +100,9 @@ class ResumableUploads:
         except UploadOffsetGap as err:
             raise Conflict("upload_gap", field=field, **err.params) from err
         except FileStoreError as err:
-            raise Invalid("invalid_input", problems=[FieldProblem(field, "upload_refused", {"detail": str(err)})]) \
-                from err
+            raise Invalid(
+                "invalid_input", problems=[FieldProblem(field, "upload_refused", {"detail": str(err)})]
+            ) from err
 
     def status(self, session: Session, actor: Actor, upload_id: str) -> dict[str, Any]:
         row = self._session_of(session, actor, upload_id)
@@ -95,8 +119,7 @@ class ResumableUploads:
         if row.attachment_id is not None:
             return self.status(session, actor, upload_id)
         status = self._store_call(lambda: self.attachments.uploads.append(upload_id, offset, chunk), row.field)
-        return {"upload_id": upload_id, "received": status.received, "total_size": row.total_size,
-                "reference": None}
+        return {"upload_id": upload_id, "received": status.received, "total_size": row.total_size, "reference": None}
 
     def finish(self, session: Session, actor: Actor, upload_id: str) -> dict[str, Any]:
         """Check the assembled file and attach it; finishing again returns the same reference."""
@@ -105,14 +128,27 @@ class ResumableUploads:
             key = self._store_call(lambda: self.attachments.uploads.finish(upload_id), row.field)
             path = self.attachments.files.object_path(key)
             try:
-                accepted = inspect_media(str(path), filename=row.filename, content_type=row.content_type,
-                                         expect=row.kind, limits=self.attachments.limits)
+                accepted = inspect_media(
+                    str(path),
+                    filename=row.filename,
+                    content_type=row.content_type,
+                    expect=row.kind,
+                    limits=self.attachments.limits,
+                )
             except MediaRejected as err:
-                raise Invalid("invalid_input", problems=[
-                    FieldProblem(row.field, f"media_{err.code}", err.params)]) from err
+                raise Invalid(
+                    "invalid_input", problems=[FieldProblem(row.field, f"media_{err.code}", err.params)]
+                ) from err
             ticket = session.get(Ticket, row.ticket_id)
             assert ticket is not None
             row.attachment_id = self.attachments.record(
-                session, ticket, key, accepted, field=row.field, filename=row.filename, uploaded_by=actor.label,
-                task_spec=self.desk.task(session, row.task_id)[0].spec_name).id
+                session,
+                ticket,
+                key,
+                accepted,
+                field=row.field,
+                filename=row.filename,
+                uploaded_by=actor.label,
+                task_spec=self.desk.task(session, row.task_id)[0].spec_name,
+            ).id
         return self.status(session, actor, upload_id)

@@ -43,8 +43,13 @@ def supervisors(session: Session) -> list[Recipient]:
 
 def group_supervisor(session: Session, engineer_id: int | None) -> list[Recipient]:
     """The supervisor of the engineer's group; every supervisor when the group has none (or it left)."""
-    group = session.scalar(select(EngineerGroup).join(Engineer, Engineer.group == EngineerGroup.name)
-                           .where(Engineer.id == engineer_id)) if engineer_id else None
+    group = (
+        session.scalar(
+            select(EngineerGroup).join(Engineer, Engineer.group == EngineerGroup.name).where(Engineer.id == engineer_id)
+        )
+        if engineer_id
+        else None
+    )
     supervisor = session.get(User, group.supervisor_user_id) if group and group.supervisor_user_id else None
     if supervisor is not None and supervisor.active:
         return [staff(supervisor)]
@@ -61,21 +66,44 @@ def group_engineers(session: Session, excluding: int | None) -> list[Recipient]:
 
 
 def customer(ticket: Ticket) -> Recipient:
-    return Recipient("customer", ticket.customer_id, ticket.customer.locale or DEFAULT_LOCALE, ("sms",),
-                     ticket.contact_phone or ticket.customer.phone)
+    return Recipient(
+        "customer",
+        ticket.customer_id,
+        ticket.customer.locale or DEFAULT_LOCALE,
+        ("sms",),
+        ticket.contact_phone or ticket.customer.phone,
+    )
 
 
 def ticket_params(ticket: Ticket, timezone: str, **extra: Any) -> dict[str, Any]:
     """What the templates may say about a ticket; times on the plant's clock, as its people read them."""
-    due = ticket.response_due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M") \
-        if ticket.response_due_at else "-"
+    due = (
+        ticket.response_due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+        if ticket.response_due_at
+        else "-"
+    )
     device = f"{ticket.device.model} {ticket.device.serial}" if ticket.device else "-"
-    return {"ticket": ticket.number, "urgency": ticket.urgency, "customer": ticket.customer.name,
-            "problem": ticket.problem_description[:80], "due": due, "device": device, **extra}
+    return {
+        "ticket": ticket.number,
+        "urgency": ticket.urgency,
+        "customer": ticket.customer.name,
+        "problem": ticket.problem_description[:80],
+        "due": due,
+        "device": device,
+        **extra,
+    }
 
 
-def notify(session: Session, *, key: str, template: str, params: dict[str, Any], recipients: list[Recipient],
-           ticket: Ticket | None, now: datetime) -> int:
+def notify(
+    session: Session,
+    *,
+    key: str,
+    template: str,
+    params: dict[str, Any],
+    recipients: list[Recipient],
+    ticket: Ticket | None,
+    now: datetime,
+) -> int:
     """Write one outbox row per recipient and channel (rows already written under ``key`` are kept);
     return how many rows the call asked for."""
     rows = []
@@ -85,15 +113,24 @@ def notify(session: Session, *, key: str, template: str, params: dict[str, Any],
             address = recipient.phone if channel == "sms" else None
             if channel == "sms" and not address:
                 continue
-            rows.append({
-                "idempotency_key": f"{key}:{template}:{recipient.kind}:{recipient.id}:{channel}",
-                "channel": channel, "template": template, "params": params, "locale": recipient.locale,
-                "recipient_user_id": recipient.id if recipient.kind == "user" else None,
-                "recipient_customer_id": recipient.id if recipient.kind == "customer" else None,
-                "address": address, "subject": subject, "body": body,
-                "ticket_id": ticket.id if ticket is not None else None, "status": "pending", "attempts": 0,
-                "created_at": now,
-            })
+            rows.append(
+                {
+                    "idempotency_key": f"{key}:{template}:{recipient.kind}:{recipient.id}:{channel}",
+                    "channel": channel,
+                    "template": template,
+                    "params": params,
+                    "locale": recipient.locale,
+                    "recipient_user_id": recipient.id if recipient.kind == "user" else None,
+                    "recipient_customer_id": recipient.id if recipient.kind == "customer" else None,
+                    "address": address,
+                    "subject": subject,
+                    "body": body,
+                    "ticket_id": ticket.id if ticket is not None else None,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                }
+            )
     if not rows:
         return 0
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -103,6 +140,10 @@ def notify(session: Session, *, key: str, template: str, params: dict[str, Any],
 
 
 def inbox(session: Session, user: User, limit: int = 20) -> list[Notification]:
-    query = (select(Notification).where(Notification.recipient_user_id == user.id, Notification.channel == "inapp")
-             .order_by(Notification.id.desc()).limit(limit))
+    query = (
+        select(Notification)
+        .where(Notification.recipient_user_id == user.id, Notification.channel == "inapp")
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))

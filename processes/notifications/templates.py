@@ -49,8 +49,10 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "incident_waiting": (
         N_("Process stopped: %(ticket)s"),
-        N_("%(element)s failed %(attempts)s times: %(error)s. Automatic retries are used up; retry it (or skip "
-           "the task) under Incidents."),
+        N_(
+            "%(element)s failed %(attempts)s times: %(error)s. Automatic retries are used up; retry it (or skip "
+            "the task) under Incidents."
+        ),
     ),
     "problem_recurred": (
         N_("Problem came back: %(ticket)s"),

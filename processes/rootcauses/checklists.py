@@ -52,9 +52,13 @@ class SuggestionGroup:
 
 
 def _closed_with_suggestion() -> Any:
-    return (select(Ticket, Device.model).outerjoin(Device, Ticket.device_id == Device.id)
-            .where(Ticket.closed_at.is_not(None), Ticket.prevention_suggestion.is_not(None),
-                   Ticket.prevention_suggestion != ""))
+    return (
+        select(Ticket, Device.model)
+        .outerjoin(Device, Ticket.device_id == Device.id)
+        .where(
+            Ticket.closed_at.is_not(None), Ticket.prevention_suggestion.is_not(None), Ticket.prevention_suggestion != ""
+        )
+    )
 
 
 def suggestions(session: Session, model: str | None = None, cause: str | None = None) -> list[SuggestionGroup]:
@@ -67,24 +71,35 @@ def suggestions(session: Session, model: str | None = None, cause: str | None = 
     rows = session.execute(query.order_by(Ticket.closed_at.desc(), Ticket.id.desc())).all()
     on_lists: dict[int, list[str]] = {}
     if rows:
-        promoted = session.execute(select(ChecklistItem.ticket_id, Checklist.name).join(Checklist)
-                                   .where(ChecklistItem.ticket_id.in_([t.id for t, _ in rows]))
-                                   .order_by(Checklist.name))
+        promoted = session.execute(
+            select(ChecklistItem.ticket_id, Checklist.name)
+            .join(Checklist)
+            .where(ChecklistItem.ticket_id.in_([t.id for t, _ in rows]))
+            .order_by(Checklist.name)
+        )
         for ticket_id, name in promoted:
             on_lists.setdefault(ticket_id, []).append(name)
     groups: dict[tuple[str | None, str | None], SuggestionGroup] = {}
     for ticket, device_model in rows:
         key = (device_model, ticket.root_cause)
         group = groups.setdefault(key, SuggestionGroup(device_model, ticket.root_cause))
-        group.suggestions.append(Suggestion(ticket.id, ticket.number, ticket.prevention_suggestion or "",
-                                            ticket.closed_at, tuple(on_lists.get(ticket.id, ()))))
+        group.suggestions.append(
+            Suggestion(
+                ticket.id,
+                ticket.number,
+                ticket.prevention_suggestion or "",
+                ticket.closed_at,
+                tuple(on_lists.get(ticket.id, ())),
+            )
+        )
     return sorted(groups.values(), key=lambda g: (-g.count, g.device_model or "", g.root_cause or ""))
 
 
 def filter_choices(session: Session) -> tuple[list[str], list[str]]:
     """The device models and cause codes that have suggestions, for the page's filters."""
-    rows = session.execute(_closed_with_suggestion().with_only_columns(Device.model, Ticket.root_cause)
-                           .distinct()).all()
+    rows = session.execute(
+        _closed_with_suggestion().with_only_columns(Device.model, Ticket.root_cause).distinct()
+    ).all()
     return sorted({m for m, _ in rows if m}), sorted({c for _, c in rows if c})
 
 
@@ -98,8 +113,11 @@ def checklists(session: Session) -> list[tuple[Checklist, int]]:
 
 def checklist(session: Session, checklist_id: int) -> Checklist:
     """The checklist with its items and their tickets, loaded together (a page lists them all)."""
-    row = session.scalar(select(Checklist).where(Checklist.id == checklist_id).options(
-        selectinload(Checklist.items).selectinload(ChecklistItem.ticket)))
+    row = session.scalar(
+        select(Checklist)
+        .where(Checklist.id == checklist_id)
+        .options(selectinload(Checklist.items).selectinload(ChecklistItem.ticket))
+    )
     if row is None:
         raise NotFound("not_found")
     return row
@@ -118,8 +136,9 @@ def create_checklist(session: Session, values: Mapping[str, Any], actor: User, n
     return row
 
 
-def promote(session: Session, engine: ProcessEngine, ticket_id: int, values: Mapping[str, Any],
-            actor: User) -> ChecklistItem:
+def promote(
+    session: Session, engine: ProcessEngine, ticket_id: int, values: Mapping[str, Any], actor: User
+) -> ChecklistItem:
     """Put ticket ``ticket_id``'s suggestion on a checklist and journal it on the ticket.
 
     ``values`` names either an existing checklist (``checklist_id``) or a new one (``new_checklist``;
@@ -128,28 +147,48 @@ def promote(session: Session, engine: ProcessEngine, ticket_id: int, values: Map
     promoting the same suggestion at once cannot both succeed.
     """
     ticket = session.get(Ticket, ticket_id)
-    if ticket is None or ticket.closed_at is None or not ticket.prevention_suggestion \
-            or ticket.process_instance_id is None:
+    if (
+        ticket is None
+        or ticket.closed_at is None
+        or not ticket.prevention_suggestion
+        or ticket.process_instance_id is None
+    ):
         raise NotFound("suggestion_not_found")
-    session.scalar(select(ProcessInstance.id).where(ProcessInstance.id == ticket.process_instance_id)
-                   .with_for_update())
+    session.scalar(select(ProcessInstance.id).where(ProcessInstance.id == ticket.process_instance_id).with_for_update())
     now = engine.clock.now()
     target = _target(session, Checker(values), actor, now)
-    already = session.scalar(select(ChecklistItem.id).where(ChecklistItem.checklist_id == target.id,
-                                                            ChecklistItem.ticket_id == ticket.id))
+    already = session.scalar(
+        select(ChecklistItem.id).where(ChecklistItem.checklist_id == target.id, ChecklistItem.ticket_id == ticket.id)
+    )
     if already is not None:
         raise Conflict("already_promoted", number=ticket.number, checklist=target.name)
-    item = ChecklistItem(checklist=target, ticket_id=ticket.id, text=ticket.prevention_suggestion,
-                         device_model=ticket.device.model if ticket.device is not None else None,
-                         root_cause=ticket.root_cause, promoted_by=actor.username, promoted_at=now)
+    item = ChecklistItem(
+        checklist=target,
+        ticket_id=ticket.id,
+        text=ticket.prevention_suggestion,
+        device_model=ticket.device.model if ticket.device is not None else None,
+        root_cause=ticket.root_cause,
+        promoted_by=actor.username,
+        promoted_at=now,
+    )
     session.add(item)
     try:
         session.flush()
     except IntegrityError as err:  # a concurrent promotion or checklist of the same name won the race
         raise Conflict("already_promoted", number=ticket.number, checklist=target.name) from err
-    engine.annotate(session, ticket.process_instance_id, ANNOTATION, actor=actor.username, data={
-        "checklist": target.name, "checklist_id": target.id, "text": item.text,
-        "device_model": item.device_model, "root_cause": item.root_cause})
+    engine.annotate(
+        session,
+        ticket.process_instance_id,
+        ANNOTATION,
+        actor=actor.username,
+        data={
+            "checklist": target.name,
+            "checklist_id": target.id,
+            "text": item.text,
+            "device_model": item.device_model,
+            "root_cause": item.root_cause,
+        },
+    )
     return item
 
 

@@ -20,8 +20,16 @@ from engine.db import Base
 
 from ..tickets.models import Ticket
 
-CATEGORIES = ("design", "supplier_material", "customer_operation", "spare_parts", "drawing", "installation",
-              "wear", "other")
+CATEGORIES = (
+    "design",
+    "supplier_material",
+    "customer_operation",
+    "spare_parts",
+    "drawing",
+    "installation",
+    "wear",
+    "other",
+)
 
 
 class RootCause(Base):

@@ -71,8 +71,7 @@ def names(session: Session, zh: bool) -> dict[str, str]:
 
 def usage_counts(session: Session) -> dict[str, int]:
     """How many tickets name each code as their root cause."""
-    query = (select(Ticket.root_cause, func.count()).where(Ticket.root_cause.is_not(None))
-             .group_by(Ticket.root_cause))
+    query = select(Ticket.root_cause, func.count()).where(Ticket.root_cause.is_not(None)).group_by(Ticket.root_cause)
     return {code: count for code, count in session.execute(query)}
 
 
@@ -91,8 +90,9 @@ def save(session: Session, values: Mapping[str, Any], code: str | None = None) -
     """
     row = get(session, code) if code is not None else None
     check = Checker(values)
-    new_code = (check.text("code", max_length=60, pattern=CODE_PATTERN, pattern_code="code_format")
-                if row is None else row.code)
+    new_code = (
+        check.text("code", max_length=60, pattern=CODE_PATTERN, pattern_code="code_format") if row is None else row.code
+    )
     name_en = check.text("name_en", max_length=120)
     name_zh = check.text("name_zh", max_length=120)
     category = check.choice("category", CATEGORIES)
@@ -119,5 +119,3 @@ def set_active(session: Session, code: str, active: bool) -> RootCause:
     row.active = active
     session.flush()
     return row
-
-

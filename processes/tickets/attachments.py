@@ -40,23 +40,50 @@ class Attachments:
     limits: MediaLimits
     clock: Clock
 
-    def store(self, session: Session, ticket: Ticket, upload: Upload, *, expect: str, uploaded_by: str,
-              task_spec: str | None) -> Attachment:
+    def store(
+        self, session: Session, ticket: Ticket, upload: Upload, *, expect: str, uploaded_by: str, task_spec: str | None
+    ) -> Attachment:
         try:
-            accepted = inspect_media(upload.data, filename=upload.filename, content_type=upload.content_type,
-                                     expect=expect, limits=self.limits)
+            accepted = inspect_media(
+                upload.data,
+                filename=upload.filename,
+                content_type=upload.content_type,
+                expect=expect,
+                limits=self.limits,
+            )
         except MediaRejected as err:
             problem = FieldProblem(upload.field, f"media_{err.code}", err.params)
             raise Invalid("invalid_input", problems=[problem]) from err
         key = self.files.put(upload.data)
-        return self.record(session, ticket, key, accepted, field=upload.field, filename=upload.filename,
-                           uploaded_by=uploaded_by, task_spec=task_spec)
+        return self.record(
+            session,
+            ticket,
+            key,
+            accepted,
+            field=upload.field,
+            filename=upload.filename,
+            uploaded_by=uploaded_by,
+            task_spec=task_spec,
+        )
 
-    def record(self, session: Session, ticket: Ticket, key: str, accepted: Any, *, field: str, filename: str,
-               uploaded_by: str, task_spec: str | None) -> Attachment:
+    def record(
+        self,
+        session: Session,
+        ticket: Ticket,
+        key: str,
+        accepted: Any,
+        *,
+        field: str,
+        filename: str,
+        uploaded_by: str,
+        task_spec: str | None,
+    ) -> Attachment:
         """The attachment row for stored bytes ``key`` (the existing one if this file is already there)."""
-        existing = session.scalar(select(Attachment).where(
-            Attachment.ticket_id == ticket.id, Attachment.sha256 == key, Attachment.field == field))
+        existing = session.scalar(
+            select(Attachment).where(
+                Attachment.ticket_id == ticket.id, Attachment.sha256 == key, Attachment.field == field
+            )
+        )
         if existing is not None:
             return existing
         meta = accepted.to_json()
@@ -64,9 +91,17 @@ class Attachments:
         if thumbnail:
             meta["thumbnail"] = self.files.put(thumbnail)
         row = Attachment(
-            ticket_id=ticket.id, sha256=key, kind=accepted.kind, content_type=accepted.media_type,
-            size=accepted.size_bytes, original_name=filename[:255] or field, field=field,
-            task_spec=task_spec, uploaded_by=uploaded_by, meta=meta, created_at=self.clock.now(),
+            ticket_id=ticket.id,
+            sha256=key,
+            kind=accepted.kind,
+            content_type=accepted.media_type,
+            size=accepted.size_bytes,
+            original_name=filename[:255] or field,
+            field=field,
+            task_spec=task_spec,
+            uploaded_by=uploaded_by,
+            meta=meta,
+            created_at=self.clock.now(),
         )
         session.add(row)
         session.flush()

@@ -28,8 +28,16 @@ from .numbering import next_number
 LIFECYCLE = "ticket_lifecycle"
 RECURRENCE_MESSAGE = "problem_recurred"
 INTAKE_FORM = "intake.schema.json"
-_DOMAIN_FIELDS = ("source_channel", "urgency", "customer_id", "device_id", "device_qr", "contact_name",
-                  "contact_phone", "problem_description")
+_DOMAIN_FIELDS = (
+    "source_channel",
+    "urgency",
+    "customer_id",
+    "device_id",
+    "device_qr",
+    "contact_name",
+    "contact_phone",
+    "problem_description",
+)
 
 
 def invalid(problems: list[forms.FieldError] | list[FieldProblem]) -> Invalid:
@@ -59,22 +67,40 @@ class TicketIntake:
         number = next_number(session, now, self.timezone)
         site = device.site if device is not None else customer.sites[0]
         ticket = Ticket(
-            number=number, source_channel=data["source_channel"], urgency=data["urgency"],
+            number=number,
+            source_channel=data["source_channel"],
+            urgency=data["urgency"],
             problem_description=data["problem_description"],
             contact_name=data.get("contact_name") or customer.contact_name,
             contact_phone=data.get("contact_phone") or customer.phone,
             extra={k: v for k, v in data.items() if k not in _DOMAIN_FIELDS},
-            customer_id=customer.id, site_id=site.id, device_id=device.id if device else None,
-            created_by_id=creator.id, created_by_role=creator.role, status="new", created_at=now,
-            customer_link_nonce=secrets.token_hex(8), rework_count=0,
+            customer_id=customer.id,
+            site_id=site.id,
+            device_id=device.id if device else None,
+            created_by_id=creator.id,
+            created_by_role=creator.role,
+            status="new",
+            created_at=now,
+            customer_link_nonce=secrets.token_hex(8),
+            rework_count=0,
         )
         session.add(ticket)
         session.flush()
-        instance = self.engine.start(session, LIFECYCLE, {
-            "ticket_id": ticket.id, "ticket_number": number, "urgency": ticket.urgency,
-            "device_type": device.device_type if device else None, "created_at": now.isoformat(),
-            "rework_count": 0, "declined_engineers": [],
-        }, actor=creator.username, business_key=number)
+        instance = self.engine.start(
+            session,
+            LIFECYCLE,
+            {
+                "ticket_id": ticket.id,
+                "ticket_number": number,
+                "urgency": ticket.urgency,
+                "device_type": device.device_type if device else None,
+                "created_at": now.isoformat(),
+                "rework_count": 0,
+                "declined_engineers": [],
+            },
+            actor=creator.username,
+            business_key=number,
+        )
         ticket.process_instance_id = instance.id
         if device is not None:
             self._report_recurrence(session, ticket, device, creator)
@@ -82,13 +108,24 @@ class TicketIntake:
 
     def _report_recurrence(self, session: Session, ticket: Ticket, device: Device, creator: User) -> None:
         """A new ticket on a device still in an earlier ticket's 7-day watch: that fix did not last (M1)."""
-        watched = session.scalars(select(Ticket).where(
-            Ticket.device_id == device.id, Ticket.id != ticket.id, Ticket.closed_at.is_not(None),
-            Ticket.first_time_fix_confirmed.is_(None), Ticket.watch_until > ticket.created_at))
+        watched = session.scalars(
+            select(Ticket).where(
+                Ticket.device_id == device.id,
+                Ticket.id != ticket.id,
+                Ticket.closed_at.is_not(None),
+                Ticket.first_time_fix_confirmed.is_(None),
+                Ticket.watch_until > ticket.created_at,
+            )
+        )
         for earlier in watched:
             if earlier.process_instance_id is not None:
-                self.engine.send_message(session, earlier.process_instance_id, RECURRENCE_MESSAGE,
-                                         {"ticket_number": ticket.number}, actor=creator.username)
+                self.engine.send_message(
+                    session,
+                    earlier.process_instance_id,
+                    RECURRENCE_MESSAGE,
+                    {"ticket_number": ticket.number},
+                    actor=creator.username,
+                )
 
     def _link(self, session: Session, data: dict[str, Any]) -> tuple[Customer, Device | None]:
         """Find the customer and device from the id, the device's QR code or a known phone (C6)."""

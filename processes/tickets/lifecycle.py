@@ -74,8 +74,11 @@ def _apply(session: Session, ticket: Ticket, event: StepEvent) -> None:
     engineer = _engineer(session, ticket)
     if submitted.get("decision") == "accept" and engineer is not None:
         ticket.accepted_at = event.at
-        offer = session.scalar(select(Offer).where(Offer.ticket_id == ticket.id, Offer.engineer_id == engineer.id,
-                                                   Offer.outcome.is_(None)).order_by(Offer.id.desc()))
+        offer = session.scalar(
+            select(Offer)
+            .where(Offer.ticket_id == ticket.id, Offer.engineer_id == engineer.id, Offer.outcome.is_(None))
+            .order_by(Offer.id.desc())
+        )
         if offer is not None:
             offer.outcome, offer.answered_at = "accepted", event.at
         _set_status(engineer, "en_route", event)
@@ -83,7 +86,8 @@ def _apply(session: Session, ticket: Ticket, event: StepEvent) -> None:
         location = submitted["location"]
         ticket.on_site_at = event.at
         ticket.on_site_distance_m = round(
-            1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1)
+            1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1
+        )
         engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
         _set_status(engineer, "repairing", event)
     if submitted.get("review_decision") in ("accept", "return"):

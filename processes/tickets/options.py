@@ -42,8 +42,11 @@ class OptionSources:
 
     def for_form(self, session: Session, schema: dict[str, Any] | None) -> dict[str, list[Option]]:
         """The options of every ``x-options`` field of ``schema``, by field name."""
-        return {name: self.options(session, node["x-options"])
-                for name, node in (schema or {}).get("properties", {}).items() if "x-options" in node}
+        return {
+            name: self.options(session, node["x-options"])
+            for name, node in (schema or {}).get("properties", {}).items()
+            if "x-options" in node
+        }
 
     def check(self, session: Session, schema: dict[str, Any] | None, data: dict[str, Any]) -> list[FieldProblem]:
         problems = []

@@ -27,8 +27,11 @@ class ProcessState:
 def state_of(session: Session, ticket: Ticket) -> ProcessState | None:
     if ticket.process_instance_id is None:
         return None
-    row = session.execute(select(ProcessInstance.status, ProcessInstance.needs_advance)
-                          .where(ProcessInstance.id == ticket.process_instance_id)).first()
+    row = session.execute(
+        select(ProcessInstance.status, ProcessInstance.needs_advance).where(
+            ProcessInstance.id == ticket.process_instance_id
+        )
+    ).first()
     return None if row is None else ProcessState(row.status, bool(row.needs_advance))
 
 

@@ -23,6 +23,7 @@ def ticket_for(ctx: HandlerContext, ticket_id: Any) -> Ticket:
 
 def excluded_engineers(session: Session, ticket_id: int) -> list[int]:
     """Engineers who declined this ticket or let its offer expire: not offered it again."""
-    rows = session.scalars(select(Offer.engineer_id).where(
-        Offer.ticket_id == ticket_id, Offer.outcome.in_(("declined", "timed_out"))))
+    rows = session.scalars(
+        select(Offer.engineer_id).where(Offer.ticket_id == ticket_id, Offer.outcome.in_(("declined", "timed_out")))
+    )
     return sorted(set(rows))

@@ -83,12 +83,16 @@ class TaskDesk:
             return []
         restrict = None
         if actor.role == "engineer":
-            mine = (select(Ticket.process_instance_id).join(Engineer, Engineer.id == Ticket.engineer_id)
-                    .where(Engineer.user_id == actor.user.id))
+            mine = (
+                select(Ticket.process_instance_id)
+                .join(Engineer, Engineer.id == Ticket.engineer_id)
+                .where(Engineer.user_id == actor.user.id)
+            )
             restrict = Restriction(ASSIGNEE_PROPERTY, "ticket_engineer", mine)
         views = self.engine.ready_user_tasks(session, role=actor.role, restrict=restrict)
-        tickets = self._tickets(session, [v.instance_id for v in views],
-                                selectinload(Ticket.customer), selectinload(Ticket.device))
+        tickets = self._tickets(
+            session, [v.instance_id for v in views], selectinload(Ticket.customer), selectinload(Ticket.device)
+        )
         return [InboxItem(v, tickets[v.instance_id]) for v in views if v.instance_id in tickets]
 
     def for_ticket(self, session: Session, ticket: Ticket) -> list[UserTaskView]:
@@ -106,8 +110,9 @@ class TaskDesk:
             raise NotFound("task_not_found", task_id=task_id)
         return view, ticket
 
-    def complete(self, session: Session, actor: Actor, task_id: str, data: dict[str, Any],
-                 uploads: list[Upload] = ()) -> Ticket:  # type: ignore[assignment]
+    def complete(
+        self, session: Session, actor: Actor, task_id: str, data: dict[str, Any], uploads: list[Upload] = ()
+    ) -> Ticket:  # type: ignore[assignment]
         view, ticket = self.task(session, task_id)
         refusal = self.may_act(session, actor, view, ticket)
         if refusal is not None:
@@ -118,23 +123,29 @@ class TaskDesk:
             widget = properties.get(upload.field, {}).get("x-widget")
             if widget not in WIDGET_KINDS:
                 raise Invalid("invalid_input", problems=[FieldProblem(upload.field, "unknown_field")])
-            stored = self.attachments.store(session, ticket, upload, expect=WIDGET_KINDS[widget],
-                                            uploaded_by=actor.label, task_spec=view.spec_name)
+            stored = self.attachments.store(
+                session, ticket, upload, expect=WIDGET_KINDS[widget], uploaded_by=actor.label, task_spec=view.spec_name
+            )
             data[upload.field] = f"sha256:{stored.sha256}"
         problems = self.options.check(session, view.form, data) + self._foreign_files(session, ticket, view, data)
         if problems:
             # Every problem at once: the form's own rules too, not only after the next submission.
             named = {p.field for p in problems}
-            schema_errors = forms.validate(view.form, forms.apply_defaults(view.form, forms.normalise(data))) \
-                if view.form else []
-            raise Invalid("invalid_input", problems=problems + [
-                FieldProblem(e.field, e.code, e.params) for e in schema_errors if e.field not in named])
+            schema_errors = (
+                forms.validate(view.form, forms.apply_defaults(view.form, forms.normalise(data))) if view.form else []
+            )
+            raise Invalid(
+                "invalid_input",
+                problems=problems
+                + [FieldProblem(e.field, e.code, e.params) for e in schema_errors if e.field not in named],
+            )
         try:
             self.engine.complete_user_task(session, task_id, data, actor=actor.label, instance_id=view.instance_id)
         except TaskNotReady as err:
             if err.completed_by:
-                raise Conflict("task_already_completed", by=self._display(session, err.completed_by),
-                               at=_iso(err.completed_at)) from err
+                raise Conflict(
+                    "task_already_completed", by=self._display(session, err.completed_by), at=_iso(err.completed_at)
+                ) from err
             raise Conflict("task_not_ready", state=err.state) from err
         except FormInvalid as err:
             problems = [FieldProblem(e.field, e.code, e.params) for e in err.errors]
@@ -142,8 +153,9 @@ class TaskDesk:
         return ticket
 
     @staticmethod
-    def _foreign_files(session: Session, ticket: Ticket, view: UserTaskView,
-                       data: dict[str, Any]) -> list[FieldProblem]:
+    def _foreign_files(
+        session: Session, ticket: Ticket, view: UserTaskView, data: dict[str, Any]
+    ) -> list[FieldProblem]:
         """A photo or video answer must name a file uploaded to this ticket: a made-up or another ticket's
         reference would pass the form's pattern and break the evidence checks later.  (The same photo
         given for two fields is allowed here; the duplicate check flags it.)"""
@@ -162,8 +174,9 @@ class TaskDesk:
     def _tickets(session: Session, instance_ids: list[int], *options: Any) -> dict[int, Ticket]:
         if not instance_ids:
             return {}
-        rows = session.scalars(select(Ticket).where(Ticket.process_instance_id.in_(set(instance_ids)))
-                               .options(*options))
+        rows = session.scalars(
+            select(Ticket).where(Ticket.process_instance_id.in_(set(instance_ids))).options(*options)
+        )
         return {t.process_instance_id: t for t in rows if t.process_instance_id is not None}
 
     @staticmethod

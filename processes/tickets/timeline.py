@@ -20,9 +20,21 @@ from engine.runtime import ProcessEngine
 from ..accounts.models import User
 from .models import Ticket
 
-SHOWN = ("instance_started", "user_task_completed", "task_completed", "task_deferred", "service_result",
-         "timer_fired", "instance_completed", "step_failed", "task_data_set", "message_received",
-         "suggestion_promoted", "incident_retried", "task_skipped")
+SHOWN = (
+    "instance_started",
+    "user_task_completed",
+    "task_completed",
+    "task_deferred",
+    "service_result",
+    "timer_fired",
+    "instance_completed",
+    "step_failed",
+    "task_data_set",
+    "message_received",
+    "suggestion_promoted",
+    "incident_retried",
+    "task_skipped",
+)
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,21 @@ def timeline(session: Session, engine: ProcessEngine, ticket: Ticket) -> list[Ti
         inputs = {k: v for k, v in event.input.items() if k != "step"}
         properties = dict(element.properties) if element is not None else {}
         form_name = element.form_name if element is not None else None
-        entries.append(TimelineEntry(
-            seq=event.seq, at=event.at, actor=event.actor, actor_name=_actor_name(event.actor, names),
-            kind=event.kind, task_spec=event.element_id, task_name=event.element_name,
-            task_properties=properties, form=engine.form_of(session, instance, form_name) if form_name else None,
-            input=inputs, changes=dict(event.changes),
-        ))
+        entries.append(
+            TimelineEntry(
+                seq=event.seq,
+                at=event.at,
+                actor=event.actor,
+                actor_name=_actor_name(event.actor, names),
+                kind=event.kind,
+                task_spec=event.element_id,
+                task_name=event.element_name,
+                task_properties=properties,
+                form=engine.form_of(session, instance, form_name) if form_name else None,
+                input=inputs,
+                changes=dict(event.changes),
+            )
+        )
     return entries
 
 

@@ -24,8 +24,14 @@ import pytest
 from processes.platform import ROOT, Platform, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 STARTUP_TIMEOUT = 30.0
 STDERR_TAIL = 200
 
@@ -74,8 +80,10 @@ class LiveServer:
     logs: dict[str, Path]
 
     def stderr(self) -> str:
-        return "\n".join(f"----- {name} stderr and stdout (last {STDERR_TAIL} lines) -----\n{_tail(path)}"
-                         for name, path in self.logs.items())
+        return "\n".join(
+            f"----- {name} stderr and stdout (last {STDERR_TAIL} lines) -----\n{_tail(path)}"
+            for name, path in self.logs.items()
+        )
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
@@ -111,15 +119,19 @@ def _engine_state(platform: Platform) -> str:
             for t in session.scalars(select(Ticket)):
                 lines.append(f"ticket {t.number}: status={t.status} engineer={t.engineer_id} rework={t.rework_count}")
             for i in session.scalars(select(ProcessInstance)):
-                lines.append(f"instance {i.id}: status={i.status} needs_advance={i.needs_advance} version={i.version}"
-                             f" updated_at={i.updated_at} error={i.error}")
+                lines.append(
+                    f"instance {i.id}: status={i.status} needs_advance={i.needs_advance} version={i.version}"
+                    f" updated_at={i.updated_at} error={i.error}"
+                )
             for timer in session.scalars(select(Timer)):
                 lines.append(f"timer {timer.task_id} ({timer.spec_name}): due_at={timer.due_at}")
             for call in session.scalars(select(HandlerCall)):
                 lines.append(f"handler call {call.id}: status={call.status}")
         queue = Queue(jobs.QUEUE_NAME, connection=platform.redis)
-        lines.append(f"queue: {queue.count} waiting, {queue.started_job_registry.count} started, "
-                     f"{queue.failed_job_registry.count} failed, {queue.scheduled_job_registry.count} scheduled")
+        lines.append(
+            f"queue: {queue.count} waiting, {queue.started_job_registry.count} started, "
+            f"{queue.failed_job_registry.count} failed, {queue.scheduled_job_registry.count} scheduled"
+        )
         for job in queue.failed_job_registry.get_job_ids():
             lines.append(f"failed job {job}: {queue.fetch_job(job).exc_info if queue.fetch_job(job) else '?'}")
     except Exception as err:  # diagnostics must not hide the real failure
@@ -128,8 +140,9 @@ def _engine_state(platform: Platform) -> str:
 
 
 @pytest.fixture
-def live_server(platform: Platform, settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
-                ) -> Iterator[LiveServer]:
+def live_server(
+    platform: Platform, settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
     """``closeloop serve`` and ``closeloop worker`` on the test database and Redis; yields the base URL."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     assert settings.redis_url, "the platform fixture always has a Redis URL"
@@ -152,8 +165,9 @@ def live_server(platform: Platform, settings: Settings, tmp_path: Path, request:
     try:
         for name, command in commands.items():
             with logs[name].open("wb") as log:  # stdout too: rq logs each job there
-                processes[name] = subprocess.Popen(command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                                   stdout=log, stderr=subprocess.STDOUT)
+                processes[name] = subprocess.Popen(
+                    command, env=env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                )
         _wait_for_port(server, port)
         yield server
     finally:

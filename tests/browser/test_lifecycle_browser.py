@@ -35,10 +35,16 @@ T = TypeVar("T")
 WAIT_S = 60.0  # the longest any one step may take to show up (jobs run in the worker process)
 DESKTOP: dict[str, Any] = {"viewport": {"width": 1366, "height": 900}}
 PHONE: dict[str, Any] = {
-    "viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
-    "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
-    "user_agent": ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-                   "Chrome/126.0.0.0 Mobile Safari/537.36"),
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "zh-CN",
+    "timezone_id": "Asia/Shanghai",
+    "user_agent": (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/126.0.0.0 Mobile Safari/537.36"
+    ),
 }
 CLOSED_TEXT = re.compile(r"Closed|已关闭")
 
@@ -51,8 +57,12 @@ class Errors:
 
     def watch(self, page: Page, who: str) -> Page:
         page.on("pageerror", lambda err: self.seen.append(f"{who}: {page.url}: {err}"))
-        page.on("console", lambda msg: msg.type == "error"
-                and self.seen.append(f"{who}: {page.url}: {msg.text} ({msg.location.get('url')})"))
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error" and self.seen.append(f"{who}: {page.url}: {msg.text} ({msg.location.get('url')})")
+            ),
+        )
         page.on("response", lambda r: r.status >= 400 and self.seen.append(f"{who}: HTTP {r.status} {r.url}"))
         return page
 
@@ -84,8 +94,9 @@ def reload_until(page: Page, selector: str, timeout: float = WAIT_S) -> Locator:
             page.reload(wait_until="domcontentloaded")
 
 
-def phone(chromium: Browser, errors: Errors, who: str, near: tuple[float, float] | None = None
-          ) -> tuple[BrowserContext, Page]:
+def phone(
+    chromium: Browser, errors: Errors, who: str, near: tuple[float, float] | None = None
+) -> tuple[BrowserContext, Page]:
     context = chromium.new_context(**PHONE, permissions=["geolocation"] if near else [])
     if near:
         context.set_geolocation({"latitude": near[0], "longitude": near[1], "accuracy": 12})
@@ -119,8 +130,9 @@ def assert_fits(page: Page) -> None:
     """Nothing wider than the phone's screen: no sideways scrolling, every control in view, buttons tappable."""
     width = page.evaluate("window.innerWidth")
     assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{page.url} scrolls sideways"
-    for control in page.locator("main button, main [role=button], main input:visible, main select, "
-                                "main textarea").all():
+    for control in page.locator(
+        "main button, main [role=button], main input:visible, main select, main textarea"
+    ).all():
         box = control.bounding_box()
         if box:
             assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, f"{page.url}: control cut off: {box}"
@@ -139,14 +151,17 @@ def close_out(page: Page, base: str, number: str, *, fixed_first_time: bool, art
     page.locator(f'input[name="fixed_first_time"][value="{str(fixed_first_time).lower()}"]').check()
     page.locator('textarea[name="repair_summary"]').fill("更换主轴轴承，重新标定X轴")
     before, after = panel_photos()
-    evidence = {"fault_photo": ("fault.jpg", "image/jpeg", before),
-                "repair_photo": ("repair.jpg", "image/jpeg", jpeg(color=(60, 60, 200))),
-                "running_photo": ("running.jpg", "image/jpeg", after),
-                "running_video": ("running.mp4", "video/mp4", running_video())}
+    evidence = {
+        "fault_photo": ("fault.jpg", "image/jpeg", before),
+        "repair_photo": ("repair.jpg", "image/jpeg", jpeg(color=(60, 60, 200))),
+        "running_photo": ("running.jpg", "image/jpeg", after),
+        "running_video": ("running.mp4", "video/mp4", running_video()),
+    }
     for field, (name, mime, data) in evidence.items():
         # The page uploads each file in resumable chunks and keeps only its reference for the form.
         page.locator(f'input[type=file][data-field="{field}"]').set_input_files(
-            {"name": name, "mimeType": mime, "buffer": data})
+            {"name": name, "mimeType": mime, "buffer": data}
+        )
     for field in evidence:
         expect(page.locator(f'input[data-reference="{field}"]')).to_have_value(re.compile("^sha256:"), timeout=60_000)
     # Tap the alarm lamp on the fault photo.
@@ -200,8 +215,13 @@ def contexts(chromium: Browser) -> Iterator[list[BrowserContext]]:
         context.close()
 
 
-def test_full_lifecycle_in_chromium(live_server, chromium: Browser, contexts: list[BrowserContext],  # noqa: ANN001
-                                    errors: Errors, artifacts: Path) -> None:
+def test_full_lifecycle_in_chromium(
+    live_server,
+    chromium: Browser,
+    contexts: list[BrowserContext],  # noqa: ANN001
+    errors: Errors,
+    artifacts: Path,
+) -> None:
     base, platform = live_server.url, live_server.platform
     device = device_with_candidates(platform, "cnc_lathe", "orange", description="主轴异响，X轴报警 ALM 414，产线停机")
 
@@ -265,7 +285,8 @@ def test_full_lifecycle_in_chromium(live_server, chromium: Browser, contexts: li
     expect(engineer.locator('input[name="location.accuracy"]')).to_have_value("12")
     expect(engineer.locator("fieldset.geolocation .geo-status")).to_contain_text(f"{near[0]:.5f}")
     engineer.locator('input[type=file][name="diagnosis_photo"]').set_input_files(
-        files=[{"name": "diagnosis.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}])
+        files=[{"name": "diagnosis.jpg", "mimeType": "image/jpeg", "buffer": jpeg()}]
+    )
     expect(engineer.locator('input[data-reference="diagnosis_photo"]')).to_have_value(re.compile("^sha256:"))
     engineer.locator('textarea[name="diagnosis"]').fill("主轴轴承磨损")
     assert_fits(engineer)
@@ -307,7 +328,9 @@ def test_full_lifecycle_in_chromium(live_server, chromium: Browser, contexts: li
     with platform.db.session() as session:
         offers = list(session.scalars(select(Offer).where(Offer.ticket_id == closed.id).order_by(Offer.id)))
     assert [(o.engineer_id, o.outcome, o.decline_reason) for o in offers] == [
-        (first.id, "declined", "too_far"), (second.id, "accepted", None)]
+        (first.id, "declined", "too_far"),
+        (second.id, "accepted", None),
+    ]
 
     agent.goto(f"{base}/tickets/{number}")
     status = reload_until(agent, "#ticket-status .status-closed")

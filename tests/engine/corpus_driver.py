@@ -114,8 +114,9 @@ class Run:
 class Driver:
     """Drives instances of one deployment; ``reload`` builds a new engine (empty caches) before every call."""
 
-    def __init__(self, db: Database, registry: HandlerRegistry, clock: FrozenClock, *, reload: bool,
-                 cache_only: bool = False) -> None:
+    def __init__(
+        self, db: Database, registry: HandlerRegistry, clock: FrozenClock, *, reload: bool, cache_only: bool = False
+    ) -> None:
         """``cache_only``: instead of a new engine, keep one (and its parsed specs) but empty its workflow
         cache before every call: the case where SpiffWorkflow's in-memory spec changes once hid a reload."""
         self.db = db
@@ -152,15 +153,23 @@ class Driver:
         return result
 
     def start(self, run: Run, process_id: str, data: dict[str, Any] | None = None) -> int | None:
-        started = self.call(run, f"start {process_id}",
-                            lambda es: es[0].start(es[1], process_id, dict(data or {}), actor="test").id)
+        started = self.call(
+            run, f"start {process_id}", lambda es: es[0].start(es[1], process_id, dict(data or {}), actor="test").id
+        )
         if isinstance(started, int):
             run.instance_ids.append(started)
             return started
         return None
 
-    def drive(self, run: Run, instance_id: int, messages: list[str], *,
-              answer: Callable[[Any, int], dict[str, Any]] | None = None, max_calls: int = MAX_CALLS) -> None:
+    def drive(
+        self,
+        run: Run,
+        instance_id: int,
+        messages: list[str],
+        *,
+        answer: Callable[[Any, int], dict[str, Any]] | None = None,
+        max_calls: int = MAX_CALLS,
+    ) -> None:
         """Advance, answer ready user tasks, deliver messages, let timers fall due, until nothing moves."""
         answer = answer or (lambda view, n: answer_for(view.form, n))
         for n in range(max_calls):
@@ -168,8 +177,9 @@ class Driver:
                 return
         run.calls.append(f"cut after {max_calls} calls")
 
-    def _step(self, run: Run, instance_id: int, messages: list[str], answer: Callable[[Any, int], dict[str, Any]],
-              n: int) -> bool:
+    def _step(
+        self, run: Run, instance_id: int, messages: list[str], answer: Callable[[Any, int], dict[str, Any]], n: int
+    ) -> bool:
         moved = self.call(run, "advance", lambda es: es[0].advance(instance_id))
         if moved is True:
             return True
@@ -179,16 +189,29 @@ class Driver:
                 return False
             ready = self.engine.ready_user_tasks(session, instance_ids=[instance_id])
             ready.sort(key=lambda v: (v.ready_since, v.spec_name))
-            due = session.scalar(select(Timer.due_at).where(Timer.instance_id == instance_id)
-                                 .order_by(Timer.due_at).limit(1))
+            due = session.scalar(
+                select(Timer.due_at).where(Timer.instance_id == instance_id).order_by(Timer.due_at).limit(1)
+            )
         if ready:
             view = ready[0]
-            self.call(run, f"complete {view.spec_name}", lambda es: es[0].complete_user_task(
-                es[1], view.id, answer(view, n), actor="test", instance_id=instance_id) and True)
+            self.call(
+                run,
+                f"complete {view.spec_name}",
+                lambda es: (
+                    es[0].complete_user_task(es[1], view.id, answer(view, n), actor="test", instance_id=instance_id)
+                    and True
+                ),
+            )
             return True
         for name in messages:
-            if self.call(run, f"message {name}", lambda es, m=name: es[0].send_message(
-                    es[1], instance_id, m, {"n": n}, actor="test")) is True:
+            if (
+                self.call(
+                    run,
+                    f"message {name}",
+                    lambda es, m=name: es[0].send_message(es[1], instance_id, m, {"n": n}, actor="test"),
+                )
+                is True
+            ):
                 return True
         if due is not None:
             due = due if due.tzinfo is not None else due.replace(tzinfo=self.clock.now().tzinfo)
@@ -202,11 +225,11 @@ class Driver:
         for instance_id in run.instance_ids:
             with self.db.session() as session:
                 instance = session.get(ProcessInstance, instance_id)
-                rows = session.execute(select(EngineTask.spec_name, EngineTask.state)
-                                       .where(EngineTask.instance_id == instance_id)).all()
+                rows = session.execute(
+                    select(EngineTask.spec_name, EngineTask.state).where(EngineTask.instance_id == instance_id)
+                ).all()
                 parsed = self.engine.deployments.parsed(session, instance.deployment_id)
-                loaded = persistence.load(session, instance, parsed, StepScriptEngine(HandlerRegistry(),
-                                                                                       FrozenClock()))
+                loaded = persistence.load(session, instance, parsed, StepScriptEngine(HandlerRegistry(), FrozenClock()))
                 names = replay.canonical_ids(loaded.workflow)
                 error = dict(instance.error or {})
                 for volatile in ("at", "incident", "task_id", "next_retry_at"):  # row ids and wall-clock times

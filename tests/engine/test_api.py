@@ -50,7 +50,10 @@ def test_step_listeners_get_plain_reports_of_what_each_step_did(platform) -> Non
     assert all(isinstance(e, StepEvent) for e in events)
     decided = next(e for e in events if e.element_id == "decide_response")
     assert (decided.element_kind, decided.lane, decided.element_name) == (
-        "businessRuleTask", "Agent", "Decide response deadline")
+        "businessRuleTask",
+        "Agent",
+        "Decide response deadline",
+    )
     assert any("response_due_at" in e.changes.get("set", {}) for e in events)
     last = reports[-1]
     assert [t.element_id for t in last.ready_tasks] == ["accept_offer"]

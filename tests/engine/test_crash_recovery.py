@@ -45,14 +45,21 @@ def crash_engine(bare_platform, settings):  # noqa: ANN001, ANN201
 
 
 def run_worker(settings, tmp_path: Path, crash_at: str | None) -> int:  # noqa: ANN001
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "CLOSELOOP_SWEEP_GRACE_S": "0", "CLOSELOOP_HANDLER_LEASE_S": "0",
-           "CLOSELOOP_CRASH_MARKER": str(tmp_path / "crashed"), "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "CLOSELOOP_SWEEP_GRACE_S": "0",
+        "CLOSELOOP_HANDLER_LEASE_S": "0",
+        "CLOSELOOP_CRASH_MARKER": str(tmp_path / "crashed"),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("CLOSELOOP_CRASH_AT", None)
     if crash_at:
         env["CLOSELOOP_CRASH_AT"] = crash_at
-    result = subprocess.run([sys.executable, str(HERE / "crash_worker.py")], env=env, cwd=ROOT, timeout=120,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(HERE / "crash_worker.py")], env=env, cwd=ROOT, timeout=120, capture_output=True, text=True
+    )
     if result.returncode not in (0, -signal.SIGKILL):
         raise AssertionError(result.stderr[-3000:])
     return result.returncode
@@ -71,8 +78,11 @@ def test_a_killed_worker_loses_and_doubles_nothing(crash_engine, settings, tmp_p
         instance = session.get(ProcessInstance, instance_id)
         effects = session.execute(text("SELECT kind, COUNT(*) FROM crash_effect GROUP BY kind")).all()
         calls = session.scalars(select(HandlerCall)).all()
-        completed = session.scalars(select(JournalEvent.task_spec).where(
-            JournalEvent.instance_id == instance_id, JournalEvent.kind.in_(("task_completed", "service_result")))).all()
+        completed = session.scalars(
+            select(JournalEvent.task_spec).where(
+                JournalEvent.instance_id == instance_id, JournalEvent.kind.in_(("task_completed", "service_result"))
+            )
+        ).all()
         ready = [v.spec_name for v in crash_engine.ready_user_tasks(session)]
         assert journal.verify(session, instance_id, instance.journal_head) is None
         assert session.scalar(select(func.count()).select_from(HandlerCall).where(HandlerCall.status != "fed")) == 0

@@ -53,7 +53,8 @@ def test_gateway_branch_without_condition_is_named() -> None:
 <bpmn:sequenceFlow id="Flow_3" sourceRef="Gateway_1" targetRef="b"/>
 <bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>"""
     assert refusal({"g.bpmn": process(body)}) == [
-        "g.bpmn: exclusive gateway Gateway_1 (Which way?): outgoing flow Flow_3 has no condition"]
+        "g.bpmn: exclusive gateway Gateway_1 (Which way?): outgoing flow Flow_3 has no condition"
+    ]
 
 
 def test_sequence_flow_without_id_is_refused_not_dropped() -> None:
@@ -73,17 +74,24 @@ def test_a_message_reference_in_the_files_own_namespace_is_accepted() -> None:
 MESSAGE_START = """<bpmn:message id="m" name="m"/>"""
 
 
-@pytest.mark.parametrize(("ref", "reason"), [
-    ("other:m", "messageRef 'other:m' uses the prefix 'other', which is not declared"),
-    ("ext:m", "messageRef 'ext:m' refers to another namespace (urn:elsewhere)"),
-    ("t:nothing", "message 't:nothing' is not defined"),
-    ("nothing", "message 'nothing' is not defined"),
-])
+@pytest.mark.parametrize(
+    ("ref", "reason"),
+    [
+        ("other:m", "messageRef 'other:m' uses the prefix 'other', which is not declared"),
+        ("ext:m", "messageRef 'ext:m' refers to another namespace (urn:elsewhere)"),
+        ("t:nothing", "message 't:nothing' is not defined"),
+        ("nothing", "message 'nothing' is not defined"),
+    ],
+)
 def test_message_references_elsewhere_or_undefined_are_refused(ref: str, reason: str) -> None:
-    body = LINEAR.replace('<bpmn:startEvent id="start"/>', f"""<bpmn:startEvent id="start" name="Booked">
-      <bpmn:messageEventDefinition id="md" messageRef="{ref}"/></bpmn:startEvent>""")
-    text = process(body, extra=MESSAGE_START).replace('targetNamespace="t"', 'targetNamespace="urn:own" '
-                                                      'xmlns:t="urn:own" xmlns:ext="urn:elsewhere"')
+    body = LINEAR.replace(
+        '<bpmn:startEvent id="start"/>',
+        f"""<bpmn:startEvent id="start" name="Booked">
+      <bpmn:messageEventDefinition id="md" messageRef="{ref}"/></bpmn:startEvent>""",
+    )
+    text = process(body, extra=MESSAGE_START).replace(
+        'targetNamespace="t"', 'targetNamespace="urn:own" xmlns:t="urn:own" xmlns:ext="urn:elsewhere"'
+    )
     (problem,) = refusal({"m.bpmn": text})
     assert problem.startswith("m.bpmn: start event start (Booked): ") and reason in problem, problem
 
@@ -99,38 +107,58 @@ def test_bpmn20_xml_files_are_read_and_deployed(tmp_path: Path) -> None:
 def test_a_deployment_without_an_executable_process_is_refused() -> None:
     not_executable = process(LINEAR).replace('isExecutable="true"', 'isExecutable="false"')
     assert refusal({"n.bpmn": not_executable}) == [
-        'n.bpmn: has no executable process (no bpmn:process with isExecutable="true")']
+        'n.bpmn: has no executable process (no bpmn:process with isExecutable="true")'
+    ]
     assert refusal({"forms/a.schema.json": "{}"}) == [
-        "the deployment has no executable process (no .bpmn or .bpmn20.xml file)"]
+        "the deployment has no executable process (no .bpmn or .bpmn20.xml file)"
+    ]
 
 
-@pytest.mark.parametrize("name", ["camunda_engine_tests__simpleSubProcess.bpmn20.xml",
-                                  "camunda_engine_tests__processWithNewBookingMessage.bpmn20.xml",
-                                  "miwg_reference__C.9.1.bpmn"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "camunda_engine_tests__simpleSubProcess.bpmn20.xml",
+        "camunda_engine_tests__processWithNewBookingMessage.bpmn20.xml",
+        "miwg_reference__C.9.1.bpmn",
+    ],
+)
 def test_the_files_that_moved_from_reject_to_execute_deploy(name: str) -> None:
     path = corpus("execute") / name
     assert parse({name: path.read_text()}, HandlerRegistry()).specs
 
 
-@pytest.mark.parametrize(("timer", "reason"), [
-    ("<bpmn:timeDuration>P7X</bpmn:timeDuration>", "timer value 'P7X' is neither an ISO-8601 value"),
-    ("<bpmn:timeDuration></bpmn:timeDuration>", "the timer has no value"),
-    ("<bpmn:timeCycle>R3/banana</bpmn:timeCycle>", "timer value 'R3/banana'"),
-    ('<bpmn:timeDate>"2026-13-45"</bpmn:timeDate>', "is neither an ISO-8601 value"),
-])
+@pytest.mark.parametrize(
+    ("timer", "reason"),
+    [
+        ("<bpmn:timeDuration>P7X</bpmn:timeDuration>", "timer value 'P7X' is neither an ISO-8601 value"),
+        ("<bpmn:timeDuration></bpmn:timeDuration>", "the timer has no value"),
+        ("<bpmn:timeCycle>R3/banana</bpmn:timeCycle>", "timer value 'R3/banana'"),
+        ('<bpmn:timeDate>"2026-13-45"</bpmn:timeDate>', "is neither an ISO-8601 value"),
+    ],
+)
 def test_bad_timer_values_are_refused_at_deploy_time(timer: str, reason: str) -> None:
-    body = LINEAR.replace('<bpmn:task id="work" name="Work"/>', f"""
+    body = (
+        LINEAR.replace(
+            '<bpmn:task id="work" name="Work"/>',
+            f"""
 <bpmn:intermediateCatchEvent id="wait" name="Wait"><bpmn:timerEventDefinition>{timer}</bpmn:timerEventDefinition>
-</bpmn:intermediateCatchEvent>""").replace('targetRef="work"', 'targetRef="wait"').replace('sourceRef="work"',
-                                                                                      'sourceRef="wait"')
+</bpmn:intermediateCatchEvent>""",
+        )
+        .replace('targetRef="work"', 'targetRef="wait"')
+        .replace('sourceRef="work"', 'sourceRef="wait"')
+    )
     (problem,) = refusal({"t.bpmn": process(body)})
     assert "wait" in problem and reason in problem
 
 
 def test_iso_timer_literals_are_accepted_as_process_owners_write_them() -> None:
     parsed = parse({"c91.bpmn": (corpus("execute") / "miwg_reference__C.9.1.bpmn").read_text()}, HandlerRegistry())
-    expressions = {spec.event_definition.expression for s in parsed.specs.values() for spec in s.task_specs.values()
-                   if hasattr(getattr(spec, "event_definition", None), "expression")}
+    expressions = {
+        spec.event_definition.expression
+        for s in parsed.specs.values()
+        for spec in s.task_specs.values()
+        if hasattr(getattr(spec, "event_definition", None), "expression")
+    }
     assert {'"R6/P1D"', '"P7D"'} <= expressions
 
 
@@ -143,10 +171,12 @@ def test_service_tasks_must_name_a_registered_handler_with_its_inputs() -> None:
       </spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>"""
     body = LINEAR.replace('<bpmn:task id="work" name="Work"/>', task).replace('"work"', '"calc"')
     assert refusal({"s.bpmn": process(body.format(op="tripple", param="x"))}, registry) == [
-        "s.bpmn: handler service task calc (Calc): no handler is registered for operator 'tripple' (known: double)"]
+        "s.bpmn: handler service task calc (Calc): no handler is registered for operator 'tripple' (known: double)"
+    ]
     assert sorted(refusal({"s.bpmn": process(body.format(op="double", param="y"))}, registry)) == [
         "s.bpmn: handler service task calc (Calc): double does not take parameter 'y'",
-        "s.bpmn: handler service task calc (Calc): parameter 'x' is required by double"]
+        "s.bpmn: handler service task calc (Calc): parameter 'x' is required by double",
+    ]
     parse({"s.bpmn": process(body.format(op="double", param="x"))}, registry)
 
 
@@ -158,14 +188,20 @@ def test_scripts_with_code_and_bad_conditions_are_refused() -> None:
 
 
 def test_user_task_forms_must_exist_and_be_schemas() -> None:
-    body = LINEAR.replace('<bpmn:task id="work" name="Work"/>', """<bpmn:userTask id="work" name="Work">
+    body = LINEAR.replace(
+        '<bpmn:task id="work" name="Work"/>',
+        """<bpmn:userTask id="work" name="Work">
       <bpmn:extensionElements><spiffworkflow:properties>
       <spiffworkflow:property name="formJsonSchemaFilename" value="work.schema.json"/>
-      </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>""")
+      </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>""",
+    )
     assert refusal({"u.bpmn": process(body)}) == [
-        "u.bpmn: user task work (Work): form 'work.schema.json' is not in bpmn_models/forms/"]
-    assert "is not a valid JSON schema" in refusal({"u.bpmn": process(body),
-                                                     "forms/work.schema.json": '{"type": "nonsense"}'})[0]
+        "u.bpmn: user task work (Work): form 'work.schema.json' is not in bpmn_models/forms/"
+    ]
+    assert (
+        "is not a valid JSON schema"
+        in refusal({"u.bpmn": process(body), "forms/work.schema.json": '{"type": "nonsense"}'})[0]
+    )
 
 
 def test_malformed_xml_is_refused_with_its_line() -> None:
@@ -233,8 +269,10 @@ def dmn(input_expression: str = "x", entry: str = "1", output: str = '"ok"') -> 
 RULE_TASK = """<bpmn:businessRuleTask id="work" name="Work"><bpmn:extensionElements>
   <spiffworkflow:calledDecisionId>decide</spiffworkflow:calledDecisionId></bpmn:extensionElements>
 </bpmn:businessRuleTask>"""
-MI = '<bpmn:userTask id="work" name="Work"><bpmn:multiInstanceLoopCharacteristics>{}' \
-     '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>'
+MI = (
+    '<bpmn:userTask id="work" name="Work"><bpmn:multiInstanceLoopCharacteristics>{}'
+    "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+)
 MESSAGE = '<bpmn:message id="msg" name="msg"/>'
 THROW = """<bpmn:intermediateThrowEvent id="work" name="Work"><bpmn:messageEventDefinition id="md" messageRef="msg">
   <bpmn:extensionElements>{}</bpmn:extensionElements></bpmn:messageEventDefinition></bpmn:intermediateThrowEvent>"""
@@ -245,67 +283,152 @@ GATEWAY = """<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f0" sourceRef="
 <bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>"""
 
 CHECKED_SITES = {
-    "exclusive gateway condition": ({"s.bpmn": process(GATEWAY.format(kind="exclusiveGateway", cond=BAD))},
-                                    "exclusive gateway g (Which way?): condition towards a"),
-    "inclusive gateway condition": ({"s.bpmn": process(GATEWAY.format(kind="inclusiveGateway", cond=BAD))},
-                                    "inclusive gateway g (Which way?): condition towards a"),
-    "conditional event": ({"s.bpmn": with_work(f"""<bpmn:intermediateCatchEvent id="work" name="Work">
+    "exclusive gateway condition": (
+        {"s.bpmn": process(GATEWAY.format(kind="exclusiveGateway", cond=BAD))},
+        "exclusive gateway g (Which way?): condition towards a",
+    ),
+    "inclusive gateway condition": (
+        {"s.bpmn": process(GATEWAY.format(kind="inclusiveGateway", cond=BAD))},
+        "inclusive gateway g (Which way?): condition towards a",
+    ),
+    "conditional event": (
+        {
+            "s.bpmn": with_work(f"""<bpmn:intermediateCatchEvent id="work" name="Work">
         <bpmn:conditionalEventDefinition><bpmn:condition>{BAD}</bpmn:condition></bpmn:conditionalEventDefinition>
-        </bpmn:intermediateCatchEvent>""")}, "work (Work): conditional event definition expression"),
-    "multi-instance cardinality": ({"s.bpmn": with_work(MI.format(
-        f"<bpmn:loopCardinality>{BAD}</bpmn:loopCardinality>"))}, "parallel multi instance task work: multi-instance "
-                                                                  "cardinality"),
-    "multi-instance completion": ({"s.bpmn": with_work(MI.format(
-        f"<bpmn:loopCardinality>3</bpmn:loopCardinality><bpmn:completionCondition>{BAD}</bpmn:completionCondition>"))},
-        "parallel multi instance task work: loop or completion condition"),
-    "multi-instance input item": ({"s.bpmn": with_work(MI.format(
-        '<bpmn:loopCardinality>3</bpmn:loopCardinality><bpmn:inputDataItem id="__builtins__" name="__builtins__"/>'))},
-        "multi-instance input item '__builtins__' is not a plain variable name"),
-    "standard loop condition": ({"s.bpmn": with_work(f"""<bpmn:userTask id="work" name="Work">
+        </bpmn:intermediateCatchEvent>""")
+        },
+        "work (Work): conditional event definition expression",
+    ),
+    "multi-instance cardinality": (
+        {"s.bpmn": with_work(MI.format(f"<bpmn:loopCardinality>{BAD}</bpmn:loopCardinality>"))},
+        "parallel multi instance task work: multi-instance cardinality",
+    ),
+    "multi-instance completion": (
+        {
+            "s.bpmn": with_work(
+                MI.format(
+                    f"<bpmn:loopCardinality>3</bpmn:loopCardinality><bpmn:completionCondition>{BAD}</bpmn:completionCondition>"
+                )
+            )
+        },
+        "parallel multi instance task work: loop or completion condition",
+    ),
+    "multi-instance input item": (
+        {
+            "s.bpmn": with_work(
+                MI.format(
+                    "<bpmn:loopCardinality>3</bpmn:loopCardinality>"
+                    '<bpmn:inputDataItem id="__builtins__" name="__builtins__"/>'
+                )
+            )
+        },
+        "multi-instance input item '__builtins__' is not a plain variable name",
+    ),
+    "standard loop condition": (
+        {
+            "s.bpmn": with_work(f"""<bpmn:userTask id="work" name="Work">
         <bpmn:standardLoopCharacteristics loopMaximum="3"><bpmn:loopCondition>{BAD}</bpmn:loopCondition>
-        </bpmn:standardLoopCharacteristics></bpmn:userTask>""")}, "standard loop task work: loop or completion "
-                                                                  "condition"),
-    "standard loop maximum": ({"s.bpmn": with_work("""<bpmn:userTask id="work" name="Work">
-        <bpmn:standardLoopCharacteristics loopMaximum="99999999"/></bpmn:userTask>""")},
-        "a loop needs a loopMaximum, a whole number up to 10000"),
-    "automatic standard loop without maximum": ({"s.bpmn": with_work("""<bpmn:scriptTask id="work" name="Work">
+        </bpmn:standardLoopCharacteristics></bpmn:userTask>""")
+        },
+        "standard loop task work: loop or completion condition",
+    ),
+    "standard loop maximum": (
+        {
+            "s.bpmn": with_work("""<bpmn:userTask id="work" name="Work">
+        <bpmn:standardLoopCharacteristics loopMaximum="99999999"/></bpmn:userTask>""")
+        },
+        "a loop needs a loopMaximum, a whole number up to 10000",
+    ),
+    "automatic standard loop without maximum": (
+        {
+            "s.bpmn": with_work("""<bpmn:scriptTask id="work" name="Work">
         <bpmn:standardLoopCharacteristics><bpmn:loopCondition>done</bpmn:loopCondition>
-        </bpmn:standardLoopCharacteristics><bpmn:script>done = False</bpmn:script></bpmn:scriptTask>""")},
-        "standard loop task work: a loop needs a loopMaximum, a whole number up to 10000"),
-    "multi-instance literal cardinality": ({"s.bpmn": with_work(MI.format(
-        "<bpmn:loopCardinality>1000000000</bpmn:loopCardinality>"))},
-        "multi-instance cardinality 1000000000 is more than the 1000 instances a multi-instance task may start"),
-    "message payload": ({"s.bpmn": with_work(THROW.format(
-        f"<spiffworkflow:messagePayload>{BAD}</spiffworkflow:messagePayload>"), MESSAGE)},
-        "intermediate throw event work (Work): message event definition expression"),
-    "message variable": ({"s.bpmn": with_work(THROW.format(
-        "<spiffworkflow:messageVariable>__builtins__</spiffworkflow:messageVariable>"), MESSAGE)},
-        "message event definition variable '__builtins__' is not a plain variable name"),
-    "process variable correlation": ({"s.bpmn": with_work(THROW.format(
-        "<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>k</spiffworkflow:propertyId>"
-        f"<spiffworkflow:expression>{BAD}</spiffworkflow:expression></spiffworkflow:processVariableCorrelation>"),
-        MESSAGE)}, "correlation property k retrieval expression"),
-    "timer expression": ({"s.bpmn": with_work(f"""<bpmn:intermediateCatchEvent id="work" name="Work">
+        </bpmn:standardLoopCharacteristics><bpmn:script>done = False</bpmn:script></bpmn:scriptTask>""")
+        },
+        "standard loop task work: a loop needs a loopMaximum, a whole number up to 10000",
+    ),
+    "multi-instance literal cardinality": (
+        {"s.bpmn": with_work(MI.format("<bpmn:loopCardinality>1000000000</bpmn:loopCardinality>"))},
+        "multi-instance cardinality 1000000000 is more than the 1000 instances a multi-instance task may start",
+    ),
+    "message payload": (
+        {
+            "s.bpmn": with_work(
+                THROW.format(f"<spiffworkflow:messagePayload>{BAD}</spiffworkflow:messagePayload>"), MESSAGE
+            )
+        },
+        "intermediate throw event work (Work): message event definition expression",
+    ),
+    "message variable": (
+        {
+            "s.bpmn": with_work(
+                THROW.format("<spiffworkflow:messageVariable>__builtins__</spiffworkflow:messageVariable>"), MESSAGE
+            )
+        },
+        "message event definition variable '__builtins__' is not a plain variable name",
+    ),
+    "process variable correlation": (
+        {
+            "s.bpmn": with_work(
+                THROW.format(
+                    "<spiffworkflow:processVariableCorrelation><spiffworkflow:propertyId>k</spiffworkflow:propertyId>"
+                    f"<spiffworkflow:expression>{BAD}</spiffworkflow:expression></spiffworkflow:processVariableCorrelation>"
+                ),
+                MESSAGE,
+            )
+        },
+        "correlation property k retrieval expression",
+    ),
+    "timer expression": (
+        {
+            "s.bpmn": with_work(f"""<bpmn:intermediateCatchEvent id="work" name="Work">
         <bpmn:timerEventDefinition><bpmn:timeDuration>{BAD}</bpmn:timeDuration></bpmn:timerEventDefinition>
-        </bpmn:intermediateCatchEvent>""")}, "work (Work): timer value"),
-    "script": ({"s.bpmn": with_work(f'<bpmn:scriptTask id="work" name="Work"><bpmn:script>x = {BAD}</bpmn:script>'
-                                    '</bpmn:scriptTask>')}, "script task work (Work): script"),
-    "pre-script": ({"s.bpmn": with_work(f"""<bpmn:userTask id="work" name="Work"><bpmn:extensionElements>
-        <spiffworkflow:preScript>x = {BAD}</spiffworkflow:preScript></bpmn:extensionElements></bpmn:userTask>""")},
-        "user task work (Work): pre-script"),
-    "post-script": ({"s.bpmn": with_work(f"""<bpmn:manualTask id="work" name="Work"><bpmn:extensionElements>
-        <spiffworkflow:postScript>x = {BAD}</spiffworkflow:postScript></bpmn:extensionElements></bpmn:manualTask>""")},
-        "manual task work (Work): post-script"),
-    "decision input expression": ({"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(input_expression=BAD)},
-                                  "business rule task work (Work): decision input X"),
-    "decision input entry": ({"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(entry=f"&lt; {BAD}")},
-                             "business rule task work (Work): decision rule 1 input X"),
-    "decision input entry with ?": ({"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(entry=f"? &lt; {BAD}")},
-                                    'decision rule 1 input X "dmninputexpr &lt; __import__'),
-    "decision input entry too long": ({"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(entry="?" * 30_000)},
-                                      "decision rule 1 input X has 30000 characters; at most 1000 are allowed"),
-    "decision output entry": ({"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(output=BAD)},
-                              "business rule task work (Work): decision rule 1 output"),
+        </bpmn:intermediateCatchEvent>""")
+        },
+        "work (Work): timer value",
+    ),
+    "script": (
+        {
+            "s.bpmn": with_work(
+                f'<bpmn:scriptTask id="work" name="Work"><bpmn:script>x = {BAD}</bpmn:script></bpmn:scriptTask>'
+            )
+        },
+        "script task work (Work): script",
+    ),
+    "pre-script": (
+        {
+            "s.bpmn": with_work(f"""<bpmn:userTask id="work" name="Work"><bpmn:extensionElements>
+        <spiffworkflow:preScript>x = {BAD}</spiffworkflow:preScript></bpmn:extensionElements></bpmn:userTask>""")
+        },
+        "user task work (Work): pre-script",
+    ),
+    "post-script": (
+        {
+            "s.bpmn": with_work(f"""<bpmn:manualTask id="work" name="Work"><bpmn:extensionElements>
+        <spiffworkflow:postScript>x = {BAD}</spiffworkflow:postScript></bpmn:extensionElements></bpmn:manualTask>""")
+        },
+        "manual task work (Work): post-script",
+    ),
+    "decision input expression": (
+        {"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(input_expression=BAD)},
+        "business rule task work (Work): decision input X",
+    ),
+    "decision input entry": (
+        {"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(entry=f"&lt; {BAD}")},
+        "business rule task work (Work): decision rule 1 input X",
+    ),
+    "decision input entry with ?": (
+        {"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(entry=f"? &lt; {BAD}")},
+        'decision rule 1 input X "dmninputexpr &lt; __import__',
+    ),
+    "decision input entry too long": (
+        {"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(entry="?" * 30_000)},
+        "decision rule 1 input X has 30000 characters; at most 1000 are allowed",
+    ),
+    "decision output entry": (
+        {"s.bpmn": with_work(RULE_TASK), "d.dmn": dmn(output=BAD)},
+        "business rule task work (Work): decision rule 1 output",
+    ),
 }
 
 
@@ -330,37 +453,73 @@ def test_service_parameters_go_through_the_sandbox() -> None:
 CAMUNDA = 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
 UNCHECKED_SITES = {
     "condition on a flow out of a task": (
-        LINEAR.replace('<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>',
-                       '<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end">'
-                       '<bpmn:conditionExpression>x</bpmn:conditionExpression></bpmn:sequenceFlow>'),
-        "sequence flow f2: the condition on a flow out of task work is not evaluated by the engine"),
-    "data input transformation": (LINEAR.replace(TASK, f"""<bpmn:task id="work" name="Work">
+        LINEAR.replace(
+            '<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>',
+            '<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end">'
+            "<bpmn:conditionExpression>x</bpmn:conditionExpression></bpmn:sequenceFlow>",
+        ),
+        "sequence flow f2: the condition on a flow out of task work is not evaluated by the engine",
+    ),
+    "data input transformation": (
+        LINEAR.replace(
+            TASK,
+            f"""<bpmn:task id="work" name="Work">
         <bpmn:dataInputAssociation id="dia"><bpmn:transformation>{BAD}</bpmn:transformation>
-        </bpmn:dataInputAssociation></bpmn:task>"""),
-        "data input association dia: data association transformations are not run by the engine"),
-    "data output assignment": (LINEAR.replace(TASK, f"""<bpmn:task id="work" name="Work">
+        </bpmn:dataInputAssociation></bpmn:task>""",
+        ),
+        "data input association dia: data association transformations are not run by the engine",
+    ),
+    "data output assignment": (
+        LINEAR.replace(
+            TASK,
+            f"""<bpmn:task id="work" name="Work">
         <bpmn:dataOutputAssociation id="doa"><bpmn:assignment><bpmn:from>{BAD}</bpmn:from><bpmn:to>y</bpmn:to>
-        </bpmn:assignment></bpmn:dataOutputAssociation></bpmn:task>"""),
-        "data output association doa: data association assignments are not run by the engine"),
-    "script outside a script task": (LINEAR.replace(TASK, f'<bpmn:task id="work" name="Work"><bpmn:script>{BAD}'
-                                                          '</bpmn:script></bpmn:task>'),
-                                     "task work (Work): a script under task is not evaluated by the engine"),
-    "formal expression elsewhere": (LINEAR.replace(TASK, f'<bpmn:task id="work" name="Work"><bpmn:formalExpression>'
-                                                         f'{BAD}</bpmn:formalExpression></bpmn:task>'),
-                                    "task work (Work): a formalExpression under task is not evaluated"),
-    "javascript script task": (LINEAR.replace(TASK, '<bpmn:scriptTask id="work" name="Work" scriptFormat="javascript">'
-                                                    '<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>'),
-                               "script task work (Work): script format 'javascript' is not supported"),
-    "FEEL condition": (GATEWAY.format(kind="exclusiveGateway", cond="x").replace(
-        "<bpmn:conditionExpression>", '<bpmn:conditionExpression language="FEEL">'),
-        "sequence flow f1: the conditionExpression is written in 'FEEL'"),
-    "camunda script listener": (LINEAR.replace(TASK, f"""<bpmn:task id="work" name="Work"><bpmn:extensionElements>
+        </bpmn:assignment></bpmn:dataOutputAssociation></bpmn:task>""",
+        ),
+        "data output association doa: data association assignments are not run by the engine",
+    ),
+    "script outside a script task": (
+        LINEAR.replace(TASK, f'<bpmn:task id="work" name="Work"><bpmn:script>{BAD}</bpmn:script></bpmn:task>'),
+        "task work (Work): a script under task is not evaluated by the engine",
+    ),
+    "formal expression elsewhere": (
+        LINEAR.replace(
+            TASK, f'<bpmn:task id="work" name="Work"><bpmn:formalExpression>{BAD}</bpmn:formalExpression></bpmn:task>'
+        ),
+        "task work (Work): a formalExpression under task is not evaluated",
+    ),
+    "javascript script task": (
+        LINEAR.replace(
+            TASK,
+            '<bpmn:scriptTask id="work" name="Work" scriptFormat="javascript">'
+            "<bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>",
+        ),
+        "script task work (Work): script format 'javascript' is not supported",
+    ),
+    "FEEL condition": (
+        GATEWAY.format(kind="exclusiveGateway", cond="x").replace(
+            "<bpmn:conditionExpression>", '<bpmn:conditionExpression language="FEEL">'
+        ),
+        "sequence flow f1: the conditionExpression is written in 'FEEL'",
+    ),
+    "camunda script listener": (
+        LINEAR.replace(
+            TASK,
+            f"""<bpmn:task id="work" name="Work"><bpmn:extensionElements>
         <camunda:executionListener event="start"><camunda:script scriptFormat="groovy">{BAD}</camunda:script>
-        </camunda:executionListener></bpmn:extensionElements></bpmn:task>"""),
-        "task work (Work): the executionListener extension (http://camunda.org/schema/1.0/bpmn) holds code"),
-    "unknown spiffworkflow extension": (LINEAR.replace(TASK, """<bpmn:task id="work" name="Work">
+        </camunda:executionListener></bpmn:extensionElements></bpmn:task>""",
+        ),
+        "task work (Work): the executionListener extension (http://camunda.org/schema/1.0/bpmn) holds code",
+    ),
+    "unknown spiffworkflow extension": (
+        LINEAR.replace(
+            TASK,
+            """<bpmn:task id="work" name="Work">
         <bpmn:extensionElements><spiffworkflow:onEnter>x = 1</spiffworkflow:onEnter></bpmn:extensionElements>
-        </bpmn:task>"""), "task work (Work): the extension spiffworkflow:onEnter is not known to the engine"),
+        </bpmn:task>""",
+        ),
+        "task work (Work): the extension spiffworkflow:onEnter is not known to the engine",
+    ),
 }
 
 
@@ -373,22 +532,31 @@ def test_expressions_the_engine_does_not_check_are_refused_by_element(site: str)
 
 # -- deployment checks are bounded -------------------------------------------------------------------------
 def big_linear(n: int) -> str:
-    tasks = "".join(f'<bpmn:task id="t{i}"/><bpmn:sequenceFlow id="f{i + 1}" sourceRef="t{i}" '
-                    f'targetRef="{f"t{i + 1}" if i + 1 < n else "end"}"/>' for i in range(n))
-    return process(f'<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="t0"/>'
-                   f'{tasks}<bpmn:endEvent id="end"/>')
+    tasks = "".join(
+        f'<bpmn:task id="t{i}"/><bpmn:sequenceFlow id="f{i + 1}" sourceRef="t{i}" '
+        f'targetRef="{f"t{i + 1}" if i + 1 < n else "end"}"/>'
+        for i in range(n)
+    )
+    return process(
+        f'<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="t0"/>'
+        f'{tasks}<bpmn:endEvent id="end"/>'
+    )
 
 
 def big_gateways(n: int) -> str:
     parts = []
     for i in range(n):
         after = f"g{i + 1}" if i + 1 < n else "end"
-        parts.append(f'<bpmn:exclusiveGateway id="g{i}" default="d{i}"/>'
-                     f'<bpmn:sequenceFlow id="c{i}" sourceRef="g{i}" targetRef="{after}">'
-                     f'<bpmn:conditionExpression>x &gt; {i}</bpmn:conditionExpression></bpmn:sequenceFlow>'
-                     f'<bpmn:sequenceFlow id="d{i}" sourceRef="g{i}" targetRef="{after}"/>')
-    return process(f'<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="g0"/>'
-                   f'{"".join(parts)}<bpmn:endEvent id="end"/>')
+        parts.append(
+            f'<bpmn:exclusiveGateway id="g{i}" default="d{i}"/>'
+            f'<bpmn:sequenceFlow id="c{i}" sourceRef="g{i}" targetRef="{after}">'
+            f"<bpmn:conditionExpression>x &gt; {i}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+            f'<bpmn:sequenceFlow id="d{i}" sourceRef="g{i}" targetRef="{after}"/>'
+        )
+    return process(
+        f'<bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="g0"/>'
+        f'{"".join(parts)}<bpmn:endEvent id="end"/>'
+    )
 
 
 @pytest.mark.parametrize("diagram", [big_linear, big_gateways], ids=["10000 tasks in a line", "10000 gateways"])
@@ -406,15 +574,20 @@ def test_a_diagram_above_the_element_limit_is_refused_with_a_message() -> None:
 
 
 def test_a_deeply_nested_form_schema_is_refused_with_a_message() -> None:
-    body = LINEAR.replace(TASK, """<bpmn:userTask id="work" name="Work"><bpmn:extensionElements>
+    body = LINEAR.replace(
+        TASK,
+        """<bpmn:userTask id="work" name="Work"><bpmn:extensionElements>
       <spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" value="deep.schema.json"/>
-      </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>""")
+      </spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>""",
+    )
     deep = '{"items": ' * 50_000 + "{}" + "}" * 50_000
     started = time.process_time()
     (problem,) = refusal({"u.bpmn": process(body), "forms/deep.schema.json": deep})
     assert time.process_time() - started <= 1.0
-    assert problem == ("u.bpmn: user task work (Work): form 'deep.schema.json' is not a valid JSON schema: "
-                       "the schema is nested 50001 levels deep; at most 64 are allowed")
+    assert problem == (
+        "u.bpmn: user task work (Work): form 'deep.schema.json' is not a valid JSON schema: "
+        "the schema is nested 50001 levels deep; at most 64 are allowed"
+    )
 
 
 def test_a_computed_cardinality_cannot_start_more_than_1000_instances() -> None:
@@ -423,7 +596,7 @@ def test_a_computed_cardinality_cannot_start_more_than_1000_instances() -> None:
     from engine.scripting import StepScriptEngine
     from engine.transitions import new_workflow
 
-    text = with_work(MI.format("<bpmn:loopCardinality>int(\"1\" + \"0\" * 9)</bpmn:loopCardinality>"))
+    text = with_work(MI.format('<bpmn:loopCardinality>int("1" + "0" * 9)</bpmn:loopCardinality>'))
     parsed = parse({"mi.bpmn": text}, HandlerRegistry())
     workflow = new_workflow(parsed, "p", {}, StepScriptEngine(HandlerRegistry(), FrozenClock()))
     started = time.process_time()
@@ -441,24 +614,30 @@ def test_a_loop_that_waits_for_people_needs_no_maximum() -> None:
 
 
 def test_an_unsupported_boundary_event_is_refused_in_words_not_as_a_repr() -> None:
-    body = LINEAR + ('<bpmn:boundaryEvent id="b1" name="Undo" attachedToRef="work"><bpmn:compensateEventDefinition/>'
-                     '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="b1" targetRef="end"/>')
+    body = LINEAR + (
+        '<bpmn:boundaryEvent id="b1" name="Undo" attachedToRef="work"><bpmn:compensateEventDefinition/>'
+        '</bpmn:boundaryEvent><bpmn:sequenceFlow id="f9" sourceRef="b1" targetRef="end"/>'
+    )
     assert refusal({"b.bpmn": process(body)}) == [
         "b.bpmn: boundary event b1 (Undo): not supported by the engine: Unsupported Catch Event "
-        "(compensateEventDefinition)"]
+        "(compensateEventDefinition)"
+    ]
 
 
-@pytest.mark.parametrize("element", [
-    '<bpmn:intermediateThrowEvent id="work" name="Work">{}</bpmn:intermediateThrowEvent>',
-    '<bpmn:parallelGateway id="work" name="Work">{}</bpmn:parallelGateway>',
-])
+@pytest.mark.parametrize(
+    "element",
+    [
+        '<bpmn:intermediateThrowEvent id="work" name="Work">{}</bpmn:intermediateThrowEvent>',
+        '<bpmn:parallelGateway id="work" name="Work">{}</bpmn:parallelGateway>',
+    ],
+)
 def test_a_script_where_spiffworkflow_would_silently_not_run_it_is_refused(element: str) -> None:
-    script = ("<bpmn:extensionElements><spiffworkflow:preScript>a = 1</spiffworkflow:preScript>"
-              "</bpmn:extensionElements>")
+    script = "<bpmn:extensionElements><spiffworkflow:preScript>a = 1</spiffworkflow:preScript></bpmn:extensionElements>"
     (problem,) = refusal({"s.bpmn": with_work(element.format(script))})
     assert problem.startswith("s.bpmn: ") and "work (Work): spiffworkflow:preScript is not run on a" in problem
-    assert parse({"s.bpmn": with_work(f'<bpmn:userTask id="work" name="Work">{script}</bpmn:userTask>')},
-                 HandlerRegistry()).specs
+    assert parse(
+        {"s.bpmn": with_work(f'<bpmn:userTask id="work" name="Work">{script}</bpmn:userTask>')}, HandlerRegistry()
+    ).specs
 
 
 def test_an_ad_hoc_subprocess_with_a_completion_condition_and_conditional_paths_deploys() -> None:

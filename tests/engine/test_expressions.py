@@ -15,48 +15,62 @@ from engine.dmn_entries import BoundedDMNEngine, replace_input_marks, spiffworkf
 from engine.expressions import ExpressionError, check_script, evaluate, execute_assignments
 
 
-@pytest.mark.parametrize(("text", "names", "expected"), [
-    ('urgency in ("red", "orange")', {"urgency": "red"}, True),
-    ('offer["engineer_id"] is not None', {"offer": {"engineer_id": 3}}, True),
-    ("offer.engineer_id", {"offer": {"engineer_id": 3}}, 3),
-    ("rework_count + 1", {"rework_count": 2}, 3),
-    ("1 < x <= 5", {"x": 5}, True),
-    ("'a' if flag else 'b'", {"flag": False}, "b"),
-    ("len(items) * 2", {"items": [1, 2, 3]}, 6),
-    ("max(scores) - min(scores)", {"scores": [4, 9, 1]}, 8),
-    ("items[1:]", {"items": [1, 2, 3]}, [2, 3]),
-    ('add_duration("2026-11-25T08:00:00+08:00", "PT30M")', {}, "2026-11-25T00:30:00+00:00"),
-    ("upper(code)", {"code": "alm"}, "ALM"),
-])
+@pytest.mark.parametrize(
+    ("text", "names", "expected"),
+    [
+        ('urgency in ("red", "orange")', {"urgency": "red"}, True),
+        ('offer["engineer_id"] is not None', {"offer": {"engineer_id": 3}}, True),
+        ("offer.engineer_id", {"offer": {"engineer_id": 3}}, 3),
+        ("rework_count + 1", {"rework_count": 2}, 3),
+        ("1 < x <= 5", {"x": 5}, True),
+        ("'a' if flag else 'b'", {"flag": False}, "b"),
+        ("len(items) * 2", {"items": [1, 2, 3]}, 6),
+        ("max(scores) - min(scores)", {"scores": [4, 9, 1]}, 8),
+        ("items[1:]", {"items": [1, 2, 3]}, [2, 3]),
+        ('add_duration("2026-11-25T08:00:00+08:00", "PT30M")', {}, "2026-11-25T00:30:00+00:00"),
+        ("upper(code)", {"code": "alm"}, "ALM"),
+    ],
+)
 def test_allowed_expressions(text: str, names: dict, expected: object) -> None:
     assert evaluate(text, names) == expected
 
 
-@pytest.mark.parametrize("text", [
-    "().__class__.__base__.__subclasses__()",
-    "uuid.os.getpid()",
-    "__import__('os').system('id')",
-    "open('/etc/passwd').read()",
-    "[c for c in ().__class__.__mro__]",
-    "(lambda: 1)()",
-    "x.__dict__",
-    "getattr(x, 'y')",
-    "eval('1')",
-    "'a' * 10**9",
-    "[0] * 10**8",
-    "2 ** 10**6",
-    "_private",
-    "f'{x}'",
-    "x := 1",
-    "{**x}",
-    "a.lower()",
-    "1 is 1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "().__class__.__base__.__subclasses__()",
+        "uuid.os.getpid()",
+        "__import__('os').system('id')",
+        "open('/etc/passwd').read()",
+        "[c for c in ().__class__.__mro__]",
+        "(lambda: 1)()",
+        "x.__dict__",
+        "getattr(x, 'y')",
+        "eval('1')",
+        "'a' * 10**9",
+        "[0] * 10**8",
+        "2 ** 10**6",
+        "_private",
+        "f'{x}'",
+        "x := 1",
+        "{**x}",
+        "a.lower()",
+        "1 is 1",
+    ],
+)
 def test_escapes_and_resource_bombs_are_refused(text: str) -> None:
     with pytest.raises(ExpressionError) as err:
         evaluate(text, {"x": {"y": 1}, "uuid": {"os": {}}, "a": "s"})
-    assert err.value.code in {"not_allowed", "private_name", "unknown_function", "too_large", "unknown_name",
-                              "unknown_field", "syntax", "too_many_steps"}
+    assert err.value.code in {
+        "not_allowed",
+        "private_name",
+        "unknown_function",
+        "too_large",
+        "unknown_name",
+        "unknown_field",
+        "syntax",
+        "too_many_steps",
+    }
 
 
 def test_deep_or_long_expressions_fail_cleanly() -> None:
@@ -76,30 +90,40 @@ def test_scripts_may_only_assign() -> None:
     data = {"rework_count": 1, "tags": {}}
     execute_assignments('rework_count = rework_count + 1\ntags["hot"] = True\nrework_count += 1', data)
     assert data == {"rework_count": 3, "tags": {"hot": True}}
-    for script in ("import os", "def f():\n    pass", "for i in x:\n    y = i", "x.y = 1", "print('hi')",
-                   "while True:\n    pass", "__x = 1"):
+    for script in (
+        "import os",
+        "def f():\n    pass",
+        "for i in x:\n    y = i",
+        "x.y = 1",
+        "print('hi')",
+        "while True:\n    pass",
+        "__x = 1",
+    ):
         with pytest.raises(ExpressionError):
             check_script(script)
 
 
 # -- bounds (issue 8 §2): sizes are checked before anything is built -----------------------------------
-@pytest.mark.parametrize(("text", "expected"), [
-    ("sum([1, 2.5, True])", 4.5),
-    ("sorted(['b', 'a'])", ["a", "b"]),
-    ("str([1, 'x'])", "[1, 'x']"),
-    ("max([[1, 2], [1, 3]])", [1, 3]),
-    ("'b' in 'abc' and 2 in [1, 2] and 'k' in {'k': 1}", True),
-    ("int('42') + int('ff', 16) + int(2.9)", 299),
-    ("round(2.567, 2)", 2.57),
-    ("round(1234, -2)", 1200),
-    ("lower('ÀB') + upper('ß')", "àbSS"),
-    ("7 % 3 + 2 ** 10 + 7 // 2", 1028),
-    ("len([[0] * 100] * 100)", 100),
-    ("[0, 1, 2, 3][::-2]", [3, 1]),
-    ("[0, 1, 2][::10**100] + [0, 1, 2][10**100:] + [0, 1, 2][-10**100:1]", [0, 0]),
-    ("(1, 2) + (3,)", (1, 2, 3)),
-    ("len('ab' * 400000)", 800_000),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sum([1, 2.5, True])", 4.5),
+        ("sorted(['b', 'a'])", ["a", "b"]),
+        ("str([1, 'x'])", "[1, 'x']"),
+        ("max([[1, 2], [1, 3]])", [1, 3]),
+        ("'b' in 'abc' and 2 in [1, 2] and 'k' in {'k': 1}", True),
+        ("int('42') + int('ff', 16) + int(2.9)", 299),
+        ("round(2.567, 2)", 2.57),
+        ("round(1234, -2)", 1200),
+        ("lower('ÀB') + upper('ß')", "àbSS"),
+        ("7 % 3 + 2 ** 10 + 7 // 2", 1028),
+        ("len([[0] * 100] * 100)", 100),
+        ("[0, 1, 2, 3][::-2]", [3, 1]),
+        ("[0, 1, 2][::10**100] + [0, 1, 2][10**100:] + [0, 1, 2][-10**100:1]", [0, 0]),
+        ("(1, 2) + (3,)", (1, 2, 3)),
+        ("len('ab' * 400000)", 800_000),
+    ],
+)
 def test_bounded_builtins_keep_their_meaning(text: str, expected: object) -> None:
     assert evaluate(text, {}) == expected
 
@@ -175,8 +199,10 @@ def test_durations_up_to_a_hundred_years_are_accepted(text: str) -> None:
     isotime.check_duration(text)
 
 
-@pytest.mark.parametrize("text", ["P99999999Y", "P9999999M", "P100Y1D", "P5218W", "PT" + "9" * 30 + "S",
-                                  "P" + "1" * 100 + "D", "P1Y2M3W", "P"])
+@pytest.mark.parametrize(
+    "text",
+    ["P99999999Y", "P9999999M", "P100Y1D", "P5218W", "PT" + "9" * 30 + "S", "P" + "1" * 100 + "D", "P1Y2M3W", "P"],
+)
 def test_durations_beyond_the_bounds_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         isotime.check_duration(text)
@@ -185,8 +211,16 @@ def test_durations_beyond_the_bounds_are_refused(text: str) -> None:
 def test_cycles_have_a_bounded_count_and_a_minimum_interval() -> None:
     for text in ("R2/PT0.1S", "R6/P1D", "R/PT1S", "R3/2026-01-01T00:00:00Z/PT1H", "R3/PT1H/2026-01-01T00:00:00Z"):
         isotime.check_cycle(text)
-    for text in ("R99999/P1D", "R/PT0.5S", "R2/PT0.0001S", "R1/P101Y", "R3/PT1H/PT1H", "R" + "9" * 200 + "/PT1S",
-                 "R10000/P1Y", "R2/2300-01-01T00:00:00Z/PT1H"):
+    for text in (
+        "R99999/P1D",
+        "R/PT0.5S",
+        "R2/PT0.0001S",
+        "R1/P101Y",
+        "R3/PT1H/PT1H",
+        "R" + "9" * 200 + "/PT1S",
+        "R10000/P1Y",
+        "R2/2300-01-01T00:00:00Z/PT1H",
+    ):
         with pytest.raises(ValueError):
             isotime.check_cycle(text)
 
@@ -232,14 +266,20 @@ _RULES = ["? > 5", '"a?" == "a?" and ? < 10', "'?' in \"x?y\" or ? == 7", '"it\'
 def _decision_files() -> dict[str, str]:
     rules = "".join(
         f'<rule id="r{i}"><inputEntry id="e{i}"><text>{escape(text)}</text></inputEntry>'
-        f'<outputEntry id="o{i}"><text>{i}</text></outputEntry></rule>' for i, text in enumerate(_RULES))
-    dmn = ('<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
-           'id="d" name="D" namespace="http://closeloop.example/dmn"><decision id="marks" name="Marks">'
-           '<decisionTable id="marks_table" hitPolicy="COLLECT"><input id="i" label="X"><inputExpression id="ie">'
-           '<text>x</text></inputExpression></input><output id="o" label="Rule" name="rule" typeRef="integer"/>'
-           f"{rules}</decisionTable></decision></definitions>")
-    task = ('<bpmn:businessRuleTask id="decide" name="decide"><bpmn:extensionElements><spiffworkflow:calledDecisionId>'
-            "marks</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>")
+        f'<outputEntry id="o{i}"><text>{i}</text></outputEntry></rule>'
+        for i, text in enumerate(_RULES)
+    )
+    dmn = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" '
+        'id="d" name="D" namespace="http://closeloop.example/dmn"><decision id="marks" name="Marks">'
+        '<decisionTable id="marks_table" hitPolicy="COLLECT"><input id="i" label="X"><inputExpression id="ie">'
+        '<text>x</text></inputExpression></input><output id="o" label="Rule" name="rule" typeRef="integer"/>'
+        f"{rules}</decisionTable></decision></definitions>"
+    )
+    task = (
+        '<bpmn:businessRuleTask id="decide" name="decide"><bpmn:extensionElements><spiffworkflow:calledDecisionId>'
+        "marks</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>"
+    )
     return {"marks.bpmn": around(task, "decide"), "marks.dmn": dmn}
 
 

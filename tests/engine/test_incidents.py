@@ -25,7 +25,9 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="t">"""
 
-GATEWAY = HEAD + """
+GATEWAY = (
+    HEAD
+    + """
   <bpmn:process id="routing" isExecutable="true">
     <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="route"/>
     <bpmn:exclusiveGateway id="route" name="Route"/>
@@ -37,11 +39,14 @@ GATEWAY = HEAD + """
     <bpmn:sequenceFlow id="f4" sourceRef="tell" targetRef="done"/><bpmn:endEvent id="done"/>
   </bpmn:process>
 </bpmn:definitions>"""
+)
 
 
 def service_diagram(runs_in_job: bool = False) -> str:
     operator = "check_job" if runs_in_job else "check"
-    return HEAD + f"""
+    return (
+        HEAD
+        + f"""
   <bpmn:process id="checking" isExecutable="true">
     <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prep"/>
     <bpmn:scriptTask id="prep" name="Prepare"><bpmn:script>x = n + 1</bpmn:script></bpmn:scriptTask>
@@ -56,6 +61,7 @@ def service_diagram(runs_in_job: bool = False) -> str:
     <bpmn:sequenceFlow id="f4" sourceRef="review" targetRef="end"/><bpmn:endEvent id="end"/>
   </bpmn:process>
 </bpmn:definitions>"""
+    )
 
 
 class Check:
@@ -91,8 +97,9 @@ def start(engine: ProcessEngine, process_id: str, data: dict[str, Any]) -> int:
 def state(engine: ProcessEngine, instance_id: int) -> tuple[ProcessInstance, list[Incident], list[str]]:
     with engine.db.session() as session:
         instance = session.get(ProcessInstance, instance_id)
-        incidents = list(session.scalars(select(Incident).where(Incident.instance_id == instance_id)
-                                         .order_by(Incident.id)))
+        incidents = list(
+            session.scalars(select(Incident).where(Incident.instance_id == instance_id).order_by(Incident.id))
+        )
         kinds = [e.kind for e in journal.events(session, instance_id)]
         assert journal.verify(session, instance_id, instance.journal_head) is None
         return instance, incidents, kinds
@@ -118,16 +125,19 @@ def test_a_failing_gateway_opens_an_incident_retried_three_times_then_waits(bare
     # The instance stops with the cause kept in plain values (this used to fail: a spec object in the JSON).
     assert instance.status == "error" and not instance.needs_advance
     json.dumps(instance.error)
-    assert (incident.status, incident.element_id, incident.element_name, incident.attempts) == ("open", "route",
-                                                                                                 "Route", 1)
+    assert (incident.status, incident.element_id, incident.element_name, incident.attempts) == (
+        "open",
+        "route",
+        "Route",
+        1,
+    )
     assert "no_such_field" in incident.message and incident.error_class
     assert incident.next_retry_at == clock.now() + timedelta(seconds=10)
     assert kinds[-1] == "step_failed"
 
     # The sweeper never re-queues it between retries, however old it gets.
     clock.advance(seconds=9)
-    assert sweeper.sweep(engine) == {"timers_due": 0, "stale_instances": 0, "handler_calls": 0,
-                                     "incident_retries": 0}
+    assert sweeper.sweep(engine) == {"timers_due": 0, "stale_instances": 0, "handler_calls": 0, "incident_retries": 0}
     for wait, attempts in ((1, 2), (60, 3), (300, 4)):
         clock.advance(seconds=wait)
         assert sweeper.sweep(engine)["incident_retries"] == 1
@@ -162,8 +172,9 @@ def test_a_person_retries_after_the_fix_and_the_incident_is_resolved(bare_platfo
     assert ready(engine, instance_id) == ["review"]
     assert "incident_retried" in kinds
     with engine.db.session() as session:
-        retried = session.scalar(select(JournalEvent).where(JournalEvent.instance_id == instance_id,
-                                                            JournalEvent.kind == "incident_retried"))
+        retried = session.scalar(
+            select(JournalEvent).where(JournalEvent.instance_id == instance_id, JournalEvent.kind == "incident_retried")
+        )
         assert retried.actor == "owner" and retried.input["incidents"] == [incident.id]
     replays_equal(engine, instance_id)
 
@@ -193,17 +204,22 @@ def test_an_admin_skips_a_failing_service_task_and_the_skip_replays(bare_platfor
     engine.advance(instance_id)  # whatever engine work follows the skip (none here: a person is next)
     instance, (incident,), kinds = state(engine, instance_id)
     assert (incident.status, incident.resolution, incident.resolved_by, incident.reason) == (
-        "resolved", "skipped", "admin", "part checked by phone")
+        "resolved",
+        "skipped",
+        "admin",
+        "part checked by phone",
+    )
     assert instance.status == "waiting" and ready(engine, instance_id) == ["review"]
     assert check.calls == 1  # skipped, not run again
     with engine.db.session() as session:
         (view,) = engine.ready_user_tasks(session, instance_ids=[instance_id])
         assert view.data["checked"] is None and view.data["x"] == 42  # "prep" ran on the way to the skip
-        skipped = session.scalar(select(JournalEvent).where(JournalEvent.instance_id == instance_id,
-                                                            JournalEvent.kind == "task_skipped"))
+        skipped = session.scalar(
+            select(JournalEvent).where(JournalEvent.instance_id == instance_id, JournalEvent.kind == "task_skipped")
+        )
         assert skipped.actor == "admin" and skipped.input["element"] == "call"
         assert skipped.input["reason"] == "part checked by phone"
-    assert kinds[:len(before)] == before
+    assert kinds[: len(before)] == before
     replays_equal(engine, instance_id)
 
 
@@ -249,8 +265,12 @@ def test_a_running_handler_call_is_reclaimed_only_when_its_lease_runs_out(bare_p
         call = session.scalar(select(HandlerCall).where(HandlerCall.instance_id == instance_id))
         call_id = call.id
         # A worker took it and was killed: its lease was last renewed now.
-        call.status, call.worker, call.started_at, call.lease_until = "running", "dead:1", now, now + timedelta(
-            seconds=30)
+        call.status, call.worker, call.started_at, call.lease_until = (
+            "running",
+            "dead:1",
+            now,
+            now + timedelta(seconds=30),
+        )
         call.attempts = 1
     engine.run_handler_call(call_id)  # another worker's job: the lease is still held
     assert check.calls == 0
@@ -292,8 +312,14 @@ def test_the_heartbeat_renews_the_lease_while_the_handler_runs(bare_platform) ->
     engine.run_handler_call(call_id)
     assert seen and seen[0] == started + timedelta(minutes=10, seconds=30)
     with engine.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(HandlerCall).where(
-            HandlerCall.id == call_id, HandlerCall.status == "fed")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(HandlerCall)
+                .where(HandlerCall.id == call_id, HandlerCall.status == "fed")
+            )
+            == 1
+        )
 
 
 def test_a_refusing_job_handler_is_retried_a_bounded_number_of_times(bare_platform) -> None:  # noqa: ANN001
@@ -317,7 +343,9 @@ def test_a_refusing_job_handler_is_retried_a_bounded_number_of_times(bare_platfo
     assert instance.status == "error" and check.calls == 4
 
 
-LOOP = HEAD + """
+LOOP = (
+    HEAD
+    + """
   <bpmn:process id="spinning" isExecutable="true">
     <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="spin"/>
     <bpmn:scriptTask id="spin" name="Spin"><bpmn:script>i = i + 1</bpmn:script></bpmn:scriptTask>
@@ -328,6 +356,7 @@ LOOP = HEAD + """
     <bpmn:sequenceFlow id="f4" sourceRef="again" targetRef="end"/><bpmn:endEvent id="end"/>
   </bpmn:process>
 </bpmn:definitions>"""
+)
 
 
 def test_a_loop_that_never_waits_becomes_an_incident_that_cannot_be_skipped(bare_platform) -> None:  # noqa: ANN001

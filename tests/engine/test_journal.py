@@ -43,8 +43,11 @@ def test_replay_walks_every_step_and_ends_in_the_stored_state(platform) -> None:
     assert result.equal, result.differences
     steps = {s.step for s in result.steps}
     assert steps == set(range(1, instance.version + 1))
-    decided = [s for s in result.steps if any(e.kind == "task_completed" and e.task_spec == "decide_response"
-                                              for e in s.events)]
+    decided = [
+        s
+        for s in result.steps
+        if any(e.kind == "task_completed" and e.task_spec == "decide_response" for e in s.events)
+    ]
     assert decided[0].data_changes["set"]["response_duration"] == "PT30M"
 
 
@@ -61,9 +64,15 @@ def test_replay_of_a_running_instance_matches_too(platform) -> None:  # noqa: AN
 def test_a_doctored_journal_no_longer_replays_to_the_stored_state(platform) -> None:  # noqa: ANN001
     ticket = run_ticket(platform, decline_first=False)
     with platform.db.session() as session:
-        event = session.scalar(select(JournalEvent).where(
-            JournalEvent.instance_id == ticket.process_instance_id, JournalEvent.kind == "user_task_completed",
-            JournalEvent.task_spec == "close_out").limit(1))
+        event = session.scalar(
+            select(JournalEvent)
+            .where(
+                JournalEvent.instance_id == ticket.process_instance_id,
+                JournalEvent.kind == "user_task_completed",
+                JournalEvent.task_spec == "close_out",
+            )
+            .limit(1)
+        )
         event.input = {**event.input, "data": {**event.input["data"], "root_cause": "installation"}}
     with platform.db.session() as session:
         instance = session.get(ProcessInstance, ticket.process_instance_id)
@@ -121,10 +130,21 @@ def test_an_inserted_row_is_detected_even_with_a_valid_looking_hash(platform) ->
         # A forger renumbers the tail to make room and writes a row chained to its predecessor.
         for event in sorted(chain[6:], key=lambda e: -e.seq):
             session.execute(text("UPDATE journal_event SET seq = seq + 1 WHERE id = :id"), {"id": event.id})
-        forged = JournalEvent(instance_id=chain[5].instance_id, seq=chain[5].seq + 1, at=chain[5].at,
-                              actor="mallory", kind="user_task_completed", deployment_hash=chain[5].deployment_hash,
-                              task_id=None, task_spec="close_out", task_name=None, input={"step": 99, "data": {}},
-                              changes=None, prev_hash=chain[5].hash, hash="")
+        forged = JournalEvent(
+            instance_id=chain[5].instance_id,
+            seq=chain[5].seq + 1,
+            at=chain[5].at,
+            actor="mallory",
+            kind="user_task_completed",
+            deployment_hash=chain[5].deployment_hash,
+            task_id=None,
+            task_spec="close_out",
+            task_name=None,
+            input={"step": 99, "data": {}},
+            changes=None,
+            prev_hash=chain[5].hash,
+            hash="",
+        )
         forged.hash = journal.content_hash(forged)
         session.add(forged)
     broken = _verify(platform, ticket)
@@ -155,7 +175,6 @@ def test_audit_commands(platform, monkeypatch, capsys) -> None:  # noqa: ANN001
     assert f"seq {victim.seq}" in broken.output and f"row id {victim.id}" in broken.output
 
 
-
 def test_replay_after_a_rework_with_other_lamp_taps_equals_the_stored_state(platform) -> None:  # noqa: ANN001
     """A nested form value (the lamp taps, a list of dicts) answered twice: the second answer must not
     rewrite the first pass's finished tasks, in memory or in a replay (SpiffWorkflow shares nested values
@@ -169,8 +188,9 @@ def test_replay_after_a_rework_with_other_lamp_taps_equals_the_stored_state(plat
     complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
     complete(platform, ticket_id, "on_site", {})
     complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29502)})
-    complete(platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"},
-             customer=True)
+    complete(
+        platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"}, customer=True
+    )
     complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29616)})
     complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
     with platform.db.session() as session:
@@ -179,6 +199,9 @@ def test_replay_after_a_rework_with_other_lamp_taps_equals_the_stored_state(plat
         live = platform.engine.steps.workflows.take(instance.id, instance.version)
     assert first.differences == [] and second.differences == []
     assert live is not None
-    close_outs = sorted((t.last_state_change, t.data["lamp_taps"][0]["x"]) for t in live.workflow.get_tasks()
-                        if t.task_spec.name == "close_out")
+    close_outs = sorted(
+        (t.last_state_change, t.data["lamp_taps"][0]["x"])
+        for t in live.workflow.get_tasks()
+        if t.task_spec.name == "close_out"
+    )
     assert [x for _, x in close_outs] == [0.29502, 0.29616], "the first close-out kept its own answer in memory"

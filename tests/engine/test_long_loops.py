@@ -28,8 +28,10 @@ LOOP = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>"""
 # The same loop without anyone to wait for: a script task instead of the user task.
-SPIN = LOOP.replace('<bpmn:userTask id="tick" name="Tick"/>',
-                    '<bpmn:scriptTask id="tick" name="Tick"><bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>')
+SPIN = LOOP.replace(
+    '<bpmn:userTask id="tick" name="Tick"/>',
+    '<bpmn:scriptTask id="tick" name="Tick"><bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>',
+)
 # Past the old limit with room to spare: this diagram adds two levels per iteration (user task, gateway),
 # so 3.2.0 lost sight of it at iteration 500 (bench/engine.py's false completion).  Each iteration is a
 # real engine call with a save.  10,000 iterations: python -m bench.long_loop (bench/README.md).
@@ -65,7 +67,7 @@ def test_a_user_task_loop_runs_past_the_depth_limit_and_ends_only_at_its_end(bar
 def test_a_loop_that_never_waits_stops_at_the_step_budget_with_an_error_naming_it(bare_platform: Any) -> None:
     engine = engine_for(bare_platform, {"spin.bpmn": SPIN})
     with bare_platform.db.session() as session:
-        instance_id = engine.start(session, "loop", {"n": 0, "limit": 10 ** 9}, actor="test").id
+        instance_id = engine.start(session, "loop", {"n": 0, "limit": 10**9}, actor="test").id
     assert engine.advance(instance_id) is False  # the step failed and was rolled back: nothing changed
     with bare_platform.db.session() as session:
         instance = session.get(ProcessInstance, instance_id)
@@ -89,8 +91,12 @@ def test_a_round_that_completes_nothing_while_engine_work_is_ready_stops_instead
     from engine.scripting import StepScriptEngine
     from engine.transitions import new_workflow, run_until_blocked
 
-    workflow = new_workflow(parse({"spin.bpmn": SPIN}, HandlerRegistry()), "loop", {"n": 0, "limit": 5},
-                            StepScriptEngine(HandlerRegistry(), FrozenClock()))
+    workflow = new_workflow(
+        parse({"spin.bpmn": SPIN}, HandlerRegistry()),
+        "loop",
+        {"n": 0, "limit": 5},
+        StepScriptEngine(HandlerRegistry(), FrozenClock()),
+    )
     workflow.do_engine_steps = lambda **_: None  # a workflow whose engine steps never find the ready task
     try:
         run_until_blocked(workflow, lambda: None)

@@ -71,8 +71,11 @@ def _ast_only(frame: Any) -> bool:
 
     3.11's ``compile`` event does not pass the flags, but ``ast.parse`` keeps them in its local ``flags``.
     """
-    return (frame.f_code.co_filename == ast.__file__ and frame.f_code.co_name == "parse"
-            and bool(frame.f_locals.get("flags", 0) & ast.PyCF_ONLY_AST))
+    return (
+        frame.f_code.co_filename == ast.__file__
+        and frame.f_code.co_name == "parse"
+        and bool(frame.f_locals.get("flags", 0) & ast.PyCF_ONLY_AST)
+    )
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
@@ -198,8 +201,12 @@ def test_the_shipped_lifecycle_reaches_no_python(platform: Any) -> None:
         ticket_id = open_ticket(platform, "yellow", text="coolant leak", at_least=1)
         complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
         complete(platform, ticket_id, "on_site", {})
-        complete(platform, ticket_id, "close_out", {"root_cause": "wear", "prevention_suggestion": "定期检查",
-                                                    "fixed_first_time": True})
+        complete(
+            platform,
+            ticket_id,
+            "close_out",
+            {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True},
+        )
         complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
     assert seen == []
 

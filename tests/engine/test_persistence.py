@@ -48,13 +48,28 @@ def comparable(workflow: BpmnWorkflow) -> dict[str, Any]:
 def new_instance(session, parsed, process_id: str) -> ProcessInstance:  # noqa: ANN001
     from engine.models import Deployment
 
-    deployment = Deployment(content_hash=parsed.hash, files=parsed.files, process_ids=sorted(parsed.specs),
-                            created_at=FrozenClock().now(), activated_at=FrozenClock().now(), created_by="test")
+    deployment = Deployment(
+        content_hash=parsed.hash,
+        files=parsed.files,
+        process_ids=sorted(parsed.specs),
+        created_at=FrozenClock().now(),
+        activated_at=FrozenClock().now(),
+        created_by="test",
+    )
     session.add(deployment)
     session.flush()
-    instance = ProcessInstance(deployment_id=deployment.id, process_id=process_id, status="running", version=0,
-                               needs_advance=False, workflow_state={}, journal_head=GENESIS, journal_seq=0,
-                               created_at=FrozenClock().now(), updated_at=FrozenClock().now())
+    instance = ProcessInstance(
+        deployment_id=deployment.id,
+        process_id=process_id,
+        status="running",
+        version=0,
+        needs_advance=False,
+        workflow_state={},
+        journal_head=GENESIS,
+        journal_seq=0,
+        created_at=FrozenClock().now(),
+        updated_at=FrozenClock().now(),
+    )
     session.add(instance)
     session.flush()
     return instance
@@ -89,8 +104,12 @@ def run_and_compare(platform, files: dict[str, str], process_id: str | None = No
 @pytest.mark.parametrize(("name", "process_id"), DIAGRAMS, ids=[d[0] for d in DIAGRAMS])
 def test_rows_reload_to_the_same_workflow(bare_platform, name: str, process_id: str | None) -> None:  # noqa: ANN001
     path = corpus("execute") / name  # fails when ../shared/bpmn-conformance is missing
-    assert run_and_compare(bare_platform, {name if name.endswith(".bpmn") else name + ".bpmn": path.read_text()},
-                           process_id) >= 1
+    assert (
+        run_and_compare(
+            bare_platform, {name if name.endswith(".bpmn") else name + ".bpmn": path.read_text()}, process_id
+        )
+        >= 1
+    )
 
 
 def test_the_lifecycle_reloads_to_the_same_workflow_at_every_step(platform) -> None:  # noqa: ANN001
@@ -107,14 +126,21 @@ def test_the_lifecycle_reloads_to_the_same_workflow_at_every_step(platform) -> N
             assert live is not None, "the engine keeps the workflow it last saved"
             engine.steps.workflows.keep(instance.id, instance.version, live)
             assert comparable(stored.workflow) == comparable(live.workflow)
-            return sorted(t.task_spec.name for t in stored.workflow.get_tasks(state=TaskState.READY)
-                          if t.task_spec.manual)
+            return sorted(
+                t.task_spec.name for t in stored.workflow.get_tasks(state=TaskState.READY) if t.task_spec.manual
+            )
 
     ticket_id = open_ticket(platform, "yellow", text="coolant leak", at_least=1)
     assert stored_equals_live(ticket_id) == ["accept_offer"]
-    steps = [("accept_offer", {"decision": "accept"}, "on_site"), ("on_site", {}, "close_out"),
-             ("close_out", {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True},
-              "customer_acceptance")]
+    steps = [
+        ("accept_offer", {"decision": "accept"}, "on_site"),
+        ("on_site", {}, "close_out"),
+        (
+            "close_out",
+            {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True},
+            "customer_acceptance",
+        ),
+    ]
     for spec, data, then in steps:
         complete(platform, ticket_id, spec, data)
         assert stored_equals_live(ticket_id) == [then]
@@ -126,8 +152,11 @@ def test_saving_writes_only_what_changed(bare_platform) -> None:  # noqa: ANN001
     path = corpus("execute") / "spiffworkflow_tests__v4.bpmn"
     parsed = parse({"v4.bpmn": path.read_text()}, HandlerRegistry())
     process_id = sorted(parsed.specs)[0]
-    workflow = BpmnWorkflow(parsed.specs[process_id], parsed.subprocess_specs[process_id],
-                            script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock()))
+    workflow = BpmnWorkflow(
+        parsed.specs[process_id],
+        parsed.subprocess_specs[process_id],
+        script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock()),
+    )
     with bare_platform.db.session() as session:
         instance = new_instance(session, parsed, process_id)
         loaded = persistence.LoadedWorkflow(workflow)
@@ -139,13 +168,15 @@ def test_saving_writes_only_what_changed(bare_platform) -> None:  # noqa: ANN001
         ready[0].run()
         written = persistence.save(session, instance, loaded)
         assert 0 < written < first
-        assert loaded.frozen and all(workflow.get_task_from_id(t).has_state(TaskState.FINISHED_MASK)
-                                     for t in loaded.frozen)
+        assert loaded.frozen and all(
+            workflow.get_task_from_id(t).has_state(TaskState.FINISHED_MASK) for t in loaded.frozen
+        )
 
 
 def test_golden_row_format(bare_platform) -> None:  # noqa: ANN001
     """Pins the stored shape of tasks; regenerate only on purpose, with a migration for old rows."""
-    files = {"g.bpmn": """<?xml version="1.0" encoding="UTF-8"?>
+    files = {
+        "g.bpmn": """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
   <bpmn:process id="golden" isExecutable="true">
     <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="ask"/>
@@ -154,10 +185,12 @@ def test_golden_row_format(bare_platform) -> None:  # noqa: ANN001
     </bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
     <bpmn:sequenceFlow id="f3" sourceRef="wait" targetRef="end"/><bpmn:endEvent id="end"/>
   </bpmn:process>
-</bpmn:definitions>"""}
+</bpmn:definitions>"""
+    }
     parsed = parse(files, HandlerRegistry())
-    workflow = BpmnWorkflow(parsed.specs["golden"], {}, script_engine=StepScriptEngine(HandlerRegistry(),
-                                                                                        FrozenClock()))
+    workflow = BpmnWorkflow(
+        parsed.specs["golden"], {}, script_engine=StepScriptEngine(HandlerRegistry(), FrozenClock())
+    )
     workflow.task_tree.data["ticket"] = 7
     workflow.do_engine_steps()
     ask = workflow.get_tasks(state=TaskState.READY)[0]
@@ -171,11 +204,21 @@ def test_golden_row_format(bare_platform) -> None:  # noqa: ANN001
         session.flush()
         rows = session.scalars(select(EngineTask).where(EngineTask.instance_id == instance.id)).all()
         names = {row.id: row.spec_name for row in rows}
-        shape = sorted(({
-            "spec": row.spec_name, "state": TaskState.get_name(row.state), "manual": row.manual,
-            "parent": names.get(row.parent_id), "children": sorted(names[c] for c in row.children),
-            "internal_data": row.internal_data, "triggered": row.triggered,
-        } for row in rows), key=lambda r: r["spec"])
+        shape = sorted(
+            (
+                {
+                    "spec": row.spec_name,
+                    "state": TaskState.get_name(row.state),
+                    "manual": row.manual,
+                    "parent": names.get(row.parent_id),
+                    "children": sorted(names[c] for c in row.children),
+                    "internal_data": row.internal_data,
+                    "triggered": row.triggered,
+                }
+                for row in rows
+            ),
+            key=lambda r: r["spec"],
+        )
         state = json.loads(json.dumps(instance.workflow_state))
     state["top"]["root"] = names[state["top"]["root"]]
     state["top"]["last_task"] = names.get(state["top"]["last_task"])

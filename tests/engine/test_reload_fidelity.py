@@ -30,8 +30,7 @@ EXECUTE = diagrams("execute") if Path(__file__).resolve().parents[3].joinpath("s
 MI = Path(__file__).parent / "mi"
 
 
-def run_once(platform: Any, files: dict[str, str], *, reload: bool, cache_only: bool = False
-             ) -> Run | DeploymentError:
+def run_once(platform: Any, files: dict[str, str], *, reload: bool, cache_only: bool = False) -> Run | DeploymentError:
     driver = Driver(platform.db, platform.engine.registry, FrozenClock(START), reload=reload, cache_only=cache_only)
     try:
         process_ids = driver.deploy(files)
@@ -114,7 +113,8 @@ def _mi(characteristics: str, *, nested: bool = False, task: str = "userTask") -
           <bpmn:sequenceFlow id="g1" sourceRef="s_in" targetRef="each"/>{inner}
           <bpmn:sequenceFlow id="g2" sourceRef="each" targetRef="e_in"/><bpmn:endEvent id="e_in"/></bpmn:subProcess>"""
     first = "group" if nested else "each"
-    return {"mi.bpmn": f"""<?xml version="1.0" encoding="UTF-8"?>
+    return {
+        "mi.bpmn": f"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
   <bpmn:process id="mi" isExecutable="true">
     <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="{first}"/>
@@ -123,31 +123,43 @@ def _mi(characteristics: str, *, nested: bool = False, task: str = "userTask") -
     <bpmn:userTask id="after" name="After"/><bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="end"/>
     <bpmn:endEvent id="end"/>
   </bpmn:process>
-</bpmn:definitions>"""}
+</bpmn:definitions>"""
+    }
 
 
 def _mi_loop(sequential: bool, body: str) -> str:
-    return (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{str(sequential).lower()}">{body}'
-            "</bpmn:multiInstanceLoopCharacteristics>")
+    return (
+        f'<bpmn:multiInstanceLoopCharacteristics isSequential="{str(sequential).lower()}">{body}'
+        "</bpmn:multiInstanceLoopCharacteristics>"
+    )
 
 
 CARDINALITY = "<bpmn:loopCardinality>3</bpmn:loopCardinality>"
-COLLECTION = ("<bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>"
-              "<bpmn:loopDataOutputRef>results</bpmn:loopDataOutputRef>"
-              '<bpmn:inputDataItem id="item"/><bpmn:outputDataItem id="result"/>')
+COLLECTION = (
+    "<bpmn:loopDataInputRef>items</bpmn:loopDataInputRef>"
+    "<bpmn:loopDataOutputRef>results</bpmn:loopDataOutputRef>"
+    '<bpmn:inputDataItem id="item"/><bpmn:outputDataItem id="result"/>'
+)
 CONDITION = "<bpmn:completionCondition>done</bpmn:completionCondition>"
 MULTI_INSTANCE = {
-    f"{'sequential' if seq else 'parallel'}-{name}{'-nested' if nested else ''}": _mi(_mi_loop(seq, body),
-                                                                                     nested=nested)
+    f"{'sequential' if seq else 'parallel'}-{name}{'-nested' if nested else ''}": _mi(
+        _mi_loop(seq, body), nested=nested
+    )
     for seq in (False, True)
-    for name, body in (("cardinality", CARDINALITY), ("collection", COLLECTION),
-                       ("condition", CARDINALITY + CONDITION), ("collection-condition", COLLECTION + CONDITION))
+    for name, body in (
+        ("cardinality", CARDINALITY),
+        ("collection", COLLECTION),
+        ("condition", CARDINALITY + CONDITION),
+        ("collection-condition", COLLECTION + CONDITION),
+    )
     for nested in (False, True)
 }
-MULTI_INSTANCE["standard-loop"] = _mi('<bpmn:standardLoopCharacteristics><bpmn:loopCondition>done</bpmn:loopCondition>'
-                                      "</bpmn:standardLoopCharacteristics>")
-MULTI_INSTANCE["script-cardinality"] = _mi(_mi_loop(False, CARDINALITY) + "<bpmn:script>counted = 1</bpmn:script>",
-                                          task="scriptTask")
+MULTI_INSTANCE["standard-loop"] = _mi(
+    "<bpmn:standardLoopCharacteristics><bpmn:loopCondition>done</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"
+)
+MULTI_INSTANCE["script-cardinality"] = _mi(
+    _mi_loop(False, CARDINALITY) + "<bpmn:script>counted = 1</bpmn:script>", task="scriptTask"
+)
 
 
 def _answer(view: Any, n: int) -> dict[str, Any]:
@@ -215,8 +227,9 @@ def _lifecycle_with_rework(platform: Any) -> dict[str, Any]:
     complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
     complete(platform, ticket_id, "on_site", {})
     complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29502)})
-    complete(platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"},
-             customer=True)
+    complete(
+        platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"}, customer=True
+    )
     complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29616)})
     complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
     platform.engine.clock.advance(days=8)
@@ -232,9 +245,16 @@ def _lifecycle_with_rework(platform: Any) -> dict[str, Any]:
         # Values hold this ticket's ids and times; the shape (which task, in which state, under which
         # parent, holding which keys) must be the same for any ticket taken along the same path.
         shape = sorted((row[0], row[1], row[2], tuple(sorted(json.loads(row[3])))) for row in state_of(stored.workflow))
-        return {"status": instance.status, "error": instance.error, "shape": shape, "replay": differences,
-                "lamp_taps": sorted(t.data["lamp_taps"][0]["x"] for t in stored.workflow.get_tasks()
-                                    if t.task_spec.name == "close_out"), "tasks": len(names)}
+        return {
+            "status": instance.status,
+            "error": instance.error,
+            "shape": shape,
+            "replay": differences,
+            "lamp_taps": sorted(
+                t.data["lamp_taps"][0]["x"] for t in stored.workflow.get_tasks() if t.task_spec.name == "close_out"
+            ),
+            "tasks": len(names),
+        }
 
 
 def test_the_shipped_lifecycle_through_a_rework_is_the_same_with_and_without_reloads(platform: Any) -> None:

@@ -62,7 +62,8 @@ def test_cycle_and_duration_literals_fire_on_the_engine_clock(bare_platform) -> 
     assert [(b - a).total_seconds() for a, b in zip(fired, fired[1:], strict=False)] == [600.0, 600.0]
     # Each firing is journaled with the occurrence it fired for, not the one it scheduled next.
     assert [datetime.fromisoformat(e.input["due_at"]) for e in firings] == [
-        started + timedelta(minutes=m) for m in (10, 20, 30)]
+        started + timedelta(minutes=m) for m in (10, 20, 30)
+    ]
     with engine.db.session() as session:
         due = session.scalars(select(Timer.spec_name).where(Timer.instance_id == instance_id)).all()
         assert due == ["give_up"]

@@ -22,8 +22,12 @@ from handlers.dispatch.crosscheck import solve_dense_hungarian, solve_milp
 from handlers.dispatch.scenario_schema import parse_scenario
 from handlers.dispatch.synthetic import generate_scenario
 
-KEYWORDS = {"spindle noise": ["spindle"], "主轴异响": ["spindle"], "coolant leak": ["coolant system"],
-            "PLC alarm": ["PLC programming"]}
+KEYWORDS = {
+    "spindle noise": ["spindle"],
+    "主轴异响": ["spindle"],
+    "coolant leak": ["coolant system"],
+    "PLC alarm": ["PLC programming"],
+}
 DEVICES = {"FANUC CNC lathe": ["FANUC"]}
 SKILLS = ["FANUC", "spindle", "coolant system", "PLC programming"]
 FAULTS = ["spindle noise", "主轴异响", "coolant leak", "PLC alarm", "PLC alarm and coolant leak"]
@@ -39,17 +43,30 @@ def random_instance(seed: int):
     engineers = []
     for i in range(rng.randint(2, 4)):
         skills = {s: rng.randint(1, 5) for s in rng.sample(SKILLS, rng.randint(2, 4))}
-        engineers.append(Engineer(
-            f"E{i}", at(rng.uniform(-4, 4), rng.uniform(-4, 4)), skills,
-            current=at(rng.uniform(-4, 4), rng.uniform(-4, 4)) if rng.random() < 0.3 else None,
-            service_radius_km=rng.choice([None, 4.0, 8.0]), status=rng.choice(["idle"] * 4 + ["full"]),
-            daily_capacity=rng.randint(1, 4), booked_today=rng.randint(0, 2),
-            fix_history={s: FixHistory(rng.randint(0, 4), 4) for s in skills},
-            decline_history={s: DeclineHistory(rng.randint(0, 2), 2) for s in skills}))
-    tickets = [Ticket(f"T{j}", at(rng.uniform(-5, 5), rng.uniform(-5, 5)),
-                      rng.choice(["red", "orange", "yellow", "blue"]),
-                      device_type=rng.choice(["FANUC CNC lathe", None]), description=rng.choice(FAULTS))
-               for j in range(rng.randint(2, 5))]
+        engineers.append(
+            Engineer(
+                f"E{i}",
+                at(rng.uniform(-4, 4), rng.uniform(-4, 4)),
+                skills,
+                current=at(rng.uniform(-4, 4), rng.uniform(-4, 4)) if rng.random() < 0.3 else None,
+                service_radius_km=rng.choice([None, 4.0, 8.0]),
+                status=rng.choice(["idle"] * 4 + ["full"]),
+                daily_capacity=rng.randint(1, 4),
+                booked_today=rng.randint(0, 2),
+                fix_history={s: FixHistory(rng.randint(0, 4), 4) for s in skills},
+                decline_history={s: DeclineHistory(rng.randint(0, 2), 2) for s in skills},
+            )
+        )
+    tickets = [
+        Ticket(
+            f"T{j}",
+            at(rng.uniform(-5, 5), rng.uniform(-5, 5)),
+            rng.choice(["red", "orange", "yellow", "blue"]),
+            device_type=rng.choice(["FANUC CNC lathe", None]),
+            description=rng.choice(FAULTS),
+        )
+        for j in range(rng.randint(2, 5))
+    ]
     declined = {t.id: [rng.choice(engineers).id] for t in tickets if rng.random() < 0.3}
     return engineers, tickets, declined
 
@@ -70,10 +87,10 @@ def brute_force_optimum(resolver, engineers, tickets, declined, policy):
             continue
         value = sum(choice[1] for choice in combo if choice)
         # the k-th extra job of an engineer scores k * workload weight / capacity less
-        value -= sum(policy.weight_workload / by_id[e].daily_capacity * n * (n - 1) / 2
-                     for e, n in load.items())
-        value -= sum(policy.unassigned_penalty[t.urgency] for t, choice in zip(tickets, combo, strict=True)
-                     if choice is None)
+        value -= sum(policy.weight_workload / by_id[e].daily_capacity * n * (n - 1) / 2 for e, n in load.items())
+        value -= sum(
+            policy.unassigned_penalty[t.urgency] for t, choice in zip(tickets, combo, strict=True) if choice is None
+        )
         best = max(best, value)
     return best
 
@@ -143,10 +160,14 @@ def test_greedy_never_beats_batch(resolver):
 def test_accepted_offers_never_move_and_use_capacity(resolver):
     # E0 is the only FANUC+PLC engineer and has one slot; T0 (accepted by E0 earlier) keeps it, although
     # moving T0 to E1 would free E0 for T1, which nobody else can do.
-    engineers = [Engineer("E0", at(0.5), {"FANUC": 4, "spindle": 4, "PLC programming": 4}, daily_capacity=1),
-                 Engineer("E1", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=3)]
-    tickets = [Ticket("T0", at(0), device_type="FANUC CNC lathe", description="spindle noise"),
-               Ticket("T1", at(0.2), device_type="FANUC CNC lathe", description="PLC alarm")]
+    engineers = [
+        Engineer("E0", at(0.5), {"FANUC": 4, "spindle": 4, "PLC programming": 4}, daily_capacity=1),
+        Engineer("E1", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=3),
+    ]
+    tickets = [
+        Ticket("T0", at(0), device_type="FANUC CNC lathe", description="spindle noise"),
+        Ticket("T1", at(0.2), device_type="FANUC CNC lathe", description="PLC alarm"),
+    ]
     backlog = BacklogAssignment(EngineerIndex(engineers), resolver)
     free = backlog.plan(tickets, "batch")
     assert {a.ticket_id: a.engineer_id for a in free.assignments} == {"T0": "E1", "T1": "E0"}
@@ -163,12 +184,16 @@ def test_accepted_offers_never_move_and_use_capacity(resolver):
 def test_every_score_is_the_sum_of_its_factors_even_past_capacity(resolver):
     # Three accepted offers for an engineer with one free slot: the third is past capacity, where the
     # workload factor stops at zero; its score must stop with it.
-    engineers = [Engineer("E0", at(0.5), {"FANUC": 4, "spindle": 4}, daily_capacity=2, booked_today=1),
-                 Engineer("E1", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=3)]
-    tickets = [Ticket(f"T{i}", at(0.1 * i), device_type="FANUC CNC lathe", description="spindle noise")
-               for i in range(5)]
+    engineers = [
+        Engineer("E0", at(0.5), {"FANUC": 4, "spindle": 4}, daily_capacity=2, booked_today=1),
+        Engineer("E1", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=3),
+    ]
+    tickets = [
+        Ticket(f"T{i}", at(0.1 * i), device_type="FANUC CNC lathe", description="spindle noise") for i in range(5)
+    ]
     plan = BacklogAssignment(EngineerIndex(engineers), resolver).plan(
-        tickets, "batch", accepted={"T0": "E0", "T1": "E0", "T2": "E0"})
+        tickets, "batch", accepted={"T0": "E0", "T1": "E0", "T2": "E0"}
+    )
     assert [a.slot for a in plan.assignments if a.fixed] == [0, 1, 2]
     assert len([a for a in plan.assignments if not a.fixed]) == 2
     for assignment in plan.assignments:
@@ -178,20 +203,28 @@ def test_every_score_is_the_sum_of_its_factors_even_past_capacity(resolver):
 
 def test_greedy_serves_red_first_and_reports_capacity_taken(resolver):
     engineers = [Engineer("E0", at(1.0), {"FANUC": 3, "spindle": 3}, daily_capacity=1)]
-    tickets = [Ticket("blue", at(0), "blue", "FANUC CNC lathe", "spindle noise"),
-               Ticket("red", at(0.5), "red", "FANUC CNC lathe", "主轴异响")]
+    tickets = [
+        Ticket("blue", at(0), "blue", "FANUC CNC lathe", "spindle noise"),
+        Ticket("red", at(0.5), "red", "FANUC CNC lathe", "主轴异响"),
+    ]
     for mode in ("greedy", "batch"):
         plan = BacklogAssignment(EngineerIndex(engineers), resolver).plan(tickets, mode)
         assert [a.ticket_id for a in plan.assignments] == ["red"]
-        assert plan.unassigned[0].reason.to_dict() == {"code": "eligible_capacity_used",
-                                                       "params": {"eligible_engineers": 1}}
+        assert plan.unassigned[0].reason.to_dict() == {
+            "code": "eligible_capacity_used",
+            "params": {"eligible_engineers": 1},
+        }
 
 
 def test_plan_scores_are_shortlist_scores(resolver):
-    engineers = [Engineer("E0", at(1.0), {"FANUC": 3, "spindle": 4}, daily_capacity=4, booked_today=1),
-                 Engineer("E1", at(2.0), {"FANUC": 5, "spindle": 2}, daily_capacity=6)]
-    tickets = [Ticket("T0", at(0), "blue", "FANUC CNC lathe", "spindle noise"),
-               Ticket("T1", at(0.3), "blue", "FANUC CNC lathe", "spindle noise")]
+    engineers = [
+        Engineer("E0", at(1.0), {"FANUC": 3, "spindle": 4}, daily_capacity=4, booked_today=1),
+        Engineer("E1", at(2.0), {"FANUC": 5, "spindle": 2}, daily_capacity=6),
+    ]
+    tickets = [
+        Ticket("T0", at(0), "blue", "FANUC CNC lathe", "spindle noise"),
+        Ticket("T1", at(0.3), "blue", "FANUC CNC lathe", "spindle noise"),
+    ]
     index = EngineerIndex(engineers)
     plan = BacklogAssignment(index, resolver).plan(tickets, "batch")
     shortlist = EngineerShortlist(index, resolver)
@@ -204,8 +237,10 @@ def test_plan_scores_are_shortlist_scores(resolver):
 
 
 def test_pending_offers_report_moves(resolver):
-    engineers = [Engineer("near", at(0.5), {"FANUC": 3, "spindle": 3}),
-                 Engineer("far", at(4.0), {"FANUC": 3, "spindle": 3})]
+    engineers = [
+        Engineer("near", at(0.5), {"FANUC": 3, "spindle": 3}),
+        Engineer("far", at(4.0), {"FANUC": 3, "spindle": 3}),
+    ]
     tickets = [Ticket("T0", at(0), device_type="FANUC CNC lathe", description="spindle noise")]
     plan = BacklogAssignment(EngineerIndex(engineers), resolver).plan(tickets, pending={"T0": "far"})
     (a,) = plan.assignments

@@ -24,12 +24,15 @@ def found(matcher, text):
     return [hit.keyword for hit in matcher.find(text)]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("今天主轴异响很严重", ["主轴异响", "主轴"]),
-    ("液压站压力不足", ["液压"]),  # inside one segmented word: 液压站 is a hydraulic unit
-    ("冷却液泄漏，地面有水", ["冷却液泄漏"]),
-    ("数控车床主轴异响，液压系统报警", ["主轴异响", "液压", "主轴"]),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("今天主轴异响很严重", ["主轴异响", "主轴"]),
+        ("液压站压力不足", ["液压"]),  # inside one segmented word: 液压站 is a hydraulic unit
+        ("冷却液泄漏，地面有水", ["冷却液泄漏"]),
+        ("数控车床主轴异响，液压系统报警", ["主轴异响", "液压", "主轴"]),
+    ],
+)
 def test_chinese_keywords(matcher, text, expected):
     assert sorted(found(matcher, text)) == sorted(expected)
 
@@ -45,16 +48,19 @@ def test_punctuation_breaks_a_phrase(matcher):
     assert found(matcher, "spindle, noise") == []
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Loud SPINDLE NOISE on the lathe", ["spindle noise"]),
-    ("spindle noise", ["spindle noise"]),
-    ("Oil leak at the gearbox", ["oil"]),
-    ("boiling coolant", []),  # whole words only: no "oil" in "boiling"
-    ("noise from spindle", []),  # word order matters
-    ("siemens   840d alarm 25000", ["Siemens 840D"]),
-    ("ＳＩＥＭＥＮＳ ８４０Ｄ", ["Siemens 840D"]),  # full-width input is normalised
-    ("FANUC 报警 401", ["FANUC报警"]),  # mixed script, space between scripts ignored
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Loud SPINDLE NOISE on the lathe", ["spindle noise"]),
+        ("spindle noise", ["spindle noise"]),
+        ("Oil leak at the gearbox", ["oil"]),
+        ("boiling coolant", []),  # whole words only: no "oil" in "boiling"
+        ("noise from spindle", []),  # word order matters
+        ("siemens   840d alarm 25000", ["Siemens 840D"]),
+        ("ＳＩＥＭＥＮＳ ８４０Ｄ", ["Siemens 840D"]),  # full-width input is normalised
+        ("FANUC 报警 401", ["FANUC报警"]),  # mixed script, space between scripts ignored
+    ],
+)
 def test_english_and_mixed_keywords(matcher, text, expected):
     assert found(matcher, text) == expected
 
@@ -77,8 +83,7 @@ def test_managed_chinese_keyword_is_one_token_without_touching_global_jieba():
 
 def test_spellings_differing_in_case_merge_their_skills():
     matcher = KeywordMatcher({"Spindle Noise": ["spindle"], "spindle  noise": ["bearing"]})
-    assert [(h.keyword, h.skills) for h in matcher.find("spindle noise")] == [
-        ("Spindle Noise", ("spindle", "bearing"))]
+    assert [(h.keyword, h.skills) for h in matcher.find("spindle noise")] == [("Spindle Noise", ("spindle", "bearing"))]
 
 
 def test_keyword_without_words_is_rejected():
@@ -87,10 +92,10 @@ def test_keyword_without_words_is_rejected():
 
 
 def test_resolver_combines_device_and_fault_skills():
-    resolver = JobSkillResolver(MAPPING, {"FANUC CNC lathe": ["FANUC"],
-                                          "hydraulic press": ["hydraulic valve block"]})
-    job = resolver.resolve(Ticket("T1", GeoPoint(31.3, 120.6), device_type="  fanuc   cnc LATHE ",
-                                  description="客户反映主轴异响"))
+    resolver = JobSkillResolver(MAPPING, {"FANUC CNC lathe": ["FANUC"], "hydraulic press": ["hydraulic valve block"]})
+    job = resolver.resolve(
+        Ticket("T1", GeoPoint(31.3, 120.6), device_type="  fanuc   cnc LATHE ", description="客户反映主轴异响")
+    )
     assert job.device_type_known
     assert job.device_skills == ("FANUC",)
     assert job.fault_skills == ("spindle",)
@@ -100,8 +105,9 @@ def test_resolver_combines_device_and_fault_skills():
 
 def test_resolver_unknown_device_and_explicit_keywords():
     resolver = JobSkillResolver(MAPPING, {})
-    job = resolver.resolve(Ticket("T1", GeoPoint(31.3, 120.6), device_type="laser cutter",
-                                  keywords=("spindle", "noise", "液压")))
+    job = resolver.resolve(
+        Ticket("T1", GeoPoint(31.3, 120.6), device_type="laser cutter", keywords=("spindle", "noise", "液压"))
+    )
     assert not job.device_type_known and job.device_skills == ()
     # explicit keywords are matched one by one: "spindle" + "noise" do not fuse into "spindle noise"
     assert job.fault_skills == ("hydraulic valve block",)

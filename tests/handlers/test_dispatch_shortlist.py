@@ -58,35 +58,46 @@ def test_every_exclusion_reason_with_its_parameters(resolver):
         engineer("weak", 1.0, skills={"FANUC": 2, "spindle": 4}),
         engineer("declined", 1.0, skills={"FANUC": 4, "spindle": 4}),
     ]
-    result = shortlist(resolver, engineers, policy=DispatchPolicy(min_skill_level=3),
-                       excluded=["declined", "unknown id is ignored"])
+    result = shortlist(
+        resolver, engineers, policy=DispatchPolicy(min_skill_level=3), excluded=["declined", "unknown id is ignored"]
+    )
     assert [c.engineer_id for c in result.candidates] == ["ok"]
     explanation = result.explanation()
     reasons = {entry["engineer_id"]: entry["reasons"] for entry in explanation["excluded"]}
     assert reasons["far"] == [{"code": "outside_radius", "params": {"distance_km": 8.0, "radius_km": 5.0}}]
-    assert reasons["busy"] == [{"code": "no_capacity",
-                                "params": {"daily_capacity": 4, "booked_today": 4, "planned": 0}}]
-    assert reasons["full"] == [{"code": "status", "params": {"status": "full",
-                                                              "allowed": ["idle", "en_route", "repairing"]}}]
-    assert reasons["no_fanuc"] == [{"code": "missing_skill",
-                                    "params": {"skills": ["FANUC"], "rule": "all_of"}}]
-    assert reasons["no_spindle"] == [{"code": "missing_skill",
-                                      "params": {"skills": ["spindle"], "rule": "any_of"}}]
-    assert reasons["weak"] == [{"code": "skill_level_too_low", "params": {"skills": {"FANUC": 2},
-                                                                          "min_level": 3}}]
+    assert reasons["busy"] == [
+        {"code": "no_capacity", "params": {"daily_capacity": 4, "booked_today": 4, "planned": 0}}
+    ]
+    assert reasons["full"] == [
+        {"code": "status", "params": {"status": "full", "allowed": ["idle", "en_route", "repairing"]}}
+    ]
+    assert reasons["no_fanuc"] == [{"code": "missing_skill", "params": {"skills": ["FANUC"], "rule": "all_of"}}]
+    assert reasons["no_spindle"] == [{"code": "missing_skill", "params": {"skills": ["spindle"], "rule": "any_of"}}]
+    assert reasons["weak"] == [{"code": "skill_level_too_low", "params": {"skills": {"FANUC": 2}, "min_level": 3}}]
     assert reasons["declined"] == [{"code": "declined_this_ticket", "params": {}}]
     assert explanation["exclusion_counts"] == {
-        "declined_this_ticket": 1, "status": 1, "missing_skill": 2, "skill_level_too_low": 1,
-        "no_capacity": 1, "outside_radius": 1}
+        "declined_this_ticket": 1,
+        "status": 1,
+        "missing_skill": 2,
+        "skill_level_too_low": 1,
+        "no_capacity": 1,
+        "outside_radius": 1,
+    }
     assert explanation["considered"] == 8 and explanation["eligible"] == 1
     assert result.exclusion_reasons("far")[0].code == "outside_radius"
     assert result.exclusion_reasons("ok") == []
 
 
 def test_score_factors_follow_the_documented_formula(resolver):
-    e = engineer("zw", 2.5, skills={"FANUC": 4, "spindle": 3}, daily_capacity=6, booked_today=3,
-                 fix_history={"spindle": FixHistory(8, 10)},
-                 decline_history={"spindle": DeclineHistory(1, 4)})
+    e = engineer(
+        "zw",
+        2.5,
+        skills={"FANUC": 4, "spindle": 3},
+        daily_capacity=6,
+        booked_today=3,
+        fix_history={"spindle": FixHistory(8, 10)},
+        decline_history={"spindle": DeclineHistory(1, 4)},
+    )
     result = shortlist(resolver, [e])
     (candidate,) = result.candidates
     factors = {f.name: f for f in candidate.factors}
@@ -129,8 +140,9 @@ def test_ties_are_broken_by_roster_order(resolver):
 
 
 def test_first_time_fix_prior_makes_new_engineers_neither_zero_nor_one(resolver):
-    veterans = [engineer(f"V{i}", 3.0, fix_history={"spindle": FixHistory(9, 10), "FANUC": FixHistory(9, 10)})
-                for i in range(4)]
+    veterans = [
+        engineer(f"V{i}", 3.0, fix_history={"spindle": FixHistory(9, 10), "FANUC": FixHistory(9, 10)}) for i in range(4)
+    ]
     newcomer = engineer("new", 1.0)
     unlucky = engineer("unlucky", 1.0, fix_history={"spindle": FixHistory(0, 2), "FANUC": FixHistory(0, 2)})
     lucky = engineer("lucky", 1.0, fix_history={"spindle": FixHistory(2, 2), "FANUC": FixHistory(2, 2)})
@@ -139,8 +151,7 @@ def test_first_time_fix_prior_makes_new_engineers_neither_zero_nor_one(resolver)
     team = (36 + 2 + 5 * 0.7) / (44 + 5)  # pooled over all engineers, smoothed towards the default mean
     result = EngineerShortlist(index, resolver, policy).shortlist(spindle_ticket())
     scores = {c.engineer_id: c for c in result.candidates}
-    ftfr = {c.engineer_id: next(f.raw for f in c.factors if f.name == "first_time_fix")
-            for c in result.candidates}
+    ftfr = {c.engineer_id: next(f.raw for f in c.factors if f.name == "first_time_fix") for c in result.candidates}
     assert ftfr["new"] == pytest.approx(team)
     assert ftfr["unlucky"] == pytest.approx(5 * team / 7)
     assert ftfr["lucky"] == pytest.approx((2 + 5 * team) / 7)
@@ -148,8 +159,10 @@ def test_first_time_fix_prior_makes_new_engineers_neither_zero_nor_one(resolver)
     assert scores["lucky"].rank < scores["new"].rank < scores["unlucky"].rank
     # a weaker prior lets the same two tickets move the estimate further
     weak = EngineerShortlist(index, resolver, DispatchPolicy(ftfr_prior_strength=1.0, shortlist_size=7))
-    weak_ftfr = {c.engineer_id: next(f.raw for f in c.factors if f.name == "first_time_fix")
-                 for c in weak.shortlist(spindle_ticket()).candidates}
+    weak_ftfr = {
+        c.engineer_id: next(f.raw for f in c.factors if f.name == "first_time_fix")
+        for c in weak.shortlist(spindle_ticket()).candidates
+    }
     assert weak_ftfr["unlucky"] < ftfr["unlucky"]
 
 
@@ -198,7 +211,9 @@ def test_red_ticket_goes_beyond_radius_blue_does_not(resolver):
     assert blue.reason.params["counts"] == {"outside_radius": 1}
     capped = shortlist(resolver, engineers, spindle_ticket("red"), DispatchPolicy(max_beyond_radius_km=10))
     assert capped.exclusion_reasons("far")[0].to_dict() == {
-        "code": "beyond_max_distance", "params": {"distance_km": 12.0, "radius_km": 5.0, "max_km": 10}}
+        "code": "beyond_max_distance",
+        "params": {"distance_km": 12.0, "radius_km": 5.0, "max_km": 10},
+    }
     never = shortlist(resolver, engineers, spindle_ticket("red"), DispatchPolicy(beyond_radius_urgencies=()))
     assert never.candidates == ()
 
@@ -220,13 +235,15 @@ def test_radius_from_home_travel_from_current_position(resolver):
 
 
 def test_nobody_eligible_says_why_with_counts(resolver):
-    engineers = [engineer("far", 9.0), engineer("full", 1.0, status="full"),
-                 engineer("no_skill", 1.0, skills={"hydraulic valve block": 5})]
+    engineers = [
+        engineer("far", 9.0),
+        engineer("full", 1.0, status="full"),
+        engineer("no_skill", 1.0, skills={"hydraulic valve block": 5}),
+    ]
     result = shortlist(resolver, engineers)
     assert result.candidates == ()
     assert result.reason.code == "no_eligible_engineer"
-    assert result.reason.params == {"considered": 3,
-                                    "counts": {"status": 1, "missing_skill": 1, "outside_radius": 1}}
+    assert result.reason.params == {"considered": 3, "counts": {"status": 1, "missing_skill": 1, "outside_radius": 1}}
     explanation = result.explanation()
     assert explanation["status"] == "no_eligible_engineer"
     assert len(explanation["excluded"]) == 3
@@ -261,8 +278,13 @@ def test_explanation_is_json_and_names_the_winner(resolver):
     decoded = json.loads(json.dumps(explanation, ensure_ascii=False))
     (winner,) = decoded["candidates"]
     assert winner["name"] == "张伟" and winner["group"] == "SIP-1"
-    assert [f["factor"] for f in winner["factors"]] == ["distance", "workload", "first_time_fix",
-                                                         "proficiency", "decline_penalty"]
+    assert [f["factor"] for f in winner["factors"]] == [
+        "distance",
+        "workload",
+        "first_time_fix",
+        "proficiency",
+        "decline_penalty",
+    ]
     assert decoded["job"]["keywords"] == [{"keyword": "主轴异响", "skills": ["spindle"]}]
     assert decoded["job"]["device_skills"] == ["FANUC"] and decoded["policy"]["weight_distance"] == 0.35
 
@@ -270,8 +292,7 @@ def test_explanation_is_json_and_names_the_winner(resolver):
 def test_policy_rejects_bad_values_field_by_field():
     with pytest.raises(PolicyError) as caught:
         DispatchPolicy(weight_distance=-1, min_skill_level=7, allowed_statuses=("idle", "asleep"))
-    assert [name for name, _ in caught.value.problems] == ["weight_distance", "min_skill_level",
-                                                           "allowed_statuses[1]"]
+    assert [name for name, _ in caught.value.problems] == ["weight_distance", "min_skill_level", "allowed_statuses[1]"]
     with pytest.raises(PolicyError, match="wieght_distance"):
         DispatchPolicy.from_mapping({"wieght_distance": 0.5})
     with pytest.raises(PolicyError, match="must be a list"):

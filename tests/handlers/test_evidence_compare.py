@@ -87,9 +87,7 @@ class Panel:
             if k.startswith("lamp:")
         ]
         ocr = [
-            NamedRegion(
-                "serial", region_in_photo(self.boxes["serial"], CANVAS, self.pose, SIZE), kind="serial"
-            ),
+            NamedRegion("serial", region_in_photo(self.boxes["serial"], CANVAS, self.pose, SIZE), kind="serial"),
             NamedRegion("meter", region_in_photo(self.boxes["meter"], CANVAS, self.pose, SIZE), kind="meter"),
         ]
         defaults = {
@@ -143,9 +141,7 @@ def test_tripod_reshot_with_a_lamp_turned_green_is_not_a_duplicate(panel: Panel,
     assert not report.needs_review
 
 
-def test_tripod_reshot_with_nothing_changed_is_no_visible_change_not_duplicate(
-    panel: Panel, before: bytes
-) -> None:
+def test_tripod_reshot_with_nothing_changed_is_no_visible_change_not_duplicate(panel: Panel, before: bytes) -> None:
     report = compare(before, panel.shoot(noise_seed=10, minutes=60), panel.context())
     assert "duplicate_reencoded" not in codes(report)
     assert "no_visible_change" in codes(report)
@@ -233,9 +229,7 @@ def test_exif_time_and_gps_anomalies(panel: Panel, before: bytes) -> None:
 
 
 def test_serial_read_and_changed(panel: Panel, before: bytes) -> None:
-    same = compare(
-        before, panel.shoot(pose=rotated(panel.pose, 1.5), noise_seed=40, minutes=60), panel.context()
-    )
+    same = compare(before, panel.shoot(pose=rotated(panel.pose, 1.5), noise_seed=40, minutes=60), panel.context())
     read = same.by_code("serial_read")
     assert read and read[0].params["value"] == panel.scene.serial
     swapped = panel.variant(serial="QX7-55555")

@@ -19,9 +19,7 @@ COLOURS = {
 }
 
 
-def panel_with_lamp(
-    colour: str, on: bool, gain: float = 1.0
-) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+def panel_with_lamp(colour: str, on: bool, gain: float = 1.0) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """A light-grey panel with one lamp; lit lamps clip to white in the core with a coloured rim."""
     img = np.full((400, 600, 3), 200, np.float32)
     col = np.array(COLOURS[colour], np.float32)
@@ -56,21 +54,15 @@ def test_compare_lamps_reports_change_and_no_change() -> None:
     region = [NamedRegion("FLT", box)]
     valid = np.ones(red.shape[:2], bool)
     assert compare_lamps(red, green, valid, region, Thresholds())[0].changed
-    assert not compare_lamps(red, panel_with_lamp("red", True, 0.7)[0], valid, region, Thresholds())[
-        0
-    ].changed
+    assert not compare_lamps(red, panel_with_lamp("red", True, 0.7)[0], valid, region, Thresholds())[0].changed
 
 
 def test_phash_distance_and_index() -> None:
     rng = np.random.default_rng(1)
-    scene = cv2.resize(
-        rng.integers(0, 255, (24, 32), dtype=np.uint8), (640, 480), interpolation=cv2.INTER_CUBIC
-    )
+    scene = cv2.resize(rng.integers(0, 255, (24, 32), dtype=np.uint8), (640, 480), interpolation=cv2.INTER_CUBIC)
     brighter = np.clip(scene.astype(int) * 1.3 + 10, 0, 255).astype(np.uint8)
     smaller = cv2.resize(scene, (320, 240), interpolation=cv2.INTER_AREA)
-    other = cv2.resize(
-        rng.integers(0, 255, (24, 32), dtype=np.uint8), (640, 480), interpolation=cv2.INTER_CUBIC
-    )
+    other = cv2.resize(rng.integers(0, 255, (24, 32), dtype=np.uint8), (640, 480), interpolation=cv2.INTER_CUBIC)
     h = phash(scene)
     assert hamming(h, phash(smaller)) <= 4 and hamming(h, phash(brighter)) <= 6
     assert hamming(h, phash(other)) > 16

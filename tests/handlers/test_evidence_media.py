@@ -143,12 +143,7 @@ def test_refuses_pillow_bomb_beyond_its_own_limit() -> None:
         return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
 
     ihdr = (30_000).to_bytes(4, "big") + (30_000).to_bytes(4, "big") + bytes([1, 0, 0, 0, 0])
-    raw = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(bytes(1000)))
-        + chunk(b"IEND", b"")
-    )
+    raw = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(bytes(1000))) + chunk(b"IEND", b"")
     assert rejected(raw).code == "too_many_pixels"
 
 

@@ -13,9 +13,7 @@ from handlers.evidence.ocr import OcrLine, fold_serial, parse_meter, parse_seria
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"
 
 
-def plate(
-    lines: list[str], size: tuple[int, int] = (420, 150), bg=(205, 205, 198), fg=(25, 25, 30)
-) -> np.ndarray:
+def plate(lines: list[str], size: tuple[int, int] = (420, 150), bg=(205, 205, 198), fg=(25, 25, 30)) -> np.ndarray:
     image = Image.new("RGB", size, bg)
     draw = ImageDraw.Draw(image)
     font = ImageFont.truetype(FONT, 30)
@@ -41,9 +39,7 @@ def test_reads_a_rendered_serial_plate_and_meter_in_one_pass() -> None:
 
 
 def test_blank_or_illegible_plate_is_unreadable_not_guessed() -> None:
-    blurred = np.asarray(
-        Image.fromarray(plate(["MODEL XR-200", "S/N K7P-40213"])).filter(ImageFilter.GaussianBlur(9))
-    )
+    blurred = np.asarray(Image.fromarray(plate(["MODEL XR-200", "S/N K7P-40213"])).filter(ImageFilter.GaussianBlur(9)))
     blank = plate([])
     label_only = plate(["MODEL XR-200", "S/N"])
     for crop in (blurred, blank, label_only):

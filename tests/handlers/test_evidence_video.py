@@ -78,9 +78,7 @@ def test_short_video_is_refused_with_actual_and_required_seconds() -> None:
     assert err.params["required_s"] == 30.0
     assert err.params["actual_s"] == pytest.approx(12.0, abs=0.3)
     # The requirement is configurable.
-    assert inspect_video(make_video(12), limits=MediaLimits(min_video_s=10)).duration_s == pytest.approx(
-        12, abs=0.3
-    )
+    assert inspect_video(make_video(12), limits=MediaLimits(min_video_s=10)).duration_s == pytest.approx(12, abs=0.3)
 
 
 def test_quicktime_from_a_path_is_accepted(tmp_path: Path) -> None:

@@ -48,11 +48,23 @@ class Catalogue:
 CATALOGUES = {
     "skills": Catalogue("skills", Skill, "tag", ("tag", "name_en", "name_zh", "active"), dispatch_admin.save_skill),
     "groups": Catalogue("groups", EngineerGroup, "name", ("name", "supervisor_user_id"), dispatch_admin.save_group),
-    "device-types": Catalogue("device-types", DeviceTypeSkills, "device_type",
-                              ("device_type", "name_en", "name_zh", "skills"), dispatch_admin.save_device_type,
-                              lists=("skills",)),
-    "keywords": Catalogue("keywords", KeywordSkills, "keyword", ("keyword", "skills"), dispatch_admin.save_keyword,
-                          lists=("skills",), deletable=True),
+    "device-types": Catalogue(
+        "device-types",
+        DeviceTypeSkills,
+        "device_type",
+        ("device_type", "name_en", "name_zh", "skills"),
+        dispatch_admin.save_device_type,
+        lists=("skills",),
+    ),
+    "keywords": Catalogue(
+        "keywords",
+        KeywordSkills,
+        "keyword",
+        ("keyword", "skills"),
+        dispatch_admin.save_keyword,
+        lists=("skills",),
+        deletable=True,
+    ),
 }
 KINDS = "any(" + ", ".join(f'"{name}"' for name in CATALOGUES) + ")"
 
@@ -60,8 +72,12 @@ KINDS = "any(" + ", ".join(f'"{name}"' for name in CATALOGUES) + ")"
 def _context(session: Session) -> dict[str, Any]:
     """What every catalogue page may need: the taxonomy, supervisors, names of skills and users."""
     supervisors = dispatch_admin.supervisors(session)
-    return {"skills": list(session.scalars(select(Skill).order_by(Skill.tag))), "supervisors": supervisors,
-            "supervisor_names": {u.id: u.display_name for u in supervisors}, "skill_name": skill_namer(session)}
+    return {
+        "skills": list(session.scalars(select(Skill).order_by(Skill.tag))),
+        "supervisors": supervisors,
+        "supervisor_names": {u.id: u.display_name for u in supervisors},
+        "skill_name": skill_namer(session),
+    }
 
 
 def catalogue(kind: str) -> Any:
@@ -69,10 +85,23 @@ def catalogue(kind: str) -> Any:
     return render_template(f"admin/{kind}.html", rows=spec.rows(db()), spec=spec, **_context(db()))
 
 
-def _form(kind: str, key: str | None, values: dict[str, Any], error: str | None = None,
-          errors: dict[str, str] | None = None, status: int = 200) -> Any:
-    return render_template(f"admin/{kind}_form.html", spec=CATALOGUES[kind], key=key, values=values,
-                           error=error, errors=errors or {}, **_context(db())), status
+def _form(
+    kind: str,
+    key: str | None,
+    values: dict[str, Any],
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    return render_template(
+        f"admin/{kind}_form.html",
+        spec=CATALOGUES[kind],
+        key=key,
+        values=values,
+        error=error,
+        errors=errors or {},
+        **_context(db()),
+    ), status
 
 
 def _save(kind: str, key: str | None) -> Any:

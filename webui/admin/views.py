@@ -30,11 +30,20 @@ from ..context import db, platform
 from ..errors import refused
 from ..labels import decline_reason, engineer_status, skill_namer
 
-ENGINEER_FIELDS = ("username", "password", "name", "phone", "group", "home_lat", "home_lon", "radius_km",
-                   "daily_capacity", "status")
+ENGINEER_FIELDS = (
+    "username",
+    "password",
+    "name",
+    "phone",
+    "group",
+    "home_lat",
+    "home_lon",
+    "radius_km",
+    "daily_capacity",
+    "status",
+)
 TILES_ENV = "CLOSELOOP_MAP_TILES"
 ATTRIBUTION_ENV = "CLOSELOOP_MAP_ATTRIBUTION"
-
 
 
 def now_and_zone() -> tuple[Any, str]:
@@ -47,32 +56,50 @@ def index() -> Any:
 
 # -- engineers ------------------------------------------------------------------------------------------
 
+
 def engineers() -> Any:
     now, zone = now_and_zone()
     session = db()
-    rows = list(session.scalars(select(Engineer).options(joinedload(Engineer.user))
-                                .order_by(Engineer.group, Engineer.name)))
+    rows = list(
+        session.scalars(select(Engineer).options(joinedload(Engineer.user)).order_by(Engineer.group, Engineer.name))
+    )
     booked = booked_today(session, now, zone)
     skill_name = skill_namer(session)
-    return render_template("admin/engineers.html", engineers=rows, booked=booked, skill_name=skill_name,
-                           engineer_status=engineer_status)
+    return render_template(
+        "admin/engineers.html", engineers=rows, booked=booked, skill_name=skill_name, engineer_status=engineer_status
+    )
 
 
 def engineer_form_values(form: MultiDict[str, str]) -> dict[str, Any]:
     """The posted form as the service's values; skill levels arrive as ``skill.<tag>`` selects."""
     values: dict[str, Any] = {name: form.get(name, "") for name in ENGINEER_FIELDS}
-    values["skills"] = {key[len("skill."):]: value for key, value in form.items() if key.startswith("skill.")}
+    values["skills"] = {key[len("skill.") :]: value for key, value in form.items() if key.startswith("skill.")}
     return values
 
 
-def _engineer_form(session: Session, values: dict[str, Any], engineer: Engineer | None,
-                   error: str | None = None, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+def _engineer_form(
+    session: Session,
+    values: dict[str, Any],
+    engineer: Engineer | None,
+    error: str | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
     held = set((values.get("skills") or {}).keys()) | set(engineer.skills if engineer else ())
     skills = [s for s in session.scalars(select(Skill).order_by(Skill.tag)) if s.active or s.tag in held]
     groups = list(session.scalars(select(EngineerGroup.name).order_by(EngineerGroup.name)))
-    return render_template("admin/engineer_form.html", values=values, engineer=engineer, skills=skills,
-                           groups=groups, statuses=STATUSES, engineer_status=engineer_status,
-                           skill_name=skill_namer(session), error=error, errors=errors or {}), status
+    return render_template(
+        "admin/engineer_form.html",
+        values=values,
+        engineer=engineer,
+        skills=skills,
+        groups=groups,
+        statuses=STATUSES,
+        engineer_status=engineer_status,
+        skill_name=skill_namer(session),
+        error=error,
+        errors=errors or {},
+    ), status
 
 
 def new_engineer() -> Any:
@@ -107,16 +134,22 @@ def edit_engineer(engineer_id: int) -> Any:
 
 # -- the team map ---------------------------------------------------------------------------------------
 
+
 def team_map_page() -> Any:
     tiles = os.environ.get(TILES_ENV, "").strip()
     legend = [(code, engineer_status(code), STATUS_COLOURS[code]) for code in STATUSES]
     labels = {
-        "home": gettext("Home"), "current": gettext("Current position"), "radius": gettext("Service radius"),
-        "booked": gettext("Booked today"), "open": gettext("Open ticket"), "engineer": gettext("Engineer"),
+        "home": gettext("Home"),
+        "current": gettext("Current position"),
+        "radius": gettext("Service radius"),
+        "booked": gettext("Booked today"),
+        "open": gettext("Open ticket"),
+        "engineer": gettext("Engineer"),
         "nothing": gettext("Nothing to show: no engineers or open tickets have a position."),
     }
-    return render_template("admin/map.html", tiles=tiles, attribution=os.environ.get(ATTRIBUTION_ENV, ""),
-                           legend=legend, labels=labels)
+    return render_template(
+        "admin/map.html", tiles=tiles, attribution=os.environ.get(ATTRIBUTION_ENV, ""), legend=legend, labels=labels
+    )
 
 
 def team_map_data() -> Any:
@@ -135,9 +168,16 @@ def team_map_data() -> Any:
 
 # -- decline analytics ----------------------------------------------------------------------------------
 
+
 def declines() -> Any:
     now, zone = now_and_zone()
     report = analytics.report(db(), now, zone)
     skill_name = skill_namer(db())
-    return render_template("admin/declines.html", report=report, skill_name=skill_name,
-                           reasons=analytics.REASONS, window_days=analytics.WINDOW_DAYS, decline_reason=decline_reason)
+    return render_template(
+        "admin/declines.html",
+        report=report,
+        skill_name=skill_name,
+        reasons=analytics.REASONS,
+        window_days=analytics.WINDOW_DAYS,
+        decline_reason=decline_reason,
+    )

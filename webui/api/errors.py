@@ -18,11 +18,22 @@ from ..i18n import is_zh
 from ..messages import message
 
 
-def error(status: int, code: str, params: dict[str, Any] | None = None, problems: list[FieldProblem] | None = None,
-          schema: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
+def error(
+    status: int,
+    code: str,
+    params: dict[str, Any] | None = None,
+    problems: list[FieldProblem] | None = None,
+    schema: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], int]:
     colon = "：" if is_zh() else ": "
-    fields = [{"field": p.field, "code": p.code,
-               "message": f"{field_title(schema, p.field)}{colon}{message(p.code, p.params)}"} for p in problems or []]
+    fields = [
+        {
+            "field": p.field,
+            "code": p.code,
+            "message": f"{field_title(schema, p.field)}{colon}{message(p.code, p.params)}",
+        }
+        for p in problems or []
+    ]
     return {"error": {"code": code, "message": message(code, params), "fields": fields}}, status
 
 

@@ -23,11 +23,21 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "source_channel": ticket.source_channel,
         "problem_description": ticket.problem_description,
         "customer": {"id": ticket.customer_id, "name": ticket.customer.name},
-        "device": None if ticket.device is None else {
-            "id": ticket.device.id, "model": ticket.device.model, "serial": ticket.device.serial,
-            "type": ticket.device.device_type},
-        "site": {"id": ticket.site.id, "name": ticket.site.name, "address": ticket.site.address,
-                 "lat": ticket.site.lat, "lon": ticket.site.lon},
+        "device": None
+        if ticket.device is None
+        else {
+            "id": ticket.device.id,
+            "model": ticket.device.model,
+            "serial": ticket.device.serial,
+            "type": ticket.device.device_type,
+        },
+        "site": {
+            "id": ticket.site.id,
+            "name": ticket.site.name,
+            "address": ticket.site.address,
+            "lat": ticket.site.lat,
+            "lon": ticket.site.lon,
+        },
         "engineer": None if ticket.engineer is None else {"id": ticket.engineer.id, "name": ticket.engineer.name},
         "created_at": _iso(ticket.created_at),
         "response_due_at": _iso(ticket.response_due_at),
@@ -56,14 +66,17 @@ def task_json(view: UserTaskView, *, ticket: Ticket | None = None, include_form:
 
 
 def timeline_json(entries: list[TimelineEntry], name_of: Callable[[str, dict[str, Any]], str]) -> list[dict[str, Any]]:
-    return [{
-        "seq": e.seq,
-        "at": e.at.isoformat(),
-        "actor": e.actor,
-        "actor_name": e.actor_name,
-        "kind": e.kind,
-        "task": e.task_spec,
-        "task_name": name_of(e.task_name, e.task_properties) if e.task_name else None,
-        "input": e.input,
-        "changes": e.changes,
-    } for e in entries]
+    return [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "actor_name": e.actor_name,
+            "kind": e.kind,
+            "task": e.task_spec,
+            "task_name": name_of(e.task_name, e.task_properties) if e.task_name else None,
+            "input": e.input,
+            "changes": e.changes,
+        }
+        for e in entries
+    ]

@@ -25,10 +25,17 @@ def begin_upload() -> Any:
         total_size = int(body.get("total_size", 0))
     except (TypeError, ValueError) as err:
         raise Invalid("invalid_input") from err
-    status = uploads().begin(db(), g.actor, upload_id=str(body.get("upload_id", "")),
-                             task_id=str(body.get("task_id", "")), field=str(body.get("field", "")),
-                             filename=str(body.get("filename", "")), content_type=body.get("content_type"),
-                             total_size=total_size, sha256=body.get("sha256"))
+    status = uploads().begin(
+        db(),
+        g.actor,
+        upload_id=str(body.get("upload_id", "")),
+        task_id=str(body.get("task_id", "")),
+        field=str(body.get("field", "")),
+        filename=str(body.get("filename", "")),
+        content_type=body.get("content_type"),
+        total_size=total_size,
+        sha256=body.get("sha256"),
+    )
     return status, 201
 
 

@@ -63,8 +63,10 @@ def get_task(task_id: str) -> Any:
     view, ticket = desk.task(session, task_id)
     body = task_json(view, ticket=ticket, include_form=True)
     body["ready"] = platform().engine.is_ready(session, task_id)
-    body["options"] = {name: [{"value": o.value, "label": o.label(is_zh())} for o in options]
-                       for name, options in desk.options.for_form(session, view.form).items()}
+    body["options"] = {
+        name: [{"value": o.value, "label": o.label(is_zh())} for o in options]
+        for name, options in desk.options.for_form(session, view.form).items()
+    }
     body["may_complete"] = desk.may_act(session, Actor(user=g.api_user), view, ticket) is None
     return body
 

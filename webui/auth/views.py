@@ -19,8 +19,13 @@ from ..messages import message
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a crafted ?next= must not send a user to another host (browsers read a
     backslash as a slash, so "/\\host" is refused with "//host")."""
-    if (target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//")
-            and "\\" not in target):
+    if (
+        target
+        and urlsplit(target).netloc == ""
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         return target
     return url_for("tasks.inbox")
 

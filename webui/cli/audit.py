@@ -59,9 +59,11 @@ def audit_replay(ticket_number: str) -> None:
                 for event in step.events:
                     what = event.task_name or event.task_spec or ""
                     inputs = {k: v for k, v in (event.input or {}).items() if k != "step"}
-                    click.echo(f"step {step.step:>3} · seq {event.seq:>3} · {event.at:%Y-%m-%d %H:%M:%S} · "
-                               f"{event.actor} · {event.kind} {what}".rstrip()
-                               + (f" · input {inputs}" if inputs else ""))
+                    click.echo(
+                        f"step {step.step:>3} · seq {event.seq:>3} · {event.at:%Y-%m-%d %H:%M:%S} · "
+                        f"{event.actor} · {event.kind} {what}".rstrip()
+                        + (f" · input {inputs}" if inputs else "")
+                    )
                 if step.data_changes:
                     click.echo(f"           changed: {step.data_changes}")
                 click.echo(f"           waiting on: {', '.join(step.waiting_on) or 'nothing'}")

@@ -12,8 +12,12 @@ import click
 @click.argument("before", type=click.Path(exists=True, dir_okay=False))
 @click.argument("after", type=click.Path(exists=True, dir_okay=False))
 @click.option("--overlay", type=click.Path(dir_okay=False), default=None, help="Write the changes overlay PNG here.")
-@click.option("--regions", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="JSON with lamp_regions / ocr_regions / site / ticket_created_at for the comparison.")
+@click.option(
+    "--regions",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="JSON with lamp_regions / ocr_regions / site / ticket_created_at for the comparison.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def compare_images(before: str, after: str, overlay: str | None, regions: str | None, as_json: bool) -> None:
     """Compare a fault photo with an after-repair photo, as the close-out does; exit 2 if it needs review."""

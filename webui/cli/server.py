@@ -24,9 +24,18 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     platform = build_platform(Settings.from_env())
     platform.deploy_models("startup")
     platform.db.dispose()  # each gunicorn worker builds its own platform: no connection crosses a fork
-    _gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-                 "accesslog": "-", "timeout": 60, "graceful_timeout": 15,
-                 "control_socket_disable": True}).run()
+    _gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "timeout": 60,
+            "graceful_timeout": 15,
+            "control_socket_disable": True,
+        }
+    ).run()
 
 
 def _gunicorn(options: dict[str, Any]) -> Any:
@@ -69,8 +78,9 @@ def run(host: str, port: int, with_demo: bool) -> None:
             if demo_data.load(session):
                 click.echo(f"demo data loaded — log in as agent / {demo_data.DEMO_PASSWORD}")
     env = {**os.environ, "REDIS_URL": redis_url_of(platform.redis), "DATABASE_URL": settings.database_url}
-    worker_process = subprocess.Popen([sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT,
-                                      preexec_fn=_die_with_parent)
+    worker_process = subprocess.Popen(
+        [sys.executable, "-m", "webui.cli", "worker"], env=env, cwd=ROOT, preexec_fn=_die_with_parent
+    )
     click.echo(f"Closeloop on http://{host}:{port}  (worker pid {worker_process.pid}; Ctrl-C stops everything)")
 
     def shutdown(*_args: object) -> None:

@@ -11,10 +11,15 @@ import click
 
 @click.command()
 @click.option("--burst", is_flag=True, help="Run until the queue is empty, then exit.")
-@click.option("--sweep-every", type=float, default=None,
-              help="Seconds between full sweeps for lost work [default: settings, 10].")
-@click.option("--timers-every", type=float, default=None,
-              help="Seconds between checks for timers that fell due [default: settings, 0.5].")
+@click.option(
+    "--sweep-every", type=float, default=None, help="Seconds between full sweeps for lost work [default: settings, 10]."
+)
+@click.option(
+    "--timers-every",
+    type=float,
+    default=None,
+    help="Seconds between checks for timers that fell due [default: settings, 0.5].",
+)
 def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -> None:
     """Run an rq worker, rq's scheduler and the sweeper that recovers lost jobs, all in this one process.
 
@@ -48,9 +53,12 @@ def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -
     sweep(platform.engine)
     threads = []
     if not burst:
-        threads = [threading.Thread(target=sweep_forever, name="sweeper", daemon=True),
-                   threading.Thread(target=_schedule_forever, args=(platform.redis, QUEUE_NAME, stop),
-                                    name="scheduler", daemon=True)]
+        threads = [
+            threading.Thread(target=sweep_forever, name="sweeper", daemon=True),
+            threading.Thread(
+                target=_schedule_forever, args=(platform.redis, QUEUE_NAME, stop), name="scheduler", daemon=True
+            ),
+        ]
         for thread in threads:
             thread.start()
     # A SimpleWorker that runs jobs in this process: no fork, so database connections are never shared

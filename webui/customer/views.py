@@ -29,9 +29,16 @@ def ticket(token: str) -> Any:
     desk = platform().desk
     session = db()
     tasks = [v for v in desk.for_ticket(session, ticket) if desk.may_act(session, actor, v, ticket) is None]
-    context = {"ticket": ticket, "tasks": tasks, "token": token, "instance": progress.state_of(session, ticket),
-               "timeline": timeline(session, platform().engine, ticket),
-               "engineer": ticket.engineer, "device": ticket.device, "site": ticket.site}
+    context = {
+        "ticket": ticket,
+        "tasks": tasks,
+        "token": token,
+        "instance": progress.state_of(session, ticket),
+        "timeline": timeline(session, platform().engine, ticket),
+        "engineer": ticket.engineer,
+        "device": ticket.device,
+        "site": ticket.site,
+    }
     return render_template("customer/ticket.html", **context)
 
 
@@ -47,8 +54,17 @@ def task(token: str, task_id: str) -> Any:
             return redirect(url_for("customer.ticket", token=token), code=303)
     else:
         values, problems, error, status = {}, [], None, 200
-    return render_task_form(task_id, actor, values=values, problems=problems, error=error,
-                            post_url=post_url, template="customer/task.html", status=status, token=token)
+    return render_task_form(
+        task_id,
+        actor,
+        values=values,
+        problems=problems,
+        error=error,
+        post_url=post_url,
+        template="customer/task.html",
+        status=status,
+        token=token,
+    )
 
 
 def file(token: str, sha256: str) -> Any:

@@ -30,8 +30,14 @@ def index() -> Any:
 
 def _page(status: str, error: str | None = None, failed_id: int | None = None, code: int = 200) -> Any:
     rows = service.listing(db(), status)  # type: ignore[arg-type]
-    return render_template("incidents/index.html", incidents=rows, status=status, error=error, failed_id=failed_id,
-                           may_skip=service.may_skip(current_user.role)), code
+    return render_template(
+        "incidents/index.html",
+        incidents=rows,
+        status=status,
+        error=error,
+        failed_id=failed_id,
+        may_skip=service.may_skip(current_user.role),
+    ), code
 
 
 def _back(incident_id: int) -> Any:
@@ -54,8 +60,14 @@ def retry(incident_id: int) -> Any:
 
 def skip(incident_id: int) -> Any:
     try:
-        service.skip(platform().engine, db(), incident_id, role=current_user.role,
-                     actor=current_user.username, reason=request.form.get("reason", ""))
+        service.skip(
+            platform().engine,
+            db(),
+            incident_id,
+            role=current_user.role,
+            actor=current_user.username,
+            reason=request.form.get("reason", ""),
+        )
     except DomainError as err:
         text, fields = refused(err)
         return _page("open", fields.get("reason") or text, incident_id, err.status)

@@ -40,9 +40,19 @@ def _suggestions_page(status: int = 200, **extra: Any) -> Any:
     groups = service.suggestions(session, filters.get("model"), filters.get("cause"))
     models, causes = service.filter_choices(session)
     lists = [c for c, _count in service.checklists(session)]
-    context = {"groups": groups, "models": models, "causes": causes, "checklists": lists, "filters": filters,
-               "cause_names": names(session, is_zh()), "total": sum(g.count for g in groups),
-               "failed": None, "error": None, "errors": {}, "values": {}}
+    context = {
+        "groups": groups,
+        "models": models,
+        "causes": causes,
+        "checklists": lists,
+        "filters": filters,
+        "cause_names": names(session, is_zh()),
+        "total": sum(g.count for g in groups),
+        "failed": None,
+        "error": None,
+        "errors": {},
+        "values": {},
+    }
     context.update(extra)
     return render_template("rootcauses/suggestions.html", **context), status
 
@@ -58,8 +68,10 @@ def promote(ticket_id: int) -> Any:
     except DomainError as err:
         error, errors = refused(err)  # a missing ticket or checklist is a 404 there
         return _suggestions_page(err.status, failed=ticket_id, error=error, errors=errors, values=values)
-    return redirect(url_for("rootcauses.suggestions", **_filters(), promoted=item.checklist_id)
-                    + f"#suggestion-{ticket_id}", code=303)
+    return redirect(
+        url_for("rootcauses.suggestions", **_filters(), promoted=item.checklist_id) + f"#suggestion-{ticket_id}",
+        code=303,
+    )
 
 
 def checklists() -> Any:
@@ -73,13 +85,24 @@ def checklists() -> Any:
             return redirect(url_for("rootcauses.checklist", checklist_id=row.id), code=303)
         except DomainError as err:
             error, errors = refused(err)
-    return render_template("rootcauses/checklists.html", checklists=service.checklists(session), error=error,
-                           errors=errors, values=values, people=_people(session)), 422 if error else 200
+    return render_template(
+        "rootcauses/checklists.html",
+        checklists=service.checklists(session),
+        error=error,
+        errors=errors,
+        values=values,
+        people=_people(session),
+    ), 422 if error else 200
 
 
 def checklist(checklist_id: int) -> Any:
     session = db()
     row = service.checklist(session, checklist_id)  # NotFound: the app's handler answers 404
     items = [(item, item.ticket.number) for item in row.items]
-    return render_template("rootcauses/checklist.html", checklist=row, items=items,
-                           cause_names=names(session, is_zh()), people=_people(session))
+    return render_template(
+        "rootcauses/checklist.html",
+        checklist=row,
+        items=items,
+        cause_names=names(session, is_zh()),
+        people=_people(session),
+    )

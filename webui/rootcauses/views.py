@@ -25,8 +25,9 @@ FIELDS = ("code", "name_en", "name_zh", "category", "active")
 
 def index() -> Any:
     session = db()
-    return render_template("rootcauses/index.html", causes=service.causes(session),
-                           counts=service.usage_counts(session), zh=is_zh())
+    return render_template(
+        "rootcauses/index.html", causes=service.causes(session), counts=service.usage_counts(session), zh=is_zh()
+    )
 
 
 def new() -> Any:
@@ -39,16 +40,22 @@ def new() -> Any:
             return redirect(url_for("rootcauses.index"), code=303)
         except DomainError as err:
             error, errors = refused(err)
-    return render_template("rootcauses/form.html", values=values, error=error, errors=errors, code=None,
-                           categories=CATEGORIES), 422 if error else 200
+    return render_template(
+        "rootcauses/form.html", values=values, error=error, errors=errors, code=None, categories=CATEGORIES
+    ), 422 if error else 200
 
 
 def edit(code: str) -> Any:
     error, errors = None, {}
     session = db()
     row = service.get(session, code)  # NotFound: the app's handler answers 404
-    values: dict[str, Any] = {"code": row.code, "name_en": row.name_en, "name_zh": row.name_zh,
-                              "category": row.category, "active": "1" if row.active else ""}
+    values: dict[str, Any] = {
+        "code": row.code,
+        "name_en": row.name_en,
+        "name_zh": row.name_zh,
+        "category": row.category,
+        "active": "1" if row.active else "",
+    }
     usage = service.usage_counts(session).get(row.code, 0)
     if request.method == "POST":
         values = {**posted(FIELDS), "code": code}
@@ -57,8 +64,9 @@ def edit(code: str) -> Any:
             return redirect(url_for("rootcauses.index"), code=303)
         except DomainError as err:
             error, errors = refused(err)
-    return render_template("rootcauses/form.html", values=values, error=error, errors=errors, code=code,
-                           usage=usage, categories=CATEGORIES), 422 if error else 200
+    return render_template(
+        "rootcauses/form.html", values=values, error=error, errors=errors, code=code, usage=usage, categories=CATEGORIES
+    ), 422 if error else 200
 
 
 def deactivate(code: str) -> Any:

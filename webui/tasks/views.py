@@ -32,8 +32,15 @@ def _inbox(self_error: str | None = None, status: int = 200) -> Any:
     items = platform().desk.inbox(session, Actor(user=current_user))
     notes = notifications.inbox(session, current_user)
     me = engineer_profiles.own_profile(session, current_user.id) if current_user.role == "engineer" else None
-    return render_template("tasks/inbox.html", items=items, notes=notes, me=me, statuses=STATUSES,
-                           engineer_status=engineer_status, self_error=self_error), status
+    return render_template(
+        "tasks/inbox.html",
+        items=items,
+        notes=notes,
+        me=me,
+        statuses=STATUSES,
+        engineer_status=engineer_status,
+        self_error=self_error,
+    ), status
 
 
 def _self_service(change: Callable[[Session], object]) -> Any:
@@ -71,6 +78,7 @@ def form(task_id: str) -> Any:
         if status == 303:
             number = platform().desk.task(db(), task_id)[1].number
             return redirect(url_for("tickets.show", number=number), code=303)
-        return render_task_form(task_id, actor, values=values, problems=problems, error=error,
-                                post_url=post_url, status=status)
+        return render_task_form(
+            task_id, actor, values=values, problems=problems, error=error, post_url=post_url, status=status
+        )
     return render_task_form(task_id, actor, post_url=post_url)

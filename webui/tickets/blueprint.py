@@ -12,6 +12,7 @@ tickets.add_url_rule("/tickets/new", "new", views.new, methods=["GET", "POST"])
 tickets.add_url_rule("/tickets/<number>", "show", views.show, methods=["GET"])
 tickets.add_url_rule("/tickets/<number>/customer-link", "rotate_link", views.rotate_link, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/diagram", "diagram", views.diagram, methods=["GET"])
-tickets.add_url_rule("/tickets/<number>/comparisons/<int:comparison_id>/overlay.png", "overlay", views.overlay,
-                     methods=["GET"])
+tickets.add_url_rule(
+    "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png", "overlay", views.overlay, methods=["GET"]
+)
 tickets.add_url_rule("/files/<sha256>", "file", views.file, methods=["GET"])

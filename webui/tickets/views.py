@@ -50,8 +50,12 @@ def intake_choices(session: Session) -> dict[str, Any]:
 @login_required
 def index() -> Any:
     status = request.args.get("status")
-    query = (select(Ticket).options(selectinload(Ticket.customer), selectinload(Ticket.engineer))
-             .order_by(Ticket.created_at.desc()).limit(200))
+    query = (
+        select(Ticket)
+        .options(selectinload(Ticket.customer), selectinload(Ticket.engineer))
+        .order_by(Ticket.created_at.desc())
+        .limit(200)
+    )
     if status:
         query = query.where(Ticket.status == status)
     rows = list(db().scalars(query))
@@ -90,16 +94,25 @@ def show(number: str) -> Any:
     session = db()
     ticket = find_ticket(session, number, *TICKET_PARTS)
     actor = Actor(user=current_user)
-    open_tasks = [(view, desk.may_act(session, actor, view, ticket) is None)
-                  for view in desk.for_ticket(session, ticket)]
-    recommendation = session.scalar(select(Recommendation).where(Recommendation.ticket_id == ticket.id)
-                                    .order_by(Recommendation.id.desc()))
+    open_tasks = [
+        (view, desk.may_act(session, actor, view, ticket) is None) for view in desk.for_ticket(session, ticket)
+    ]
+    recommendation = session.scalar(
+        select(Recommendation).where(Recommendation.ticket_id == ticket.id).order_by(Recommendation.id.desc())
+    )
     engineers = {e.id: e for e in session.scalars(select(Engineer))}
     context = {
-        "ticket": ticket, "instance": progress.state_of(session, ticket), "open_tasks": open_tasks,
-        "recommendation": recommendation, "engineers": engineers, "timeline": timeline(session, engine, ticket),
+        "ticket": ticket,
+        "instance": progress.state_of(session, ticket),
+        "open_tasks": open_tasks,
+        "recommendation": recommendation,
+        "engineers": engineers,
+        "timeline": timeline(session, engine, ticket),
         "attachments": platform().attachments.for_ticket(session, ticket),
-        "customer": ticket.customer, "site": ticket.site, "device": ticket.device, "engineer": ticket.engineer,
+        "customer": ticket.customer,
+        "site": ticket.site,
+        "device": ticket.device,
+        "engineer": ticket.engineer,
         "customer_link": _customer_link(ticket),
         # Root causes by code in the reader's language, for the facts and the timeline's answers.
         "option_labels": {OPTION_SOURCE: names(session, is_zh())},
