@@ -185,6 +185,27 @@ def complete(
     drain(platform)
 
 
+def rework_with_lamp_taps(platform: Platform, first: float = 0.29502, second: float = 0.29616) -> int:
+    """A ticket taken through a customer rework: close-out with a lamp tap at ``first``, the customer
+    rejects, close-out with a tap at ``second``, the customer accepts.  A nested form value answered
+    twice is what once leaked between passes (SpiffWorkflow shares nested values between tasks)."""
+    ticket_id = open_ticket(platform, "yellow", text="coolant leak", at_least=1)
+
+    def taps(x: float) -> dict[str, Any]:
+        return {"lamp_taps": [{"name": "alarm", "x": x, "y": 0.55, "w": 0.04, "h": 0.05}]}
+
+    close_out = {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True}
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    complete(platform, ticket_id, "on_site", {})
+    complete(platform, ticket_id, "close_out", {**close_out, **taps(first)})
+    complete(
+        platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"}, customer=True
+    )
+    complete(platform, ticket_id, "close_out", {**close_out, **taps(second)})
+    complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
+    return ticket_id
+
+
 def snapshot(platform: Platform) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, to prove a refused request changed nothing."""
     from engine.db import Base

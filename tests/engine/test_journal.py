@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select, text
-from support import complete, drain, open_ticket
+from support import complete, drain, open_ticket, rework_with_lamp_taps
 
 from engine import journal
 from engine.models import JournalEvent, ProcessInstance
@@ -179,20 +179,7 @@ def test_replay_after_a_rework_with_other_lamp_taps_equals_the_stored_state(plat
     """A nested form value (the lamp taps, a list of dicts) answered twice: the second answer must not
     rewrite the first pass's finished tasks, in memory or in a replay (SpiffWorkflow shares nested values
     between tasks unless the engine copies them)."""
-    ticket_id = open_ticket(platform, "yellow", text="coolant leak", at_least=1)
-
-    def taps(x: float) -> dict:
-        return {"lamp_taps": [{"name": "alarm", "x": x, "y": 0.55, "w": 0.04, "h": 0.05}]}
-
-    close_out = {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True}
-    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
-    complete(platform, ticket_id, "on_site", {})
-    complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29502)})
-    complete(
-        platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"}, customer=True
-    )
-    complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29616)})
-    complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
+    ticket_id = rework_with_lamp_taps(platform)
     with platform.db.session() as session:
         instance = session.get(ProcessInstance, session.get(Ticket, ticket_id).process_instance_id)
         first, second = replay(session, platform.engine, instance), replay(session, platform.engine, instance)

@@ -209,7 +209,7 @@ def _forgetful(engine: Any) -> None:
 
 
 def _lifecycle_with_rework(platform: Any) -> dict[str, Any]:
-    from support import complete, open_ticket
+    from support import rework_with_lamp_taps
 
     from engine import persistence
     from engine.clock import FrozenClock as Clock
@@ -218,20 +218,7 @@ def _lifecycle_with_rework(platform: Any) -> dict[str, Any]:
     from engine.scripting import StepScriptEngine
     from processes.tickets.models import Ticket
 
-    ticket_id = open_ticket(platform, "yellow", text="coolant leak", at_least=1)
-
-    def taps(x: float) -> dict[str, Any]:
-        return {"lamp_taps": [{"name": "alarm", "x": x, "y": 0.55, "w": 0.04, "h": 0.05}]}
-
-    close_out = {"root_cause": "wear", "prevention_suggestion": "定期检查", "fixed_first_time": True}
-    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
-    complete(platform, ticket_id, "on_site", {})
-    complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29502)})
-    complete(
-        platform, ticket_id, "customer_acceptance", {"verdict": "reject", "rejection_reason": "还是漏"}, customer=True
-    )
-    complete(platform, ticket_id, "close_out", {**close_out, **taps(0.29616)})
-    complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
+    ticket_id = rework_with_lamp_taps(platform)
     platform.engine.clock.advance(days=8)
     from support import drain
 
