@@ -9,24 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.engine import LOOP  # the benchmark's own loop: a user task, a gateway back while n < limit
 from engine.errors import StepBudgetExceeded
 from engine.handlers import HandlerRegistry
 from engine.models import ProcessInstance
 from engine.runtime import ProcessEngine
 from engine.transitions import STEP_BUDGET
 
-# bench/engine.py's own loop diagram: a user task, then a gateway back to it while n < limit.
-LOOP = """<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="loop_defs" targetNamespace="t">
-  <bpmn:process id="loop" isExecutable="true">
-    <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tick"/>
-    <bpmn:userTask id="tick" name="Tick"/><bpmn:sequenceFlow id="f2" sourceRef="tick" targetRef="again"/>
-    <bpmn:exclusiveGateway id="again" default="f4"/>
-    <bpmn:sequenceFlow id="f3" sourceRef="again" targetRef="tick">
-      <bpmn:conditionExpression>n &lt; limit</bpmn:conditionExpression></bpmn:sequenceFlow>
-    <bpmn:sequenceFlow id="f4" sourceRef="again" targetRef="end"/><bpmn:endEvent id="end"/>
-  </bpmn:process>
-</bpmn:definitions>"""
 # The same loop without anyone to wait for: a script task instead of the user task.
 SPIN = LOOP.replace(
     '<bpmn:userTask id="tick" name="Tick"/>',
