@@ -163,10 +163,12 @@ class Platform:
         """An rq worker (in this process, nothing forked) that hands this platform to every job it runs."""
         return jobs.ContextWorker(list(queues), connection=self.redis, context=self)
 
-    def deploy_models(self, actor: str = "system") -> str:
-        """Deploy ``bpmn_models/``; the same content finds its existing deployment."""
+    def deploy_models(self, actor: str = "system", directory: Path | None = None) -> str:
+        """Deploy ``bpmn_models/`` (or another models directory); the same content finds its existing
+        deployment, and a directory with no executable process is refused, never "deployed" empty."""
+        files = read_models(directory or self.settings.models_dir)
         with self.db.session() as session:
-            return self.engine.deployments.deploy(session, read_models(self.settings.models_dir), actor).content_hash
+            return self.engine.deployments.deploy(session, files, actor).content_hash
 
 
 def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis | None = None) -> Platform:

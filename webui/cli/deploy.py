@@ -1,8 +1,9 @@
-"""``closeloop deploy``: the diagrams of bpmn_models/."""
+"""``closeloop deploy [DIRECTORY]``: the diagrams of bpmn_models/, or of another models directory."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -10,12 +11,14 @@ from .common import build
 
 
 @click.command()
-def deploy() -> None:
-    """Deploy bpmn_models/ (the same content finds its existing deployment)."""
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def deploy(directory: Path | None) -> None:
+    """Deploy bpmn_models/ or DIRECTORY (.bpmn, .bpmn20.xml, .dmn, forms; the same content finds its
+    existing deployment; processes not in it keep their current deployment)."""
     from processes.operations import DeploymentError
 
     try:
-        digest = build().deploy_models("cli")
+        digest = build().deploy_models("cli", directory)
     except DeploymentError as err:
         for problem in err.problems:
             click.echo(f"error: {problem}", err=True)
