@@ -273,3 +273,30 @@ def test_known_answer_signature_step_by_step() -> None:
 
 HASHED_CANONICAL_REQUEST = "cf9100b680b8a26d5a8e1506affa0197cd768436432fb6bc874f3f968432c6f9"
 SIGNATURE = "d1e6cb5918e32c9af8d56d3a1f86187eb3419a853a2ba73d0b8f08e918a75c18"
+
+
+def test_the_documented_v3_example_gives_its_published_signature() -> None:
+    """Alibaba Cloud's own worked example of V3 signing (RunInstances on ECS, fixed date and nonce), whose
+    hashed canonical request and signature the documentation publishes: the signer must reproduce both."""
+    from processes.notifications.channels.aliyun_sms import canonical_query, sign
+
+    query = canonical_query(
+        {"ImageId": "win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd", "RegionId": "cn-shanghai"}
+    )
+    headers = {
+        "host": "ecs.cn-shanghai.aliyuncs.com",
+        "x-acs-action": "RunInstances",
+        "x-acs-version": "2014-05-26",
+        "x-acs-date": "2023-10-26T10:22:32Z",
+        "x-acs-signature-nonce": "3156853299f313e23d1673dc12e1703d",
+        "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
+    }
+    canonical, to_sign, signed_headers, signature = sign(
+        secret="YourAccessKeySecret", method="POST", uri="/", query=query, headers=headers, payload=b""
+    )
+    assert signed_headers == "host;x-acs-action;x-acs-content-sha256;x-acs-date;x-acs-signature-nonce;x-acs-version"
+    assert hashlib.sha256(canonical.encode()).hexdigest() == (
+        "7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
+    )
+    assert signature == "06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0"
+    assert to_sign.startswith("ACS3-HMAC-SHA256\n")
