@@ -11,10 +11,11 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from jsonschema import Draft202012Validator
 from lxml import etree
@@ -31,6 +32,7 @@ from .models import Deployment
 from .parser import ClosedLoopParser
 from .validation import DeploymentError, Problem, check_specs, check_xml, flow_elements
 
+T = TypeVar("T")
 BPMN_SUFFIXES = (".bpmn", ".bpmn20.xml")
 MODEL_SUFFIXES = (*BPMN_SUFFIXES, ".dmn", ".json")
 LANES_FILE = "lanes.json"
@@ -68,19 +70,21 @@ class ParsedDeployment:
     specs: dict[str, Any]
     subprocess_specs: dict[str, dict[str, Any]]
     lanes: dict[str, list[str]]
-    _forms: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key: str, build: Callable[[], T]) -> T:
+        """What is computed once from this deployment (a form schema, a validator, the element views),
+        kept with it: it lives and dies with the parsed deployment, so no cache elsewhere outlives it."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return cast(T, self._derived[key])
 
     def form(self, name: str) -> dict[str, object]:
         """The form schema ``name`` (parsed once; callers must not modify it)."""
-        if name not in self._forms:
-            self._forms[name] = forms.load_schema(self.files[f"forms/{name}"])
-        return self._forms[name]
+        return self.derived(f"form:{name}", lambda: forms.load_schema(self.files[f"forms/{name}"]))
 
     def validator(self, name: str) -> Draft202012Validator:
-        key = f"validator:{name}"
-        if key not in self._forms:
-            self._forms[key] = forms.validator(self.form(name))
-        return self._forms[key]
+        return self.derived(f"validator:{name}", lambda: forms.validator(self.form(name)))
 
 
 def _element_in(text: str) -> tuple[str, str]:

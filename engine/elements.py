@@ -6,7 +6,6 @@ outside ``engine/`` reads :class:`~engine.api.Element` and friends instead.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
@@ -101,26 +100,19 @@ def element_of(name: str, spec: TaskSpec) -> Element:
     )
 
 
-_cache: dict[tuple[str, str], DeploymentElements] = {}
-_cache_lock = threading.Lock()
-
-
 def deployment_elements(parsed: ParsedDeployment, process_id: str) -> DeploymentElements:
-    """The elements of ``process_id`` and its subprocesses (built once per deployment hash and process)."""
-    key = (parsed.hash, process_id)
-    found = _cache.get(key)
-    if found is not None:
-        return found
+    """The elements of ``process_id`` and its subprocesses (built once per parsed deployment and process)."""
+    return parsed.derived(f"elements:{process_id}", lambda: _build_elements(parsed, process_id))
+
+
+def _build_elements(parsed: ParsedDeployment, process_id: str) -> DeploymentElements:
     elements: dict[str, Element] = {}
     for workflow_spec in (parsed.specs[process_id], *parsed.subprocess_specs.get(process_id, {}).values()):
         for name, spec in workflow_spec.task_specs.items():
             elements.setdefault(name, element_of(name, spec))
-    built = DeploymentElements(
+    return DeploymentElements(
         parsed.hash, process_id, elements, {lane: tuple(roles) for lane, roles in parsed.lanes.items()}
     )
-    with _cache_lock:
-        _cache[key] = built
-    return built
 
 
 def step_event(event: JournalEvent, elements: DeploymentElements | None) -> StepEvent:

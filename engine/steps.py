@@ -189,10 +189,11 @@ class StepRunner:
         calls = self._record_deferred(session, step)
         tasks = persistence.all_tasks(workflow)
         ready_engine = transitions.engine_work_ready(workflow)
-        if workflow.is_completed() and instance.status != "completed":
+        completed = workflow.is_completed()  # a scan of every task: once per step
+        if completed and instance.status != "completed":
             step.record("instance_completed", "engine")
             status = "completed"
-        elif workflow.is_completed():
+        elif completed:
             status = instance.status
         else:
             jobs = any(t.state == TaskState.STARTED and hasattr(t.task_spec, "operation_name") for t in tasks)
