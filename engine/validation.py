@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 
 from . import forms
+from .dmn_entries import MAX_DMN_ENTRY, replace_input_marks
 from .expression_sites import check_sites
 from .expressions import ExpressionError, check_script, compile_expression
 from .handlers import HandlerRegistry
@@ -45,7 +46,6 @@ BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 MAX_LOOP = 10_000  # a standard loop's loopMaximum
-MAX_DMN_ENTRY = 1_000  # characters of one DMN input entry (SpiffWorkflow's "?" regex is quadratic in it)
 _EVENT_TAGS = ("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent")
 
 
@@ -453,7 +453,8 @@ def _dmn_entry_problem(file: str, spec: Any, site: Site) -> Problem | None:
             "dmn_entry_too_long",
             what=site.what,
         )
-    replaced = _replace_question_marks(entry)
+    # The substitution the run time makes (engine.dmn_entries), so deploy checks exactly what will run.
+    replaced = replace_input_marks(entry)
     if replaced != entry:
         return _expression_problem(file, spec, site.what, replaced)
     try:
@@ -462,21 +463,6 @@ def _dmn_entry_problem(file: str, spec: Any, site: Site) -> Problem | None:
     except (SyntaxError, ExpressionError):
         composed = f"{column} {entry}"
     return _expression_problem(file, spec, site.what, composed)
-
-
-def _replace_question_marks(text: str) -> str:
-    """The DMN engine's ``?`` → input substitution outside quotes, in one linear pass (its regex is quadratic)."""
-    out, quote = [], ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char == "?":
-            out.append("dmninputexpr")
-            continue
-        out.append(char)
-    return "".join(out)
 
 
 def _check_task_spec(
