@@ -40,6 +40,8 @@ vendor: node_modules/.package-lock.json
 	mkdir -p $(VENDOR)/leaflet
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/leaflet/
 	cp -r node_modules/leaflet/dist/images $(VENDOR)/leaflet/
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
+	cp node_modules/signature_pad/dist/signature_pad.umd.min.js $(VENDOR)/signature_pad.umd.min.js
 
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -d translations -D messages >/dev/null
