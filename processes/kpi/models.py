@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
@@ -27,6 +27,8 @@ EVENTS = (
     "engineer_accepted",
     "escalated",
     "address_error",
+    # The problem code was set or corrected (data: {"code": ..., "by": ...}); the latest one counts.
+    "problem_code_set",
 )
 
 
@@ -35,6 +37,7 @@ class ServiceCase(Base):
     __table_args__ = (
         Index("ix_kpi_case_recurrence", "device_key", "problem_code", "created_at"),
         Index("ix_kpi_case_accepted", "accepted_at"),
+        Index("ix_kpi_case_window", "window_ends_at"),
         Index("ix_kpi_case_created", "created_at"),
     )
 
@@ -70,6 +73,16 @@ class ServiceCase(Base):
     accepted_at: Mapped[datetime | None]
     # True when the customer accepted the first acceptance request (no rejection before it).
     first_pass: Mapped[bool | None] = mapped_column(Boolean)
+    # accepted_at + 7 × 24 h: the end (inclusive) of the recurrence window; "matured" once it has passed.
+    window_ends_at: Mapped[datetime | None]
+    # Folded durations in seconds, so medians are one ordered SQL query on every backend:
+    # response = first on site − created, accept = first engineer acceptance − first offer,
+    # resolution = (last) acceptance − created.
+    response_s: Mapped[float | None] = mapped_column(Float)
+    accept_s: Mapped[float | None] = mapped_column(Float)
+    resolution_s: Mapped[float | None] = mapped_column(Float)
+    # First on site ≤ response deadline; False when either is missing.
+    sla_met: Mapped[bool] = mapped_column(Boolean, default=False)
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     cross_region: Mapped[bool] = mapped_column(Boolean, default=False)
     address_error: Mapped[bool] = mapped_column(Boolean, default=False)

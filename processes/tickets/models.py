@@ -47,6 +47,9 @@ class Ticket(Base):
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     # The skills the dispatcher found the job needs (device type and fault keywords).
     skills: Mapped[list[Any] | None]
+    # The fault category (issue 14): set at intake from the device type and fault keywords, corrected
+    # by the agent or at close-out; recurrence for the KPIs matches device + problem code.
+    problem_code: Mapped[str | None] = mapped_column(String(60))
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     sla_breached_at: Mapped[datetime | None]
     # The supervisor's evidence review: None (not needed yet), "pending", "accepted" or "returned".
