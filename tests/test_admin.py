@@ -60,7 +60,8 @@ def post(client: Any, url: str, data: dict[str, Any]) -> Any:
 
 def as_supervisor(client: Any, lang: str = "en") -> None:
     login(client, "supervisor")
-    client.get(f"/lang/{lang}")  # remembered on the account: do this before any snapshot
+    # Remembered on the account: do this before any snapshot.
+    client.post(f"/lang/{lang}", data={"csrf_token": csrf_token(client, "/login")})
 
 
 # -- permissions ----------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def test_engineer_list_shows_group_skills_status_radius_capacity_and_todays_book
     row = row[: row.index("</tr>")]
     for expected in ("张伟", "north", "FANUC <b>5</b>", "spindle <b>4</b>", "Idle", "5.0 km", "1 / 4"):
         assert expected in row, expected
-    client.get("/lang/zh_Hans")
+    client.post("/lang/zh_Hans", data={"csrf_token": csrf_token(client, "/login")})
     text = client.get("/admin/engineers").get_data(as_text=True)
     assert "主轴 <b>4</b>" in text and "空闲" in text and "今日已接" in text
 
@@ -395,7 +396,7 @@ def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_ticket
     monkeypatch.setenv("CLOSELOOP_MAP_TILES", "https://tiles.example/{z}/{x}/{y}.png")
     assert client.get("/admin/map.json").get_json()["tiles"] == "https://tiles.example/{z}/{x}/{y}.png"
     assert 'id="tiles-off"' not in page(client.get("/admin/map"))
-    client.get("/lang/zh_Hans")
+    client.post("/lang/zh_Hans", data={"csrf_token": csrf_token(client, "/login")})
     monkeypatch.delenv("CLOSELOOP_MAP_TILES")
     engineers = client.get("/admin/map.json").get_json()["engineers"]
     assert next(e for e in engineers if e["name"] == "张伟")["status_label"] == "在途"
@@ -408,7 +409,7 @@ def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_ticket
 def test_an_engineer_sets_their_own_status_and_shares_their_position(platform, client) -> None:  # noqa: ANN001
     clock = platform.engine.clock
     login(client, "zhangwei")
-    client.get("/lang/en")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/login")})
     inbox = page(client.get("/tasks"))
     assert 'id="my-status"' in inbox and "Full for today" in inbox and 'data-name="position"' in inbox
     assert post(client, "/tasks/my-status", {"status": "repairing"}).status_code == 303
@@ -438,7 +439,7 @@ def test_an_engineer_sets_their_own_status_and_shares_their_position(platform, c
         row = engineer(session, "zhangwei")
         assert (row.current_lat, row.current_lon) == (29.91, 121.62)
     assert "Position on record: 29.91000, 121.62000" in page(client.get("/tasks"))
-    client.get("/lang/zh_Hans")
+    client.post("/lang/zh_Hans", data={"csrf_token": csrf_token(client, "/login")})
     assert "今日已满" in page(client.get("/tasks"))
 
 

@@ -24,7 +24,7 @@ from fractions import Fraction
 
 import pytest
 from dispatch_data import add_offer, add_ticket, engineer, site_in
-from support import login
+from support import csrf_token, login
 
 from processes.dispatch import analytics
 from processes.dispatch.models import Skill
@@ -136,7 +136,7 @@ def test_shortage_per_skill_follows_the_documented_formula(history) -> None:  # 
 )
 def test_the_page_reads_the_figures_in_both_languages(history, client, lang, sentences, words) -> None:  # noqa: ANN001
     login(client, "supervisor")
-    client.get(f"/lang/{lang}")
+    client.post(f"/lang/{lang}", data={"csrf_token": csrf_token(client, "/login")})
     response = client.get("/admin/declines")
     assert response.status_code == 200
     text = html.unescape(response.get_data(as_text=True))
@@ -182,7 +182,7 @@ def test_the_page_fits_a_phone(history, client) -> None:  # noqa: ANN001
 
 def test_with_no_declines_the_page_says_so(platform, client) -> None:  # noqa: ANN001
     login(client, "supervisor")
-    client.get("/lang/en")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/login")})
     text = html.unescape(client.get("/admin/declines").get_data(as_text=True))
     assert "No offer was declined in this period." in text
     assert "No skill is short of engineers at current demand." in text

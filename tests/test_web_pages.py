@@ -43,7 +43,10 @@ def test_a_post_without_csrf_token_is_refused(client) -> None:  # noqa: ANN001
 def test_language_is_switchable_and_remembered_on_the_account(platform, client) -> None:  # noqa: ANN001
     login(client, "agent")
     assert "我的任务" in client.get("/tasks").get_data(as_text=True)
-    client.get("/lang/en", headers={"Referer": "http://localhost/tickets"})
+    switched = client.post(
+        "/lang/en", headers={"Referer": "http://localhost/tickets"}, data={"csrf_token": csrf_token(client, "/login")}
+    )
+    assert switched.status_code == 303 and switched.headers["Location"] == "/tickets"
     assert "My tasks" in client.get("/tasks").get_data(as_text=True)
     with platform.db.session() as session:
         assert session.scalar(select(User.locale).where(User.username == "agent")) == "en"
@@ -54,17 +57,28 @@ def test_language_is_switchable_and_remembered_on_the_account(platform, client) 
 
 
 def test_anonymous_visitors_keep_their_language_in_a_cookie(client) -> None:  # noqa: ANN001
-    client.get("/lang/en")
+    client.post("/lang/en", data={"csrf_token": csrf_token(client, "/login")})
     assert "Log in" in client.get("/login", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
-    client.get("/lang/zh_Hans")
+    client.post("/lang/zh_Hans", data={"csrf_token": csrf_token(client, "/login")})
     assert "登录" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
 def test_lang_switch_refuses_to_redirect_elsewhere(client) -> None:  # noqa: ANN001
+    token = {"csrf_token": csrf_token(client, "/login")}
     for elsewhere in ("https://evil.example/", "//evil.example/", "/\\evil.example/"):
-        response = client.get(f"/lang/en?next={elsewhere}")
-        assert response.status_code == 302 and response.headers["Location"] == "/tasks", elsewhere
-    assert client.get("/lang/en?next=/tickets/new").headers["Location"] == "/tickets/new"
+        response = client.post(f"/lang/en?next={elsewhere}", data=token)
+        assert response.status_code == 303 and response.headers["Location"] == "/tasks", elsewhere
+    assert client.post("/lang/en?next=/tickets/new", data=token).headers["Location"] == "/tickets/new"
+
+
+def test_lang_switch_changes_nothing_on_a_get_or_without_csrf(platform, client) -> None:  # noqa: ANN001
+    """A link or an image on another site must not change a user's saved language (issue 15 §1)."""
+    login(client, "agent")
+    assert client.get("/lang/en").status_code == 405
+    assert client.post("/lang/en").status_code == 400
+    with platform.db.session() as session:
+        assert session.scalar(select(User.locale).where(User.username == "agent")) != "en"
+    assert "我的任务" in client.get("/tasks").get_data(as_text=True)
 
 
 def _ticket(platform) -> object:  # noqa: ANN001
@@ -107,7 +121,7 @@ def test_staff_pages_render_in_both_languages(platform, client) -> None:  # noqa
     ticket = _ticket(platform)
     login(client, "supervisor")
     for lang, words in (("zh_Hans", ["工单", "时间线", "流程"]), ("en", ["Tickets", "Timeline", "Process"])):
-        client.get(f"/lang/{lang}")
+        client.post(f"/lang/{lang}", data={"csrf_token": csrf_token(client, "/login")})
         for url in ("/tasks", "/tickets", "/tickets/new", f"/tickets/{ticket.number}"):
             response = client.get(url)
             assert response.status_code == 200, url

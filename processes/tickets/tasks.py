@@ -1,9 +1,9 @@
 """TaskDesk: who sees and who may complete which user task of the lifecycle.
 
-The lane of a task says which roles may act (``bpmn_models/lanes.json``); a task whose ``assignee``
-property is ``ticket_engineer`` is only for the engineer the ticket is offered or assigned to, and the
-Customer lane is only for the holder of that ticket's signed link.  The engine then checks the form
-and that the task is still open, under the instance lock.
+Who may complete a task is the access policy's rule (``processes.access.policy.may_complete``: the
+task's lane, and for ``assignee: ticket_engineer`` tasks the ticket's engineer only); the inbox applies
+the same rule in its query.  The engine then checks the form and that the task is still open, under the
+instance lock.
 """
 
 from __future__ import annotations
@@ -20,32 +20,15 @@ from engine.api import UserTaskView
 from engine.reading import Restriction
 from engine.runtime import FormInvalid, ProcessEngine, TaskNotFound, TaskNotReady
 
+from ..access import policy
+from ..access.policy import ASSIGNEE_PROPERTY
+from ..access.policy import Actor as Actor
 from ..accounts.models import User
 from ..engineers.models import Engineer
 from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from .attachments import WIDGET_KINDS, Attachments, Upload
 from .models import Attachment, Ticket
 from .options import OptionSources
-
-ASSIGNEE_PROPERTY = "assignee"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Someone acting on a task: a staff user, or a customer holding a ticket's link."""
-
-    user: User | None = None
-    customer_ticket_id: int | None = None
-    customer_ticket_number: str | None = None
-
-    @property
-    def role(self) -> str:
-        return "customer" if self.user is None else self.user.role
-
-    @property
-    def label(self) -> str:
-        """The journal's ``actor``: a username, or ``customer:T-…``-style for link holders."""
-        return self.user.username if self.user is not None else f"customer:{self.customer_ticket_number}"
 
 
 @dataclass(frozen=True)
@@ -61,17 +44,8 @@ class TaskDesk:
     options: OptionSources = field(default_factory=OptionSources)
 
     def may_act(self, session: Session, actor: Actor, view: UserTaskView, ticket: Ticket) -> str | None:
-        """None if ``actor`` may complete ``view``, else the refusal code."""
-        roles = view.roles
-        if actor.user is None:
-            return None if "customer" in roles and actor.customer_ticket_id == ticket.id else "not_your_task"
-        if actor.role not in roles:
-            return "wrong_role"
-        if view.properties.get(ASSIGNEE_PROPERTY) == "ticket_engineer" and actor.role == "engineer":
-            engineer = session.get(Engineer, ticket.engineer_id) if ticket.engineer_id else None
-            if engineer is None or engineer.user_id != actor.user.id:
-                return "not_your_ticket"
-        return None
+        """None if ``actor`` may complete ``view``, else the refusal code (the rule is the access policy's)."""
+        return policy.may_complete(session, actor, view, ticket)
 
     def inbox(self, session: Session, actor: Actor) -> list[InboxItem]:
         """The ready tasks ``actor`` may complete, each with its ticket (customer and device loaded).

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from processes.access.policy import Action, roles_for
+
 from ..auth.gate import only_for
 from . import catalogue, views
 
 admin = Blueprint("admin", __name__)
-ADMIN_ROLES = ("admin", "supervisor")
+ADMIN_ROLES = roles_for(Action.ADMIN_MANAGE)
 only_for(admin, ADMIN_ROLES)
 
 admin.add_url_rule("/admin", "index", views.index, methods=["GET"])

@@ -14,15 +14,25 @@ from wtforms import ValidationError
 from processes.accounts.service import user_for_token
 from processes.tickets.tasks import Actor
 
+from ..auth import throttle
 from ..context import db
 from .errors import error
 
 
 def token_actor() -> Any:
-    """The user of the request's bearer token, or None; their language becomes the request's."""
+    """The user of the request's bearer token, or None; their language becomes the request's.
+
+    Tokens that match no one are counted per address: past the limit the API answers 429 (its JSON
+    error, with ``Retry-After``) before looking at any further token."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    if not header:
+        return None
+    doors = throttle.throttle()
+    doors.check("token", throttle.address())
     user = user_for_token(db(), token) if token else None
+    if user is None:
+        doors.failed("token", throttle.address())
     if user is not None and user.locale:
         g.locale_override = user.locale
     return user

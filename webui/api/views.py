@@ -9,15 +9,17 @@ from typing import Any
 from flask import g, request
 from sqlalchemy import select
 
+from processes.access.policy import Action
 from processes.errors import DomainError, Invalid
 from processes.tickets.attachments import Upload
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
-from processes.tickets.timeline import timeline
 
+from ..auth.gate import require, require_task
 from ..context import db, platform
 from ..i18n import is_zh, task_name
 from ..taskforms import TICKET_PARTS, with_parts
+from ..tickets.views import readable_timeline
 from .auth import token_required
 from .errors import json_object
 from .openapi import document
@@ -30,6 +32,7 @@ def openapi() -> Any:
 
 @token_required
 def create_ticket() -> Any:
+    require(Action.TICKET_CREATE, who=g.api_user)  # the web form's rule: not owners, auditors or admins
     session = db()
     g.form_schema = platform().intake.form(session)
     data = json_object()
@@ -43,15 +46,17 @@ def get_ticket(number: str) -> Any:
     ticket = session.scalar(select(Ticket).where(Ticket.number == number).options(*TICKET_PARTS))
     if ticket is None:
         raise DomainError("ticket_not_found", status=404, number=number)
+    require(Action.TICKET_VIEW, ticket, g.api_user)
     desk = platform().desk
     body = ticket_json(ticket)
     body["open_tasks"] = [task_json(v, include_form=False) for v in desk.for_ticket(session, ticket)]
-    body["timeline"] = timeline_json(timeline(session, platform().engine, ticket), task_name)
+    body["timeline"] = timeline_json(readable_timeline(session, ticket, g.api_user), task_name)
     return body
 
 
 @token_required
 def my_tasks() -> Any:
+    require(Action.INBOX_VIEW, who=g.api_user)
     items = platform().desk.inbox(db(), Actor(user=g.api_user))
     return {"tasks": [task_json(i.task, ticket=i.ticket, include_form=False) for i in items]}
 
@@ -61,6 +66,7 @@ def get_task(task_id: str) -> Any:
     session = db()
     desk = platform().desk
     view, ticket = desk.task(session, task_id)
+    require_task(Action.TASK_VIEW, view, ticket, g.api_user)
     body = task_json(view, ticket=ticket, include_form=True)
     body["ready"] = platform().engine.is_ready(session, task_id)
     body["options"] = {
@@ -74,7 +80,8 @@ def get_task(task_id: str) -> Any:
 @token_required
 def complete_task(task_id: str) -> Any:
     session = db()
-    view, _ticket = platform().desk.task(session, task_id)
+    view, ticket = platform().desk.task(session, task_id)
+    require_task(Action.TASK_COMPLETE, view, ticket, g.api_user)
     g.form_schema = view.form
     uploads: list[Upload] = []
     if request.mimetype == "multipart/form-data":

@@ -8,12 +8,14 @@ from urllib.parse import urlsplit
 from flask import make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from processes.access.throttle import Throttled
 from processes.accounts.models import User
 from processes.accounts.service import authenticate
 
 from ..context import db
 from ..i18n import COOKIE, LOCALES
 from ..messages import message
+from . import throttle
 
 
 def _safe_next(target: str | None) -> str:
@@ -40,15 +42,27 @@ def _referrer_path() -> str | None:
 
 
 def login() -> Any:
+    """Log in; failures are counted per account and per address, and past the limit even the right
+    password is refused until the window ends (429 with ``Retry-After``)."""
     error = None
+    status = 200
+    headers: dict[str, str] = {}
     if request.method == "POST":
-        user = authenticate(db(), request.form.get("username", "").strip(), request.form.get("password", ""))
-        if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
-            return redirect(_safe_next(request.args.get("next")))
-        error = message("login_failed")
-    status = 401 if error else 200
-    return render_template("auth/login.html", error=error, username=request.form.get("username", "")), status
+        username = request.form.get("username", "").strip()
+        doors = throttle.throttle()
+        try:
+            doors.check_login(username, throttle.address())
+        except Throttled as err:
+            error, status, headers = throttle.text(err), 429, {"Retry-After": str(err.retry_after_s)}
+        else:
+            user = authenticate(db(), username, request.form.get("password", ""))
+            if user is not None:
+                login_user(user, remember=bool(request.form.get("remember")))
+                return redirect(_safe_next(request.args.get("next")))
+            doors.failed_login(username, throttle.address())
+            error, status = message("login_failed"), 401
+    page = render_template("auth/login.html", error=error, username=request.form.get("username", ""))
+    return page, status, headers
 
 
 @login_required
@@ -58,6 +72,7 @@ def logout() -> Any:
 
 
 def language(code: str) -> Any:
+    """Switch language (a POST: CSRF-checked, as it changes the account's saved language)."""
     if code not in LOCALES:
         code = "zh_Hans"
     if current_user.is_authenticated:
@@ -65,6 +80,7 @@ def language(code: str) -> Any:
         if user is not None:
             user.locale = code
         current_user.locale = code
-    response = make_response(redirect(_safe_next(request.args.get("next") or _referrer_path())))
+    target = request.form.get("next") or request.args.get("next") or _referrer_path()
+    response = make_response(redirect(_safe_next(target), code=303))
     response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

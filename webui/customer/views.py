@@ -9,18 +9,29 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 
+from processes.errors import DomainError
 from processes.tickets import progress
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
 
+from ..auth import throttle
 from ..context import db, platform
 from ..files import send_attachment
 from ..taskforms import render_task_form, submit_task, with_parts
 
 
 def _resolve(token: str) -> tuple[Ticket, Actor]:
-    ticket = with_parts(platform().links.resolve(db(), token))
+    """The link's ticket and its holder; links that do not resolve are counted per address, so guessing
+    or replaying old links is slowed down (429) like guessing passwords."""
+    doors = throttle.throttle()
+    doors.check("link", throttle.address())
+    try:
+        found = platform().links.resolve(db(), token)
+    except DomainError:
+        doors.failed("link", throttle.address())
+        raise
+    ticket = with_parts(found)
     return ticket, Actor(customer_ticket_id=ticket.id, customer_ticket_number=ticket.number)
 
 
@@ -68,5 +79,5 @@ def task(token: str, task_id: str) -> Any:
 
 
 def file(token: str, sha256: str) -> Any:
-    ticket, _actor = _resolve(token)
-    return send_attachment(sha256, ticket_id=ticket.id, thumbnail=request.args.get("thumb") == "1")
+    _ticket, actor = _resolve(token)
+    return send_attachment(sha256, viewer=actor, thumbnail=request.args.get("thumb") == "1")

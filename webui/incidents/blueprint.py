@@ -7,12 +7,13 @@ from typing import Any
 from flask import Blueprint
 
 from processes import incidents as service
+from processes.access.policy import Action, roles_for
 
 from ..auth.gate import only_for
 from . import views
 
 incidents = Blueprint("incidents", __name__)
-only_for(incidents, service.VIEW_ROLES)
+only_for(incidents, roles_for(Action.INCIDENT_VIEW))
 
 
 @incidents.app_context_processor

@@ -7,12 +7,14 @@ from typing import Any
 
 from flask import Blueprint
 
+from processes.access.policy import Action, roles_for
+
 from ..auth.gate import only_for
 from . import checklists, views
 from .common import category_label
 
 rootcauses = Blueprint("rootcauses", __name__)
-ROLES = ("supervisor", "admin")
+ROLES = roles_for(Action.LIBRARY_MANAGE)
 only_for(rootcauses, ROLES)
 
 

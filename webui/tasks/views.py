@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
+from processes.access.policy import Action
 from processes.engineers import admin as engineer_profiles
 from processes.engineers.models import STATUSES
 from processes.errors import DomainError
 from processes.notifications import service as notifications
 from processes.tickets.tasks import Actor
 
+from ..auth import gate
+from ..auth.gate import require
 from ..context import db, platform
 from ..errors import refusal
 from ..labels import engineer_status
@@ -24,12 +27,13 @@ from ..taskforms import render_task_form, submit_task
 
 @login_required
 def inbox() -> Any:
+    require(Action.INBOX_VIEW)
     return _inbox()
 
 
 def _inbox(self_error: str | None = None, status: int = 200) -> Any:
     session = db()
-    items = platform().desk.inbox(session, Actor(user=current_user))
+    items = platform().desk.inbox(session, Actor(user=gate.me()))
     notes = notifications.inbox(session, current_user)
     me = engineer_profiles.own_profile(session, current_user.id) if current_user.role == "engineer" else None
     return render_template(
@@ -45,8 +49,7 @@ def _inbox(self_error: str | None = None, status: int = 200) -> Any:
 
 def _self_service(change: Callable[[Session], object]) -> Any:
     """Run an engineer's change to their own profile; a refusal shows the inbox again with the reason."""
-    if current_user.role != "engineer":
-        abort(403)
+    require(Action.PROFILE_SELF)
     try:
         change(db())
     except DomainError as err:
@@ -71,9 +74,13 @@ def my_position() -> Any:
 
 @login_required
 def form(task_id: str) -> Any:
-    actor = Actor(user=current_user)
+    """A task's form: seen by whoever may view its ticket, sent by whoever may also complete it."""
+    actor = Actor(user=gate.me())
+    view, ticket = platform().desk.task(db(), task_id)
+    gate.require_task(Action.TASK_VIEW, view, ticket, actor)
     post_url = url_for("tasks.form", task_id=task_id)
     if request.method == "POST":
+        gate.require_task(Action.TASK_COMPLETE, view, ticket, actor)
         values, problems, error, status = submit_task(task_id, actor)
         if status == 303:
             number = platform().desk.task(db(), task_id)[1].number

@@ -3,41 +3,44 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
-from flask import abort, redirect, render_template, request, send_file, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from processes.access.policy import Action, visible_tickets, without_contact
 from processes.customers.models import Customer
 from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.errors import DomainError
 from processes.evidence.comparison import latest_comparison
 from processes.evidence.models import EvidenceComparison
-from processes.incidents import may_skip, may_view, open_for_instance
+from processes.incidents import open_for_instance
 from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets import progress
 from processes.tickets.models import Recommendation, Ticket
 from processes.tickets.tasks import Actor
-from processes.tickets.timeline import timeline
+from processes.tickets.timeline import TimelineEntry, timeline
 
+from ..auth.gate import may, me, require
 from ..context import db, platform
 from ..errors import refusal
-from ..files import send_attachment
+from ..files import send_attachment, send_stored
 from ..forms import coerce, fields
 from ..i18n import is_zh
 from ..messages import message
 from ..taskforms import TICKET_PARTS
 
-INTAKE_ROLES = ("agent", "supervisor", "engineer")
 
-
-def find_ticket(session: Session, number: str, *options: Any) -> Ticket:
+def find_ticket(session: Session, number: str, *options: Any, action: Action = Action.TICKET_VIEW) -> Ticket:
+    """The ticket ``number``, if the user may do ``action`` on it (404 if there is none, else 403)."""
     ticket = session.scalar(select(Ticket).where(Ticket.number == number).options(*options))
     if ticket is None:
         abort(404)
+    require(action, ticket)
     return ticket
 
 
@@ -49,9 +52,12 @@ def intake_choices(session: Session) -> dict[str, Any]:
 
 @login_required
 def index() -> Any:
+    """The tickets the user may view (an engineer: theirs, past offers, their group's open offers)."""
+    require(Action.TICKET_LIST)
     status = request.args.get("status")
     query = (
         select(Ticket)
+        .where(visible_tickets(me()))
         .options(selectinload(Ticket.customer), selectinload(Ticket.engineer))
         .order_by(Ticket.created_at.desc())
         .limit(200)
@@ -64,8 +70,7 @@ def index() -> Any:
 
 @login_required
 def new() -> Any:
-    if current_user.role not in INTAKE_ROLES:
-        abort(403)
+    require(Action.TICKET_CREATE)
     intake = platform().intake
     session = db()
     values: dict[str, Any] = {}
@@ -89,11 +94,10 @@ def new() -> Any:
 
 @login_required
 def show(number: str) -> Any:
-    engine = platform().engine
     desk = platform().desk
     session = db()
     ticket = find_ticket(session, number, *TICKET_PARTS)
-    actor = Actor(user=current_user)
+    actor = Actor(user=me())
     open_tasks = [
         (view, desk.may_act(session, actor, view, ticket) is None) for view in desk.for_ticket(session, ticket)
     ]
@@ -107,21 +111,30 @@ def show(number: str) -> Any:
         "open_tasks": open_tasks,
         "recommendation": recommendation,
         "engineers": engineers,
-        "timeline": timeline(session, engine, ticket),
+        "timeline": readable_timeline(session, ticket),
         "attachments": platform().attachments.for_ticket(session, ticket),
         "customer": ticket.customer,
         "site": ticket.site,
         "device": ticket.device,
         "engineer": ticket.engineer,
-        "customer_link": _customer_link(ticket),
+        "customer_link": _customer_link(ticket) if may(Action.TICKET_ROTATE_LINK, ticket) else None,
+        "may_see_contact": may(Action.TICKET_VIEW_CONTACT, ticket),
         # Root causes by code in the reader's language, for the facts and the timeline's answers.
         "option_labels": {OPTION_SOURCE: names(session, is_zh())},
         "comparison": latest_comparison(session, ticket),
         # The incident box: owners and admins see what stopped the process and act on it here.
-        "incidents": open_for_instance(session, ticket.process_instance_id) if may_view(current_user.role) else [],
-        "may_skip": may_skip(current_user.role),
+        "incidents": open_for_instance(session, ticket.process_instance_id) if may(Action.INCIDENT_VIEW) else [],
+        "may_skip": may(Action.INCIDENT_SKIP),
     }
     return render_template("tickets/show.html", **context)
+
+
+def readable_timeline(session: Session, ticket: Ticket, who: Any = None) -> list[TimelineEntry]:
+    """The ticket's timeline, the customer's contact left out for readers who may not see it."""
+    entries = timeline(session, platform().engine, ticket)
+    if may(Action.TICKET_VIEW_CONTACT, ticket, who):
+        return entries
+    return [replace(e, input=without_contact(e.input), changes=without_contact(e.changes)) for e in entries]
 
 
 def _customer_link(ticket: Ticket) -> str:
@@ -131,9 +144,7 @@ def _customer_link(ticket: Ticket) -> str:
 @login_required
 def rotate_link(number: str) -> Any:
     """Issue a new customer link; every link sent before stops working."""
-    if current_user.role not in ("agent", "supervisor"):
-        abort(403)
-    find_ticket(db(), number).customer_link_nonce = secrets.token_hex(8)
+    find_ticket(db(), number, action=Action.TICKET_ROTATE_LINK).customer_link_nonce = secrets.token_hex(8)
     return redirect(url_for("tickets.show", number=number) + "#customer-link")
 
 
@@ -150,14 +161,15 @@ def diagram(number: str) -> Any:
 @login_required
 def overlay(number: str, comparison_id: int) -> Any:
     session = db()
-    ticket = find_ticket(session, number)
+    ticket = find_ticket(session, number, action=Action.FILE_VIEW)
     row = session.get(EvidenceComparison, comparison_id)
     if row is None or row.ticket_id != ticket.id or row.overlay_key is None:
         abort(404)
     key = row.overlay_key
-    return send_file(platform().attachments.files.open(key), mimetype="image/png", max_age=3600, etag=key)
+    return send_stored(key, "image/png")
 
 
 @login_required
 def file(sha256: str) -> Any:
-    return send_attachment(sha256, ticket_id=None, thumbnail=request.args.get("thumb") == "1")
+    """A stored file, for someone who may view a ticket it is attached to."""
+    return send_attachment(sha256, viewer=me(), thumbnail=request.args.get("thumb") == "1")
