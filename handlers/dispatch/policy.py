@@ -13,6 +13,16 @@ from .model import EngineerStatus, Urgency, is_int, is_number
 
 _DEFAULT_UNASSIGNED_PENALTY = {"red": 3.0, "orange": 2.0, "yellow": 1.5, "blue": 1.0}
 _LIST_FIELDS = ("allowed_statuses", "beyond_radius_urgencies", "must_have_skills")
+# Upper bounds: far above any meaningful setting, low enough that scores and penalties stay finite and
+# exact in float arithmetic (a weight of 1e308 would turn every total into inf and the plan into noise).
+MAX_WEIGHT = 1000.0
+MAX_KM = 20_100.0  # half the Earth's circumference: no two points are farther apart
+MAX_PRIOR_STRENGTH = 1e6
+MAX_SHORTLIST = 1000
+# Statuses no policy may allow. The docs call `full` absolute ("`full` never"): a full engineer has no
+# slot today whatever the counters say. A policy listing it is refused rather than silently corrected,
+# so whoever wrote the DMN row learns that the rule they meant to switch off cannot be switched off.
+NEVER_ALLOWED_STATUSES = frozenset({EngineerStatus.FULL.value})
 
 
 class PolicyError(ValueError):
@@ -103,20 +113,32 @@ class DispatchPolicy:
             if not ok:
                 found.append((name, message))
 
-        check("shortlist_size", is_int(self.shortlist_size) and self.shortlist_size >= 1, "must be an integer >= 1")
+        check(
+            "shortlist_size",
+            is_int(self.shortlist_size) and 1 <= self.shortlist_size <= MAX_SHORTLIST,
+            f"must be an integer between 1 and {MAX_SHORTLIST}",
+        )
         for name in (
             "weight_distance",
             "weight_workload",
             "weight_first_time_fix",
             "weight_proficiency",
             "weight_decline_penalty",
-            "decline_prior_strength",
         ):
-            check(name, is_number(getattr(self, name)) and getattr(self, name) >= 0, "must be a number >= 0")
-        for name in ("distance_half_score_km", "default_service_radius_km", "ftfr_prior_strength"):
-            check(name, is_number(getattr(self, name)) and getattr(self, name) > 0, "must be a number > 0")
+            check(name, _between(getattr(self, name), 0, MAX_WEIGHT), f"must be a number >= 0 and <= {MAX_WEIGHT:g}")
+        for name in ("distance_half_score_km", "default_service_radius_km"):
+            value = getattr(self, name)
+            check(name, _between(value, 0, MAX_KM) and value > 0, f"must be a number > 0 and <= {MAX_KM:g}")
+        strengths = f"must be a number > 0 and <= {MAX_PRIOR_STRENGTH:g}"
+        strength = self.ftfr_prior_strength
+        check("ftfr_prior_strength", _between(strength, 0, MAX_PRIOR_STRENGTH) and strength > 0, strengths)
+        check(
+            "decline_prior_strength",
+            _between(self.decline_prior_strength, 0, MAX_PRIOR_STRENGTH),
+            f"must be a number >= 0 and <= {MAX_PRIOR_STRENGTH:g}",
+        )
         beyond = self.max_beyond_radius_km
-        check("max_beyond_radius_km", is_number(beyond) and beyond >= 0, "must be a number >= 0")
+        check("max_beyond_radius_km", _between(beyond, 0, MAX_KM), f"must be a number >= 0 and <= {MAX_KM:g}")
         for name in ("ftfr_default_prior_mean", "decline_prior_mean"):
             check(
                 name,
@@ -132,10 +154,24 @@ class DispatchPolicy:
             check(name, isinstance(getattr(self, name), bool), "must be true or false")
         statuses = {s.value for s in EngineerStatus}
         for i, status in enumerate(self.allowed_statuses):
-            check(f"allowed_statuses[{i}]", status in statuses, f"must be one of {sorted(statuses)}")
+            if isinstance(status, str) and status in NEVER_ALLOWED_STATUSES:
+                found.append(
+                    (f"allowed_statuses[{i}]", f"{status!r} can never be allowed: a full engineer is never assigned")
+                )
+            else:
+                allowed = sorted(statuses - NEVER_ALLOWED_STATUSES)
+                check(
+                    f"allowed_statuses[{i}]",
+                    isinstance(status, str) and status in statuses,
+                    f"must be one of {allowed}",
+                )
         urgencies = [u.value for u in Urgency]
         for i, urgency in enumerate(self.beyond_radius_urgencies):
-            check(f"beyond_radius_urgencies[{i}]", urgency in urgencies, f"must be one of {urgencies}")
+            check(
+                f"beyond_radius_urgencies[{i}]",
+                isinstance(urgency, str) and urgency in urgencies,
+                f"must be one of {urgencies}",
+            )
         for i, skill in enumerate(self.must_have_skills):
             check(
                 f"must_have_skills[{i}]", isinstance(skill, str) and bool(skill.strip()), "must be a non-empty string"
@@ -147,8 +183,8 @@ class DispatchPolicy:
             check(f"unassigned_penalty.{key}", key in urgencies, f"urgency must be one of {urgencies}")
             check(
                 f"unassigned_penalty.{key}",
-                is_number(value) and value > floor,
-                f"must be a number > weight_decline_penalty ({floor})",
+                _between(value, floor, MAX_WEIGHT) and value > floor,
+                f"must be a number > weight_decline_penalty ({floor}) and <= {MAX_WEIGHT:g}",
             )
         return found
 
@@ -166,3 +202,8 @@ class DispatchPolicy:
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+
+def _between(value: object, low: float, high: float) -> bool:
+    """A finite number within [low, high] (NaN and infinities are not)."""
+    return is_number(value) and low <= value <= high  # type: ignore[operator]

@@ -5,11 +5,11 @@ Wired by the CLI as `closeloop dispatch --scenario FILE.json [--mode greedy|batc
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from ..bounded_json import JSONInputError, loads
 from .backlog import BacklogAssignment, Mode
 from .index import EngineerIndex
 from .scenario_schema import Scenario, ScenarioError, parse_scenario
@@ -32,10 +32,9 @@ def load_scenario(source: str | os.PathLike[str] | Mapping[str, object]) -> Scen
     except UnicodeDecodeError as error:
         raise ScenarioError([("$", f"{path} is not UTF-8 text")]) from error
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        where = f"line {error.lineno} column {error.colno}"
-        raise ScenarioError([("$", f"invalid JSON at {where}: {error.msg}")]) from error
+        data = loads(text)
+    except JSONInputError as error:
+        raise ScenarioError([("$", str(error))]) from error
     return parse_scenario(data)
 
 

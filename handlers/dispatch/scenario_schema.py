@@ -8,15 +8,21 @@ is the exception message. The format is documented in docs/dispatch-scenario.md.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..bounded_json import MAX_DEPTH, structure_depth
 from .model import DeclineHistory, Engineer, EngineerStatus, FixHistory, GeoPoint, Ticket, Urgency, is_int, is_number
-from .policy import DispatchPolicy, PolicyError
+from .policy import MAX_KM, DispatchPolicy, PolicyError
 from .skills import device_key
 
 SCENARIO_VERSION = 1
+# Upper bounds for counts: far above any real day or history, low enough that numpy's fixed-width
+# integers and float sums stay exact (an integer of 10**30 would otherwise overflow an array).
+MAX_DAILY_JOBS = 1000
+MAX_HISTORY_COUNT = 10**9
 _TOP_FIELDS = {"version", "taxonomy", "policy", "keyword_skills", "device_skills", "team_ftfr", "engineers", "tickets"}
 _ENGINEER_FIELDS = {
     "id",
@@ -68,8 +74,10 @@ class Scenario:
     offered: dict[str, str]
 
 
-def key_path(path: str, key: str) -> str:
+def key_path(path: str, key: object) -> str:
     """`path.key` for identifier-like keys, `path["key"]` otherwise (spaces, CJK, dots)."""
+    if not isinstance(key, str):  # only a hand-built (not JSON) document has such keys
+        return f"{path}[{key!r}]"
     if key.isascii() and key.replace("_", "a").isalnum() and not key[:1].isdigit():
         return f"{path}.{key}"
     return f"{path}[{json.dumps(key, ensure_ascii=False)}]"
@@ -108,21 +116,21 @@ class _Checker:
 
     def number(self, value: Any, path: str, low: float, high: float, what: str) -> bool:
         if not is_number(value) or not low <= value <= high:
-            self.fail(path, f"must be {what}")
+            self.fail(path, number_problem(value, what))
             return False
         return True
 
     def integer(self, value: Any, path: str, low: int, high: int | None, what: str) -> bool:
         if not is_int(value) or value < low or (high is not None and value > high):
-            self.fail(path, f"must be {what}")
+            self.fail(path, number_problem(value, what, integral=True))
             return False
         return True
 
     def point(self, value: Any, path: str) -> GeoPoint | None:
         if not self.object(value, path, {"lat", "lon"}, ("lat", "lon")):
             return None
-        ok = self.number(value.get("lat"), f"{path}.lat", -90, 90, "a number between -90 and 90")
-        ok &= self.number(value.get("lon"), f"{path}.lon", -180, 180, "a number between -180 and 180")
+        ok = self.number(value.get("lat"), f"{path}.lat", -90, 90, "a number between -90 and 90 (latitude)")
+        ok &= self.number(value.get("lon"), f"{path}.lon", -180, 180, "a number between -180 and 180 (longitude)")
         return GeoPoint(float(value["lat"]), float(value["lon"])) if ok else None
 
     def text_list(self, value: Any, path: str) -> list[str]:
@@ -148,7 +156,7 @@ class _Checker:
             return {}
         result = {}
         for key, skills in value.items():
-            if not key.strip():
+            if not isinstance(key, str) or not key.strip():
                 self.fail(path, "keys must be non-empty strings")
                 continue
             tags = self.text_list(skills, key_path(path, key))
@@ -171,8 +179,9 @@ class _Checker:
             self.skill(tag, where, taxonomy)
             if not self.object(record, where, {part, whole}, (part, whole)):
                 continue
-            ok = self.integer(record.get(part), f"{where}.{part}", 0, None, "an integer >= 0")
-            ok &= self.integer(record.get(whole), f"{where}.{whole}", 0, None, "an integer >= 0")
+            what = f"an integer >= 0 and <= {MAX_HISTORY_COUNT}"
+            ok = self.integer(record.get(part), f"{where}.{part}", 0, MAX_HISTORY_COUNT, what)
+            ok &= self.integer(record.get(whole), f"{where}.{whole}", 0, MAX_HISTORY_COUNT, what)
             if ok and record[part] > record[whole]:
                 self.fail(f"{where}.{part}", f"must not exceed {whole} ({record[whole]})")
             elif ok:
@@ -180,13 +189,31 @@ class _Checker:
         return result
 
 
+def number_problem(value: object, what: str, integral: bool = False) -> str:
+    """Why `value` is not `what`, in words: NaN and infinities are named as such (a NaN latitude is
+    "not a number", not "out of range"), and the offending number is quoted when it is merely too big."""
+    if isinstance(value, float) and math.isnan(value):
+        return f"is not a number (NaN); must be {what}"
+    if isinstance(value, float) and math.isinf(value):
+        return f"is infinite; must be {what}"
+    if integral and isinstance(value, float) and not value.is_integer():
+        return f"{value} is not an integer; must be {what}"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        shown = value if abs(value) < 1e15 else f"{float(value):.3g}"
+        return f"{shown} is out of range; must be {what}"
+    return f"must be {what}"
+
+
 def parse_scenario(data: object) -> Scenario:
     """Validate `data` (a decoded JSON document) completely; raise ScenarioError listing every problem."""
+    depth = structure_depth(data)
+    if depth > MAX_DEPTH:
+        raise ScenarioError([("$", f"nested more than {MAX_DEPTH} levels deep; a scenario needs about 5")])
     c = _Checker()
     if not c.object(data, "$", _TOP_FIELDS, ("keyword_skills", "device_skills", "engineers", "tickets")):
         raise ScenarioError(c.problems)
     assert isinstance(data, dict)  # c.object admitted it
-    if "version" in data and data["version"] != SCENARIO_VERSION:
+    if "version" in data and not (is_int(data["version"]) and data["version"] == SCENARIO_VERSION):
         c.fail("version", f"must be {SCENARIO_VERSION}")
     taxonomy = None
     if "taxonomy" in data:
@@ -204,6 +231,9 @@ def parse_scenario(data: object) -> Scenario:
 
     engineers = []
     engineer_ids: set[str] = set()
+    # Engineers whose record has an error, by id: a ticket naming one is not "unknown engineer id"
+    # (that would hide the real problem, e.g. a NaN latitude, behind a misleading second one).
+    invalid_engineers: dict[str, str] = {}
     raw_engineers = data.get("engineers")
     if not isinstance(raw_engineers, list):
         c.fail("engineers", "must be a list")
@@ -211,6 +241,8 @@ def parse_scenario(data: object) -> Scenario:
     for i, raw in enumerate(raw_engineers):
         engineer = _engineer(c, raw, f"engineers[{i}]", taxonomy)
         if engineer is None:
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                invalid_engineers.setdefault(raw["id"], f"engineers[{i}]")
             continue
         if engineer.id in engineer_ids:
             c.fail(f"engineers[{i}].id", f"duplicate engineer id {engineer.id!r}")
@@ -243,20 +275,26 @@ def parse_scenario(data: object) -> Scenario:
             if not c.text(engineer_id, f"{path}.{field_name}"):
                 continue
             if engineer_id not in engineer_ids:
-                c.fail(f"{path}.{field_name}", f"unknown engineer id {engineer_id!r}")
+                c.fail(f"{path}.{field_name}", _unknown_engineer(engineer_id, invalid_engineers))
             else:
                 target[ticket.id] = engineer_id
         if "declined_by" in raw:
             ids = c.text_list(raw["declined_by"], f"{path}.declined_by")
             for j, engineer_id in enumerate(ids):
                 if engineer_id not in engineer_ids:
-                    c.fail(f"{path}.declined_by[{j}]", f"unknown engineer id {engineer_id!r}")
+                    c.fail(f"{path}.declined_by[{j}]", _unknown_engineer(engineer_id, invalid_engineers))
             declined[ticket.id] = ids
             if raw.get("accepted_by") in ids:
                 c.fail(f"{path}.accepted_by", "this engineer also declined the ticket")
     if c.problems:
         raise ScenarioError(c.problems)
     return Scenario(policy, keyword_skills, device_skills, team_ftfr, engineers, tickets, declined, accepted, offered)
+
+
+def _unknown_engineer(engineer_id: str, invalid: dict[str, str]) -> str:
+    if engineer_id in invalid:
+        return f"engineer {engineer_id!r} is invalid (see the errors at {invalid[engineer_id]})"
+    return f"unknown engineer id {engineer_id!r}"
 
 
 def _policy(c: _Checker, raw: Any, taxonomy: set[str] | None) -> DispatchPolicy:
@@ -286,13 +324,14 @@ def _engineer(c: _Checker, raw: Any, path: str, taxonomy: set[str] | None) -> En
     home = c.point(raw.get("home"), f"{path}.home") if "home" in raw else None
     current = c.point(raw["current"], f"{path}.current") if raw.get("current") is not None else None
     radius = raw.get("service_radius_km")
-    if radius is not None and not (is_number(radius) and radius > 0):
-        c.fail(f"{path}.service_radius_km", "must be a number > 0 or null")
+    if radius is not None and not (is_number(radius) and 0 < radius <= MAX_KM):
+        c.fail(f"{path}.service_radius_km", number_problem(radius, f"a number > 0 and <= {MAX_KM:g} km, or null"))
     status = raw.get("status", "idle")
-    if status not in {s.value for s in EngineerStatus}:
+    if not isinstance(status, str) or status not in {s.value for s in EngineerStatus}:
         c.fail(f"{path}.status", f"must be one of {[s.value for s in EngineerStatus]}")
-    c.integer(raw.get("daily_capacity", 6), f"{path}.daily_capacity", 0, None, "an integer >= 0")
-    c.integer(raw.get("booked_today", 0), f"{path}.booked_today", 0, None, "an integer >= 0")
+    jobs = f"an integer >= 0 and <= {MAX_DAILY_JOBS}"
+    c.integer(raw.get("daily_capacity", 6), f"{path}.daily_capacity", 0, MAX_DAILY_JOBS, jobs)
+    c.integer(raw.get("booked_today", 0), f"{path}.booked_today", 0, MAX_DAILY_JOBS, jobs)
     skills = {}
     if "skills" in raw and c.object(raw["skills"], f"{path}.skills"):
         for tag, level in raw["skills"].items():
@@ -330,7 +369,7 @@ def _ticket(c: _Checker, raw: Any, path: str, device_keys: set[str]) -> Ticket |
     c.text(raw.get("id"), f"{path}.id")
     site = c.point(raw.get("site"), f"{path}.site") if "site" in raw else None
     urgency = raw.get("urgency", "blue")
-    if urgency not in {u.value for u in Urgency}:
+    if not isinstance(urgency, str) or urgency not in {u.value for u in Urgency}:
         c.fail(f"{path}.urgency", f"must be one of {[u.value for u in Urgency]}")
     device = raw.get("device_type")
     if (
