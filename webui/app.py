@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from processes.accounts.models import User
 from processes.platform import ROOT, Platform, Settings, build_platform
 
-from . import context, display, errors, i18n
+from . import context, display, errors, headers, hygiene, i18n
 from .admin.blueprint import admin
 from .api.blueprint import api
 from .auth.blueprint import auth
@@ -56,6 +56,8 @@ def create_app(
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    headers.init_app(app)
+    hygiene.init_app(app)  # first of the before_request functions: bad text never reaches a view
 
     @app.template_filter("local")
     def _local(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -65,6 +65,10 @@ def refused(err: DomainError) -> tuple[str, dict[str, str]]:
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(err: DomainError) -> Any:
+        if wants_json():  # refused before the API blueprint was reached (no route matched, or bad text)
+            from .api.errors import error
+
+            return error(err.status, err.code, err.params, err.problems)
         return error_page(err.status, err.code, err.params)
 
     @app.errorhandler(CSRFError)

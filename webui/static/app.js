@@ -53,5 +53,8 @@
     setInterval(tickCountdowns, 1000);
     initGeolocation();
     initCounters();
+    document.querySelectorAll("input.select-on-click").forEach(function (input) {
+      input.addEventListener("click", function () { input.select(); });  // copy the whole link at once
+    });
   });
 })();

@@ -65,6 +65,10 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    // Colours arrive as data (the page's policy allows no inline style attributes).
+    document.querySelectorAll(".swatch[data-colour]").forEach(function (swatch) {
+      swatch.style.background = swatch.dataset.colour;
+    });
     var el = document.getElementById("team-map");
     if (!el || typeof L === "undefined") { return; }
     fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
