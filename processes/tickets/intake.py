@@ -22,6 +22,7 @@ from ..accounts.models import User
 from ..customers.models import Customer
 from ..devices.models import Device
 from ..errors import FieldProblem, Invalid
+from ..kpi import problem_codes
 from .models import Ticket
 from .numbering import next_number
 
@@ -37,6 +38,7 @@ _DOMAIN_FIELDS = (
     "contact_name",
     "contact_phone",
     "problem_description",
+    "problem_code",
 )
 
 
@@ -83,6 +85,9 @@ class TicketIntake:
             created_at=now,
             customer_link_nonce=secrets.token_hex(8),
             rework_count=0,
+            # The fault category recurrence matches on: the agent's choice, else the keyword tables'.
+            problem_code=data.get("problem_code")
+            or problem_codes.for_intake(session, device.device_type if device else None, data["problem_description"]),
         )
         session.add(ticket)
         session.flush()

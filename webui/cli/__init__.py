@@ -26,6 +26,7 @@ COMMANDS = {
     "serve": "webui.cli.server:serve",
     "run": "webui.cli.server:run",
     "worker": "webui.cli.worker:worker",
+    "kpi": "webui.cli.kpi:kpi",
 }
 
 
