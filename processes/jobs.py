@@ -16,3 +16,8 @@ if TYPE_CHECKING:
 def rebalance_offers(platform: Platform) -> dict[str, Any]:
     """Re-plan every open offer together; one run at a time across all workers."""
     return platform.rebalance_offers()
+
+
+def deliver_notification(platform: Platform, notification_id: int) -> str:
+    """Send one outbox row (claimed first, so a duplicate job or a re-enqueue by the sweeper is harmless)."""
+    return platform.delivery.deliver(notification_id)

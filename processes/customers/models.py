@@ -18,6 +18,9 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(120))
     service_level: Mapped[str] = mapped_column(String(20), default="standard")
     locale: Mapped[str] = mapped_column(String(10), default="zh_Hans")
+    # The customer's openid under the plant's WeChat service account (it follows the account): template messages
+    # go to it.
+    wechat_openid: Mapped[str | None] = mapped_column(String(64))
     sites: Mapped[list[Site]] = relationship(back_populates="customer", order_by="Site.id")
 
 

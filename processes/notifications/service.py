@@ -1,4 +1,11 @@
-"""Deciding who is told what: audiences, channels and idempotent outbox rows."""
+"""Deciding who is told what: audiences, channels and idempotent outbox rows.
+
+The code names who a step concerns (the customer, the engineer, the supervisors); which channels reach
+each audience for each kind of message is data (``notification_route`` rows an admin edits, falling back
+to the defaults the callers give), and so is the wording (``notification_template``).  The ids of the rows
+written are left in the session for the delivery wiring to enqueue once the transaction commits
+(:mod:`.delivery`).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +23,11 @@ from ..dispatch import admin as dispatch_admin
 from ..dispatch.models import EngineerGroup
 from ..engineers.models import Engineer
 from ..tickets.models import Ticket
-from .models import Notification
+from .models import Notification, NotificationRoute, NotificationTemplate
 from .templates import render
+
+WRITTEN = "closeloop.notifications.written"  # session.info key: (id, channel) of rows this transaction wrote
+CHANNELS = ("inapp", "sms", "wechat", "email")
 
 DEFAULT_LOCALE = "zh_Hans"
 
@@ -29,12 +39,20 @@ class Recipient:
     kind: str  # "user" or "customer"
     id: int
     locale: str
-    channels: tuple[str, ...]
+    channels: tuple[str, ...]  # the default, when no route row says otherwise
     phone: str | None = None
+    audience: str = "customer"  # the route's audience: "customer" or the staff member's role
+    email: str | None = None
+    wechat_openid: str | None = None
+
+    def address(self, channel: str) -> str | None:
+        return {"sms": self.phone, "email": self.email, "wechat": self.wechat_openid}.get(channel)
 
 
 def staff(user: User, channels: tuple[str, ...] = ("inapp", "sms")) -> Recipient:
-    return Recipient("user", user.id, user.locale or DEFAULT_LOCALE, channels, user.phone)
+    return Recipient(
+        "user", user.id, user.locale or DEFAULT_LOCALE, channels, user.phone, audience=user.role, email=user.email
+    )
 
 
 def supervisors(session: Session) -> list[Recipient]:
@@ -72,6 +90,9 @@ def customer(ticket: Ticket) -> Recipient:
         ticket.customer.locale or DEFAULT_LOCALE,
         ("sms",),
         ticket.contact_phone or ticket.customer.phone,
+        audience="customer",
+        email=ticket.customer.email,
+        wechat_openid=ticket.customer.wechat_openid,
     )
 
 
@@ -105,13 +126,28 @@ def notify(
     now: datetime,
 ) -> int:
     """Write one outbox row per recipient and channel (rows already written under ``key`` are kept);
-    return how many rows the call asked for."""
+    return how many rows the call asked for.
+
+    The channels for a recipient are the admin's route for (template, audience) when there is one, else the
+    caller's default; a channel the recipient has no address for (no phone, e-mail or openid) is skipped.
+    """
+    routes = {
+        route.audience: tuple(c for c in route.channels.split(",") if c)
+        for route in session.scalars(select(NotificationRoute).where(NotificationRoute.template == template))
+    }
+    wordings = {
+        row.locale: (row.subject, row.body)
+        for row in session.scalars(select(NotificationTemplate).where(NotificationTemplate.template == template))
+    }
     rows = []
     for recipient in recipients:
-        subject, body = render(template, params, recipient.locale)
-        for channel in recipient.channels:
-            address = recipient.phone if channel == "sms" else None
-            if channel == "sms" and not address:
+        channels = routes.get(recipient.audience, recipient.channels)
+        if not channels:
+            continue
+        subject, body = render(template, params, recipient.locale, wordings.get(recipient.locale))
+        for channel in channels:
+            address = recipient.address(channel)
+            if channel != "inapp" and not address:
                 continue
             rows.append(
                 {
@@ -134,8 +170,13 @@ def notify(
     if not rows:
         return 0
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(Notification).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    session.execute(statement, rows)
+    statement = (
+        module.insert(Notification)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Notification.id, Notification.channel)
+    )
+    written = [(row.id, row.channel) for row in session.execute(statement, rows)]
+    session.info.setdefault(WRITTEN, []).extend(written)
     return len(rows)
 
 

@@ -6,6 +6,8 @@ the worker has no request and the text must not depend on who happened to trigge
 
 from __future__ import annotations
 
+import logging
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -72,11 +74,51 @@ def _translations(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [locale], domain="messages")
 
 
-def render(template: str, params: dict[str, Any], locale: str) -> tuple[str, str]:
-    """(subject, body) of ``template`` in ``locale`` with ``params`` filled in."""
+LOCALES = ("zh_Hans", "en")
+SUBJECT_LIMIT = 200
+BODY_LIMIT = 1000
+# What every ticket message may say (processes.notifications.service.ticket_params).
+TICKET_VARIABLES = frozenset({"ticket", "urgency", "customer", "problem", "due", "device"})
+_NOT_ABOUT_A_TICKET = frozenset({"incident_waiting"})
+log = logging.getLogger(__name__)
+
+
+def variables(template: str) -> frozenset[str]:
+    """The names a message's template may use: its built-in text's placeholders, and a ticket's facts."""
+    subject, body = TEMPLATES[template]
+    names = frozenset(re.findall(r"%\((\w+)\)s", subject + body))
+    return names if template in _NOT_ABOUT_A_TICKET else names | TICKET_VARIABLES
+
+
+def builtin(template: str, locale: str) -> tuple[str, str]:
+    """The built-in wording in ``locale``, as an admin would start editing it (Jinja placeholders)."""
+    translations = _translations(locale)
+    subject, body = (translations.gettext(text) for text in TEMPLATES[template])
+    return tuple(re.sub(r"%\((\w+)\)s", r"{{ \1 }}", text) for text in (subject, body))  # type: ignore[return-value]
+
+
+def render(
+    template: str, params: dict[str, Any], locale: str, override: tuple[str, str] | None = None
+) -> tuple[str, str]:
+    """(subject, body) of ``template`` in ``locale`` with ``params`` filled in.
+
+    ``override`` is an admin's (subject, body) Jinja text for this template and language, checked when it
+    was saved; should it still fail on these params, the built-in text is used: a message is never lost
+    to its wording.
+    """
     subject, body = TEMPLATES[template]
     translations = _translations(locale)
     urgency = URGENCIES.get(params.get("urgency", ""))
     if urgency is not None:
         params = {**params, "urgency": translations.gettext(urgency)}
+    if override is not None:
+        from . import sandbox
+
+        try:
+            return (
+                sandbox.render(override[0], params, SUBJECT_LIMIT).strip(),
+                sandbox.render(override[1], params, BODY_LIMIT),
+            )
+        except Exception as error:  # noqa: BLE001 - any failure of an admin's text falls back to ours
+            log.warning("template %s (%s) failed, built-in text used: %s", template, locale, error)
     return translations.gettext(subject) % params, translations.gettext(body) % params

@@ -147,7 +147,8 @@ class TencentSms:
             # 5xx is the provider's fault and nothing was sent; a 4xx body may still carry a Tencent error code.
             if error.code >= 500:
                 return Outcome("retry", _keep(text or f"HTTP {error.code}"))
-            return _classify(text) if text else Outcome("failed", f"HTTP {error.code}")
+            # An empty 4xx answer is as unreadable as a proxy's page: the same rule as every adapter, retry.
+            return _classify(text) if text else Outcome("retry", f"HTTP {error.code}")
         except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets, a cut-off body
             # Nothing came back, so as far as we can know nothing was delivered: try again later.
             return Outcome("retry", _keep(f"{type(error).__name__}: {error}"))

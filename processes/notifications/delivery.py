@@ -1,0 +1,304 @@
+"""Sending the outbox: one rq job per row, a claim before the provider call, capped exponential backoff.
+
+The guarantee, exactly:
+
+* A row is sent only after this worker *claimed* it in the database (``pending`` -> ``sending`` with a lease,
+  ``attempts`` + 1, committed) and its result is recorded only by the claim that sent it (the update matches
+  ``attempts``).  Two jobs for the same row (a re-enqueue by the sweeper, a duplicate in Redis) therefore never
+  call the provider at the same time, and a row recorded ``sent`` is never sent again.
+* ``retry`` (5xx, timeout, throttling, an unreadable answer) puts the row back to ``pending`` with
+  ``next_attempt_at`` = now + backoff·2^(n-1) (capped) and schedules the job then; ``failed`` (a permanent
+  refusal) keeps the provider's answer for the outbox page, where an admin can send it again.
+* The one window we cannot close from our side is a crash after the provider accepted and before our commit:
+  the lease runs out, the sweeper re-enqueues the row and it is sent again with the *same* provider-side
+  de-duplication key (Aliyun ``OutId``, Tencent ``SessionContext``, WeChat ``client_msg_id``, the e-mail's
+  ``Message-ID``, all derived from the row's idempotency key).  So: at least once to the provider, at most
+  once per successful claim, and exactly once for the recipient wherever the provider de-duplicates on that key
+  (WeChat does within 10 minutes; for SMS and SMTP the key lets receipts and mail clients match the copies).
+* Nothing is lost: every row not yet ``sent`` or ``failed`` is found again by :meth:`Delivery.sweep` (pending
+  past its due time plus the grace, or ``sending`` past its lease), which the worker's sweeper runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.clock import Clock
+from engine.db import Database, after_commit
+
+from .channels import Outcome, SmsMessage
+from .models import Notification
+from .service import WRITTEN
+from .settings import NotificationSettings
+
+log = logging.getLogger(__name__)
+JOB = "processes.jobs.deliver_notification"
+
+
+class Sender(Protocol):
+    def send(self, message: SmsMessage) -> Outcome: ...
+
+
+class RqQueue(Protocol):
+    """The two calls of an rq ``Queue`` delivery uses."""
+
+    def enqueue(self, f: str, *args: Any, **kwargs: Any) -> Any: ...
+
+    def enqueue_at(self, datetime: datetime, f: str, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class Channels:
+    """The adapters this plant's settings configure, built once per process."""
+
+    def __init__(self, settings: NotificationSettings, redis: Any) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.configured = settings.configured()
+        self._sms: Sender | None = None
+        self._wechat: Any = None
+        self._email: Any = None
+
+    def sms(self) -> Sender:
+        if self._sms is None:
+            s = self.settings
+            if s.sms_provider == "aliyun":
+                from .channels.aliyun_sms import AliyunSms
+
+                self._sms = AliyunSms(
+                    access_key_id=s.aliyun_access_key_id,
+                    access_key_secret=s.aliyun_access_key_secret,
+                    sign_name=s.sms_sign_name,
+                    endpoint=s.aliyun_endpoint,
+                    timeout_s=s.delivery_timeout_s,
+                )
+            else:
+                from .channels.tencent_sms import TencentSms
+
+                self._sms = TencentSms(
+                    secret_id=s.tencent_secret_id,
+                    secret_key=s.tencent_secret_key,
+                    sdk_app_id=s.tencent_sdk_app_id,
+                    sign_name=s.sms_sign_name,
+                    region=s.tencent_region,
+                    endpoint=s.tencent_endpoint,
+                    timeout=s.delivery_timeout_s,
+                )
+        return self._sms
+
+    def send(self, row: Notification) -> Outcome:
+        """One provider call for one outbox row."""
+        s = self.settings
+        address = row.address or ""
+        params = {name: str(value) for name, value in (row.params or {}).items()}
+        if row.channel == "sms":
+            template_id = s.sms_templates.get(row.template)
+            if not template_id:
+                return Outcome("failed", f"no SMS template id configured for {row.template!r} (sms_templates)")
+            return self.sms().send(SmsMessage(address, template_id, params, row.idempotency_key))
+        if row.channel == "wechat":
+            template_id = s.wechat_templates.get(row.template)
+            if not template_id:
+                return Outcome("failed", f"no WeChat template id configured for {row.template!r} (wechat_templates)")
+            if self._wechat is None:
+                from .channels.wechat import WeChatTemplates
+
+                self._wechat = WeChatTemplates(
+                    appid=s.wechat_appid,
+                    secret=s.wechat_secret,
+                    cache=self.redis,
+                    endpoint=s.wechat_endpoint,
+                    timeout_s=s.delivery_timeout_s,
+                )
+            data = {"first": row.subject, **params, "remark": row.body}
+            return self._wechat.send(
+                openid=address, template_id=template_id, data=data, idempotency_key=row.idempotency_key
+            )
+        if row.channel == "email":
+            if self._email is None:
+                from .channels.email import SmtpMail
+
+                self._email = SmtpMail(
+                    host=s.smtp_host,
+                    port=s.smtp_port,
+                    sender=s.smtp_sender,
+                    security=s.smtp_security,
+                    username=s.smtp_username,
+                    password=s.smtp_password,
+                    ca_file=s.smtp_ca_file,
+                    timeout_s=s.delivery_timeout_s,
+                )
+            return self._email.send(to=address, subject=row.subject, text=row.body, idempotency_key=row.idempotency_key)
+        return Outcome("failed", f"unknown channel {row.channel!r}")
+
+
+@dataclass
+class Delivery:
+    db: Database
+    clock: Clock
+    queue: RqQueue | None
+    settings: NotificationSettings
+    channels: Channels
+    grace: timedelta
+
+    @property
+    def sendable(self) -> tuple[str, ...]:
+        return tuple(sorted(self.channels.configured - {"inapp"}))
+
+    # -- enqueueing ----------------------------------------------------------------------------------
+    def watch(self, factory: sessionmaker[Session]) -> None:
+        """Enqueue the rows a transaction of ``factory`` wrote once it commits (never on rollback)."""
+        event.listen(factory, "after_commit", self._announce)
+        event.listen(factory, "after_rollback", lambda session: session.info.pop(WRITTEN, None))
+
+    def _announce(self, session: Session) -> None:
+        written = session.info.pop(WRITTEN, [])
+        sendable = set(self.sendable)
+        self.enqueue([row_id for row_id, channel in written if channel in sendable])
+
+    def enqueue(self, ids: list[int], at: datetime | None = None) -> None:
+        """Best effort: a row whose job never reaches Redis is found by the sweeper."""
+        if self.queue is None:
+            return
+        for row_id in ids:
+            try:
+                if at is None:
+                    self.queue.enqueue(JOB, row_id, job_timeout=600)
+                else:
+                    self.queue.enqueue_at(at, JOB, row_id, job_timeout=600)
+            except Exception as error:  # noqa: BLE001 - Redis away: the sweep re-enqueues from the database
+                log.warning("could not enqueue delivery of notification %s: %s", row_id, error)
+
+    # -- the job ----------------------------------------------------------------------------------------
+    def deliver(self, notification_id: int) -> str:
+        """Claim, send, record.  Returns what happened (for the job's result and the tests)."""
+        claimed = self._claim(notification_id)
+        if claimed is None:
+            return "skipped"
+        row, attempt = claimed
+        try:
+            outcome = self.channels.send(row)
+        except Exception as error:  # noqa: BLE001 - an adapter bug must delay the message, not lose it
+            log.exception("delivery of notification %s raised", notification_id)
+            outcome = Outcome("retry", f"{type(error).__name__}: {error}"[:2000])
+        return self._record(notification_id, attempt, outcome)
+
+    def _claim(self, notification_id: int) -> tuple[Notification, int] | None:
+        now = self.clock.now()
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == notification_id,
+                    Notification.channel.in_(self.sendable),
+                    or_(
+                        and_(
+                            Notification.status == "pending",
+                            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+                        ),
+                        and_(Notification.status == "sending", Notification.lease_until <= now),
+                    ),
+                )
+                .values(
+                    status="sending",
+                    lease_until=now + timedelta(seconds=self.settings.delivery_lease_s),
+                    attempts=Notification.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) != 1:
+                return None
+            row = session.get(Notification, notification_id, populate_existing=True)
+            assert row is not None
+            session.expunge(row)
+            return row, row.attempts
+
+    def backoff(self, attempt: int) -> timedelta:
+        s = self.settings
+        return timedelta(seconds=min(s.delivery_backoff_cap_s, s.delivery_backoff_s * 2 ** max(attempt - 1, 0)))
+
+    def _record(self, notification_id: int, attempt: int, outcome: Outcome) -> str:
+        now = self.clock.now()
+        values: dict[str, Any] = {"lease_until": None, "provider_answer": outcome.provider_answer}
+        status = outcome.status
+        due: datetime | None = None
+        if status == "sent":
+            values.update(status="sent", sent_at=now, provider_message_id=outcome.provider_message_id, last_error=None)
+        elif status == "retry" and attempt < self.settings.delivery_max_attempts:
+            due = now + self.backoff(attempt)
+            values.update(status="pending", next_attempt_at=due, last_error=outcome.provider_answer)
+        else:
+            if status == "retry":
+                status = "failed"
+                values["last_error"] = f"gave up after {attempt} attempts"
+            values.update(status="failed", next_attempt_at=None)
+        with self.db.session() as session:
+            result = session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == notification_id,
+                    Notification.status == "sending",
+                    Notification.attempts == attempt,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                # Our lease ran out and another worker took the row over: its attempt is the one that counts.
+                log.warning(
+                    "notification %s: attempt %s lost its claim; outcome %s dropped", notification_id, attempt, status
+                )
+                return "superseded"
+            if due is not None:
+                after_commit(session, lambda: self.enqueue([notification_id], at=due))
+        return status
+
+    # -- recovery and admins ---------------------------------------------------------------------------
+    def sweep(self, now: datetime) -> dict[str, int]:
+        """Re-enqueue rows whose job was lost: pending past their due time plus the grace, or claimed by a
+        worker whose lease ran out (killed mid-delivery)."""
+        sendable = self.sendable
+        if not sendable:
+            return {"notifications": 0}
+        with self.db.session() as session:
+            due = func.coalesce(Notification.next_attempt_at, Notification.created_at)
+            ids = list(
+                session.scalars(
+                    select(Notification.id).where(
+                        Notification.channel.in_(sendable),
+                        or_(
+                            and_(Notification.status == "pending", due <= now - self.grace),
+                            and_(Notification.status == "sending", Notification.lease_until <= now),
+                        ),
+                    )
+                )
+            )
+        self.enqueue(ids)
+        return {"notifications": len(ids)}
+
+    def retry(self, session: Session, notification_id: int) -> bool:
+        """An admin sends a failed row again (after fixing a number or a template): it is pending, due now."""
+        result = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.status == "failed")
+            .values(status="pending", next_attempt_at=None, lease_until=None, attempts=0)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return False
+        if session.scalar(select(Notification.channel).where(Notification.id == notification_id)) in self.sendable:
+            after_commit(session, lambda: self.enqueue([notification_id]))
+        return True
+
+
+def build(
+    db: Database, clock: Clock, queue: RqQueue | None, settings: NotificationSettings, redis: Any, grace: timedelta
+) -> Delivery:
+    delivery = Delivery(db, clock, queue, settings, Channels(settings, redis), grace)
+    delivery.watch(db.sessionmaker)
+    return delivery
