@@ -17,6 +17,7 @@ from .api.blueprint import api
 from .auth.blueprint import auth
 from .customer.blueprint import customer
 from .incidents.blueprint import incidents
+from .kpi.blueprint import kpi
 from .messages import message
 from .rootcauses.blueprint import rootcauses
 from .tasks.blueprint import tasks
@@ -55,6 +56,7 @@ def create_app(
     csrf.exempt(api)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(kpi)
     errors.init_app(app)
     headers.init_app(app)
     hygiene.init_app(app)  # first of the before_request functions: bad text never reaches a view
