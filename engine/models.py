@@ -113,6 +113,26 @@ class JournalEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class JournalCheckpoint(Base):
+    """A signed record of the journal heads (see :mod:`engine.checkpoints` for what ``heads`` holds).
+
+    ``number`` counts 1, 2, 3… and ``previous`` is the digest of the checkpoint before, so a deleted or
+    replaced checkpoint breaks the sequence; ``signature`` is Ed25519 over ``digest`` with a key that
+    lives outside the database.
+    """
+
+    __tablename__ = "journal_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime]
+    previous: Mapped[str] = mapped_column(String(64))
+    heads: Mapped[dict[str, Any]]
+    digest: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+
+
 class Timer(Base):
     """A due time of a waiting timer event: the database, not Redis, is the truth for timers."""
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
 
 import click
 
@@ -24,24 +28,200 @@ def _instances_of(session: Any, ticket_number: str | None) -> list[Any]:
     return found
 
 
+def _translate() -> Callable[[str], str]:
+    """The CLI speaks the operator's language: Chinese when ``CLOSELOOP_LANG`` or ``LANG`` says zh, else English."""
+    from babel.support import Translations
+
+    from processes.platform_paths import ROOT
+
+    wanted = os.environ.get("CLOSELOOP_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    if not wanted.lower().startswith("zh"):
+        return lambda message: message
+    return Translations.load(str(ROOT / "translations"), ["zh_Hans"], "messages").gettext
+
+
+def _where(finding: Any, _: Callable[[str], str]) -> str:
+    where = _("instance %(id)s") % {"id": finding.instance_id}
+    return f"{where} ({finding.business_key})" if finding.business_key else where
+
+
+def describe(finding: Any, _: Callable[[str], str], key_path: object = None) -> str:
+    """One line naming what is wrong (or not yet signed), where: instance, row id, sequence number, checkpoint."""
+    values = {
+        "where": _where(finding, _) if finding.instance_id is not None else "",
+        "id": finding.event_id,
+        "seq": finding.seq,
+        "n": finding.checkpoint,
+        "was": finding.other_seq,
+        "last": finding.other_seq,
+        "path": key_path,
+    }
+    covered = finding.checkpoint is not None
+    kind = finding.kind
+    if kind == "rewritten" and covered:
+        text = _("REWRITTEN %(where)s: row id %(id)s, seq %(seq)s, differs from what checkpoint %(n)s signed")
+    elif kind == "rewritten":
+        text = _("BROKEN %(where)s: row id %(id)s, seq %(seq)s, does not match its hash or its predecessor's (edited)")
+    elif kind == "truncated" and finding.event_id is not None:
+        text = _(
+            "TRUNCATED %(where)s: row id %(id)s, seq %(seq)s, signed by checkpoint %(n)s, was deleted from the end"
+        )
+    elif kind == "truncated":
+        text = _("TRUNCATED %(where)s: rows up to seq %(seq)s, the recorded head, are missing at the end")
+    elif kind == "deleted" and covered:
+        text = _("DELETED %(where)s: row id %(id)s, seq %(seq)s, signed by checkpoint %(n)s, is missing")
+    elif kind == "deleted":
+        text = _("DELETED %(where)s: a row is missing before seq %(seq)s (row id %(id)s)")
+    elif kind == "inserted" and covered:
+        text = _("INSERTED %(where)s: row id %(id)s at seq %(seq)s is not the row checkpoint %(n)s signed there")
+    elif kind == "inserted":
+        text = _("INSERTED %(where)s: row id %(id)s at seq %(seq)s is not part of the chain the instance records")
+    elif kind == "appended" and covered:
+        text = _(
+            "APPENDED %(where)s: row id %(id)s, seq %(seq)s, was added after checkpoint %(n)s signed the closed journal"
+        )
+    elif kind == "appended":
+        text = _("APPENDED %(where)s: row id %(id)s, seq %(seq)s, was added after the head the instance records")
+    elif kind == "reordered":
+        text = _("REORDERED %(where)s: row id %(id)s is at seq %(seq)s, checkpoint %(n)s signed it at seq %(was)s")
+    elif kind == "head_mismatch":
+        text = _("BROKEN %(where)s: the recorded head (seq %(seq)s) matches no row of the journal")
+    elif kind == "forged_checkpoint":
+        text = _("FORGED checkpoint %(n)s: its signature does not verify with the public key")
+    elif kind == "missing_checkpoint":
+        text = _("MISSING checkpoint %(n)s: it was deleted from the database")
+    elif kind == "altered_checkpoint":
+        text = _("ALTERED checkpoint %(n)s: its content differs from its digest or from the exported copy")
+    elif kind == "unchained_checkpoint":
+        text = _("UNCHAINED checkpoint %(n)s: it does not follow the checkpoint before it")
+    elif kind == "export_key_differs":
+        text = _("KEY: the exported checkpoints were signed with another key than the one configured here")
+    elif kind == "no_key":
+        text = _("NO KEY: there are signed checkpoints but no checkpoint key at %(path)s to verify them")
+    else:  # not_checkpointed
+        text = _("NOT YET CHECKPOINTED %(where)s: seq %(seq)s to %(last)s (from row id %(id)s)")
+    return text % values
+
+
 @audit.command("verify")
 @click.option("--ticket", "ticket_number", default=None, help="Only this ticket's journal.")
-def audit_verify(ticket_number: str | None) -> None:
-    """Check every journal's hash chain; exit 1 naming the first broken row."""
-    from processes.operations import verify_journal
+@click.option(
+    "--checkpoints",
+    "exported_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="An exported copy of the signed checkpoints (closeloop audit checkpoints --export) to verify against.",
+)
+def audit_verify(ticket_number: str | None, exported_file: Path | None) -> None:
+    """Check every journal against the latest signed checkpoint; exit 1 naming each broken instance and row."""
+    from processes.journal_audit import ExportError, read_export, verify_journals
 
-    broken = 0
-    with build().db.session() as session:
-        instances = _instances_of(session, ticket_number)
-        for instance in instances:
-            problem = verify_journal(session, instance.id, instance.journal_head)
-            if problem is not None:
-                broken += 1
-                click.echo(f"BROKEN {instance.business_key or instance.id}: {problem}")
-    if broken:
-        click.echo(f"{broken} of {len(instances)} journal(s) broken", err=True)
+    _ = _translate()
+    exported = None
+    if exported_file is not None:
+        try:
+            exported = read_export(exported_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as err:
+            raise click.ClickException(
+                _("--checkpoints: cannot read %(file)s: %(reason)s") % {"file": exported_file, "reason": err}
+            ) from err
+        except ExportError as err:
+            raise click.ClickException(
+                _("--checkpoints: %(file)s is not an export of journal checkpoints: %(reason)s")
+                % {"file": exported_file, "reason": err}
+            ) from err
+    platform = build()
+    ids = None
+    if ticket_number is not None:
+        with platform.db.session() as session:
+            ids = [instance.id for instance in _instances_of(session, ticket_number)]
+    report = verify_journals(platform, ids, exported)
+    for problem in report.problems:
+        click.echo(describe(problem, _, platform.settings.checkpoint_key))
+    for pending in report.pending:
+        click.echo(describe(pending, _))
+    if report.latest is None:
+        signed = _("no signed checkpoint yet")
+    else:
+        signed = _("checkpoint %(n)s of %(at)s") % {
+            "n": report.latest,
+            "at": f"{report.latest_at:%Y-%m-%d %H:%M:%S} UTC",
+        }
+    if report.problems:
+        click.echo(
+            _("%(count)s problem(s) found in %(total)s journal(s); last signed: %(signed)s")
+            % {"count": len(report.problems), "total": report.instances, "signed": signed},
+            err=True,
+        )
         sys.exit(1)
-    click.echo(f"{len(instances)} journal(s) intact")
+    click.echo(
+        _(
+            "%(total)s journal(s) intact up to the last signed checkpoint (%(signed)s); "
+            "%(pending)s with rows not yet checkpointed"
+        )
+        % {"total": report.instances, "signed": signed, "pending": len(report.pending)}
+    )
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of every journal's head now (the worker also does it hourly)."""
+    from processes.journal_audit import NoCheckpointKey, checkpoint_now
+
+    _ = _translate()
+    try:
+        taken = checkpoint_now(build())
+    except NoCheckpointKey as err:
+        raise click.ClickException(_("no checkpoint key is configured (set CLOSELOOP_CHECKPOINT_KEY)")) from err
+    if taken is None:
+        raise click.ClickException(_("another process took a checkpoint at the same moment; run the command again"))
+    click.echo(
+        _("checkpoint %(n)s signed: %(instances)s journal(s) moved on, %(rows)s new row(s) covered")
+        % {"n": taken.number, "instances": taken.instances, "rows": taken.rows}
+    )
+    for problem in taken.refused:
+        click.echo(_("NOT SIGNED (left at its last good head): %(problem)s") % {"problem": describe(problem, _)})
+    if taken.refused:
+        sys.exit(1)
+
+
+@audit.command("checkpoints")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every signed checkpoint and the public key to this JSON file, for an auditor to keep.",
+)
+def audit_checkpoints(export_file: Path | None) -> None:
+    """List the signed checkpoints; ``--export FILE`` writes them with the public key as JSON."""
+    from processes.journal_audit import NoCheckpointKey, export_checkpoints
+
+    _ = _translate()
+    if export_file is not None and not export_file.parent.is_dir():
+        raise click.ClickException(_("--export: the folder %(folder)s does not exist") % {"folder": export_file.parent})
+    platform = build()
+    try:
+        exported = export_checkpoints(platform)
+    except NoCheckpointKey as err:
+        raise click.ClickException(_("no checkpoint key yet: run closeloop audit checkpoint first")) from err
+    items = cast(list[dict[str, Any]], exported["checkpoints"])
+    for item in items:
+        click.echo(
+            _("checkpoint %(n)s · %(at)s · %(instances)s journal(s)")
+            % {"n": item["number"], "at": item["at"], "instances": len(item["heads"])}
+        )
+    if export_file is not None:
+        try:
+            export_file.write_text(json.dumps(exported, ensure_ascii=False, indent=1), encoding="utf-8")
+        except OSError as err:
+            raise click.ClickException(
+                _("--export: cannot write %(file)s: %(reason)s") % {"file": export_file, "reason": err}
+            ) from err
+        click.echo(
+            _("%(count)s checkpoint(s) and the public key written to %(file)s")
+            % {"count": len(items), "file": export_file}
+        )
 
 
 @audit.command("replay")
