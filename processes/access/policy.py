@@ -161,11 +161,13 @@ def decide(session: Session, who: Actor | User | None, action: Action, ticket: T
 def decide_task(
     session: Session, who: Actor | User | None, action: Action, view: UserTaskView, ticket: Ticket
 ) -> Refusal | None:
-    """:func:`decide` for a user task: viewing needs the ticket; completing also the task's lane and
-    assignee (:func:`may_complete`), checked before any input is read."""
+    """:func:`decide` for a user task: viewing needs the ticket; completing (and, for a customer's link,
+    viewing) also the task's lane and assignee (:func:`may_complete`), checked before any input is read."""
     refused = decide(session, who, action, ticket)
     actor = _actor(who)
-    if refused is None and action is Action.TASK_COMPLETE and actor is not None:
+    # A link holder sees only the tasks of the Customer lane, not the engineer's forms.
+    lane_matters = action is Action.TASK_COMPLETE or (actor is not None and actor.user is None)
+    if refused is None and lane_matters and actor is not None:
         code = may_complete(session, actor, view, ticket)
         if code is not None:
             return Refusal(code)

@@ -59,7 +59,8 @@ def login() -> Any:
             if user is not None:
                 login_user(user, remember=bool(request.form.get("remember")))
                 return redirect(_safe_next(request.args.get("next")))
-            doors.failed_login(username, throttle.address())
+            if username:  # an empty form is no guess at anyone's password
+                doors.failed_login(username, throttle.address())
             error, status = message("login_failed"), 401
     page = render_template("auth/login.html", error=error, username=request.form.get("username", ""))
     return page, status, headers

@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 
+from processes.access.policy import Action
 from processes.errors import DomainError
 from processes.tickets import progress
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
 
-from ..auth import throttle
+from ..auth import gate, throttle
 from ..context import db, platform
 from ..files import send_attachment
 from ..taskforms import render_task_form, submit_task, with_parts
@@ -55,9 +56,10 @@ def ticket(token: str) -> Any:
 
 def task(token: str, task_id: str) -> Any:
     ticket, actor = _resolve(token)
-    _view, task_ticket = platform().desk.task(db(), task_id)
+    view, task_ticket = platform().desk.task(db(), task_id)
     if task_ticket.id != ticket.id:
         abort(404)  # a link opens its own ticket's tasks only
+    gate.require_task(Action.TASK_VIEW, view, ticket, actor)
     post_url = url_for("customer.task", token=token, task_id=task_id)
     if request.method == "POST":
         values, problems, error, status = submit_task(task_id, actor)
