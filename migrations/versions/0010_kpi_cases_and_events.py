@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("accept_s", sa.Float(), nullable=True),
         sa.Column("resolution_s", sa.Float(), nullable=True),
         sa.Column("sla_met", sa.Boolean(), nullable=False),
+        sa.Column("next_problem_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("escalations", sa.Integer(), nullable=False),
         sa.Column("cross_region", sa.Boolean(), nullable=False),
         sa.Column("address_error", sa.Boolean(), nullable=False),

@@ -8,11 +8,27 @@ report over 200,000 tickets is a handful of indexed SQL aggregations instead of 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.db import Base
 
@@ -83,6 +99,10 @@ class ServiceCase(Base):
     resolution_s: Mapped[float | None] = mapped_column(Float)
     # First on site ≤ response deadline; False when either is missing.
     sla_met: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the first OTHER case with the same device key and problem code was created strictly after this
+    # one's (last) acceptance; recurrence = next_problem_at ≤ window_ends_at.  Kept by the flush hooks
+    # below for every ORM write, so a report needs no per-ticket subquery.
+    next_problem_at: Mapped[datetime | None]
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     cross_region: Mapped[bool] = mapped_column(Boolean, default=False)
     address_error: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -99,3 +119,100 @@ class ServiceEvent(Base):
     # "live" (the lifecycle) or "import".
     source: Mapped[str] = mapped_column(String(10))
     data: Mapped[dict[str, Any]]
+
+
+# -- recurrence links -------------------------------------------------------------------------------
+# Whoever writes a case through the ORM (the live feed, ``recording``, the history import's bulk flush),
+# these hooks keep ``next_problem_at`` right within the same flush: a new case may be the recurrence of
+# earlier ones in its (device, problem code) group and may itself have recurred; a changed acceptance or
+# problem code moves it between windows or groups.  Each is one or two indexed statements per case.
+
+
+def _next_problem_at(connection: Connection, device_key: str, problem_code: str, case_id: int, after: Any) -> Any:
+    table = ServiceCase.__table__
+    return connection.scalar(
+        select(func.min(table.c.created_at)).where(
+            table.c.device_key == device_key,
+            table.c.problem_code == problem_code,
+            table.c.created_at > after,
+            table.c.id != case_id,
+        )
+    )
+
+
+def _link_self(connection: Connection, case: ServiceCase) -> None:
+    value = None
+    if case.accepted_at is not None and case.device_key:
+        value = _next_problem_at(connection, case.device_key, case.problem_code, case.id, case.accepted_at)
+    table = ServiceCase.__table__
+    connection.execute(update(table).where(table.c.id == case.id).values(next_problem_at=value))
+    set_committed_value(case, "next_problem_at", _utc(value))
+
+
+def _link_earlier(connection: Connection, case: ServiceCase) -> None:
+    """This case is the first one after the acceptance of earlier cases of its group: point them here."""
+    if not case.device_key:
+        return
+    table = ServiceCase.__table__
+    connection.execute(
+        update(table)
+        .where(
+            table.c.device_key == case.device_key,
+            table.c.problem_code == case.problem_code,
+            table.c.accepted_at < case.created_at,
+            table.c.id != case.id,
+            or_(table.c.next_problem_at.is_(None), table.c.next_problem_at > case.created_at),
+        )
+        .values(next_problem_at=case.created_at)
+    )
+
+
+def _unlink(connection: Connection, case: ServiceCase, problem_code: str) -> None:
+    """The case left group (device, ``problem_code``): cases that pointed at it look for the next one."""
+    table = ServiceCase.__table__
+    other = table.alias("other")
+    following = (
+        select(func.min(other.c.created_at))
+        .where(
+            other.c.device_key == table.c.device_key,
+            other.c.problem_code == table.c.problem_code,
+            other.c.created_at > table.c.accepted_at,
+            other.c.id != table.c.id,
+        )
+        .scalar_subquery()
+    )
+    connection.execute(
+        update(table)
+        .where(
+            table.c.device_key == case.device_key,
+            table.c.problem_code == problem_code,
+            table.c.next_problem_at == case.created_at,
+        )
+        .values(next_problem_at=following)
+    )
+
+
+@event.listens_for(ServiceCase, "after_insert")
+def _linked_on_insert(_mapper: Any, connection: Connection, case: ServiceCase) -> None:
+    _link_self(connection, case)
+    _link_earlier(connection, case)
+
+
+@event.listens_for(ServiceCase, "after_update")
+def _linked_on_update(_mapper: Any, connection: Connection, case: ServiceCase) -> None:
+    state = inspect(case)
+    moved = state.attrs.problem_code.history
+    if moved.has_changes():
+        for old in moved.deleted or ():
+            _unlink(connection, case, str(old))
+        _link_earlier(connection, case)
+    if moved.has_changes() or state.attrs.accepted_at.history.has_changes():
+        _link_self(connection, case)
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, str):  # SQLite hands back text from a bare aggregate
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if isinstance(value, datetime) else value

@@ -206,3 +206,27 @@ def test_periods_reject_an_empty_range_and_unknown_units() -> None:
     with pytest.raises(ValueError):
         parse_moment("2026-13-01", TZ)
     assert parse_moment("2026-11-01T08:00Z", TZ) == local("2026-11-01T16:00")
+
+
+def test_recurrence_follows_insertion_order_and_problem_code_corrections(bare_platform) -> None:  # noqa: ANN001
+    with bare_platform.db.session() as session:
+        # The later ticket is stored first (an import may list it first); the acceptance comes after.
+        history(session, "later", "d1", "P", "2026-11-05T09:00")
+        history(session, "earlier", "d1", "P", "2026-11-01T09:00", (ACC, "2026-11-02T09:00"))
+        history(session, "other", "d2", "P", "2026-11-01T09:00", (ACC, "2026-11-02T09:00"))
+        session.commit()
+        (p,) = report(session)["periods"]
+        assert p["recurrence"] == {"num": 1, "den": 2}
+        # The later ticket's problem code is corrected to Q: the earlier one no longer recurred.
+        later = session.query(ServiceCase).filter_by(key="later").one()
+        record(session, later, "problem_code_set", local("2026-11-06T09:00"), source="import", data={"code": "Q"})
+        session.commit()
+        (p,) = report(session)["periods"]
+        assert p["recurrence"] == {"num": 0, "den": 2} and p["ftfr"] == {"num": 2, "den": 2}
+        # …and back to P: recurred again.
+        record(session, later, "problem_code_set", local("2026-11-07T09:00"), source="import", data={"code": "P"})
+        session.commit()
+        (p,) = report(session)["periods"]
+        assert p["recurrence"] == {"num": 1, "den": 2}
+        assert measures.cases(session, measure="recurrence", part="num", start=parse_moment(NOV, TZ),
+                              end=parse_moment(DEC, TZ), as_of=parse_moment(DEC, TZ)) == ["earlier"]  # fmt: skip
