@@ -19,6 +19,7 @@ from .customer.blueprint import customer
 from .incidents.blueprint import incidents
 from .kpi.blueprint import kpi
 from .messages import message
+from .outbox.blueprint import outbox
 from .rootcauses.blueprint import rootcauses
 from .tasks.blueprint import tasks
 from .tickets.blueprint import tickets
@@ -56,6 +57,7 @@ def create_app(
     csrf.exempt(api)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_blueprint(outbox)  # issue 11 §1: the admins' outbox
     app.register_blueprint(kpi)
     errors.init_app(app)
     headers.init_app(app)
