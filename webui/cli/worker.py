@@ -32,6 +32,9 @@ def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -
 
     settings = Settings.from_env()
     platform = build_platform(settings)
+    from processes.kpi import weekly
+
+    weekly.start_schedule(platform)  # the weekly report's BPMN schedule runs once per installation
     sweep_every = settings.sweep_every_s if sweep_every is None else sweep_every
     timers_every = settings.timers_every_s if timers_every is None else timers_every
     stop = threading.Event()

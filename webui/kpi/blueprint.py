@@ -17,3 +17,4 @@ only_for(kpi, KPI_ROLES)
 
 kpi.add_url_rule("/kpi", "dashboard", views.dashboard, methods=["GET"])
 kpi.add_url_rule("/kpi/cases", "cases", views.cases, methods=["GET"])
+kpi.add_url_rule("/kpi/reports/<sha256>.pdf", "report", views.report, methods=["GET"])

@@ -7,16 +7,17 @@ with its numerator and denominator, so the page reads without JavaScript and a t
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import render_template, request, url_for
+from flask import abort, render_template, request, send_file, url_for
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 
 from processes.errors import DomainError
-from processes.kpi import analytics
+from processes.kpi import analytics, weekly
 from processes.kpi.periods import parse_moment
 from processes.rootcauses import service as rootcauses
 
@@ -103,6 +104,7 @@ def dashboard() -> Any:
         ],
         attribute_name=ATTRIBUTES[overview["fault_rates"]["attribute"]],
         heat=_heat_levels,
+        reports=weekly.recent(session, current_user.id),
         staffed={tuple(c) for c in overview["staffing"]["cells"]},
     )
 
@@ -192,3 +194,13 @@ def cases() -> Any:
         end=moments["to"],
         may_open_tickets=current_user.is_authenticated,
     )
+
+
+def report(sha256: str) -> Any:
+    """A weekly report PDF, by the hash its outbox rows carry; any other file of the store is not found."""
+    found = weekly.attachment_of(db(), sha256)
+    if found is None:
+        abort(404)
+    name, content_type = found
+    data = platform().attachments.files.get(sha256)
+    return send_file(io.BytesIO(data), mimetype=content_type, download_name=name, as_attachment=False)
