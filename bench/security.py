@@ -11,6 +11,7 @@
   and on an engine that forgets its caches before every step; identical means the same calls, outcome
   and stored state, and replay equal to the stored state (twice).
 * ``deploy_10k_line_ms`` / ``deploy_10k_gateways_ms``: CPU time to validate and parse a 10,000-node diagram.
+* ``authz_cells`` / ``authz_failures`` (/ ``authz_unreviewed``): the access matrix of ``bench.authz``.
 
 SQLite and an embedded Redis under ``var/bench/`` unless ``DATABASE_URL`` / ``REDIS_URL`` are set.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import deploy_bounds
+from bench.authz import authz_figures
 from bench.bombs import BOMBS, try_bomb, warm_up
 from bench.reload import reload_figures
 from engine.clock import FrozenClock
@@ -99,6 +101,7 @@ def main() -> None:
         "deploy_10k_line_ms": deploy_bounds.measure(lambda: deploy_bounds.linear(10_000))[0],
         "deploy_10k_gateways_ms": deploy_bounds.measure(lambda: deploy_bounds.gateways(10_000))[0],
     }
+    figures |= authz_figures()  # issue 15 §1: the access matrix (bench.authz)
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -152,6 +152,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # KPI dashboards (issue 14): supervisors and admins; owners and auditors read them too
     ("GET", "/kpi"): staff_page(KPI_READERS),
     ("GET", "/kpi/cases"): staff_page(KPI_READERS, INVALID),  # asked without its filter
+    ("GET", "/kpi/reports/<sha256>.pdf"): staff_page(KPI_READERS, MISSING),  # a photo's hash is no report
     # the notification outbox, its routes and wordings (issue 11): administrators only
     ("GET", "/admin/outbox"): staff_page(("admin",)),
     ("POST", "/admin/outbox/<int:notification_id>/retry"): staff_page(("admin",), MISSING),
@@ -161,6 +162,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/admin/outbox/templates/<name>/<locale>"): staff_page(("admin",), MISSING),
     ("POST", "/admin/outbox/templates/<name>/<locale>"): staff_page(("admin",), MISSING),
     ("POST", "/admin/outbox/templates/<name>/<locale>/preview"): staff_page(("admin",), MISSING),
+    # importing ticket history from Excel (issue 14): administrators only
+    ("GET", "/admin/history"): staff_page(("admin",)),
+    ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file
 }
 
 
