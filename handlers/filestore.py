@@ -161,6 +161,19 @@ class LocalFileStore(FileStore):
         except FileNotFoundError:
             raise KeyNotFound(key=key) from None
 
+    def remove_stale_temporaries(self, before: float) -> int:
+        """Remove temp files last written before ``before`` (a POSIX timestamp): a crash between writing
+        and renaming leaves one behind, and nothing else will ever read it.  Returns how many."""
+        removed = 0
+        for path in self._tmp.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
     def iter_keys(self) -> Iterator[str]:
         for path in self._objects.glob("*/*/*"):
             if _KEY_RE.match(path.name):

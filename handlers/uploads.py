@@ -10,6 +10,10 @@ Errors carry a stable ``code``: ``invalid_upload_id`` (not a canonical UUID), ``
 ``upload_conflict`` (same id begun with other parameters, or a retried chunk whose bytes differ),
 ``upload_offset_gap`` (params: expected_offset), ``upload_too_large``, ``upload_incomplete`` (params:
 received, total), ``upload_hash_mismatch`` (params: expected, actual).
+
+Nothing refused stays on disk: ``finish`` removes the upload when its hash or the caller's check of the
+assembled file refuses it, and :meth:`LocalUploads.remove_idle` removes uploads nobody has touched for a
+while (a phone that gave up), so the directory cannot fill up with bytes no ticket will ever use.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -197,7 +201,22 @@ class LocalUploads:
             if fh.read(len(expected)) != expected:
                 raise UploadConflict(upload_id=upload_id, offset=offset)
 
-    def finish(self, upload_id: str) -> str:
+    def finish(self, upload_id: str, check: Callable[[Path], None] | None = None) -> str:
+        """Move the complete file into the store and return its key.
+
+        ``check`` sees the assembled file before it enters the store; if it raises, or the hash is not
+        the one announced, the upload is removed at once (its bytes never reach the store) and the
+        error propagates: a refused file leaves nothing behind.
+        """
+        try:
+            return self._finish(upload_id, check)
+        except (UploadIncomplete, UploadNotFound, InvalidUploadId):
+            raise  # the client may still send the rest: keep what arrived
+        except Exception:
+            self.remove(upload_id)
+            raise
+
+    def _finish(self, upload_id: str, check: Callable[[Path], None] | None) -> str:
         with self._locked(upload_id) as d:
             meta = self._read_meta(d)
             if meta.get("key"):
@@ -219,6 +238,8 @@ class LocalUploads:
             key = digest.hexdigest()
             if meta.get("sha256_expected") and meta["sha256_expected"] != key:
                 raise UploadHashMismatch(expected=meta["sha256_expected"], actual=key)
+            if check is not None:
+                check(part)
             meta["committing_key"] = key
             self._write_meta(d, meta)
             try:
@@ -231,7 +252,43 @@ class LocalUploads:
 
     def abort(self, upload_id: str) -> None:
         with self._locked(upload_id) as d:
-            for name in ("data.part", "meta.json"):
+            for name in ("data.part", "meta.json", "meta.json.tmp"):
                 (d / name).unlink(missing_ok=True)
         (d / "lock").unlink(missing_ok=True)
         d.rmdir()
+
+    def remove(self, upload_id: str) -> bool:
+        """Remove an upload and whatever it received; False if there was none."""
+        try:
+            self.abort(upload_id)
+        except (UploadNotFound, FileNotFoundError, OSError):
+            return False
+        return True
+
+    def exists(self, upload_id: str) -> bool:
+        return (self.root / validate_upload_id(upload_id) / "meta.json").exists()
+
+    def received_bytes(self, upload_id: str) -> int:
+        """Bytes an unfinished upload holds on disk now (0 once finished or gone)."""
+        part = self.root / validate_upload_id(upload_id) / "data.part"
+        try:
+            return part.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def remove_idle(self, before: float) -> list[str]:
+        """Remove every upload whose files were last written before ``before`` (a POSIX timestamp).
+
+        Finished uploads only keep their small meta file (their bytes are in the store); unfinished ones
+        are abandoned.  Either way nothing needs them any more.  Returns the removed ids.
+        """
+        removed = []
+        for d in self.root.iterdir():
+            try:
+                validate_upload_id(d.name)
+                last = max(p.stat().st_mtime for p in (d, *d.iterdir()))
+            except (InvalidUploadId, OSError, ValueError):
+                continue
+            if last < before and self.remove(d.name):
+                removed.append(d.name)
+        return removed

@@ -7,7 +7,7 @@ who merely knows the hash.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import abort, send_file
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from processes.access.policy import Actor, visible_tickets
 from processes.accounts.models import User
 from processes.errors import DomainError
+from processes.evidence.serving import served
 from processes.tickets.models import Attachment, Ticket
 
 from .context import db, platform
@@ -31,17 +32,17 @@ def send_attachment(sha256: str, viewer: Actor | User, thumbnail: bool) -> Any:
         if db().scalar(query.limit(1)) is None:
             abort(404)
         raise DomainError("ticket_not_yours", status=403)
-    key = row.meta.get("thumbnail") if thumbnail else row.sha256
-    content_type = "image/jpeg" if thumbnail else row.content_type
-    if not key:
+    found = served(platform().attachments.files, row, thumbnail)  # photos re-encoded from pixels (issue 15 §3)
+    if found is None:
         abort(404)
-    return send_stored(key, content_type)
+    return send_stored(found.etag, found.media_type, found.stream)
 
 
-def send_stored(key: str, content_type: str) -> Any:
+def send_stored(key: str, content_type: str, stream: BinaryIO | None = None) -> Any:
     """A stored file's response, cacheable by the browser only (shared caches must not keep it: the next
     person behind the same proxy may not be allowed to see it)."""
-    response = send_file(platform().attachments.files.open(key), mimetype=content_type, max_age=3600, etag=key)
+    stream = stream if stream is not None else platform().attachments.files.open(key)
+    response = send_file(stream, mimetype=content_type, max_age=3600, etag=key)
     response.cache_control.public = False
     response.cache_control.private = True
     return response

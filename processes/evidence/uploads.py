@@ -5,26 +5,36 @@ sent twice is accepted once, a gap is refused, and after a dropped connection th
 much arrived and continues from there.  Finishing checks the file like any other evidence upload
 (type, size, pixels, video length) and turns it into an attachment of the ticket for that task's
 field.  The same file sent twice, or the same upload finished twice, yields the same attachment.
+
+What is refused does not stay: a file refused when finishing is deleted at once (its bytes never enter
+the store), an upload nobody continued is deleted after ``Settings.upload_abandon_after_s`` by the
+worker's periodic :func:`sweep_abandoned`, and a ticket holds at most ``max_ticket_upload_bytes``
+(:mod:`processes.evidence.quota`).  An empty file is refused as empty, before anything is created.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.db import Database
 from handlers.evidence.errors import MediaRejected
 from handlers.evidence.media import inspect_media
-from handlers.filestore import FileStoreError
-from handlers.uploads import UploadOffsetGap
+from handlers.filestore import FileStoreError, LocalFileStore
+from handlers.uploads import LocalUploads, UploadOffsetGap
 
 from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from ..tickets.attachments import WIDGET_KINDS, Attachments
 from ..tickets.models import Attachment, Ticket
 from ..tickets.tasks import Actor, TaskDesk
 from .models import UploadSession
+from .quota import check_room
 
 
 @dataclass
@@ -57,7 +67,11 @@ class ResumableUploads:
         if widget not in WIDGET_KINDS:
             raise Invalid("invalid_input", problems=[FieldProblem(field, "unknown_field")])
         limit = self._limit(WIDGET_KINDS[widget])
-        if total_size <= 0 or total_size > limit:
+        if total_size == 0:
+            raise Invalid("invalid_input", problems=[FieldProblem(field, "media_empty_file")])
+        if total_size < 0:
+            raise Invalid("invalid_input", problems=[FieldProblem("total_size", "minimum", {"limit": 1})])
+        if total_size > limit:
             raise Invalid(
                 "invalid_input",
                 problems=[FieldProblem(field, "media_too_large", {"size_bytes": total_size, "max_bytes": limit})],
@@ -67,6 +81,8 @@ class ResumableUploads:
             if (existing.task_id, existing.field, existing.total_size) != (task_id, field, total_size):
                 raise Conflict("upload_id_taken")
             return self.status(session, actor, upload_id)
+        store = self.attachments.uploads
+        check_room(session, ticket.id, field, total_size, self.attachments.max_ticket_bytes, store.exists)
         session.add(
             UploadSession(
                 id=upload_id,
@@ -125,16 +141,22 @@ class ResumableUploads:
         """Check the assembled file and attach it; finishing again returns the same reference."""
         row = self._session_of(session, actor, upload_id)
         if row.attachment_id is None:
-            key = self._store_call(lambda: self.attachments.uploads.finish(upload_id), row.field)
-            path = self.attachments.files.object_path(key)
-            try:
-                accepted = inspect_media(
+            checked: dict[str, Any] = {}
+
+            def check(path: Path) -> None:  # before the bytes enter the store: a refusal deletes them
+                checked["media"] = inspect_media(
                     str(path),
                     filename=row.filename,
                     content_type=row.content_type,
                     expect=row.kind,
                     limits=self.attachments.limits,
                 )
+
+            try:
+                key = self._store_call(lambda: self.attachments.uploads.finish(upload_id, check), row.field)
+                if "media" not in checked:  # finished by an earlier call whose request failed afterwards
+                    check(self.attachments.files.object_path(key))
+                accepted = checked["media"]
             except MediaRejected as err:
                 raise Invalid(
                     "invalid_input", problems=[FieldProblem(row.field, f"media_{err.code}", err.params)]
@@ -152,3 +174,46 @@ class ResumableUploads:
                 task_spec=self.desk.task(session, row.task_id)[0].spec_name,
             ).id
         return self.status(session, actor, upload_id)
+
+
+def sweep_abandoned(
+    session: Session, uploads: LocalUploads, files: LocalFileStore, now: datetime, idle: timedelta
+) -> dict[str, int]:
+    """Delete uploads nobody wrote to for ``idle``, their session rows, and stray temporary files.
+
+    Run by the worker (``processes.jobs.sweep_uploads``).  An unfinished session whose bytes are gone
+    is deleted too, so the ticket's quota no longer counts it and a late client is told to start again.
+    """
+    cutoff = now - idle
+    removed = uploads.remove_idle(cutoff.timestamp())
+    temporaries = files.remove_stale_temporaries(cutoff.timestamp())
+    stale = [
+        row
+        for row in session.scalars(
+            select(UploadSession).where(UploadSession.attachment_id.is_(None), UploadSession.created_at < cutoff)
+        )
+        if not uploads.exists(row.id)
+    ]
+    for row in stale:
+        session.delete(row)
+    return {"uploads_removed": len(removed), "sessions_removed": len(stale), "temporaries_removed": temporaries}
+
+
+@dataclass
+class UploadSweeper:
+    """:func:`sweep_abandoned` as one of the worker's periodic sweeps (``engine.sweeper.Timing``), at most
+    once per ``every``: abandonment is measured in hours, the sweeper runs every few seconds."""
+
+    db: Database
+    uploads: LocalUploads
+    files: LocalFileStore
+    idle: timedelta
+    every: timedelta = timedelta(minutes=5)
+    _last: datetime | None = field(default=None, init=False, repr=False)
+
+    def __call__(self, now: datetime) -> dict[str, int]:
+        if self._last is not None and now - self._last < self.every:
+            return {}
+        self._last = now
+        with self.db.session() as session:
+            return sweep_abandoned(session, self.uploads, self.files, now, self.idle)

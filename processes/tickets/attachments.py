@@ -39,6 +39,7 @@ class Attachments:
     uploads: LocalUploads
     limits: MediaLimits
     clock: Clock
+    max_ticket_bytes: int | None = None  # what one ticket may store in all (processes.evidence.quota)
 
     def store(
         self, session: Session, ticket: Ticket, upload: Upload, *, expect: str, uploaded_by: str, task_spec: str | None
@@ -54,6 +55,9 @@ class Attachments:
         except MediaRejected as err:
             problem = FieldProblem(upload.field, f"media_{err.code}", err.params)
             raise Invalid("invalid_input", problems=[problem]) from err
+        from ..evidence.quota import check_room
+
+        check_room(session, ticket.id, upload.field, len(upload.data), self.max_ticket_bytes, self.uploads.exists)
         key = self.files.put(upload.data)
         return self.record(
             session,
@@ -90,6 +94,10 @@ class Attachments:
         thumbnail = getattr(accepted, "thumbnail_jpeg", None) or getattr(accepted, "poster_jpeg", None)
         if thumbnail:
             meta["thumbnail"] = self.files.put(thumbnail)
+        if accepted.kind == "image":  # browsers get the pixels encoded again, never the upload's bytes
+            from ..evidence.serving import display_copy
+
+            meta["display"], meta["display_type"] = display_copy(self.files, key)
         row = Attachment(
             ticket_id=ticket.id,
             sha256=key,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, request
 
-from processes.errors import Invalid
+from processes.errors import FieldProblem, Invalid
 from processes.evidence.uploads import ResumableUploads
 
 from ..context import db, platform
@@ -21,10 +21,11 @@ def uploads() -> ResumableUploads:
 @actor_required
 def begin_upload() -> Any:
     body = json_object()
-    try:
-        total_size = int(body.get("total_size", 0))
-    except (TypeError, ValueError) as err:
-        raise Invalid("invalid_input") from err
+    total_size = body.get("total_size")
+    if total_size is None:
+        raise Invalid("invalid_input", problems=[FieldProblem("total_size", "required")])
+    if isinstance(total_size, bool) or not isinstance(total_size, int):
+        raise Invalid("invalid_input", problems=[FieldProblem("total_size", "not_an_integer")])
     status = uploads().begin(
         db(),
         g.actor,
@@ -48,7 +49,7 @@ def upload_status(upload_id: str) -> Any:
 def upload_chunk(upload_id: str) -> Any:
     offset = request.args.get("offset", type=int)
     if offset is None:
-        raise Invalid("invalid_input")
+        raise Invalid("invalid_input", problems=[FieldProblem("offset", "not_an_integer")])
     return uploads().append(db(), g.actor, upload_id, offset, request.get_data(cache=False))
 
 
