@@ -7,6 +7,7 @@ Loaded by ``make run`` on an empty database (``closeloop demo load``); every log
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from .customers.models import Customer, Site
 from .devices.models import Device
 from .dispatch.models import DeviceTypeSkills, EngineerGroup, KeywordSkills, Skill
 from .engineers.models import Engineer
+from .kpi import demo_history
 from .rootcauses import service as rootcauses
 
 DEMO_PASSWORD = "closeloop-demo"
@@ -97,8 +99,13 @@ def _near(rng: random.Random, km: float) -> tuple[float, float]:
     return (round(PLANT[0] + rng.uniform(-km, km) / 111.0, 6), round(PLANT[1] + rng.uniform(-km, km) / 96.5, 6))
 
 
-def load(session: Session) -> bool:
-    """Load the demo plant into an empty database; returns False if users already exist."""
+def load(session: Session, history_until: datetime | None = None, timezone: str = "Asia/Shanghai") -> bool:
+    """Load the demo plant into an empty database; returns False if users already exist.
+
+    With ``history_until`` (``closeloop demo load`` and ``closeloop run`` pass the clock's now) the plant
+    also gets three months of service history ending then (``kpi.demo_history``), so the dashboards
+    have something to show; tests leave it out and build the histories they check by hand.
+    """
     if session.scalar(select(func.count()).select_from(User)):
         return False
     rng = random.Random(20260115)
@@ -178,4 +185,6 @@ def load(session: Session) -> bool:
                 )
             )
     session.flush()
+    if history_until is not None:
+        demo_history.load(session, history_until, timezone)
     return True

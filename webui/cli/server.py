@@ -75,7 +75,7 @@ def run(host: str, port: int, with_demo: bool) -> None:
         from processes import demo as demo_data
 
         with platform.db.session() as session:
-            if demo_data.load(session):
+            if demo_data.load(session, platform.engine.clock.now(), settings.timezone):
                 click.echo(f"demo data loaded — log in as agent / {demo_data.DEMO_PASSWORD}")
     env = {**os.environ, "REDIS_URL": redis_url_of(platform.redis), "DATABASE_URL": settings.database_url}
     worker_process = subprocess.Popen(
