@@ -167,10 +167,11 @@ class Delivery:
             return
         for row_id in ids:
             try:
+                # The row is the record of what happened: rq need not keep the job's result.
                 if at is None:
-                    self.queue.enqueue(JOB, row_id, job_timeout=600)
+                    self.queue.enqueue(JOB, row_id, job_timeout=600, result_ttl=0)
                 else:
-                    self.queue.enqueue_at(at, JOB, row_id, job_timeout=600)
+                    self.queue.enqueue_at(at, JOB, row_id, job_timeout=600, result_ttl=0)
             except Exception as error:  # noqa: BLE001 - Redis away: the sweep re-enqueues from the database
                 log.warning("could not enqueue delivery of notification %s: %s", row_id, error)
 
@@ -191,7 +192,7 @@ class Delivery:
     def _claim(self, notification_id: int) -> tuple[Notification, int] | None:
         now = self.clock.now()
         with self.db.session() as session:
-            claimed = session.execute(
+            row = session.scalar(
                 update(Notification)
                 .where(
                     Notification.id == notification_id,
@@ -209,12 +210,11 @@ class Delivery:
                     lease_until=now + timedelta(seconds=self.settings.delivery_lease_s),
                     attempts=Notification.attempts + 1,
                 )
-                .execution_options(synchronize_session=False)
+                .returning(Notification)
+                .execution_options(synchronize_session=False, populate_existing=True)
             )
-            if getattr(claimed, "rowcount", 0) != 1:
+            if row is None:
                 return None
-            row = session.get(Notification, notification_id, populate_existing=True)
-            assert row is not None
             session.expunge(row)
             return row, row.attempts
 

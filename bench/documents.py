@@ -1,0 +1,137 @@
+"""Customer documents and notifications benchmark: `python -m bench.documents` prints one JSON line.
+
+Keys (this session measures the notification figure only; the confirmation PDF and signed PDF figures of
+issue 11 §2 are not built yet and are left out rather than faked):
+  notifications_delivered_per_s   outbox rows delivered per second by ONE worker (rq SimpleWorker in this
+                                  process, as ``closeloop worker`` runs it) to a local SMS provider on 127.0.0.1
+                                  speaking Tencent Cloud's SendSms answer format; each row is claimed, sent
+                                  (signed TC3 request, one HTTP connection per message) and recorded.
+  notifications                   how many rows were delivered
+Rows are written (and their jobs enqueued after commit) before the clock starts: the figure is the worker's.
+
+Runs on ``DATABASE_URL`` / ``REDIS_URL`` when set, otherwise on a fresh SQLite file and an embedded Redis under
+var/bench/.  Figures go to bench/README.md by hand, with the machine and the date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, text
+
+from processes import demo
+from processes.customers.models import Customer
+from processes.notifications import service
+from processes.notifications.models import Notification
+from processes.notifications.settings import NotificationSettings
+from processes.platform import ROOT, Settings, build_platform
+from webui.cli import upgrade_database
+
+
+class _Provider(BaseHTTPRequestHandler):
+    """Answers every SendSms like Tencent Cloud does when it accepts the message."""
+
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # http.server writes the headers and the body separately: without this, Nagle's algorithm and the
+        # client's delayed ACK add 40 ms to every answer, which would measure the stand-in, not the delivery.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status = {"Code": "Ok", "Message": "send success", "SerialNo": "s", "SessionContext": body["SessionContext"]}
+        data = json.dumps({"Response": {"SendStatusSet": [status], "RequestId": "r"}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def prepare(var: Path) -> Settings:
+    var.mkdir(parents=True, exist_ok=True)
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{var / 'documents.db'}"
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    else:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    upgrade_database(url)
+    return Settings(database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench")
+
+
+def bench_notifications(settings: Settings, count: int) -> dict[str, Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    notifications = NotificationSettings(
+        sms_provider="tencent",
+        sms_sign_name="闭环服务",
+        sms_templates={"escalation_customer": "100001"},
+        tencent_secret_id="AKIDbench",
+        tencent_secret_key="bench-key",
+        tencent_sdk_app_id="1400000001",
+        tencent_endpoint=f"http://127.0.0.1:{server.server_address[1]}",
+    )
+    platform = build_platform(replace(settings, notifications=notifications))
+    platform.redis.flushdb()
+    try:
+        with platform.db.session() as session:
+            demo.load(session)
+        with platform.db.session() as session:
+            customers = list(session.scalars(select(Customer).order_by(Customer.id)))
+            now = platform.engine.clock.now()
+            for i in range(count):
+                person = customers[i % len(customers)]
+                recipient = service.Recipient("customer", person.id, person.locale, ("sms",), f"+86139{i:08d}")
+                params = {"ticket": f"T-{i:05d}", "urgency": "red", "customer": person.name, "problem": "-",
+                          "due": "-", "device": "-"}  # fmt: skip
+                service.notify(
+                    session, key=f"bench:{i}", template="escalation_customer", params=params,
+                    recipients=[recipient], ticket=None, now=now,
+                )  # fmt: skip
+        worker = platform.worker()
+        start = time.perf_counter()
+        worker.work(burst=True)
+        elapsed = time.perf_counter() - start
+        with platform.db.session() as session:
+            sent = session.scalar(select(func.count()).where(Notification.status == "sent"))
+        assert sent == count, f"{sent} of {count} delivered"
+        return {"notifications_delivered_per_s": round(count / elapsed, 1), "notifications": count}
+    finally:
+        server.shutdown()
+        platform.db.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--notifications", type=int, default=2000, help="outbox rows to deliver [2000]")
+    args = parser.parse_args()
+    logging.getLogger("rq").setLevel(logging.WARNING)
+    logging.getLogger("rq.worker").setLevel(logging.WARNING)
+    settings = prepare(ROOT / "var" / "bench")
+    print(json.dumps(bench_notifications(settings, args.notifications)))
+
+
+if __name__ == "__main__":
+    main()
