@@ -16,6 +16,7 @@ from .admin.blueprint import admin
 from .api.blueprint import api
 from .auth.blueprint import auth
 from .customer.blueprint import customer
+from .history.blueprint import history
 from .incidents.blueprint import incidents
 from .kpi.blueprint import kpi
 from .messages import message
@@ -59,6 +60,7 @@ def create_app(
         app.register_blueprint(blueprint)
     app.register_blueprint(outbox)  # issue 11 §1: the admins' outbox
     app.register_blueprint(kpi)
+    app.register_blueprint(history)  # issue 14: the admins' history import
     errors.init_app(app)
     headers.init_app(app)
     hygiene.init_app(app)  # first of the before_request functions: bad text never reaches a view

@@ -121,6 +121,8 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     records: int = 0  # lines or rows read
+    # Tickets named on a line or row that had a problem: what is missing of them was refused, not absent.
+    tainted: set[str] = field(default_factory=set)
     ignored_columns: list[str] = field(default_factory=list)
 
     def problem(self, line: int | None, column: str, code: str, **params: Any) -> None:
@@ -194,12 +196,11 @@ def _event_log(parsed: Parsed, content: bytes, zone: ZoneInfo) -> None:
         parsed.problem(content[: err.start].count(b"\n") + 1, "", "not_utf8")
         return
     for number, raw in enumerate(text.split("\n"), start=1):
-        line = raw.strip()
-        if not line:
+        if not raw.strip():
             continue
         parsed.records += 1
         try:
-            item = json.loads(line)
+            item = json.loads(raw)  # not stripped: a JSON error's column is the file's column
         except (ValueError, RecursionError) as err:
             parsed.problem(number, str(getattr(err, "colno", "")), "invalid_json")
             continue
@@ -228,6 +229,8 @@ def _log_line(parsed: Parsed, number: int, item: dict[str, Any], zone: ZoneInfo)
             owner, attributes = _present(owner), _present(attributes)
             opening = Opening(at, device, problem, urgency, due, owner, attributes, Place(number, "at"), columns)
     if parsed.problem_count != before:
+        if key is not None:
+            parsed.tainted.add(key)
         return
     history = parsed.histories.get(key)
     if history is None:
@@ -399,6 +402,8 @@ def _sheet_row(
     if rejections is not None and counted is not None and counted != len(rejections):
         parsed.problem(number, columns["rejections"][1], "rejections_mismatch", count=counted, times=len(rejections))
     if parsed.problem_count != before:
+        if key is not None:
+            parsed.tainted.add(key)
         return
     history = History(key, Place(number, columns["ticket"][1]), whole=True)
     labels = {name: columns[name][1] for name in ("created", "device", "problem", "urgency", "response_due")}

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .. import textguard
+
 # The lifecycle's urgencies, and how a plant's sheet may spell them.
 URGENCIES = ("blue", "yellow", "orange", "red")
 _URGENCY_ALIASES = {
@@ -143,4 +145,6 @@ def text(value: Any, limit: int) -> str:
     result = str(value).strip() if value is not None else ""
     if len(result) > limit:
         raise Bad("too_long", limit=limit, actual=len(result))
+    if textguard.problem(result, lines=False) is not None:  # NUL, control characters, lone surrogates
+        raise Bad("bad_text")
     return result

@@ -115,8 +115,9 @@ def import_history(
     report = ImportReport(parsed.file, hashlib.sha256(content).hexdigest(), dry_run)
     report.records, report.tickets, report.events = parsed.records, len(parsed.histories), parsed.events
     report.ignored_columns = parsed.ignored_columns
+    # The database checks run even when the file has problems already, so one report lists them all.
+    plan = _plan(session, parsed, now, ZoneInfo(timezone))
     if parsed.problem_count == 0:
-        plan = _plan(session, parsed, now, ZoneInfo(timezone))
         report.new_tickets, report.new_events = len(plan.new), plan.new_events
         report.extended_tickets, report.unchanged_tickets = len(plan.additions), plan.unchanged
         report.new_devices, report.new_customers = len(plan.owners.new_devices), plan.owners.new_customers
@@ -166,6 +167,8 @@ def _plan(session: Session, parsed: Parsed, now: datetime, zone: ZoneInfo) -> _P
             continue
         if case is None:
             if history.opening is None:
+                if history.key in parsed.tainted:  # its created line was refused, and is reported
+                    continue
                 first = min(history.events, key=lambda e: e.place.line or 0)
                 parsed.problem(first.place.line, "ticket", "no_created", event=first.kind, ticket=history.key)
             else:
