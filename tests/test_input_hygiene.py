@@ -57,7 +57,7 @@ def assert_refused(response: Any, path: str, field: str | None, reason: str | No
     else:
         assert response.mimetype == "text/html", where
         body = response.get_data(as_text=True)
-        assert "contains characters that are not allowed" in body, where
+        assert "contains characters that are not allowed" in body or "含有文本中不允许的字符" in body, where
         if field is not None:
             assert f"“{field}”" in body, where
 
@@ -147,7 +147,9 @@ def test_the_issues_examples_change_nothing(client, platform) -> None:  # noqa: 
     response = client.post("/login", data={"csrf_token": token, "username": "agent\x00", "password": "x"})
     assert_refused(response, "/login", "username", "text_nul")
     login(client, "agent")
-    assert_refused(client.get("/tickets/%00"), "/tickets/", "number")
+    zh = client.get("/tickets/%00")  # the agent's interface is Chinese
+    assert_refused(zh, "/tickets/", "number")
+    assert "含有文本中不允许的字符" in zh.get_data(as_text=True)
     assert_refused(client.get("/tasks/%00"), "/tasks/", None)
     device = device_with_candidates(platform)
     response = client.post(
@@ -196,3 +198,18 @@ def test_a_nul_from_outside_a_request_is_refused_before_sql(platform) -> None:  
     assert snapshot(platform) == before
     with platform.db.session() as session:  # the connection is fine afterwards
         assert session.scalar(select(User).where(User.username == "agent")) is not None
+
+
+def test_the_cli_says_the_refusal_in_both_languages(platform, monkeypatch) -> None:  # noqa: ANN001
+    """A command whose value reaches the database with a NUL: a message and exit 1, not a traceback."""
+    from click.testing import CliRunner
+
+    from webui import cli
+    from webui.cli import users
+
+    monkeypatch.setattr(users, "build", lambda: platform)
+    result = CliRunner().invoke(cli.main, ["user", "token", "agent\x00"])
+    assert result.exit_code == 1, result.output
+    assert "NUL" in result.output and "“app_user”" in result.output, result.output
+    assert "空字符" in result.output or "不允许" in result.output, result.output
+    assert not isinstance(result.exception, InvalidText)  # handled, not raised through
