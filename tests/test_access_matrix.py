@@ -26,6 +26,7 @@ from sqlalchemy import select
 from support import bearer, csrf_token, device_with_candidates, drain, jpeg, login, open_ticket
 
 from processes.accounts.models import User
+from processes.customers.models import Customer
 from processes.engineers.models import Engineer
 from processes.evidence.models import EvidenceComparison
 from processes.tickets.attachments import Upload
@@ -434,6 +435,12 @@ def test_engineers_see_their_own_past_and_group_offered_tickets_and_only_their_c
     api_view = app.test_client().get(f"/api/v1/tickets/{number}", headers=world.tokens["eng_group"])
     assert api_view.status_code == 200 and phone not in api_view.get_data(as_text=True)
     assert phone in _as(app, "agent").get(f"/tickets/{number}").get_data(as_text=True)
+    # Opening a ticket, an engineer picks a customer by name: the directory's phone numbers stay hidden.
+    with platform.db.session() as session:
+        phones = [p for p in session.scalars(select(Customer.phone)) if p]
+    assert phones and all(p in _as(app, "agent").get("/tickets/new").get_data(as_text=True) for p in phones)
+    intake = on.get("/tickets/new").get_data(as_text=True)
+    assert not [p for p in phones if p in intake]
 
     # The list is one query however many tickets there are: the filter is in the SQL.
     with count_queries() as before:

@@ -56,6 +56,7 @@ class Action(StrEnum):
     TICKET_VIEW = "ticket.view"
     TICKET_VIEW_CONTACT = "ticket.view_contact"
     TICKET_ROTATE_LINK = "ticket.rotate_link"
+    CUSTOMER_CONTACTS = "customer.contacts"
     TASK_VIEW = "task.view"
     TASK_COMPLETE = "task.complete"
     FILE_VIEW = "file.view"
@@ -105,6 +106,8 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
         "engineer": {Relation.ASSIGNED, Relation.CREATED},
     },
     Action.TICKET_ROTATE_LINK: dict.fromkeys(("agent", "supervisor"), ANY),
+    # The customer directory's phone numbers (the intake form's customer list): not for engineers.
+    Action.CUSTOMER_CONTACTS: dict.fromkeys(("agent", "supervisor", "admin"), ANY),
     Action.TASK_VIEW: _READ,
     Action.TASK_COMPLETE: _READ,  # and the task's own lane and assignee: see may_complete
     Action.FILE_VIEW: _READ,

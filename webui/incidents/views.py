@@ -13,8 +13,10 @@ from flask import redirect, render_template, request, url_for
 from flask_login import current_user
 
 from processes import incidents as service
+from processes.access.policy import Action
 from processes.errors import DomainError
 
+from ..auth.gate import may
 from ..context import db, platform
 from ..errors import refused
 
@@ -36,7 +38,7 @@ def _page(status: str, error: str | None = None, failed_id: int | None = None, c
         status=status,
         error=error,
         failed_id=failed_id,
-        may_skip=service.may_skip(current_user.role),
+        may_skip=may(Action.INCIDENT_SKIP),
     ), code
 
 

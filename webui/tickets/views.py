@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
@@ -44,8 +44,21 @@ def find_ticket(session: Session, number: str, *options: Any, action: Action = A
     return ticket
 
 
+@dataclass(frozen=True)
+class CustomerChoice:
+    """A customer as the intake form lists it; the phone only for those who may see customers' contacts."""
+
+    id: int
+    name: str
+    phone: str
+
+
 def intake_choices(session: Session) -> dict[str, Any]:
-    customers = list(session.scalars(select(Customer).order_by(Customer.name)))
+    show_phone = may(Action.CUSTOMER_CONTACTS)
+    customers = [
+        CustomerChoice(c.id, c.name, c.phone if show_phone else "")
+        for c in session.scalars(select(Customer).order_by(Customer.name))
+    ]
     devices = list(session.scalars(select(Device).order_by(Device.customer_id, Device.id)))
     return {"customers": customers, "devices": devices}
 
