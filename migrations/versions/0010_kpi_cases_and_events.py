@@ -69,7 +69,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("ticket_id", name=op.f("uq_kpi_case_ticket_id")),
     )
     with op.batch_alter_table("kpi_case", schema=None) as batch_op:
-        batch_op.create_index("ix_kpi_case_accepted", ["accepted_at"], unique=False)
+        batch_op.create_index(
+            "ix_kpi_case_accepted",
+            [
+                "accepted_at",
+                "window_ends_at",
+                "next_problem_at",
+                "device_key",
+                "rejections",
+                "first_pass",
+                "sla_met",
+                "escalations",
+                "cross_region",
+                "address_error",
+            ],
+            unique=False,
+        )
+        batch_op.create_index("ix_kpi_case_response", ["accepted_at", "response_s"], unique=False)
+        batch_op.create_index("ix_kpi_case_accept", ["accepted_at", "accept_s"], unique=False)
+        batch_op.create_index("ix_kpi_case_resolution", ["accepted_at", "resolution_s"], unique=False)
         batch_op.create_index("ix_kpi_case_created", ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_kpi_case_device_id"), ["device_id"], unique=False)
         batch_op.create_index("ix_kpi_case_recurrence", ["device_key", "problem_code", "created_at"], unique=False)
@@ -110,6 +128,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_kpi_case_recurrence")
         batch_op.drop_index(batch_op.f("ix_kpi_case_device_id"))
         batch_op.drop_index("ix_kpi_case_created")
+        batch_op.drop_index("ix_kpi_case_resolution")
+        batch_op.drop_index("ix_kpi_case_accept")
+        batch_op.drop_index("ix_kpi_case_response")
         batch_op.drop_index("ix_kpi_case_accepted")
 
     op.drop_table("kpi_case")

@@ -27,11 +27,11 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, not_, select, true
 from sqlalchemy.orm import Session
 
 from .models import ServiceCase
-from .periods import local_iso, periods
+from .periods import Period, local_iso, periods
 
 C = ServiceCase
 TIMES = {"response_time_s": C.response_s, "accept_time_s": C.accept_s, "resolution_time_s": C.resolution_s}
@@ -76,48 +76,45 @@ def closed_in(start: datetime, end: datetime) -> ColumnElement[bool]:
 def report(
     session: Session, *, start: datetime, end: datetime, by: str | None, as_of: datetime, timezone: str
 ) -> dict[str, Any]:
-    """The ``closeloop kpi report --json`` object: the figures of every period of ``[start, end)``.
-
-    Four statements whatever the number of periods: the counts grouped by period, and one windowed
-    median query per time measure.
-    """
+    """The ``closeloop kpi report --json`` object: the figures of every period of ``[start, end)``."""
     if as_of.tzinfo is None:
         raise ValueError("the evaluation time must carry a time zone")
-    spans = periods(start, end, by, timezone)
-    index = case(*[(C.accepted_at < p.end, literal(i)) for i, p in enumerate(spans)], else_=literal(-1))
-    where = closed_in(start, end)
-    defined = measures(as_of)
-    columns = [index.label("p"), func.count(C.id), _count(conditions(as_of).matured), func.sum(C.escalations)]
-    for numerator, denominator in defined.values():
-        columns += [_count(numerator), _count(denominator)]
-    counted = {row[0]: row for row in session.execute(select(*columns).where(where).group_by(index))}
-    middles = {name: medians(session, column, where, index) for name, column in TIMES.items()}
-    result = []
-    for i, span in enumerate(spans):
-        row = counted.get(i) or (i, 0, 0, 0, *[0] * (2 * len(defined)))
-        figures: dict[str, Any] = {
-            "label": span.label,
-            "from": local_iso(span.start, timezone),
-            "to": local_iso(span.end, timezone),
-            "closed": int(row[1]),
-            "matured": int(row[2] or 0),
-        }
-        for n, name in enumerate(defined):
-            num, den = int(row[4 + 2 * n] or 0), int(row[5 + 2 * n] or 0)
-            figures[f"{name}_pct"] = percent(num, den)
-            figures[name] = {"num": num, "den": den}
-        figures["escalations"] = int(row[3] or 0)
-        for name in TIMES:
-            figures[name] = middles[name].get(i, {"median": None, "n": 0})
-        result.append(figures)
     return {
         "from": local_iso(start, timezone),
         "to": local_iso(end, timezone),
         "by": by,
         "as_of": local_iso(as_of, timezone),
         "timezone": timezone,
-        "periods": result,
+        "periods": [period_figures(session, p, as_of, timezone) for p in periods(start, end, by, timezone)],
     }
+
+
+def period_figures(session: Session, period: Period, as_of: datetime, timezone: str) -> dict[str, Any]:
+    """One period: a single aggregate over its range of the covering index, then one ordered read per
+    time median (``ix_kpi_case_accepted`` and the three duration indexes in models.py)."""
+    defined = measures(as_of)
+    where = closed_in(period.start, period.end)
+    columns = [func.count(C.id), _count(conditions(as_of).matured), func.sum(C.escalations)]
+    columns += [func.count(column) for column in TIMES.values()]
+    for numerator, denominator in defined.values():
+        columns += [_count(numerator), _count(denominator)]
+    row = session.execute(select(*columns).where(where)).one()
+    figures: dict[str, Any] = {
+        "label": period.label,
+        "from": local_iso(period.start, timezone),
+        "to": local_iso(period.end, timezone),
+        "closed": int(row[0]),
+        "matured": int(row[1] or 0),
+    }
+    first = 3 + len(TIMES)
+    for n, name in enumerate(defined):
+        num, den = int(row[first + 2 * n] or 0), int(row[first + 1 + 2 * n] or 0)
+        figures[f"{name}_pct"] = percent(num, den)
+        figures[name] = {"num": num, "den": den}
+    figures["escalations"] = int(row[2] or 0)
+    for n, (name, column) in enumerate(TIMES.items()):
+        figures[name] = median(session, column, where, int(row[3 + n]))
+    return figures
 
 
 def cases(session: Session, *, measure: str, part: str, start: datetime, end: datetime, as_of: datetime) -> list[str]:
@@ -142,21 +139,14 @@ def percent(num: int, den: int) -> float | None:
     return float((Decimal(100 * num) / Decimal(den)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def medians(session: Session, column: Any, where: ColumnElement[bool], index: Any) -> dict[int, dict[str, Any]]:
-    """The median of ``column`` per period (NULLs left out): rows ranked within their period, then the
-    middle one (odd count) or the mean of the middle two (even count); the same SQL on both backends."""
-    values = select(index.label("p"), column.label("x")).where(where, column.is_not(None)).subquery()
-    ranked = select(
-        values.c.p,
-        values.c.x,
-        func.row_number().over(partition_by=values.c.p, order_by=values.c.x).label("rn"),
-        func.count().over(partition_by=values.c.p).label("n"),
-    ).subquery()
-    middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-    rows = session.execute(
-        select(ranked.c.p, func.avg(ranked.c.x), func.max(ranked.c.n)).where(middle).group_by(ranked.c.p)
-    )
-    return {int(p): {"median": round(float(value), 1), "n": int(n)} for p, value, n in rows}
+def median(session: Session, column: Any, where: ColumnElement[bool], count: int) -> dict[str, Any]:
+    """The median of ``column`` over the ``count`` non-NULL rows ``where``: the middle one, or the mean of
+    the middle two, read by ordered offset (the same SQL on SQLite and PostgreSQL)."""
+    if count == 0:
+        return {"median": None, "n": 0}
+    query = select(column).where(where, column.is_not(None)).order_by(column)
+    middle = list(session.scalars(query.offset((count - 1) // 2).limit(2 - count % 2)))
+    return {"median": round(sum(middle) / len(middle), 1), "n": count}
 
 
 def _count(condition: ColumnElement[bool]) -> Any:
