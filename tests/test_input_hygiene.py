@@ -213,3 +213,21 @@ def test_the_cli_says_the_refusal_in_both_languages(platform, monkeypatch) -> No
     assert "NUL" in result.output and "“app_user”" in result.output, result.output
     assert "空字符" in result.output or "不允许" in result.output, result.output
     assert not isinstance(result.exception, InvalidText)  # handled, not raised through
+
+
+def test_every_kind_of_response_carries_nosniff_and_the_policy(client, platform) -> None:  # noqa: ANN001
+    """Pages, redirects, static files, JSON, API refusals, error pages: the headers are on all of them."""
+    responses = [
+        client.get("/"),  # redirect
+        client.get("/login"),
+        client.get("/static/app.js"),
+        client.get("/api/v1/tickets"),  # 401 JSON
+        client.get("/no-such-page"),  # 404 page
+        client.get("/tickets/%00"),  # 400 page
+        client.get("/api/v1/tickets", headers=bearer(platform, "agent")),
+    ]
+    for response in responses:
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", response
+        policy = response.headers.get("Content-Security-Policy", "")
+        assert "default-src 'self'" in policy and "object-src 'none'" in policy, response
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, response

@@ -1,4 +1,13 @@
-"""upload hygiene (placeholder, filled by the input-hygiene work)
+"""upload hygiene: no schema change
+
+Issue 15 §3 needs nothing new in the tables, and this revision records that on purpose:
+
+* the evidence record already keeps the original's hash: ``attachment.sha256`` is the SHA-256 of the
+  bytes as uploaded (duplicate checks, ``photo_hash`` and file URLs use it); the re-encoded copy that
+  browsers get is another store object named in ``attachment.meta["display"]`` (JSON), and rows from
+  before have their copy made when served (``processes.evidence.serving``);
+* the abandoned-upload sweep and the per-ticket bound read ``upload_session`` (indexed by ticket) and
+  the upload directories, whose modification times say when a client last wrote.
 
 Revision ID: 0011
 Revises: 0010
