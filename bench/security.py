@@ -12,6 +12,7 @@
   and stored state, and replay equal to the stored state (twice).
 * ``deploy_10k_line_ms`` / ``deploy_10k_gateways_ms``: CPU time to validate and parse a 10,000-node diagram.
 * ``authz_cells`` / ``authz_failures`` (/ ``authz_unreviewed``): the access matrix of ``bench.authz``.
+* ``tamper_cases`` / ``tamper_detected`` (/ ``tamper_missed``, ``tamper_false_reports``): ``bench.tamper``.
 
 SQLite and an embedded Redis under ``var/bench/`` unless ``DATABASE_URL`` / ``REDIS_URL`` are set.
 """
@@ -29,6 +30,7 @@ from bench import deploy_bounds
 from bench.authz import authz_figures
 from bench.bombs import BOMBS, try_bomb, warm_up
 from bench.reload import reload_figures
+from bench.tamper import tamper_figures
 from engine.clock import FrozenClock
 from engine.handlers import HandlerRegistry
 from processes import demo
@@ -102,6 +104,7 @@ def main() -> None:
         "deploy_10k_gateways_ms": deploy_bounds.measure(lambda: deploy_bounds.gateways(10_000))[0],
     }
     figures |= authz_figures()  # issue 15 §1: the access matrix (bench.authz)
+    figures |= tamper_figures()  # issue 15 §2: journal tampering caught by signed checkpoints (bench.tamper)
     print(json.dumps(figures, ensure_ascii=False))
 
 

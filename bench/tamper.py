@@ -1,8 +1,9 @@
 """Tampering with the journal as an insider with database write access would (issue 15 §2).
 
-``python -m bench.security`` prints ``tamper_cases`` (how many kinds of tampering are tried),
-``tamper_detected`` (how many ``closeloop audit verify`` reports as a problem naming the right instance
-and row, or the right checkpoint) and ``tamper_missed`` (the names of the others).  Each case starts from
+``python -m bench.security`` (or ``python -m bench.tamper`` alone) prints ``tamper_cases`` (how many
+kinds of tampering are tried), ``tamper_detected`` (how many ``closeloop audit verify`` reports as a
+problem naming the right instance and row, or the right checkpoint), ``tamper_missed`` (the names of the
+others) and ``tamper_false_reports`` (problems reported on the untouched scene).  Each case starts from
 the same scene: a ticket run to completion, a ticket waiting for its engineer, two signed checkpoints and
 an auditor's export of them, then a third ticket opened after the last checkpoint (its rows are "not yet
 checkpointed").  A case tampers with the database directly (SQL through a session, never through the
@@ -356,3 +357,58 @@ def figures(scene: Scene) -> dict[str, Any]:
         "tamper_missed": [o.case.name for o in outcomes if not o.detected],
         "tamper_false_reports": len(clean.problems),
     }
+
+
+def tamper_figures() -> dict[str, Any]:
+    """The figures on a fresh database (``DATABASE_URL``, else SQLite under ``var/bench/tamper/``)."""
+    import logging
+    import os
+    import sys
+    from datetime import UTC, datetime
+
+    from engine.clock import FrozenClock
+    from processes import demo
+    from processes.platform import ROOT, Settings, build_platform
+    from webui.cli import upgrade_database
+
+    worker_log = logging.getLogger("rq.worker")  # stdout is for the JSON line
+    if not worker_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.WARNING)
+        worker_log.addHandler(handler)
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine")]
+    from conftest import clean_database
+    from support import open_ticket
+    from test_journal import run_ticket
+
+    var = ROOT / "var" / "bench" / "tamper"
+    var.mkdir(parents=True, exist_ok=True)
+    url = os.environ.get("DATABASE_URL")
+    if url is None:
+        path = var / "tamper.db"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    upgrade_database(url)
+    clean_database(url)
+    settings = Settings(
+        database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench-tamper"
+    )
+    platform = build_platform(settings, clock=FrozenClock(datetime(2026, 11, 25, 1, 30, tzinfo=UTC)))
+    try:
+        platform.redis.flushdb()
+        platform.deploy_models("bench")
+        with platform.db.session() as session:
+            demo.load(session)
+        scene = make_scene(
+            platform,
+            CheckpointKey.generate(),
+            complete_one=lambda: run_ticket(platform, decline_first=False).id,
+            open_one=lambda: open_ticket(platform, "blue", text="coolant pump noisy", at_least=1),
+        )
+        return figures(scene)
+    finally:
+        platform.db.dispose()
+
+
+if __name__ == "__main__":
+    print(json.dumps(tamper_figures(), ensure_ascii=False))
