@@ -231,3 +231,17 @@ def test_every_kind_of_response_carries_nosniff_and_the_policy(client, platform)
         policy = response.headers.get("Content-Security-Policy", "")
         assert "default-src 'self'" in policy and "object-src 'none'" in policy, response
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, response
+
+
+def test_the_api_never_answers_with_html(client, platform) -> None:  # noqa: ANN001
+    """Werkzeug's own refusals (a method a route does not take, a body it cannot read) in the API's shape."""
+    headers = bearer(platform, "agent")
+    for response in (
+        client.patch("/api/v1/tickets", headers=headers),
+        client.delete("/api/v1/tickets", headers=headers),
+        client.post("/api/v1/tickets", headers={**headers, "Content-Type": "multipart/form-data"}, data=b"x"),
+    ):
+        assert response.is_json and response.status_code in (400, 405, 422), response.get_data(as_text=True)[:200]
+        assert response.get_json()["error"]["message"]
+    page = client.delete("/login")
+    assert page.status_code == 405 and page.mimetype == "text/html"

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from processes.errors import DomainError, FieldProblem, NotFound
 
@@ -86,3 +87,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(413)
     def _too_large(_err: Exception) -> Any:
         return error_page(413, "too_large", {"max_bytes": app.config["MAX_CONTENT_LENGTH"]})
+
+    @app.errorhandler(HTTPException)
+    def _other_http(err: HTTPException) -> Any:
+        """Every other refusal Werkzeug raises (405, 400, …) in the surface's shape: never HTML under /api/."""
+        if err.code is None or err.code < 400:
+            return err
+        return error_page(err.code, _HTTP_CODES.get(err.code, "http_error"), {"status": err.code})
+
+    @app.errorhandler(500)
+    def _server_error(_err: Exception) -> Any:
+        return error_page(500, "server_error")
+
+
+_HTTP_CODES = {400: "bad_request", 405: "method_not_allowed"}
