@@ -213,3 +213,17 @@ def test_verify_in_a_loop_while_tickets_are_created_never_reports_a_false_break(
     assert len(seen) > 2, seen
     final = checkpoints.verify(keyed.db, key)
     assert final.problems == [] and final.instances == len(created)
+
+
+def test_installations_get_a_key_path_outside_the_database_by_default(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from processes.platform import Settings
+
+    monkeypatch.setenv("CLOSELOOP_VAR", str(tmp_path / "var"))
+    monkeypatch.delenv("CLOSELOOP_CHECKPOINT_KEY", raising=False)
+    monkeypatch.setenv("CLOSELOOP_SECRET_KEY", "x")
+    settings = Settings.from_env()
+    assert settings.checkpoint_key == tmp_path / "var" / "journal-checkpoint.key"
+    assert settings.timing.checkpoint_key == settings.checkpoint_key
+    assert settings.timing.checkpoint_every.total_seconds() == 3600
+    monkeypatch.setenv("CLOSELOOP_CHECKPOINT_KEY", str(tmp_path / "elsewhere.key"))
+    assert Settings.from_env().checkpoint_key == tmp_path / "elsewhere.key"
