@@ -72,7 +72,7 @@ def test_a_refused_upload_is_deleted_at_once(platform, client) -> None:  # noqa:
     assert refused.get_json()["error"]["fields"][0]["code"] in ("media_type_mismatch", "media_not_a_video")
     assert stored_files(platform) == before  # neither the partial file nor a store object is left
     again = client.get(f"/api/v1/uploads/{upload_id}", headers=headers)
-    assert again.status_code == 422 and again.get_json()["error"]["fields"][0]["code"] == "upload_refused"
+    assert again.status_code == 404 and again.get_json()["error"]["code"] == "upload_not_found"  # start again
 
 
 def test_a_hash_that_does_not_match_deletes_the_upload(platform, client) -> None:  # noqa: ANN001

@@ -27,7 +27,7 @@ from engine.db import Database
 from handlers.evidence.errors import MediaRejected
 from handlers.evidence.media import inspect_media
 from handlers.filestore import FileStoreError, LocalFileStore
-from handlers.uploads import LocalUploads, UploadOffsetGap
+from handlers.uploads import LocalUploads, UploadNotFound, UploadOffsetGap
 
 from ..errors import Conflict, FieldProblem, Forbidden, Invalid, NotFound
 from ..tickets.attachments import WIDGET_KINDS, Attachments
@@ -115,6 +115,8 @@ class ResumableUploads:
             return call()
         except UploadOffsetGap as err:
             raise Conflict("upload_gap", field=field, **err.params) from err
+        except UploadNotFound as err:  # refused (and deleted) or abandoned: the client must start again
+            raise NotFound("upload_not_found") from err
         except FileStoreError as err:
             raise Invalid(
                 "invalid_input", problems=[FieldProblem(field, "upload_refused", {"detail": str(err)})]
