@@ -17,13 +17,13 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
 from sqlalchemy import select
-from support import bearer, csrf_token, device_with_candidates, drain, jpeg, login, open_ticket
+from support import bearer, csrf_token, device_with_candidates, drain, jpeg, login, open_ticket, snapshot
 
 from processes.accounts.models import User
 from processes.customers.models import Customer
@@ -344,10 +344,12 @@ def unreviewed(app: Any) -> list[str]:
     ]
 
 
-def walk(app: Any, platform: Any, world: World) -> list[Cell]:
-    """Request every route as every principal; each principal from its own address (the rate limits
-    count per address) and with the session it had right after logging in (a logout cell must not log
-    the next cells out)."""
+def walk(
+    app: Any, platform: Any, world: World, methods: Collection[str] = ("GET", "POST", "PUT"), csrf: bool = True
+) -> list[Cell]:
+    """Request every route (of ``methods``) as every principal; each principal from its own address (the
+    rate limits count per address) and with the session it had right after logging in (a logout cell
+    must not log the next cells out).  ``csrf=False``: forms are posted without their CSRF token."""
     sessions = {}
     for index, principal in enumerate(PRINCIPALS):
         client = app.test_client()
@@ -358,13 +360,14 @@ def walk(app: Any, platform: Any, world: World) -> list[Cell]:
     cells = []
     for method, rule in routes(app):
         expected = TABLE.get((method, rule.rule))
-        if expected is None:
+        if expected is None or method not in methods:
             continue
         for principal in PRINCIPALS:
             client, cookie, token = sessions[principal]
             if cookie is not None:
                 client.set_cookie("session", cookie.value)
-            response = _request(client, method, url_for_rule(rule, world, principal), token, world, principal)
+            url = url_for_rule(rule, world, principal)
+            response = _request(client, method, url, token if csrf else "", world, principal)
             cells.append(
                 Cell(
                     method,
@@ -388,7 +391,7 @@ def _request(client: Any, method: str, url: str, csrf: str, world: World, princi
             return client.put(url + "?offset=0", data=b"x", headers=headers)
         return client.open(url, method=method, json=body if method == "POST" else None, headers=headers)
     if method == "POST":
-        return client.post(url, data={"csrf_token": csrf})
+        return client.post(url, data={"csrf_token": csrf} if csrf else {})
     return client.open(url, method=method)
 
 
@@ -406,6 +409,23 @@ def test_every_route_answers_every_principal_as_the_table_says(platform, app) ->
     wrong = [f"{c.method} {c.rule} as {c.principal}: {c.actual} ({c.status}), table says {c.expected}" for c in cells]
     wrong = [w for w, c in zip(wrong, cells, strict=True) if c.actual != c.expected]
     assert wrong == [], "\n".join(wrong)
+
+
+def test_no_get_changes_anything_and_no_form_is_taken_without_its_csrf_token(platform, app) -> None:  # noqa: ANN001
+    """The class of "state changes on a GET / without CSRF": every GET of every route as every principal
+    leaves every table as it was; every page route that takes a POST refuses it without the form's
+    CSRF token (400) — whoever sends it — and changes nothing.  (The API takes no cookies' word: its
+    callers are bearer tokens, or the pages' uploads with the token in a header.)"""
+    world = build_world(platform)
+    before = snapshot(platform)
+    gets = walk(app, platform, world, methods=("GET",))
+    assert gets and snapshot(platform) == before
+    posts = walk(app, platform, world, methods=("POST",), csrf=False)
+    pages = [c for c in posts if not c.rule.startswith("/api/")]
+    page_posts = [(m, r) for m, r in TABLE if m == "POST" and not r.startswith("/api/")]
+    assert len(pages) == len(page_posts) * len(PRINCIPALS) > 0
+    assert [f"{c.method} {c.rule} as {c.principal}: {c.status}" for c in pages if c.status != 400] == []
+    assert snapshot(platform) == before
 
 
 def _as(app: Any, username: str) -> Any:
@@ -482,3 +502,30 @@ def test_a_file_is_served_to_whoever_may_see_a_ticket_it_is_attached_to(platform
         )
     response = stranger.get(f"/files/{world.sha256}")
     assert response.status_code == 200 and "private" in response.headers["Cache-Control"].split(", ")
+
+
+def test_api_intake_refuses_owner_auditor_and_admin_tokens_as_the_form_refuses_them(platform, app) -> None:  # noqa: ANN001
+    """A valid ticket, sent with each role's token: the roles the web form refuses get the API's JSON 403
+    and no ticket is opened; the intake roles get their ticket (201)."""
+    from support import bearer
+
+    from processes.accounts.service import create_user, hash_password
+
+    with platform.db.session() as session:
+        for username, role in (("owner", "process_owner"), ("auditor", "auditor"), ("admin", "admin")):
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                create_user(session, username, hash_password("closeloop-demo"), role)
+        device_id = session.scalar(select(Ticket.device_id).limit(1)) or 1
+    body = {"source_channel": "crm", "urgency": "blue", "device_id": device_id, "problem_description": "异响，需要检查"}
+    client = app.test_client()
+    for role in ("process_owner", "auditor", "admin"):
+        with platform.db.session() as session:
+            username = session.scalar(select(User.username).where(User.role == role))
+        headers = {**bearer(platform, username), "Accept-Language": "en"}
+        before = snapshot(platform)
+        refused = client.post("/api/v1/tickets", json=body, headers=headers)
+        assert refused.status_code == 403 and refused.mimetype == "application/json", role
+        assert refused.get_json()["error"] == {"code": "forbidden", "message": "You may not do this.", "fields": []}
+        assert snapshot(platform) == before, role
+    created = client.post("/api/v1/tickets", json=body, headers=bearer(platform, "agent2"))
+    assert created.status_code == 201, created.get_json()
