@@ -17,10 +17,11 @@ Escalated: T4 (1/5).
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from support import complete, drain, open_ticket
 
 from processes.kpi import measures
@@ -81,7 +82,8 @@ def case(platform: Any, ticket_id: int) -> ServiceCase:
         return row
 
 
-def test_live_tickets_give_the_hand_computed_figures(platform, clock) -> None:  # noqa: ANN001
+def drive_five_tickets(platform: Any, clock: Any) -> dict[str, int]:
+    """The five tickets of the module docstring, plus the two later reports on T1's and T3's devices."""
     d1, d2, d3, d4, d5 = distinct_devices(platform, 5)
     hour = timedelta(hours=1)
     t1 = open_ticket(platform, device=d1, text=TEXT)
@@ -107,6 +109,25 @@ def test_live_tickets_give_the_hand_computed_figures(platform, clock) -> None:  
     t1_again = open_ticket(platform, device=d1, text=TEXT)
     clock.set(accepted_t3 + timedelta(days=8))
     t3_again = open_ticket(platform, device=d3, text=TEXT)
+    return {"t1": t1, "t2": t2, "t3": t3, "t4": t4, "t5": t5, "t1_again": t1_again, "t3_again": t3_again}
+
+
+def november(session: Any, as_of: Any) -> dict[str, Any]:
+    (period,) = measures.report(
+        session,
+        start=parse_moment("2026-11-01", TZ),
+        end=parse_moment("2027-01-01", TZ),
+        by=None,
+        as_of=as_of,
+        timezone=TZ,
+    )["periods"]
+    return period
+
+
+def test_live_tickets_give_the_hand_computed_figures(platform, clock) -> None:  # noqa: ANN001
+    tickets = drive_five_tickets(platform, clock)
+    t1, t2, t4, t5 = tickets["t1"], tickets["t2"], tickets["t4"], tickets["t5"]
+    t1_again, t3_again = tickets["t1_again"], tickets["t3_again"]
 
     c1, c2, c4, c5 = case(platform, t1), case(platform, t2), case(platform, t4), case(platform, t5)
     assert c1.problem_code == case(platform, t1_again).problem_code == "coolant system"
@@ -123,14 +144,7 @@ def test_live_tickets_give_the_hand_computed_figures(platform, clock) -> None:  
             select(ServiceEvent.id).where(ServiceEvent.case_id == c2.id, ServiceEvent.event == "acceptance_requested")
         )
         assert requests is not None
-        (p,) = measures.report(
-            session,
-            start=parse_moment("2026-11-01", TZ),
-            end=parse_moment("2027-01-01", TZ),
-            by=None,
-            as_of=clock.now() + timedelta(days=8),
-            timezone=TZ,
-        )["periods"]
+        p = november(session, clock.now() + timedelta(days=8))
     assert (p["closed"], p["matured"]) == (5, 5)
     assert p["ftfr"] == {"num": 3, "den": 5} and p["ftfr_pct"] == 60.0
     assert p["rework"] == {"num": 1, "den": 5} and p["rework_pct"] == 20.0
@@ -171,3 +185,55 @@ def test_the_engineer_corrects_the_problem_code_at_close_out(platform, clock) ->
         )
         assert event.data["code"] == "spindle" and event.at == clock.now()
     assert corrected.problem_code == "spindle"
+
+
+LOGGED = ("on_site", "acceptance_requested", "customer_rejected", "accepted")
+# What the event-log format can carry: not offers, engineer acceptances or escalations.
+COMPARABLE = (
+    "closed", "matured", "ftfr", "ftfr_pct", "rework", "rework_pct", "first_pass_acceptance",
+    "first_pass_acceptance_pct", "sla_met", "sla_met_pct", "recurrence", "recurrence_pct",
+    "response_time_s", "resolution_time_s", "address_error",
+)  # fmt: skip
+
+
+def test_the_same_history_imported_as_an_event_log_gives_identical_figures(platform, clock) -> None:  # noqa: ANN001
+    from processes.devices.models import Device
+    from processes.kpi.importing import import_history
+
+    drive_five_tickets(platform, clock)
+    as_of = clock.now() + timedelta(days=8)
+    lines = []
+    with platform.db.session() as session:
+        live = november(session, as_of)
+        for row in session.scalars(select(ServiceCase).order_by(ServiceCase.id)):
+            device = session.get(Device, row.device_id)
+            lines.append(
+                {
+                    "ticket": f"H-{row.key}",
+                    "event": "created",
+                    "at": row.created_at.isoformat(),
+                    "device": device.serial,
+                    "problem": row.problem_code,
+                    "urgency": row.urgency,
+                    "response_due": row.response_due_at.isoformat(),
+                }
+            )
+            events = session.scalars(
+                select(ServiceEvent).where(ServiceEvent.case_id == row.id, ServiceEvent.event.in_(LOGGED))
+            )
+            lines += [{"ticket": f"H-{row.key}", "event": e.event, "at": e.at.isoformat()} for e in events]
+        # Forget the live cases (the tickets stay), then bring the same history back as an import.
+        session.execute(delete(ServiceEvent))
+        session.execute(delete(ServiceCase))
+        session.commit()
+        assert november(session, as_of)["closed"] == 0
+    content = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode()
+    with platform.db.session() as session:
+        report = import_history(session, "live.jsonl", content, timezone=TZ, now=clock.now())
+        assert report.ok and report.written, report.problems
+        session.commit()
+    with platform.db.session() as session:
+        imported = november(session, as_of)
+        assert session.scalar(select(ServiceCase.imported).limit(1)) is True
+    assert {k: imported[k] for k in COMPARABLE} == {k: live[k] for k in COMPARABLE}
+    assert imported["ftfr"] == {"num": 3, "den": 5} and imported["recurrence"] == {"num": 1, "den": 5}
