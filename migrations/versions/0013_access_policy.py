@@ -1,4 +1,8 @@
-"""access policy (placeholder, filled by the authorization work)
+"""access policy: no schema change
+
+The access policy (``processes.access.policy``) is code and decides from existing rows (offers, the
+ticket's engineer and creator); the rate limits count in Redis (``processes.access.throttle``).  The
+revision stays so the numbered chain is unbroken.
 
 Revision ID: 0013
 Revises: 0012
