@@ -4,6 +4,10 @@ Each row carries the hash of the previous row of its instance and the hash of it
 editing, deleting or inserting a row breaks the chain at a place :func:`verify` names.  Rows of one
 engine step share ``step`` (the instance version the step produced); the first row of a step says
 what triggered it, the rest what the engine did, which is what :mod:`engine.replay` needs.
+
+The chain has no secret: whoever can write the database can edit a row and recompute every later hash
+and the head, and :func:`verify` is satisfied.  :mod:`engine.checkpoints` closes that: signed
+checkpoints of the heads, with a key kept outside the database, which ``closeloop audit verify`` checks.
 """
 
 from __future__ import annotations
