@@ -33,6 +33,7 @@ KINDS = (
     "exif_gps",
     "nuisance_motion",
     "nuisance_exposure",
+    "reshot_angle",
 )
 LAMP_COLOURS = {
     "red": (235, 30, 25),
@@ -194,7 +195,12 @@ def render(scene: Scene, canvas: tuple[int, int]) -> tuple[np.ndarray, np.ndarra
         fill=cable_col,
         width=max(4, W // 120),
     )
-    return np.asarray(img), np.asarray(emit), boxes
+    # Surface micro-texture (paint orange-peel, powder coat, dust, paper fibre) at the finest scale the
+    # camera resolves. It belongs to the scene, so two exposures of it correlate in their finest detail
+    # just as two copies of one exposure do: the sensor grain alone cannot tell a re-shot from a copy.
+    micro = cv2.GaussianBlur(rng.standard_normal((H, W), dtype=np.float32), (0, 0), 0.8) * 0.09
+    out = np.asarray(img).astype(np.float32) * (1 + micro[..., None])
+    return np.clip(out, 0, 255).astype(np.uint8), np.asarray(emit), boxes
 
 
 @dataclass
@@ -207,6 +213,29 @@ class Shot:
     quality: int = 92
     blur: float = 0.7  # lens/motion softness, Gaussian sigma in px of a 1152-px-wide photo
     light: tuple[float, float, float] = (0.0, 0.0, 0.0)  # illumination gradient x, y and vignetting
+    # Another phone: its noise is spatially correlated by demosaicing/denoising (grain size, px sigma),
+    # part of it is colour noise, and its pipeline sharpens (unsharp-mask amount).
+    grain: float = 0.0
+    chroma: float = 0.0
+    sharpen: float = 0.0
+
+
+def other_camera(shot: Shot, rng: np.random.Generator) -> Shot:
+    """The same moment photographed with a different phone: other noise and grain, sharpening, JPEG
+    quality and auto-exposure."""
+    wb = tuple(float(v) for v in rng.uniform(0.92, 1.08, 3))
+    return replace(
+        shot,
+        gain=float(np.clip(shot.gain * rng.uniform(0.7, 1.3), 0.4, 1.0 / max(wb))),
+        gamma=float(rng.uniform(0.85, 1.2)),
+        wb=wb,
+        noise=float(rng.uniform(1.0, 6.0)),
+        quality=int(rng.integers(70, 96)),
+        blur=float(rng.uniform(0.4, 1.5)),
+        grain=float(rng.uniform(0.0, 1.2)),
+        chroma=float(rng.uniform(0.0, 0.5)),
+        sharpen=float(rng.uniform(0.0, 0.8)),
+    )
 
 
 def random_shot(pose: np.ndarray, rng: np.random.Generator) -> Shot:
@@ -252,6 +281,14 @@ def jitter(
     return t @ c @ p @ rs @ np.linalg.inv(c) @ pose
 
 
+def rotate_about_centre(pose: np.ndarray, size: tuple[int, int], angle_deg: float) -> np.ndarray:
+    w, h = size
+    a = math.radians(angle_deg)
+    c = np.array([[1, 0, w / 2], [0, 1, h / 2], [0, 0, 1]])
+    r = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
+    return c @ r @ np.linalg.inv(c) @ pose
+
+
 def photograph(
     refl: np.ndarray,
     emit: np.ndarray,
@@ -276,7 +313,18 @@ def photograph(
     img **= 1 / shot.gamma
     img = cv2.GaussianBlur(img, (0, 0), shot.blur * w / 1152)
     sigma = (shot.noise + 4.0 * np.sqrt(img)) / 255.0  # read noise + shot noise
-    img += rng.standard_normal(img.shape, dtype=np.float32) * sigma
+    if shot.grain > 0 or shot.chroma > 0:
+        noise = rng.standard_normal(img.shape, dtype=np.float32)
+        if shot.chroma < 1:  # luminance part shared by the three channels, the rest per channel
+            shared = rng.standard_normal(img.shape[:2], dtype=np.float32)[..., None]
+            noise = noise * math.sqrt(shot.chroma) + shared * math.sqrt(1 - shot.chroma)
+        if shot.grain > 0:
+            noise = cv2.GaussianBlur(noise, (0, 0), shot.grain) * (1 + 2 * shot.grain)
+        img += noise * sigma
+    else:
+        img += rng.standard_normal(img.shape, dtype=np.float32) * sigma
+    if shot.sharpen > 0:
+        img += shot.sharpen * (img - cv2.GaussianBlur(img, (0, 0), 1.2))
     out = np.clip(img * 255 + 0.5, 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(out).save(buf, "JPEG", quality=shot.quality, exif=exif)
@@ -373,6 +421,13 @@ def make_pair(kind: str, mp: int, seed: int) -> Pair:
         )
     )
     after_shot = random_shot(pose1, rng)
+    if kind == "reshot_angle":
+        # The unchanged scene again, from a slightly different angle (0.2-7 degrees of roll, mild
+        # perspective, a small step), by another phone: what a careful engineer's "after" photo of a
+        # job that needed no visible change looks like, and what an independent review found flagged.
+        angle = rng.uniform(0.2, 7.0) * rng.choice([-1.0, 1.0])
+        pose1 = rotate_about_centre(jitter(pose0, size, rng, 0.0, 0.02, 0.04, 0.03), size, angle)
+        after_shot = other_camera(random_shot(pose1, rng), rng)
     if kind == "nuisance_exposure":
         # Phone auto-exposure protects highlights: it brightens only until diffuse white (~0.96) clips.
         after_shot.wb = tuple(rng.uniform(0.92, 1.08, 3))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .phash import PerceptualIndex
 
@@ -101,3 +103,125 @@ class CompareContext:
 
 def as_regions(values: Iterable[NamedRegion | Mapping[str, object]]) -> list[NamedRegion]:
     return [NamedRegion.coerce(v) for v in values]
+
+
+class ContextError(ValueError):
+    """A comparison context document (``compare-images --regions FILE``) is wrong: ``problems`` lists
+    (JSON path, message) pairs; the message names the file and the first problem."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source, self.problems = source, problems
+        path, message = problems[0]
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"{source}: {path}: {message}{more}")
+
+
+_CONTEXT_FIELDS = ("ticket_created_at", "site", "lamp_regions", "ocr_regions", "timezone", "thresholds")
+_REGION_KINDS = (None, "serial", "meter")
+
+
+def context_document(data: object, source: str = "context") -> dict[str, object]:
+    """Check a decoded JSON context document and return ``CompareContext.from_kwargs`` arguments.
+
+    Every value is checked for its shape before anything is built from it, so a wrong file is refused
+    naming the field (``lamp_regions[2].box: must be a list of 4 numbers between 0 and 1``) instead of
+    failing with a ``KeyError`` or a ``TypeError`` deep in the comparison.
+    """
+    problems: list[tuple[str, str]] = []
+    if not isinstance(data, dict):
+        raise ContextError(source, [("$", f"must be a JSON object with the fields {', '.join(_CONTEXT_FIELDS)}")])
+    for key in data:
+        if key not in _CONTEXT_FIELDS:
+            problems.append((str(key), f"unknown field (known: {', '.join(_CONTEXT_FIELDS)})"))
+    out: dict[str, object] = {}
+    if data.get("ticket_created_at") is not None:
+        value = data["ticket_created_at"]
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            problems.append(
+                ("ticket_created_at", "must be an ISO 8601 time with an offset, e.g. 2026-11-27T08:00+08:00")
+            )
+        else:
+            out["ticket_created_at"] = moment
+    if data.get("site") is not None:
+        site = data["site"]
+        if (
+            isinstance(site, list)
+            and len(site) == 2
+            and all(_finite(v) for v in site)
+            and abs(site[0]) <= 90
+            and abs(site[1]) <= 180
+        ):
+            out["site"] = (float(site[0]), float(site[1]))
+        else:
+            problems.append(("site", "must be [latitude, longitude]: finite numbers within ±90 and ±180"))
+    if data.get("timezone") is not None:
+        zone = data["timezone"]
+        try:
+            ZoneInfo(zone if isinstance(zone, str) else "")
+            out["timezone"] = zone
+        except (ValueError, ZoneInfoNotFoundError):
+            problems.append(("timezone", "must be an IANA time zone name, e.g. Asia/Shanghai"))
+    for name in ("lamp_regions", "ocr_regions"):
+        if data.get(name) is None:
+            continue
+        regions = data[name]
+        if not isinstance(regions, list):
+            problems.append((name, "must be a list of {name, box: [x0, y0, x1, y1]} objects"))
+            continue
+        good = []
+        for i, region in enumerate(regions):
+            found = _region_problems(region)
+            problems.extend((f"{name}[{i}]{where}", message) for where, message in found)
+            if not found:
+                good.append(NamedRegion.coerce(region))
+        out[name] = good
+    if data.get("thresholds") is not None:
+        thresholds = data["thresholds"]
+        known = {f.name: f.type for f in fields(Thresholds)}
+        if not isinstance(thresholds, dict):
+            problems.append(("thresholds", "must be an object"))
+        else:
+            for key, value in thresholds.items():
+                if key not in known:
+                    problems.append((f"thresholds.{key}", f"unknown threshold (known: {', '.join(known)})"))
+                elif not _finite(value) or value < 0:
+                    problems.append((f"thresholds.{key}", "must be a finite number >= 0"))
+            if not problems:
+                out["thresholds"] = Thresholds(**thresholds)
+    if problems:
+        raise ContextError(source, problems)
+    return out
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _region_problems(region: object) -> list[tuple[str, str]]:
+    if not isinstance(region, dict):
+        return [("", "must be an object {name, box: [x0, y0, x1, y1]}")]
+    found = []
+    if not isinstance(region.get("name"), str) or not region["name"].strip():
+        found.append((".name", "must be a non-empty string"))
+    if "box" in region:
+        box = region["box"]
+        if not (isinstance(box, list) and len(box) == 4 and all(_finite(v) and 0 <= v <= 1 for v in box)):
+            found.append((".box", "must be a list of 4 numbers between 0 and 1 (x0, y0, x1, y1)"))
+        elif box[2] <= box[0] or box[3] <= box[1]:
+            found.append((".box", "must have x1 > x0 and y1 > y0"))
+    elif all(k in region for k in "xywh"):
+        if not all(_finite(region[k]) and 0 <= region[k] <= 1 for k in "xywh") or min(region["w"], region["h"]) <= 0:
+            found.append(("", "x, y, w, h must be numbers between 0 and 1, w and h > 0"))
+    else:
+        found.append((".box", "is required (or x, y, w, h)"))
+    if region.get("kind") not in _REGION_KINDS:
+        found.append((".kind", "must be serial, meter or null"))
+    if region.get("expected") is not None and not isinstance(region["expected"], str):
+        found.append((".expected", "must be a string or null"))
+    unknown = set(region) - {"name", "box", "x", "y", "w", "h", "kind", "expected"}
+    found.extend((f".{key}", "unknown field") for key in sorted(map(str, unknown)))
+    return found

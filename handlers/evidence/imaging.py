@@ -52,6 +52,9 @@ def load_photo(data: bytes, limits: MediaLimits | None = None) -> Photo:
         raise MediaRejected("not_an_image", {"detected": media_type})
     fmt = PIL_FORMAT[media_type]
     image = open_image(data, fmt, limits)
+    if min(image.size) < limits.min_image_side:  # the upload path's minimum: too few pixels to compare
+        w, h = image.size
+        raise MediaRejected("image_too_small", {"width": w, "height": h, "min_side": limits.min_image_side})
     exif = read_exif(image)
     if fmt == "JPEG":
         scale = max(1.0, max(image.size) / DETAIL_MIN_EDGE)

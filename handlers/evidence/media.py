@@ -17,6 +17,7 @@ import io
 import warnings
 from dataclasses import dataclass, field
 
+import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, ImageOps
 
@@ -158,7 +159,30 @@ def upright_rgb(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation so pixels are as the person saw them; a broken tag means "as stored"."""
     with contextlib.suppress(Exception):
         image = ImageOps.exif_transpose(image)
-    return image if image.mode == "RGB" else image.convert("RGB")
+    return image if image.mode == "RGB" else to_rgb8(image)
+
+
+def to_rgb8(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode Pillow decodes, keeping the picture's brightness.
+
+    Pillow's own ``convert("RGB")`` clips the integer and float modes to 0..255: a 16-bit greyscale PNG
+    (mode ``I;16``/``I``, values up to 65535) turns all white and every lamp reads "white on". Those modes
+    are scaled from their bit depth instead (16-bit: /257; float: 0..1, or 0..255 when it is larger).
+    16-bit colour PNGs already arrive as 8-bit ``RGB``/``RGBA``; palette, LA, RGBA and CMYK convert fine.
+    """
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        top = float(finite.max()) if finite.size else 0.0
+        if image.mode == "F":
+            scale = 255.0 if top <= 1.0 else (1.0 if top <= 255.0 else 255.0 / top)
+        elif image.mode.startswith("I;16") or 255 < top <= 65535:
+            scale = 1 / 257  # 16-bit samples (a PNG may also arrive as mode I)
+        else:
+            scale = 1.0 if top <= 255 else 255.0 / top
+        grey = np.clip(np.nan_to_num(values * scale), 0, 255).round().astype(np.uint8)
+        return Image.fromarray(grey).convert("RGB")
+    return image.convert("RGB")
 
 
 def _decode_failure(exc: BaseException, fmt: str) -> MediaRejected:

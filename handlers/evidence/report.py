@@ -2,7 +2,8 @@
 
 Check ids: ``duplicate``, ``registration``, ``changes``, ``lamps``, ``ocr``, ``exif``.
 Severities: ``info`` (evidence for the reviewer), ``warn`` (worth a look, never blocks), ``flag`` (sends the
-pair to review when its score reaches ``Thresholds.review_score``).
+pair to review when its score reaches ``Thresholds.review_score``, and always when it is one of
+``IDENTITY_FLAGS``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["info", "warn", "flag"]
+
+# Flags saying "this may not be the same machine (or place)". Their score measures something else (the
+# changed fraction, an OCR confidence), so a low score must not let a different machine through: any of
+# them sends the pair to review whatever its score.
+IDENTITY_FLAGS = frozenset({"scene_mismatch", "serial_changed", "serial_mismatch", "gps_far_from_site"})
+
+
+def needs_review(findings: list[Finding], review_score: float) -> bool:
+    """A flag at or above ``review_score``, or any identity flag at all."""
+    return any(f.severity == "flag" and (f.score >= review_score or f.code in IDENTITY_FLAGS) for f in findings)
 
 
 @dataclass
