@@ -3,8 +3,10 @@
 The policy allows no inline script or style and no ``eval``; a template that slips an inline
 ``<script>``, a ``style="…"`` attribute or an ``onclick`` back in, or a library that needs ``eval``,
 shows up here as a ``securitypolicyviolation`` event (listened for before any page script runs)
-or a console error, and fails the test.  Each page is also used a little: the diagram is drawn,
-the map is drawn, a photo is uploaded through the resumable upload and previewed.
+or a console error, and fails the test.  Each page is also used a little: the diagram is drawn
+(bpmn-js), the map is drawn (Leaflet), the figures are charted (Chart.js), a photo is uploaded
+through the resumable upload and previewed; the administrators' outbox and history import pages are
+loaded as well.
 """
 
 from __future__ import annotations
@@ -117,6 +119,18 @@ def test_main_pages_run_under_the_policy(live_server, chromium: Browser, tmp_pat
     watch.check(desk)
     swatch = desk.locator("#map-legend .swatch").first  # coloured by map.js from its data-colour
     assert swatch.evaluate("el => getComputedStyle(el).backgroundColor") not in ("", "rgba(0, 0, 0, 0)")
+
+    # The figures (Chart.js draws without eval or inline style).
+    watch.visit(desk, f"{base}/kpi")
+    expect(desk.locator("canvas[data-rendered]").first).to_be_attached(timeout=30000)
+    watch.check(desk)
+
+    # The administrator's pages: the outbox, its templates, the history import.
+    admin = watch.page(chromium, viewport={"width": 1366, "height": 900})
+    log_in(watch, admin, base, "admin")
+    for path in ("/admin/outbox", "/admin/outbox/templates", "/admin/outbox/routes", "/admin/history", "/admin"):
+        watch.visit(admin, f"{base}{path}")
+        watch.check(admin)
 
     # The customer, through the signed link.
     customer = watch.page(chromium, viewport={"width": 390, "height": 844})
