@@ -529,3 +529,12 @@ def test_api_intake_refuses_owner_auditor_and_admin_tokens_as_the_form_refuses_t
         assert snapshot(platform) == before, role
     created = client.post("/api/v1/tickets", json=body, headers=bearer(platform, "agent2"))
     assert created.status_code == 201, created.get_json()
+
+
+def test_every_action_has_a_rule_and_every_rule_names_known_roles() -> None:
+    """The policy refuses what its table does not name; an action without a row would be a KeyError."""
+    from processes.access.policy import CUSTOMER, RULES, Action
+    from processes.accounts.models import ROLES
+
+    assert set(RULES) == set(Action)
+    assert {role for rule in RULES.values() for role in rule} <= {*ROLES, CUSTOMER}
