@@ -25,7 +25,16 @@ from .templates import BODY_LIMIT, LOCALES, SUBJECT_LIMIT, TEMPLATES, builtin, r
 STATUSES = ("pending", "sending", "sent", "failed", "read")
 AUDIENCES = ("customer", *ROLES)
 # What a preview fills in besides the ticket's own facts (values a real message would carry).
-SAMPLE_EXTRAS = {"engineer": "王工 / Wang", "new_ticket": "T-20261128-0002", "element": "Dispatch", "attempts": 3}
+SAMPLE_EXTRAS = {
+    "engineer": "王工 / Wang",
+    "engineer_phone": "13900000000",
+    "new_ticket": "T-20261128-0002",
+    "element": "Dispatch",
+    "attempts": 3,
+    "link": "https://service.example.cn/c/…",
+    "reason": "仍有异响 / still noisy",
+    "comment": "照片模糊 / photo blurred",
+}
 
 
 def counts(session: Session) -> dict[str, dict[str, int]]:

@@ -17,6 +17,8 @@ SMS_PROVIDERS = ("aliyun", "tencent")
 
 @dataclass(frozen=True)
 class NotificationSettings:
+    # Where customers open their ticket (the portal link in messages): the web app's public address.
+    portal_url: str = "http://localhost:5000"
     # SMS: which provider this plant uses ("" = SMS not configured), and each provider's account.
     sms_provider: str = ""
     sms_sign_name: str = ""

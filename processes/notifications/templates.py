@@ -60,6 +60,39 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("Problem came back: %(ticket)s"),
         N_("%(device)s failed again within 7 days of %(ticket)s; new ticket %(new_ticket)s."),
     ),
+    # The lifecycle's steps, told to the people they concern (processes.notifications.events).
+    "ticket_received": (
+        N_("We received your request %(ticket)s"),
+        N_("%(device)s: %(problem)s. Follow its progress here: %(link)s"),
+    ),
+    "engineer_assigned": (
+        N_("Engineer on the way: %(ticket)s"),
+        N_("%(engineer)s (%(engineer_phone)s) took your request %(ticket)s and is on the way; due by %(due)s."),
+    ),
+    "engineer_on_site": (
+        N_("Engineer on site: %(ticket)s"),
+        N_("%(engineer)s has arrived and is repairing %(device)s."),
+    ),
+    "repaired_please_accept": (
+        N_("Repaired, please confirm: %(ticket)s"),
+        N_("The repair of %(device)s is done. Please check it and accept or reject it here: %(link)s"),
+    ),
+    "rework_scheduled": (
+        N_("Rework scheduled: %(ticket)s"),
+        N_("You told us the repair of %(device)s is not right; %(engineer)s will come back to fix it."),
+    ),
+    "rework_returned": (
+        N_("Returned for rework: %(ticket)s"),
+        N_("%(customer)s did not accept the repair of %(device)s: %(reason)s. Please go back."),
+    ),
+    "evidence_flagged": (
+        N_("Evidence returned: %(ticket)s"),
+        N_("The supervisor returned your close-out evidence for %(ticket)s: %(comment)s"),
+    ),
+    "evidence_review_waiting": (
+        N_("Evidence to review: %(ticket)s"),
+        N_("%(engineer)s closed out %(ticket)s for %(customer)s; the evidence waits for your review."),
+    ),
 }
 
 

@@ -82,7 +82,17 @@ def tell_everyone_everything(platform: Platform, ticket_id: int) -> None:
             _with(service.customer(ticket), ("sms", "wechat", "email")),
             _with(service.staff(boss), ("sms", "email")),
         ]
-        extras = {"engineer": "王工", "new_ticket": "T-NEW", "element": "派工", "attempts": 3, "error": "timeout"}
+        extras = {
+            "engineer": "王工",
+            "engineer_phone": "13900000000",
+            "new_ticket": "T-NEW",
+            "element": "派工",
+            "attempts": 3,
+            "error": "timeout",
+            "link": "https://service.example.cn/c/abc",
+            "reason": "still leaking",
+            "comment": "照片重复",
+        }
         for template in TEMPLATES:
             params = service.ticket_params(ticket, platform.settings.timezone, **extras)
             if template == "incident_waiting":

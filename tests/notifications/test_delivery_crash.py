@@ -80,7 +80,8 @@ def test_a_worker_killed_mid_delivery_leaves_every_message_delivered_once(
         for template in TEMPLATES:
             params = {"ticket": "T-1", "urgency": "red", "customer": "客户", "problem": "主轴异响", "due": "-",
                       "device": "-", "engineer": "王工", "new_ticket": "T-2", "element": "派工", "attempts": 3,
-                      "error": "timeout"}  # fmt: skip
+                      "error": "timeout", "engineer_phone": "139", "link": "https://x/c/1", "reason": "r",
+                      "comment": "c"}  # fmt: skip
             service.notify(
                 session, key="crash", template=template, params=params, recipients=people, ticket=None,
                 now=live.engine.clock.now(),

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from notifications.local_providers import SMTP_PASSWORD, SMTP_USER, Provider, smtp
 
 from processes.notifications.channels.email import SmtpMail, message_id
+
+# aiosmtpd warns that AUTH over implicit TLS is "without TLS": it only counts STARTTLS (see local_providers).
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 
 
 def mailer(server: Provider, *, security: str = "starttls", password: str = SMTP_PASSWORD, ca: bool = True) -> SmtpMail:

@@ -126,7 +126,7 @@ def test_a_routing_change_by_an_admin_takes_effect(site: Any, providers: Provide
     assert changed.status_code == 303
     ticket_id = open_ticket(platform)
     assert offered_channels(platform, ticket_id) == {"inapp"}
-    assert providers.sms.delivered == []
+    assert [d for d in providers.sms.delivered if d["template"] == "SMS-job_offered"] == []
 
     site.post(
         "/admin/outbox/routes",

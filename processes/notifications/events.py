@@ -1,0 +1,102 @@
+"""The lifecycle's steps told to the people they concern, in each one's language.
+
+A step listener (registered by the composition root after the lifecycle's own): it reacts to what the
+process did, as :mod:`processes.tickets.lifecycle` does, not to element ids: a user task that became ready
+with a ``ticketStatus`` (the evidence waits for review, the customer is asked to accept), what a person
+submitted (the engineer accepted the job and is on the way, arrived on site; the customer rejected the repair;
+the supervisor returned the evidence), and a new ticket.  Every
+outbox key carries the engine task (or the instance) it is about, so the same step seen twice (a retried
+step) writes nothing twice.  Which channels reach whom is the admins' routing (``notification_route``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.api import StepReport
+
+from ..engineers.models import Engineer
+from ..tickets.links import CustomerLinks
+from ..tickets.models import Ticket
+from . import service
+
+LIFECYCLE = "ticket_lifecycle"
+# A task becoming ready with this ticketStatus tells these people with this message (each round of a rework
+# asks again, so it tells again).
+ON_READY = {
+    "evidence_review": ("evidence_review_waiting", "supervisor"),
+    "awaiting_customer": ("repaired_please_accept", "customer"),
+}
+
+
+@dataclass(frozen=True)
+class LifecycleNotices:
+    links: CustomerLinks
+    portal_url: str
+    timezone: str
+
+    def __call__(self, session: Session, report: StepReport) -> None:
+        if report.process_id != LIFECYCLE or report.business_key is None:
+            return
+        ticket = session.scalar(select(Ticket).where(Ticket.number == report.business_key))
+        if ticket is None:
+            return
+        key = f"instance:{report.instance_id}"
+        for event in report.events:
+            if event.kind == "instance_started":
+                self._tell(session, ticket, f"{key}:started", "ticket_received", "customer", event.at)
+            if event.kind != "user_task_completed":
+                continue
+            data = event.input.get("data")
+            submitted: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
+            task_key = f"{key}:task:{event.task_id}"
+            # What was submitted, as in processes.tickets.lifecycle: an accepted offer, an arrival with its location.
+            if submitted.get("decision") == "accept":
+                self._tell(session, ticket, task_key, "engineer_assigned", "customer", event.at)
+            if "location" in submitted:
+                self._tell(session, ticket, task_key, "engineer_on_site", "customer", event.at)
+            if submitted.get("verdict") == "reject":
+                extra = {"reason": str(submitted.get("rejection_reason") or "-")[:120]}
+                self._tell(session, ticket, task_key, "rework_scheduled", "customer", event.at, extra)
+                self._tell(session, ticket, task_key, "rework_returned", "engineer", event.at, extra)
+            if submitted.get("review_decision") == "return":
+                extra = {"comment": str(submitted.get("review_comment") or "-")[:120]}
+                self._tell(session, ticket, task_key, "evidence_flagged", "engineer", event.at, extra)
+        for task in report.ready_tasks:
+            told = ON_READY.get(str(task.properties.get("ticketStatus") or ""))
+            if told is not None:
+                when = report.events[-1].at if report.events else ticket.created_at
+                self._tell(session, ticket, f"{key}:ready:{task.id}", told[0], told[1], when)
+
+    def _tell(
+        self,
+        session: Session,
+        ticket: Ticket,
+        key: str,
+        template: str,
+        who: str,
+        at: Any,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        engineer = session.get(Engineer, ticket.engineer_id) if ticket.engineer_id else None
+        if who == "customer":
+            recipients = [service.customer(ticket)]
+        elif who == "engineer":
+            recipients = [service.staff(engineer.user)] if engineer is not None else []
+        else:
+            recipients = service.group_supervisor(session, ticket.engineer_id)
+        if not recipients:
+            return
+        params = service.ticket_params(
+            ticket,
+            self.timezone,
+            engineer=engineer.name if engineer is not None else "-",
+            engineer_phone=(engineer.phone if engineer is not None else None) or "-",
+            link=f"{self.portal_url.rstrip('/')}/c/{self.links.token(ticket)}",
+            **(extra or {}),
+        )
+        service.notify(session, key=key, template=template, params=params, recipients=recipients, ticket=ticket, now=at)
