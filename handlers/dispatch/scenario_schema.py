@@ -122,7 +122,7 @@ class _Checker:
 
     def integer(self, value: Any, path: str, low: int, high: int | None, what: str) -> bool:
         if not is_int(value) or value < low or (high is not None and value > high):
-            self.fail(path, number_problem(value, what, integral=True))
+            self.fail(path, number_problem(value, what))
             return False
         return True
 
@@ -189,18 +189,16 @@ class _Checker:
         return result
 
 
-def number_problem(value: object, what: str, integral: bool = False) -> str:
+def number_problem(value: object, what: str) -> str:
     """Why `value` is not `what`, in words: NaN and infinities are named as such (a NaN latitude is
-    "not a number", not "out of range"), and the offending number is quoted when it is merely too big."""
+    "not a number", not "out of range"), and a wrong number is quoted."""
     if isinstance(value, float) and math.isnan(value):
         return f"is not a number (NaN); must be {what}"
     if isinstance(value, float) and math.isinf(value):
         return f"is infinite; must be {what}"
-    if integral and isinstance(value, float) and not value.is_integer():
-        return f"{value} is not an integer; must be {what}"
     if isinstance(value, int | float) and not isinstance(value, bool):
         shown = value if abs(value) < 1e15 else f"{float(value):.3g}"
-        return f"{shown} is out of range; must be {what}"
+        return f"must be {what} (got {shown})"
     return f"must be {what}"
 
 
