@@ -38,8 +38,10 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
+
+from engine.db import table_of
 
 from ..customers.models import Customer, Site
 from ..devices.models import Device
@@ -359,14 +361,49 @@ def _digits(phone: str) -> str:
 def _write(session: Session, plan: _Plan, digest: str) -> None:
     plan.owners.create()
     cases = [_new_case(history, plan.owners, digest) for history in plan.new]
-    session.add_all(cases)
-    session.flush()  # one flush for every new case: their ids, for the events
-    rows = [row for case, history in zip(cases, plan.new, strict=True) for row in _event_rows(case.id, history)]
-    for chunk in _chunks(rows, 5000):
-        session.execute(insert(ServiceEvent), chunk)
-    for case, events in plan.additions:
-        for event in sorted(events, key=lambda e: e.at):
+    table = table_of(ServiceCase)
+    columns = [c.key for c in table.columns if c.key != "id"]
+    ids: dict[str, int] = {}
+    # Core inserts, a few thousand rows a statement: no unit of work, no per-row hooks (the recurrence
+    # links are set for all new cases at once below).
+    for chunk in _chunks(cases, 2000):
+        rows = [{name: getattr(case, name) for name in columns} for case in chunk]
+        ids.update((key, id_) for id_, key in session.execute(insert(table).returning(table.c.id, table.c.key), rows))
+    events = [row for history in plan.new for row in _event_rows(ids[history.key], history)]
+    for chunk in _chunks(events, 5000):
+        session.execute(insert(table_of(ServiceEvent)), chunk)
+    relink(session, {case.device_key for case in cases})
+    for case, additions in plan.additions:
+        for event in sorted(additions, key=lambda e: e.at):
             record(session, case, event.kind, event.at.astimezone(UTC), source=SOURCE, data=_data(event))
+
+
+def relink(session: Session, device_keys: set[str]) -> None:
+    """``next_problem_at`` of every case on these devices, recomputed in one statement per 500 devices.
+
+    The rule of the flush hooks in ``models`` (which the Core inserts above skip), set-based: the first
+    creation of another case with the same device key and problem code strictly after the case's (last)
+    acceptance; none for a case not accepted.  Recomputing whole groups covers both directions: a new
+    case may recur on an earlier one, and may itself have recurred.
+    """
+    table = table_of(ServiceCase)
+    other = table.alias("other")
+    following = (
+        select(func.min(other.c.created_at))
+        .where(
+            other.c.device_key == table.c.device_key,
+            other.c.problem_code == table.c.problem_code,
+            other.c.created_at > table.c.accepted_at,
+            other.c.id != table.c.id,
+        )
+        .scalar_subquery()
+    )
+    for chunk in _chunks(sorted(device_keys)):
+        session.execute(
+            update(table)
+            .where(table.c.device_key.in_(chunk), table.c.accepted_at.is_not(None))
+            .values(next_problem_at=following)
+        )
 
 
 def _new_case(history: History, owners: _Owners, digest: str) -> ServiceCase:
