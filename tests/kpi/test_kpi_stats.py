@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import comb
 
 import pytest
@@ -126,3 +126,15 @@ def test_pareto_orders_by_count_with_running_share() -> None:
 
 def test_band_of_uses_half_open_bands() -> None:
     assert [stats.band_of(v, [60, 80]) for v in (10, 60, 79.9, 80, 95)] == [0, 1, 1, 2, 2]
+
+
+def test_the_wait_table_agrees_with_next_staffed_at_every_quarter_hour_of_a_week() -> None:
+    cells = frozenset({(0, 9), (0, 10), (2, 23), (4, 14)})
+    monday = datetime(2026, 11, 23)
+    for quarter in range(7 * 24 * 4):
+        created = monday + timedelta(minutes=15 * quarter + 7)
+        wait = (stats.next_staffed(created, cells) - created).total_seconds()
+        # Exactly on time with that wait, and one second too slow: the table and next_staffed agree.
+        on_time = stats.Responded(created, 600, wait + 600)
+        late = stats.Responded(created, 601, wait + 600)
+        assert stats.attainment_with_staffing([on_time, late], cells) == stats.Ratio(1, 2), created
