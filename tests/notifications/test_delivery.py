@@ -7,6 +7,7 @@ the local providers of ``local_providers`` that verify signatures, tokens, TLS a
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -236,3 +237,46 @@ def test_the_sweeper_re_enqueues_a_row_whose_job_was_lost(
     drain(delivering)
     (row,) = [r for r in outgoing(delivering) if r.idempotency_key.startswith("lost:")]
     assert row.status == "sent" and providers.sms.accepted[row.idempotency_key] == 1
+
+
+def test_a_provider_that_times_out_delays_the_message_and_its_key_keeps_it_single(
+    settings: Settings, redis_connection: Redis, clock: FrozenClock, providers: Providers
+) -> None:
+    """WeChat answers after our timeout (it got the message; we cannot know): the row is retried, and the resend's
+    client_msg_id makes WeChat show it once."""
+    platform = build_platform(
+        with_providers(settings, providers, delivery_timeout_s=0.5), clock=clock, redis=redis_connection
+    )
+    try:
+        from conftest import clean_database
+
+        clean_database(settings.database_url)
+        redis_connection.flushdb()
+        with platform.db.session() as session:
+            demo.load(session)
+            customer = session.scalars(select(Customer).order_by(Customer.id)).first()
+            assert customer is not None
+            customer.wechat_openid = "o-slow"
+            session.flush()
+            recipient = service.Recipient("customer", customer.id, "zh_Hans", ("wechat",), wechat_openid="o-slow")
+            params = {"ticket": "T-1", "device": "-", "problem": "-", "link": "https://x/c/1"}
+            service.notify(
+                session, key="slow", template="ticket_received", params=params, recipients=[recipient], ticket=None,
+                now=clock.now(),
+            )  # fmt: skip
+        providers.wechat.delay_s = 1.0
+        drain(platform)
+        (row,) = outgoing(platform)
+        assert row.status == "pending" and "timed out" in (row.last_error or "")
+        deadline = time.monotonic() + 10
+        while not providers.wechat.accepted[provider_key(row)] and time.monotonic() < deadline:
+            time.sleep(0.05)  # WeChat finishes the request we gave up on: it has the message
+        assert providers.wechat.accepted[provider_key(row)] == 1
+        providers.wechat.delay_s = 0.0
+        deliver_everything(platform, clock)
+        (row,) = outgoing(platform)
+        assert row.status == "sent" and row.attempts == 2
+        key = provider_key(row)
+        assert providers.wechat.accepted[key] == 2 and providers.wechat.keys() == [key]
+    finally:
+        platform.db.dispose()
