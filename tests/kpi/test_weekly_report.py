@@ -18,12 +18,13 @@ from processes.platform import Platform
 
 
 def test_the_schedule_deploys_and_starts_once(platform: Platform) -> None:
+    first = weekly.start_schedule(platform)  # what `closeloop worker` does at start-up, under a Redis lock
+    assert first is not None
+    assert weekly.start_schedule(platform) is None
     with platform.db.session() as session:
-        first = weekly.ensure_scheduled(session, platform.engine)
-    with platform.db.session() as session:
-        assert first is not None
         assert weekly.ensure_scheduled(session, platform.engine) is None
-        assert session.get(ProcessInstance, first).process_id == "weekly_report"
+        instance = session.get(ProcessInstance, first)
+        assert (instance.process_id, instance.business_key) == ("weekly_report", "weekly-report")
 
 
 def case(session, key: str, created: str, due_h: float, on_site: str, verdicts: list[tuple[str, str]]) -> None:  # noqa: ANN001
