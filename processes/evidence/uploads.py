@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from engine.db import Database
 from handlers.evidence.errors import MediaRejected
 from handlers.evidence.media import inspect_media
+from handlers.evidence.sniff import ACCEPTED_IMAGE_TYPES, ACCEPTED_VIDEO_TYPES, detect_type
 from handlers.filestore import FileStoreError, LocalFileStore
 from handlers.uploads import LocalUploads, UploadNotFound, UploadOffsetGap
 
@@ -35,6 +36,8 @@ from ..tickets.models import Attachment, Ticket
 from ..tickets.tasks import Actor, TaskDesk
 from .models import UploadSession
 from .quota import check_room
+
+SNIFF_BYTES = 64  # what handlers.evidence.sniff needs to tell a file's type
 
 
 @dataclass
@@ -136,8 +139,23 @@ class ResumableUploads:
         row = self._session_of(session, actor, upload_id)
         if row.attachment_id is not None:
             return self.status(session, actor, upload_id)
+        if offset == 0 and len(chunk) >= SNIFF_BYTES:
+            self._refuse_early(row, chunk[:SNIFF_BYTES])
         status = self._store_call(lambda: self.attachments.uploads.append(upload_id, offset, chunk), row.field)
         return {"upload_id": upload_id, "received": status.received, "total_size": row.total_size, "reference": None}
+
+    def _refuse_early(self, row: UploadSession, head: bytes) -> None:
+        """The first bytes already say what the file is: 200 MB of something that is not a video is
+        refused (and its upload deleted) at the first chunk, not after all of it has arrived."""
+        detected = detect_type(head)
+        accepted = ACCEPTED_VIDEO_TYPES if row.kind == "video" else ACCEPTED_IMAGE_TYPES
+        if detected in accepted:
+            return
+        self.attachments.uploads.remove(row.id)
+        code = "media_not_a_video" if row.kind == "video" else "media_not_an_image"
+        if row.kind == "image" and detected.startswith("image/"):
+            code = "media_unsupported_type"  # a GIF, a WebP…: a picture, but not one the intake takes
+        raise Invalid("invalid_input", problems=[FieldProblem(row.field, code, {"detected": detected})])
 
     def finish(self, session: Session, actor: Actor, upload_id: str) -> dict[str, Any]:
         """Check the assembled file and attach it; finishing again returns the same reference."""
