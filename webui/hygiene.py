@@ -46,6 +46,7 @@ def check_request() -> None:
             check(name, value)
         for name, upload in request.files.items(multi=True):
             check(f"{name}.filename", upload.filename or "", lines=False)
+            check(f"{name}.content_type", upload.content_type or "", lines=False)
     if request.is_json:
         check_tree("", json_body())
 
