@@ -63,7 +63,6 @@ class Action(StrEnum):
     INBOX_VIEW = "inbox.view"
     PROFILE_SELF = "profile.self"
     INCIDENT_VIEW = "incident.view"
-    INCIDENT_RETRY = "incident.retry"
     INCIDENT_SKIP = "incident.skip"
     ADMIN_MANAGE = "admin.manage"
     LIBRARY_MANAGE = "library.manage"
@@ -113,8 +112,7 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     Action.FILE_VIEW: _READ,
     Action.INBOX_VIEW: dict.fromkeys(STAFF, ANY),
     Action.PROFILE_SELF: {"engineer": ANY},
-    Action.INCIDENT_VIEW: dict.fromkeys(VIEW_ROLES, ANY),
-    Action.INCIDENT_RETRY: dict.fromkeys(VIEW_ROLES, ANY),
+    Action.INCIDENT_VIEW: dict.fromkeys(VIEW_ROLES, ANY),  # and retry them (processes.incidents)
     Action.INCIDENT_SKIP: dict.fromkeys(SKIP_ROLES, ANY),
     Action.ADMIN_MANAGE: dict.fromkeys(("admin", "supervisor"), ANY),
     Action.LIBRARY_MANAGE: dict.fromkeys(("admin", "supervisor"), ANY),
