@@ -82,6 +82,9 @@ def upgrade() -> None:
                 "escalations",
                 "cross_region",
                 "address_error",
+                "response_s",
+                "accept_s",
+                "resolution_s",
             ],
             unique=False,
         )

@@ -22,6 +22,7 @@ of the period that have both instants; with an even count, the mean of the two m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +35,9 @@ from .models import ServiceCase
 from .periods import Period, local_iso, periods
 
 C = ServiceCase
+# Medians of periods with more values than this read a sample of about SAMPLE values first (see median).
+SAMPLED_ABOVE = 4000
+SAMPLE = 2000
 TIMES = {"response_time_s": C.response_s, "accept_time_s": C.accept_s, "resolution_time_s": C.resolution_s}
 
 
@@ -53,12 +57,16 @@ def conditions(as_of: datetime) -> Conditions:
     return Conditions(matured=C.window_ends_at <= as_of, recurred=recurred)
 
 
+# The measures whose denominator is the matured tickets (the others': every closed ticket).
+OF_MATURED = ("ftfr", "recurrence")
+
+
 def measures(as_of: datetime) -> dict[str, tuple[ColumnElement[bool], ColumnElement[bool]]]:
     """Measure name → (numerator condition, denominator condition), both within the closed cases."""
     c = conditions(as_of)
     everyone = true()
     return {
-        "ftfr": (and_(c.matured, C.rejections == 0, not_(c.recurred)), c.matured),
+        "ftfr": (and_(c.matured, C.rejections == 0, not_(c.recurred)), c.matured),  # see OF_MATURED
         "rework": (C.rejections > 0, everyone),
         "first_pass_acceptance": (C.first_pass.is_(True), everyone),
         "sla_met": (C.sla_met.is_(True), everyone),
@@ -90,30 +98,32 @@ def report(
 
 
 def period_figures(session: Session, period: Period, as_of: datetime, timezone: str) -> dict[str, Any]:
-    """One period: a single aggregate over its range of the covering index, then one ordered read per
-    time median (``ix_kpi_case_accepted`` and the three duration indexes in models.py)."""
+    """One period: one aggregate over its range of the covering index ``ix_kpi_case_accepted``, then the
+    medians (``medians``).  Denominators are the closed or the matured count, so only numerators are
+    summed per row."""
     defined = measures(as_of)
+    matured = conditions(as_of).matured
     where = closed_in(period.start, period.end)
-    columns = [func.count(C.id), _count(conditions(as_of).matured), func.sum(C.escalations)]
+    columns = [func.count(C.id), _count(matured), func.sum(C.escalations)]
     columns += [func.count(column) for column in TIMES.values()]
-    for numerator, denominator in defined.values():
-        columns += [_count(numerator), _count(denominator)]
+    columns += [_count(numerator) for numerator, _ in defined.values()]
     row = session.execute(select(*columns).where(where)).one()
+    closed, matured_count = int(row[0]), int(row[1] or 0)
     figures: dict[str, Any] = {
         "label": period.label,
         "from": local_iso(period.start, timezone),
         "to": local_iso(period.end, timezone),
-        "closed": int(row[0]),
-        "matured": int(row[1] or 0),
+        "closed": closed,
+        "matured": matured_count,
     }
     first = 3 + len(TIMES)
     for n, name in enumerate(defined):
-        num, den = int(row[first + 2 * n] or 0), int(row[first + 1 + 2 * n] or 0)
+        num, den = int(row[first + n] or 0), matured_count if name in OF_MATURED else closed
         figures[f"{name}_pct"] = percent(num, den)
         figures[name] = {"num": num, "den": den}
     figures["escalations"] = int(row[2] or 0)
-    for n, (name, column) in enumerate(TIMES.items()):
-        figures[name] = median(session, column, where, int(row[3 + n]))
+    counts = {name: int(row[3 + n]) for n, name in enumerate(TIMES)}
+    figures.update(medians(session, where, closed, counts))
     return figures
 
 
@@ -139,14 +149,54 @@ def percent(num: int, den: int) -> float | None:
     return float((Decimal(100 * num) / Decimal(den)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def median(session: Session, column: Any, where: ColumnElement[bool], count: int) -> dict[str, Any]:
-    """The median of ``column`` over the ``count`` non-NULL rows ``where``: the middle one, or the mean of
-    the middle two, read by ordered offset (the same SQL on SQLite and PostgreSQL)."""
-    if count == 0:
-        return {"median": None, "n": 0}
-    query = select(column).where(where, column.is_not(None)).order_by(column)
-    middle = list(session.scalars(query.offset((count - 1) // 2).limit(2 - count % 2)))
-    return {"median": round(sum(middle) / len(middle), 1), "n": count}
+def medians(session: Session, where: ColumnElement[bool], closed: int, counts: dict[str, int]) -> dict[str, Any]:
+    """The median of each time measure over its ``counts[name]`` non-NULL values ``where``: the middle
+    value, or the mean of the middle two.  Exact, and the same SQL on SQLite and PostgreSQL.
+
+    Sorting a whole month (about 17,000 values at 200,000 tickets a year) was most of a report's time, so
+    a large period first reads an evenly spread sample (every ``stride``-th id, all three measures in one
+    read), takes for each measure a value range around the sample's middle with a margin of three
+    standard errors, counts what lies below and inside it (one read), and sorts only that range.  When
+    the counts show the middle is not inside (an unrepresentative sample), the whole period is sorted
+    after all: the answer never depends on the sample.
+    """
+    result: dict[str, Any] = {name: {"median": None, "n": 0} for name in TIMES}
+    ranges: dict[str, tuple[Any, Any]] = {}
+    big = [name for name in TIMES if counts[name] > SAMPLED_ABOVE]
+    if big:
+        stride = max(1, closed // SAMPLE)
+        sampled = session.execute(select(*(TIMES[n] for n in big)).where(where, C.id % stride == 0)).all()
+        for index, name in enumerate(big):
+            values = sorted(row[index] for row in sampled if row[index] is not None)
+            if len(values) >= SAMPLE // 4:
+                position = ((counts[name] - 1) // 2) * len(values) / counts[name]
+                margin = 1.5 * math.sqrt(len(values)) + 2
+                low = values[max(0, int(position - margin))]
+                ranges[name] = (low, values[min(len(values) - 1, int(position + margin) + 1)])
+    placed: dict[str, int] = {}
+    if ranges:
+        columns = []
+        for name, (low, high) in ranges.items():
+            columns += [_count(TIMES[name] < low), _count(and_(TIMES[name] >= low, TIMES[name] <= high))]
+        row = session.execute(select(*columns).where(where)).one()
+        for index, name in enumerate(ranges):
+            below, inside, count = int(row[2 * index]), int(row[2 * index + 1]), counts[name]
+            first, take = (count - 1) // 2, 2 - count % 2
+            if below <= first and first + take <= below + inside:
+                placed[name] = below
+    for name, column in TIMES.items():
+        count = counts[name]
+        if count == 0:
+            continue
+        first, take = (count - 1) // 2, 2 - count % 2
+        query = select(column).where(where, column.is_not(None)).order_by(column)
+        if name in placed:
+            low, high = ranges[name]
+            query = query.where(column >= low, column <= high)
+            first -= placed[name]
+        middle = list(session.scalars(query.offset(first).limit(take)))
+        result[name] = {"median": round(sum(middle) / len(middle), 1), "n": count}
+    return result
 
 
 def _count(condition: ColumnElement[bool]) -> Any:

@@ -53,8 +53,8 @@ class ServiceCase(Base):
     __table_args__ = (
         Index("ix_kpi_case_recurrence", "device_key", "problem_code", "created_at"),
         # Covering indexes of the report (``measures.report``): a period is one range of accepted_at whose
-        # index entries hold every column the counts read, and each duration's median sorts only its
-        # period's (accepted_at, value) entries, never touching the table rows.
+        # index entries hold every column the counts read, and each duration's median reads only its
+        # period's (accepted_at, value) entries, never the table rows.
         Index(
             "ix_kpi_case_accepted",
             "accepted_at",
@@ -67,6 +67,9 @@ class ServiceCase(Base):
             "escalations",
             "cross_region",
             "address_error",
+            "response_s",
+            "accept_s",
+            "resolution_s",
         ),
         Index("ix_kpi_case_response", "accepted_at", "response_s"),
         Index("ix_kpi_case_accept", "accepted_at", "accept_s"),

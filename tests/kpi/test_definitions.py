@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
 
 from processes.kpi import measures
 from processes.kpi.models import ServiceCase
@@ -230,3 +231,44 @@ def test_recurrence_follows_insertion_order_and_problem_code_corrections(bare_pl
         assert p["recurrence"] == {"num": 1, "den": 2}
         assert measures.cases(session, measure="recurrence", part="num", start=parse_moment(NOV, TZ),
                               end=parse_moment(DEC, TZ), as_of=parse_moment(DEC, TZ)) == ["earlier"]  # fmt: skip
+
+
+@pytest.mark.parametrize("adversarial", [False, True])
+def test_medians_of_large_periods_are_exact(bare_platform, adversarial: bool) -> None:  # noqa: ANN001
+    """Above 4,000 values a median reads a sample first; the answer must still be the exact median,
+    also when the sampled ids are unrepresentative (then the whole period is sorted)."""
+    import random
+    import statistics
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    rng = random.Random(5)
+    accepted = local("2026-11-10T10:00")
+    rows = []
+    for i in range(1, 6002):
+        value = float(rng.randrange(60, 200_000))
+        if adversarial:  # every id the sample reads (6001 // 1000 = every 6th) holds a tiny value
+            value = 1.0 if i % 6 == 0 else value
+        rows.append(
+            {
+                "id": i, "key": f"M{i}", "imported": True, "device_key": "", "device_model": "", "device_type": "",
+                "problem_code": "", "urgency": "", "region": "", "engineer_group": "", "attributes": {},
+                "created_at": accepted - timedelta(seconds=value), "rejections": 0, "accepted_at": accepted,
+                "first_pass": True, "window_ends_at": accepted + timedelta(days=7), "response_s": value,
+                "resolution_s": value, "sla_met": False, "escalations": 0, "cross_region": False,
+                "address_error": False,
+            }
+        )  # fmt: skip
+    with bare_platform.db.session() as session:
+        session.execute(insert(ServiceCase), rows)
+        session.commit()
+        (p,) = report(session)["periods"]
+    values = [r["response_s"] for r in rows]
+    assert p["response_time_s"] == {"median": round(statistics.median(values), 1), "n": 6001}
+    rows.pop()  # an even count: the mean of the two middle values
+    with bare_platform.db.session() as session:
+        session.execute(delete(ServiceCase).where(ServiceCase.id == 6001))
+        session.commit()
+        (p,) = report(session)["periods"]
+    assert p["resolution_time_s"] == {"median": round(statistics.median(r["resolution_s"] for r in rows), 1), "n": 6000}
