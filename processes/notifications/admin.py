@@ -81,6 +81,8 @@ def set_route(
     unknown = sorted(set(channels or ()) - set(CHANNELS))
     if unknown:
         raise Invalid("notification_unknown_channel", field="channels", channel=", ".join(unknown))
+    if audience == "customer" and "inapp" in (channels or ()):
+        raise Invalid("notification_customer_inapp", field="channels")
     row = session.scalar(
         select(NotificationRoute).where(NotificationRoute.template == template, NotificationRoute.audience == audience)
     )

@@ -69,6 +69,8 @@ ENV = environment()
 
 def check(source: str, variables: Collection[str], field_name: str) -> None:
     """Refuse (raise :class:`TemplateRefused`) a template that would not render with ``variables``."""
+    if not source.strip():
+        raise TemplateRefused(field_name, 1, N_("the text is empty"))
     if len(source) > MAX_SOURCE:
         raise TemplateRefused(
             field_name, 1, N_("the template is longer than %(limit)s characters"), {"limit": MAX_SOURCE}

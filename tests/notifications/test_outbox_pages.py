@@ -115,6 +115,12 @@ def test_a_routing_change_by_an_admin_takes_effect(site: Any, providers: Provide
         headers={"Accept-Language": "en"},
     )
     assert bad.status_code == 422 and "Unknown channel: fax" in bad.get_data(as_text=True)
+    inapp = site.post(
+        "/admin/outbox/routes",
+        data={"csrf_token": token, "template": "ticket_received", "audience": "customer", "channels": ["inapp"]},
+        headers={"Accept-Language": "zh"},
+    )
+    assert inapp.status_code == 422 and "客户没有站内信箱" in inapp.get_data(as_text=True)
     with platform.db.session() as session:
         assert session.scalars(select(NotificationRoute)).all() == []
 
@@ -163,6 +169,7 @@ def _save(site: Any, subject: str, body: str, locale: str = "en", lang: str = "e
         ("{{ ticket.__class__ }}", "Text, line 1: attributes are not allowed"),
         ("{{ ticket | center(99999999) }}", "Text, line 1: unknown filter center"),
         ("x" * 2001, "longer than 2000 characters"),
+        ("   ", "Text, line 1: the text is empty"),
     ],
 )
 def test_the_editor_refuses_a_bad_template_with_its_line(site: Any, body: str, expected: str) -> None:

@@ -40,6 +40,7 @@ ERRORS = {
     "notification_unknown_audience": _l("There is no audience %(audience)s."),
     "notification_unknown_channel": _l("Unknown channel: %(channel)s."),
     "notification_unknown_ticket": _l("There is no ticket %(number)s to preview with."),
+    "notification_customer_inapp": _l("Customers have no in-app inbox: choose SMS, WeChat or e-mail for them."),
     "notification_not_failed": _l("Only a failed message can be sent again; this one is %(status)s."),
 }
 
