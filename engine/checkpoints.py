@@ -51,13 +51,13 @@ from typing import Any, cast
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Row, create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from .db import Database
-from .journal import GENESIS, content_hash
+from .db import Database, table_of
+from .journal import GENESIS, hash_of
 from .models import JournalCheckpoint, JournalEvent, ProcessInstance
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ class _Instance:
 
 
 def _check_instance(
-    instance: _Instance | None, instance_id: int, rows: Sequence[JournalEvent], covered: Covered | None
+    instance: _Instance | None, instance_id: int, rows: Sequence[Row[Any]], covered: Covered | None
 ) -> tuple[Finding | None, Finding | None]:
     """(the first problem, the rows not yet checkpointed) of one instance's journal."""
     key = instance.business_key if instance is not None else None
@@ -363,7 +363,7 @@ def _check_instance(
                 row is not None
                 and row.id == row_id
                 and row.hash[:FINGERPRINT] == fingerprint
-                and content_hash(row) == row.hash
+                and hash_of(row._asdict()) == row.hash
                 and row.prev_hash
                 == (GENESIS if seq == 1 else (previous.hash if previous is not None else row.prev_hash))
                 and (seq != covered.seq or row.hash == covered.hash)
@@ -394,7 +394,7 @@ def _check_instance(
         if row.seq != expected:
             kind = "deleted" if row.seq > expected else "inserted"
             return Finding(kind, instance_id, key, row.seq, row.id, None, None, later), None
-        if row.prev_hash != previous_hash or content_hash(row) != row.hash:
+        if row.prev_hash != previous_hash or hash_of(row._asdict()) != row.hash:
             return Finding("rewritten", instance_id, key, row.seq, row.id, None, None, later), None
         previous_hash = row.hash
         expected += 1
@@ -436,21 +436,19 @@ def _instances(session: Session, ids: Sequence[int] | None) -> dict[int, _Instan
     }
 
 
-def _journals(session: Session, ids: Sequence[int] | None) -> Iterator[tuple[int, list[JournalEvent]]]:
-    """Each instance's rows in order, streamed instance by instance (chunks of ids when given)."""
+def _journals(session: Session, ids: Sequence[int] | None) -> Iterator[tuple[int, list[Row[Any]]]]:
+    """Each instance's rows in order, as plain Core rows (no ORM objects), streamed instance by instance."""
     chunks: list[Sequence[int] | None] = (
         [None] if ids is None else [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
     )
+    events = table_of(JournalEvent)
     for chunk in chunks:
-        query = select(JournalEvent).order_by(JournalEvent.instance_id, JournalEvent.seq, JournalEvent.id)
+        query = select(events).order_by(events.c.instance_id, events.c.seq, events.c.id)
         if chunk is not None:
-            query = query.where(JournalEvent.instance_id.in_(chunk))
-        result = session.scalars(query.execution_options(yield_per=2000))
+            query = query.where(events.c.instance_id.in_(chunk))
+        result = session.execute(query.execution_options(yield_per=2000))
         for instance_id, group in groupby(result, key=lambda row: row.instance_id):
-            rows = list(group)
-            yield instance_id, rows
-            for row in rows:
-                session.expunge(row)
+            yield instance_id, list(group)
 
 
 def _stored(session: Session) -> list[Signed]:
