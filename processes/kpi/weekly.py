@@ -76,7 +76,7 @@ TEXTS = {
     "no_failures": N_("No ticket was created in this range."),
     "findings": N_("Fault findings (last 13 weeks)"),
     "no_findings": N_("No model fails significantly more often in any band."),
-    "causes": N_("Root causes"),
+    "causes": N_("Root causes of closed tickets"),
     "cause": N_("Root cause"),
     "tickets": N_("Tickets"),
     "cumulative": N_("Cumulative share"),

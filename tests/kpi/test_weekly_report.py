@@ -102,7 +102,16 @@ def test_a_week_later_supervisors_get_last_weeks_pdf_once(platform: Platform, cl
     for expected in ("Weekly service report 2026-W48", "50.00 %", "33.33 %", "66.67 %", "CK6150", "Normal wear"):
         assert expected in english_text, expected
     chinese_text = pdf_text(platform, zh.params["attachment"]["sha256"])
-    for expected in ("每周服务报告", "首次修复率", "返工率", "50.00 %", "33.33 %", "正常磨损", "2026-11-23"):
+    for expected in (
+        "每周服务报告",
+        "首次修复率",
+        "返工率",
+        "50.00 %",
+        "33.33 %",
+        "已关闭工单的根因",
+        "正常磨损",
+        "2026-11-23",
+    ):
         assert expected in chinese_text, expected
     # A day later nothing new; the next week brings the next report, once.
     platform.engine.clock.advance(days=1)
