@@ -227,3 +227,10 @@ def test_installations_get_a_key_path_outside_the_database_by_default(tmp_path: 
     assert settings.timing.checkpoint_every.total_seconds() == 3600
     monkeypatch.setenv("CLOSELOOP_CHECKPOINT_KEY", str(tmp_path / "elsewhere.key"))
     assert Settings.from_env().checkpoint_key == tmp_path / "elsewhere.key"
+
+
+def test_an_unknown_ticket_is_named(keyed) -> None:  # noqa: ANN001
+    english = _run("verify", "--ticket", "T-NOPE")
+    assert english.exit_code == 1 and "no ticket T-NOPE" in english.output and "Traceback" not in english.output
+    chinese = _run("verify", "--ticket", "T-NOPE", env={"CLOSELOOP_LANG": "zh_Hans"})
+    assert chinese.exit_code == 1 and "没有工单 T-NOPE" in chinese.output

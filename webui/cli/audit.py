@@ -24,7 +24,7 @@ def _instances_of(session: Any, ticket_number: str | None) -> list[Any]:
 
     found = journals(session, ticket_number)
     if found is None:
-        raise click.ClickException(f"no ticket {ticket_number}")
+        raise click.ClickException(_translate()("no ticket %(number)s") % {"number": ticket_number})
     return found
 
 
