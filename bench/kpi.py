@@ -5,6 +5,8 @@
   ``RUNS`` runs after one warm-up.  The cases are synthetic, bulk-inserted straight into ``kpi_case``
   (the report reads only that table): 20,000 devices, eight problem codes, one ticket in ten coming
   back within a week so the recurrence probe finds work, a fifth reworked, SLA met three times in four.
+* ``kpi_report_cpu_ms_p95``: the same runs in this process's CPU time (the whole work on SQLite, the
+  client's share on PostgreSQL), which a busy shared machine does not inflate.
 * ``import_events_per_s`` and ``dashboard_ms_p95`` come from ``bench.kpi_import`` / ``bench.kpi_dashboard``
   when those modules exist (each exposes ``figures() -> dict``); ``--report-only`` leaves them out.
 
@@ -149,16 +151,19 @@ def load(url: str, count: int) -> None:
     engine.dispose()
 
 
-def report_ms_p95(url: str, runs: int = RUNS) -> tuple[float, dict[str, Any]]:
+def report_ms_p95(url: str, runs: int = RUNS) -> tuple[float, float, dict[str, Any]]:
+    """Wall-clock and this process's CPU p95 (ms) of the monthly report; on a shared machine the CPU
+    figure is the one that does not depend on how busy the other processes keep the cores (for SQLite
+    it is all the work; PostgreSQL's own work happens in its server and shows only in wall-clock)."""
     from engine.db import Database
 
     db = Database(url)
-    timings = []
+    wall, cpu = [], []
     figures: dict[str, Any] = {}
     try:
         for run in range(runs + 1):
             with db.session() as session:
-                began = time.perf_counter()
+                began, began_cpu = time.perf_counter(), time.process_time()
                 figures = measures.report(
                     session,
                     start=YEAR_START,
@@ -168,10 +173,15 @@ def report_ms_p95(url: str, runs: int = RUNS) -> tuple[float, dict[str, Any]]:
                     timezone=TZ,
                 )
                 if run:  # the first run warms caches
-                    timings.append((time.perf_counter() - began) * 1000)
+                    wall.append((time.perf_counter() - began) * 1000)
+                    cpu.append((time.process_time() - began_cpu) * 1000)
     finally:
         db.dispose()
-    return round(statistics.quantiles(timings, n=20)[-1], 1), figures
+    return _p95(wall), _p95(cpu), figures
+
+
+def _p95(values: list[float]) -> float:
+    return round(statistics.quantiles(values, n=20)[-1], 1)
 
 
 def others() -> dict[str, Any]:
@@ -189,10 +199,11 @@ def others() -> dict[str, Any]:
 def main() -> None:
     url = database_url()
     load(url, TICKETS)
-    p95, figures = report_ms_p95(url)
+    p95, cpu_p95, figures = report_ms_p95(url)
     year = figures["periods"]
     result = {
         "kpi_report_ms_p95": p95,
+        "kpi_report_cpu_ms_p95": cpu_p95,
         "tickets": TICKETS,
         "periods": len(year),
         "closed": sum(p["closed"] for p in year),
