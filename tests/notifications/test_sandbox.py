@@ -1,0 +1,32 @@
+"""Admins' wordings: what the sandbox refuses before saving, and the bounds it keeps when rendering."""
+
+from __future__ import annotations
+
+import pytest
+
+from processes.notifications import sandbox
+from processes.notifications.templates import render, variables
+
+
+def test_output_is_cut_at_the_limit() -> None:
+    assert sandbox.render("{{ problem }}{{ problem }}", {"problem": "x" * 5000}, 100) == "x" * 100
+
+
+def test_the_sandbox_keeps_internals_out_even_if_a_template_skipped_the_check() -> None:
+    with pytest.raises(Exception, match="unsafe"):
+        sandbox.render("{{ ticket.__class__.__mro__ }}", {"ticket": "T-1"}, 100)
+
+
+def test_a_wording_that_fails_on_real_params_falls_back_to_the_built_in_text() -> None:
+    # "due" is declared for every ticket message, but these params lack it: StrictUndefined refuses the wording.
+    params = {"ticket": "T-1", "customer": "C", "device": "D", "problem": "P", "urgency": "red"}
+    subject, body = render("job_offered", params, "en", ("{{ ticket }} by {{ due }}", "{{ customer }}"))
+    assert (subject, body) == ("New job for you: T-1", "C, D: P. Please accept or decline.")
+
+
+def test_declared_variables_follow_the_built_in_text() -> None:
+    assert {"ticket", "customer", "device", "problem"} <= variables("job_offered")
+    assert variables("incident_waiting") == {"ticket", "element", "attempts", "error"}
+    with pytest.raises(sandbox.TemplateRefused) as refused:
+        sandbox.check("ok\n\n{{ customer }}", variables("incident_waiting"), "body")
+    assert refused.value.line == 3 and "customer" in str(refused.value)
