@@ -538,3 +538,19 @@ def test_every_action_has_a_rule_and_every_rule_names_known_roles() -> None:
 
     assert set(RULES) == set(Action)
     assert {role for rule in RULES.values() for role in rule} <= {*ROLES, CUSTOMER}
+
+
+def test_the_api_takes_no_cookies_word_for_a_change(platform, app) -> None:  # noqa: ANN001
+    """Another site can make a logged-in browser send requests with its cookies: the API's writes need a
+    bearer token, or (the pages' own uploads) the session's CSRF token in a header."""
+    world = build_world(platform)
+    browser = _as(app, world.usernames["eng_on"])
+    before = snapshot(platform)
+    intake = {"source_channel": "crm", "urgency": "blue", "device_id": world.ticket_a.device_id}
+    assert browser.post("/api/v1/tickets", json={**intake, "problem_description": "异响检查"}).status_code == 401
+    complete = browser.post(f"/api/v1/tasks/{world.task_id}/complete", json={"data": {"decision": "accept"}})
+    assert complete.status_code == 401
+    upload = {"upload_id": str(uuid.uuid4()), "task_id": world.task_id, "field": "x", "total_size": 10}
+    refused = browser.post("/api/v1/uploads", json=upload)
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "csrf"
+    assert snapshot(platform) == before
