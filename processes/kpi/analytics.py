@@ -497,3 +497,22 @@ def drill_down(
     order = {key: i for i, key in enumerate(shown)}
     rows.sort(key=lambda c: order[c.key])
     return len(keys), rows
+
+
+def fault_cases(
+    session: Session, window: Window, model: str, attribute: str, band: int, limit: int = 500
+) -> tuple[int, list[ServiceCase]]:
+    """The tickets behind one cell of the fault-rate table: created in the window, of ``model``, with
+    ``attribute`` in band ``band`` (an index into ``band_labels``): how many, and the first ``limit``."""
+    edges, _unit = BANDS[attribute]
+    query = (
+        select(ServiceCase)
+        .where(_created_in(window), ServiceCase.device_model == model)
+        .order_by(ServiceCase.created_at, ServiceCase.key)
+    )
+    found = []
+    for row in session.scalars(query):
+        number = _number((row.attributes or {}).get(attribute))
+        if number is not None and stats.band_of(number, edges) == band:
+            found.append(row)
+    return len(found), found[:limit]

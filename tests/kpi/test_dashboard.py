@@ -136,7 +136,7 @@ def test_overview_figures_match_the_hand_computed_history(platform: Platform) ->
     ]
 
 
-def test_a_model_failing_more_often_when_humid_is_a_finding(platform: Platform) -> None:
+def test_a_model_failing_more_often_when_humid_is_a_finding(platform: Platform, client) -> None:  # noqa: ANN001
     with platform.db.session() as session:
         for i in range(12):  # M1: all 12 failures at >= 80 % humidity
             history(session, f"H{i}", "2026-11-05T10:00", timedelta(hours=4), "M1", [], humidity_pct=85)
@@ -149,6 +149,15 @@ def test_a_model_failing_more_often_when_humid_is_a_finding(platform: Platform) 
     # M1 at >= 80 %: (12 / 16) / (12 / 56) = 3.5; P = (16/56)^12, far below 0.05 / 3 cells tested.
     assert [(f["model"], f["band"], f["ratio"], f["n"]) for f in rates["findings"]] == [("M1", "≥ 80 %", 3.5, 12)]
     assert rates["findings"][0]["p"] == pytest.approx((16 / 56) ** 12)
+    # On the page the finding is a sentence linking to its twelve tickets.
+    login(client, "admin")
+    client.post("/lang/en", data={"csrf_token": _token(client)})
+    html = client.get("/kpi?from=2026-11-01&to=2026-12-01").get_data(as_text=True)
+    finding = re.search(r'<li class="finding"><a href="([^"]+)"><strong>([^<]+)</strong>', html)
+    assert finding.group(2) == "M1 fails 3.5× as often at humidity ≥ 80 %, n = 12"
+    evidence = client.get(finding.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert sorted(re.findall(r'<tr data-key="([^"]+)"', evidence)) == sorted(f"H{i}" for i in range(12))
+    assert client.get("/kpi/faults?model=M1&band=7").status_code == 400
 
 
 def visible_text(html: str) -> str:

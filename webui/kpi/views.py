@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ ERRORS = {
     "kpi_bad_measure": lazy_gettext("“%(value)s” is not a figure of this dashboard."),
     "kpi_bad_part": lazy_gettext("Choose the numerator (num) or the denominator (den)."),
     "kpi_bad_moment": lazy_gettext("“%(value)s” is not a date or a date and time."),
+    "kpi_bad_band": lazy_gettext("“%(value)s” is not a band of this table."),
 }
 MEASURE_NAMES = {
     "ftfr": lazy_gettext("First-time-fix rate"),
@@ -104,6 +106,7 @@ def dashboard() -> Any:
         ],
         attribute_name=ATTRIBUTES[overview["fault_rates"]["attribute"]],
         heat=_heat_levels,
+        fault_url=partial(fault_url, query),
         reports=weekly.recent(session, current_user.id),
         staffed={tuple(c) for c in overview["staffing"]["cells"]},
     )
@@ -204,3 +207,54 @@ def report(sha256: str) -> Any:
     name, content_type = found
     data = platform().attachments.files.get(sha256)
     return send_file(io.BytesIO(data), mimetype=content_type, download_name=name, as_attachment=False)
+
+
+def fault_cases() -> Any:
+    """The tickets behind one model × band cell of the fault-rate table (a finding's evidence)."""
+    now, zone = _now_and_zone()
+    errors: dict[str, str] = {}
+    try:
+        query = analytics.parse_query(request.args, now, zone)
+    except DomainError as err:
+        errors, query = _errors(err), None
+    attribute = request.args.get("attribute", "humidity_pct")
+    if attribute not in analytics.BANDS:
+        errors["attribute"] = str(ERRORS["kpi_bad_measure"]) % {"value": attribute[:40]}
+        attribute = "humidity_pct"
+    labels = analytics.band_labels(attribute)
+    raw_band = request.args.get("band", "")
+    band = int(raw_band) if raw_band.isdigit() and int(raw_band) < len(labels) else None
+    if band is None:
+        errors["band"] = str(ERRORS["kpi_bad_band"]) % {"value": raw_band[:40]}
+    model = request.args.get("model", "")
+    if errors or query is None or band is None:
+        return render_template("kpi/cases.html", errors=errors, rows=[], total=0), 400
+    total, rows = analytics.fault_cases(db(), query.window, model, attribute, band)
+    return render_template(
+        "kpi/cases.html",
+        errors={},
+        rows=rows,
+        total=total,
+        heading=f"{model} · {ATTRIBUTES[attribute]} {labels[band]}",
+        summary=gettext(
+            "%(count)s tickets created from %(start)s to %(end)s (end not included).",
+            count=total,
+            start=query.window.start.date().isoformat(),
+            end=query.window.end.date().isoformat(),
+        ),
+    )
+
+
+def fault_url(query: analytics.Query, model: str, band: int) -> str:
+    return (
+        url_for("kpi.fault_cases")
+        + "?"
+        + urlencode(
+            {
+                "from": query.window.start.date().isoformat(),
+                "to": query.window.end.date().isoformat(),
+                "model": model,
+                "band": band,
+            }
+        )
+    )
