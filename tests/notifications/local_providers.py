@@ -27,8 +27,9 @@ from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from notifications import test_aliyun_sms as aliyun_doc
 from notifications.test_tencent_sms import expected_authorization
 
 SECRET_ID = "AKIDlocalsecretid"
@@ -129,6 +130,41 @@ class _Tencent(_Handler):
 @contextmanager
 def tencent_sms(**options: Any) -> Iterator[Provider]:
     with _serve(type("Tencent", (_Tencent,), {}), Provider(**options)) as state:
+        yield state
+
+
+class _Aliyun(_Handler):
+    """dysmsapi SendSms: the V3 signature recomputed from Alibaba Cloud's document (``test_aliyun_sms.verify``)."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        state = self.state
+        error = aliyun_doc.verify("POST", self.path, headers, body)
+        if error is not None:
+            self.answer(400, {"Code": error, "Message": "Specified signature does not match our calculation."})
+            return
+        params = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        key = params["OutId"]
+        state.requests.append({"params": params})
+        if state.fail_now(key):
+            self.answer(503, {"Code": "ServiceUnavailable", "Message": "try later"})
+            return
+        if params["PhoneNumbers"] in state.refuse:
+            self.answer(200, {"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "illegal number", "RequestId": "r"})
+            return
+        with state.lock:
+            state.accepted[key] += 1
+            state.delivered.append(
+                {"key": key, "address": params["PhoneNumbers"], "template": params["TemplateCode"],
+                 "params": json.loads(params["TemplateParam"])}
+            )  # fmt: skip
+        self.answer(200, {"Code": "OK", "Message": "OK", "BizId": f"biz-{len(state.delivered)}", "RequestId": "r"})
+
+
+@contextmanager
+def aliyun_sms(**options: Any) -> Iterator[Provider]:
+    with _serve(type("Aliyun", (_Aliyun,), {}), Provider(**options)) as state:
         yield state
 
 

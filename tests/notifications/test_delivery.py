@@ -39,12 +39,15 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def delivering_platform(settings: Settings, redis: Redis, clock: FrozenClock, providers: Providers) -> Platform:
+def delivering_platform(
+    settings: Settings, redis: Redis, clock: FrozenClock, providers: Providers, configured: Settings | None = None
+) -> Platform:
+    """The demo plant, its notifications going to the local providers (or as ``configured`` says)."""
     from conftest import clean_database
 
     clean_database(settings.database_url)
     redis.flushdb()
-    platform = build_platform(with_providers(settings, providers), clock=clock, redis=redis)
+    platform = build_platform(configured or with_providers(settings, providers), clock=clock, redis=redis)
     platform.deploy_models("test")
     with platform.db.session() as session:
         demo.load(session)
@@ -280,3 +283,40 @@ def test_a_provider_that_times_out_delays_the_message_and_its_key_keeps_it_singl
         assert providers.wechat.accepted[key] == 2 and providers.wechat.keys() == [key]
     finally:
         platform.db.dispose()
+
+
+def test_the_plant_chooses_its_sms_provider_by_setting(
+    settings: Settings, redis_connection: Redis, clock: FrozenClock, providers: Providers
+) -> None:
+    """sms_provider = "aliyun": the same outbox goes to Alibaba Cloud's SendSms (V3-signed), none to Tencent."""
+    from dataclasses import replace
+
+    from notifications.local_providers import aliyun_sms
+    from notifications.test_aliyun_sms import KEY_ID, SECRET
+
+    with aliyun_sms(fail_first=1) as aliyun:
+        chosen = replace(
+            with_providers(settings, providers),
+            notifications=replace(
+                providers.settings(),
+                sms_provider="aliyun",
+                aliyun_access_key_id=KEY_ID,
+                aliyun_access_key_secret=SECRET,
+                aliyun_endpoint=f"http://127.0.0.1:{aliyun.port}/",
+            ),
+        )
+        platform = delivering_platform(settings, redis_connection, clock, providers, chosen)
+        try:
+            ticket_id = open_ticket(platform)  # the offer texts the engineer, the customer hears it was received
+            deliver_everything(platform, clock)
+            rows = [row for row in outgoing(platform) if row.channel == "sms"]
+            assert rows and {row.status for row in rows} == {"sent"}, [(r.status, r.provider_answer) for r in rows]
+            assert {row.idempotency_key: aliyun.accepted[row.idempotency_key] for row in rows} == {
+                row.idempotency_key: 1 for row in rows
+            }
+            assert providers.sms.requests == []
+            assert {d["template"] for d in aliyun.delivered} == {"SMS-job_offered", "SMS-ticket_received"}
+            assert all(row.provider_message_id and row.provider_message_id.startswith("biz-") for row in rows)
+            assert ticket_id
+        finally:
+            platform.db.dispose()
