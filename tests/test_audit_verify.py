@@ -234,3 +234,55 @@ def test_an_unknown_ticket_is_named(keyed) -> None:  # noqa: ANN001
     assert english.exit_code == 1 and "no ticket T-NOPE" in english.output and "Traceback" not in english.output
     chinese = _run("verify", "--ticket", "T-NOPE", env={"CLOSELOOP_LANG": "zh_Hans"})
     assert chinese.exit_code == 1 and "没有工单 T-NOPE" in chinese.output
+
+
+def test_a_real_worker_signs_a_checkpoint_and_the_cli_verifies_it(platform, tmp_path: Path) -> None:  # noqa: ANN001
+    """End to end, in real processes configured from the environment as an installation is: the worker's
+    first full sweep creates the key (mode 0600, under CLOSELOOP_VAR) and signs checkpoint 1."""
+    import os
+    import subprocess
+    import sys
+
+    ticket_id = open_ticket(platform, "blue", text="coolant pump noisy", at_least=1)
+    var = tmp_path / "installation"
+    env = {
+        **os.environ,
+        "DATABASE_URL": platform.settings.database_url,
+        "REDIS_URL": platform.settings.redis_url or "",
+        "CLOSELOOP_VAR": str(var),
+        "CLOSELOOP_SECRET_KEY": "test",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "LANG": "C.UTF-8",
+    }
+    env.pop("CLOSELOOP_CHECKPOINT_KEY", None)
+    env.pop("CLOSELOOP_LANG", None)
+
+    def closeloop(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "webui.cli", *args], env=env, capture_output=True, text=True, timeout=300
+        )
+
+    _, before = _instance_rows(platform, ticket_id)
+    worker = closeloop("worker", "--burst")
+    assert worker.returncode == 0, worker.stderr[-2000:]
+    key_path = var / "journal-checkpoint.key"
+    assert key_path.exists() and (key_path.stat().st_mode & 0o777) == 0o600
+    ticket, rows = _instance_rows(platform, ticket_id)
+    with platform.db.session() as session:
+        (only,) = session.scalars(select(JournalCheckpoint)).all()
+    # Signed at the worker's start; the worker then ran the timers its real clock found due.
+    assert only.number == 1 and only.heads[str(ticket.process_instance_id)]["seq"] == before[-1].seq
+    verified = closeloop("audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "journal(s) intact up to the last signed checkpoint (checkpoint 1 of" in verified.stdout
+    if rows[-1].seq > before[-1].seq:
+        assert f"NOT YET CHECKPOINTED instance {ticket.process_instance_id}" in verified.stdout
+    signed = closeloop("audit", "checkpoint")
+    assert signed.returncode == 0 and "checkpoint 2 signed" in signed.stdout, signed.stdout + signed.stderr
+    again = closeloop("audit", "verify")
+    assert again.returncode == 0 and "NOT YET CHECKPOINTED" not in again.stdout
+    assert "(checkpoint 2 of" in again.stdout
+    export = tmp_path / "auditor.json"
+    exported = closeloop("audit", "checkpoints", "--export", str(export))
+    assert exported.returncode == 0, exported.stderr
+    assert json.loads(export.read_text())["public_key"] == checkpoints.CheckpointKey.load(key_path).public_hex
