@@ -252,12 +252,3 @@ def _actor(who: Actor | User | None) -> Actor | None:
     if not getattr(who, "is_authenticated", False):
         return None
     return Actor(user=who)
-
-
-CONTACT_FIELDS = frozenset({"contact_name", "contact_phone"})
-
-
-def without_contact(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` (a journal entry's input or changes) without the customer's contact, for readers who
-    may view the ticket but not :attr:`Action.TICKET_VIEW_CONTACT`."""
-    return {k: v for k, v in values.items() if k not in CONTACT_FIELDS}

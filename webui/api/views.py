@@ -14,12 +14,12 @@ from processes.errors import DomainError, Invalid
 from processes.tickets.attachments import Upload
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
+from processes.tickets.timeline import timeline
 
 from ..auth.gate import require, require_task
 from ..context import db, platform
 from ..i18n import is_zh, task_name
 from ..taskforms import TICKET_PARTS, with_parts
-from ..tickets.views import readable_timeline
 from .auth import token_required
 from .errors import json_object
 from .openapi import document
@@ -50,7 +50,7 @@ def get_ticket(number: str) -> Any:
     desk = platform().desk
     body = ticket_json(ticket)
     body["open_tasks"] = [task_json(v, include_form=False) for v in desk.for_ticket(session, ticket)]
-    body["timeline"] = timeline_json(readable_timeline(session, ticket, g.api_user), task_name)
+    body["timeline"] = timeline_json(timeline(session, platform().engine, ticket), task_name)
     return body
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from processes.access.policy import Action, visible_tickets, without_contact
+from processes.access.policy import Action, visible_tickets
 from processes.customers.models import Customer
 from processes.devices.models import Device
 from processes.engineers.models import Engineer
@@ -23,7 +23,7 @@ from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets import progress
 from processes.tickets.models import Recommendation, Ticket
 from processes.tickets.tasks import Actor
-from processes.tickets.timeline import TimelineEntry, timeline
+from processes.tickets.timeline import timeline
 
 from ..auth.gate import may, me, require
 from ..context import db, platform
@@ -124,7 +124,7 @@ def show(number: str) -> Any:
         "open_tasks": open_tasks,
         "recommendation": recommendation,
         "engineers": engineers,
-        "timeline": readable_timeline(session, ticket),
+        "timeline": timeline(session, platform().engine, ticket),
         "attachments": platform().attachments.for_ticket(session, ticket),
         "customer": ticket.customer,
         "site": ticket.site,
@@ -140,14 +140,6 @@ def show(number: str) -> Any:
         "may_skip": may(Action.INCIDENT_SKIP),
     }
     return render_template("tickets/show.html", **context)
-
-
-def readable_timeline(session: Session, ticket: Ticket, who: Any = None) -> list[TimelineEntry]:
-    """The ticket's timeline, the customer's contact left out for readers who may not see it."""
-    entries = timeline(session, platform().engine, ticket)
-    if may(Action.TICKET_VIEW_CONTACT, ticket, who):
-        return entries
-    return [replace(e, input=without_contact(e.input), changes=without_contact(e.changes)) for e in entries]
 
 
 def _customer_link(ticket: Ticket) -> str:
