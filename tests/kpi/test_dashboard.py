@@ -177,6 +177,9 @@ def test_the_dashboard_shows_figures_with_numerator_and_denominator_and_drills_d
     assert "66.67 %" in re.search(r'data-measure="first_pass_acceptance">.*?</table>', html, re.S).group(0)
     assert 'id="kpi-data"' in html and "chart.umd.min.js" in html and "kpi.js" in html
     assert "<script>" not in html and "style=" not in html  # the CSP forbids inline code and styles
+    by_hour = re.search(r'<table class="compact" id="sla-by-hour">.*?</table>', html, re.S).group(0)
+    assert re.findall(r"<td>(\d\d:00)</td>", by_hour) == ["09:00", "22:00"]
+    assert 'data-num="1" data-den="2"' in by_hour and "50.00 %" in by_hour
     drill = re.search(r'href="(/kpi/cases\?measure=rework&amp;part=num[^"]*)"', html).group(1).replace("&amp;", "&")
     cases = client.get(drill)
     assert cases.status_code == 200
