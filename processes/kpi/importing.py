@@ -363,12 +363,16 @@ def _write(session: Session, plan: _Plan, digest: str) -> None:
     cases = [_new_case(history, plan.owners, digest) for history in plan.new]
     table = table_of(ServiceCase)
     columns = [c.key for c in table.columns if c.key != "id"]
-    ids: dict[str, int] = {}
     # Core inserts, a few thousand rows a statement: no unit of work, no per-row hooks (the recurrence
-    # links are set for all new cases at once below).
+    # links are set for all new cases at once below).  The ids are read back by key afterwards: on
+    # PostgreSQL that is several times faster than RETURNING over batched VALUES.
     for chunk in _chunks(cases, 2000):
-        rows = [{name: getattr(case, name) for name in columns} for case in chunk]
-        ids.update((key, id_) for id_, key in session.execute(insert(table).returning(table.c.id, table.c.key), rows))
+        session.execute(insert(table), [{name: getattr(case, name) for name in columns} for case in chunk])
+    ids: dict[str, int] = {}
+    for keys in _chunks([case.key for case in cases]):
+        ids.update(
+            (key, id_) for id_, key in session.execute(select(table.c.id, table.c.key).where(table.c.key.in_(keys)))
+        )
     events = [row for history in plan.new for row in _event_rows(ids[history.key], history)]
     for chunk in _chunks(events, 5000):
         session.execute(insert(table_of(ServiceEvent)), chunk)
