@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support import bearer, csrf_token, device_with_candidates, login, snapshot
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from processes.accounts.models import User
 from processes.accounts.service import create_user, hash_password
@@ -128,6 +129,13 @@ def test_every_route_refuses_bad_text_in_a_json_field(app, client, platform) -> 
 def test_a_nul_in_a_header_or_a_file_name_is_refused(client, platform) -> None:  # noqa: ANN001
     response = client.get("/api/v1/tickets", headers={"Authorization": "Bearer abc\x00def"})
     assert_refused(response, "/api/v1/tickets", "header:Authorization", "text_nul")
+    for name, value in (("Accept-Language", "en\x00"), ("User-Agent", "x\x07")):
+        environ = {"HTTP_" + name.upper().replace("-", "_"): value}
+        assert_refused(client.get("/login", environ_overrides=environ), "/login", f"header:{name}")
+    # The test client replaces any Cookie header with its own jar: call the app directly.
+    environ = EnvironBuilder(path="/login").get_environ() | {"HTTP_COOKIE": "closeloop_lang=zh\x00"}
+    _body, status, _headers = run_wsgi_app(client.application, environ, buffered=True)
+    assert status.startswith("400"), status
     login(client, "agent")
     token = csrf_token(client, "/tickets/new").encode()
     body = (
