@@ -140,6 +140,15 @@ def delete_last_move_head(session: Session, scene: Scene) -> Expected:
     return Expected("truncated", scene.closed, victim.id, victim.seq)
 
 
+def wipe_a_journal(session: Session, scene: Scene) -> Expected:
+    chain = rows(session, scene.closed)
+    session.execute(delete(JournalEvent).where(JournalEvent.instance_id == scene.closed))
+    session.execute(
+        update(ProcessInstance).where(ProcessInstance.id == scene.closed).values(journal_head=GENESIS, journal_seq=0)
+    )
+    return Expected("truncated", scene.closed, chain[0].id, 1)
+
+
 def delete_middle_renumber(session: Session, scene: Scene) -> Expected:
     chain = rows(session, scene.running)
     victim = chain[1]
@@ -258,6 +267,7 @@ CASES: tuple[Case, ...] = (
     Case("edit a row without recomputing", edit_without_rehash),
     Case("delete the last row and move the head", delete_last_move_head),
     Case("delete a middle row, renumber, recompute, move the head", delete_middle_renumber),
+    Case("delete a whole journal and reset its head", wipe_a_journal),
     Case("append a correctly chained row to a completed journal and move the head", append_to_closed_move_head),
     Case("append a correctly chained row, head unmoved", append_head_unmoved),
     Case("insert a correctly chained row in the middle, renumber, recompute", insert_in_the_middle),

@@ -80,7 +80,7 @@ def test_untouched_journals_are_intact_and_the_newest_rows_not_yet_checkpointed(
 def test_every_tampering_is_reported_naming_the_instance_and_row(scene) -> None:  # noqa: ANN001
     """One scene, each case applied, verified and undone in turn (a scene per case would take minutes)."""
     outcomes = tamper.run_cases(scene)
-    assert len(outcomes) == len(tamper.CASES) >= 13
+    assert len(outcomes) == len(tamper.CASES) >= 14
     missed = [
         f"{o.case.name}: expected {o.expected}, got {[str(p) for p in o.problems]}" for o in outcomes if not o.detected
     ]
