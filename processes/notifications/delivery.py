@@ -95,16 +95,21 @@ class Channels:
         """One provider call for one outbox row."""
         s = self.settings
         address = row.address or ""
-        params = {name: str(value) for name, value in (row.params or {}).items()}
+        values = {name: str(value) for name, value in (row.params or {}).items()}
+        values.update(subject=row.subject, body=row.body)
         if row.channel == "sms":
-            template_id = s.sms_templates.get(row.template)
-            if not template_id:
+            spec = s.sms_templates.get(row.template)
+            if not spec:
                 return Outcome("failed", f"no SMS template id configured for {row.template!r} (sms_templates)")
+            template_id, params = provider_params(spec, values, exclude=("subject", "body"))
             return self.sms().send(SmsMessage(address, template_id, params, row.idempotency_key))
         if row.channel == "wechat":
-            template_id = s.wechat_templates.get(row.template)
-            if not template_id:
+            spec = s.wechat_templates.get(row.template)
+            if not spec:
                 return Outcome("failed", f"no WeChat template id configured for {row.template!r} (wechat_templates)")
+            template_id, data = provider_params(spec, values, exclude=("subject", "body"))
+            if ":" not in spec:
+                data = {"first": row.subject, **data, "remark": row.body}
             if self._wechat is None:
                 from .channels.wechat import WeChatTemplates
 
@@ -115,7 +120,6 @@ class Channels:
                     endpoint=s.wechat_endpoint,
                     timeout_s=s.delivery_timeout_s,
                 )
-            data = {"first": row.subject, **params, "remark": row.body}
             return self._wechat.send(
                 openid=address, template_id=template_id, data=data, idempotency_key=row.idempotency_key
             )
@@ -135,6 +139,24 @@ class Channels:
                 )
             return self._email.send(to=address, subject=row.subject, text=row.body, idempotency_key=row.idempotency_key)
         return Outcome("failed", f"unknown channel {row.channel!r}")
+
+
+def provider_params(spec: str, values: dict[str, str], exclude: tuple[str, ...]) -> tuple[str, dict[str, str]]:
+    """A provider template id and the parameters it takes, from a setting ``id`` or ``id:name,key=name,…``.
+
+    The provider's approved template fixes its parameters (Tencent's are positional, WeChat's are keywords such
+    as ``thing1``), so a plant lists them: ``449739:ticket,engineer,engineer_phone`` sends those three in that
+    order; ``TPL:thing1=ticket,time2=due`` names WeChat's keywords.  A bare id sends every parameter of the
+    message except its rendered subject and body, in the message's order.
+    """
+    template_id, _, listed = spec.partition(":")
+    if not listed:
+        return template_id, {name: value for name, value in values.items() if name not in exclude}
+    params = {}
+    for item in listed.split(","):
+        key, _, name = item.strip().partition("=")
+        params[key] = values.get(name or key, "")
+    return template_id, params
 
 
 @dataclass

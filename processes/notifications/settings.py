@@ -22,7 +22,8 @@ class NotificationSettings:
     # SMS: which provider this plant uses ("" = SMS not configured), and each provider's account.
     sms_provider: str = ""
     sms_sign_name: str = ""
-    # Notification template name (e.g. "job_offered") -> the provider's approved template id/code.
+    # Notification template name (e.g. "job_offered") -> the provider's approved template id/code, optionally with
+    # the parameters it takes: "449739:ticket,engineer" (see delivery.provider_params).
     sms_templates: dict[str, str] = field(default_factory=dict)
     aliyun_access_key_id: str = ""
     aliyun_access_key_secret: str = ""

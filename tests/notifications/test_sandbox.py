@@ -30,3 +30,20 @@ def test_declared_variables_follow_the_built_in_text() -> None:
     with pytest.raises(sandbox.TemplateRefused) as refused:
         sandbox.check("ok\n\n{{ customer }}", variables("incident_waiting"), "body")
     assert refused.value.line == 3 and "customer" in str(refused.value)
+
+
+def test_provider_parameters_follow_the_plants_template_settings() -> None:
+    from processes.notifications.delivery import provider_params
+
+    values = {"ticket": "T-1", "engineer": "王工", "due": "09:00", "subject": "S", "body": "B"}
+    assert provider_params("449739", values, ("subject", "body")) == (
+        "449739",
+        {"ticket": "T-1", "engineer": "王工", "due": "09:00"},
+    )
+    template_id, params = provider_params("449739:engineer,ticket", values, ())
+    assert template_id == "449739" and list(params.items()) == [("engineer", "王工"), ("ticket", "T-1")]
+    assert provider_params("TPL:thing1=ticket,time2=due,first=subject", values, ())[1] == {
+        "thing1": "T-1",
+        "time2": "09:00",
+        "first": "S",
+    }
