@@ -153,6 +153,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # KPI dashboards (issue 14): supervisors and admins; owners and auditors read them too
     ("GET", "/kpi"): staff_page(KPI_READERS),
     ("GET", "/kpi/cases"): staff_page(KPI_READERS, INVALID),  # asked without its filter
+    ("GET", "/kpi/faults"): staff_page(KPI_READERS, INVALID),  # asked without its filter
     ("GET", "/kpi/reports/<sha256>.pdf"): staff_page(KPI_READERS, MISSING),  # a photo's hash is no report
     # the notification outbox, its routes and wordings (issue 11): administrators only
     ("GET", "/admin/outbox"): staff_page(("admin",)),
