@@ -253,3 +253,23 @@ def test_the_api_never_answers_with_html(client, platform) -> None:  # noqa: ANN
         assert response.get_json()["error"]["message"]
     page = client.delete("/login")
     assert page.status_code == 405 and page.mimetype == "text/html"
+
+
+def test_the_policy_fits_tiles_and_pdfs(app) -> None:  # noqa: ANN001
+    from webui.headers import policy, tile_origin
+
+    assert tile_origin("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png") == "https://*.tile.openstreetmap.org"
+    assert "img-src 'self' data: blob: https://*.tile.openstreetmap.org" in policy(
+        "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+    )
+    assert tile_origin("javascript:alert(1)") is None
+
+    @app.get("/test-report.pdf")
+    def _pdf() -> Any:
+        return app.response_class(b"%PDF-1.4\n%%EOF\n", mimetype="application/pdf")
+
+    response = app.test_client().get("/test-report.pdf")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    pdf_policy = response.headers["Content-Security-Policy"]  # Chromium's viewer needs its <embed>
+    assert "object-src 'self'" in pdf_policy and "frame-ancestors 'self'" in pdf_policy
+    assert "unsafe-inline" not in pdf_policy

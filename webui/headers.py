@@ -6,6 +6,11 @@ this origin only; nothing inline (every script and style lives in ``webui/static
 through ``data-*`` attributes), no ``eval``, no plugins, no framing.  Images may also be ``data:``
 (the favicon) and ``blob:`` (a photo previewed before upload), and come from the map tile server when
 one is configured (``CLOSELOOP_MAP_TILES``).
+
+A PDF (the weekly reports) gets a policy of its own: Chromium shows a PDF through an internal
+``<embed>`` on a page it makes up, which ``object-src 'none'`` and a style restriction break
+(crbug.com/271452).  Our PDFs are made by us, never uploaded; their policy only keeps them from being
+framed elsewhere or posting forms, and still allows nothing inline beyond what the viewer itself does.
 """
 
 from __future__ import annotations
@@ -49,11 +54,16 @@ def policy(tiles: str = "") -> str:
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
+PDF_POLICY = "object-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+
 def init_app(app: Flask) -> None:
     csp = policy(os.environ.get(TILES_ENV, ""))
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault(
+            "Content-Security-Policy", PDF_POLICY if response.mimetype == "application/pdf" else csp
+        )
         return response
