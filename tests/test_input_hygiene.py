@@ -236,6 +236,7 @@ def test_every_kind_of_response_carries_nosniff_and_the_policy(client, platform)
     ]
     for response in responses:
         assert response.headers.get("X-Content-Type-Options") == "nosniff", response
+        assert response.headers.get("Referrer-Policy") == "same-origin", response
         policy = response.headers.get("Content-Security-Policy", "")
         assert "default-src 'self'" in policy and "object-src 'none'" in policy, response
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, response
