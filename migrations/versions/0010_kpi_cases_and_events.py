@@ -85,6 +85,7 @@ def upgrade() -> None:
                 "response_s",
                 "accept_s",
                 "resolution_s",
+                "id",
             ],
             unique=False,
         )
