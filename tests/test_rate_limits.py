@@ -51,6 +51,18 @@ def test_wrong_passwords_close_the_account_even_to_the_right_one(platform, app) 
     assert client.get("/tasks").headers["Location"].startswith("/login?next=")  # refused means not logged in
 
 
+def test_a_successful_login_starts_the_accounts_count_again(platform, app) -> None:  # noqa: ANN001
+    limit = platform.settings.rate_limits.login_per_account
+    client = _client(app, "10.0.0.10")
+    for _ in range(limit - 1):
+        assert _login(client, "agent", "typo-password").status_code == 401
+    assert _login(client, "agent", DEMO_PASSWORD).status_code == 302
+    client.delete_cookie("session")
+    for _ in range(limit - 1):
+        assert _login(client, "agent", "typo-password").status_code == 401
+    assert _login(client, "agent", DEMO_PASSWORD).status_code == 302
+
+
 def test_failures_from_one_address_close_it_for_every_account(platform, app) -> None:  # noqa: ANN001
     limit = platform.settings.rate_limits.login_per_address
     guesser = _client(app, "10.0.0.3")

@@ -48,6 +48,11 @@ class Throttle:
     def failed_login(self, username: str, address: str) -> None:
         self._count("login", [("account", username.lower()[:100])], address)
 
+    def logged_in(self, username: str) -> None:
+        """The right password within the limit: the account's own count starts again (the address's
+        does not — other accounts may be guessed from it)."""
+        self.redis.delete(self._keys("login", [("account", username.lower()[:100])], "")[0])
+
     def check(self, scope: str, address: str) -> None:
         """``scope`` is ``token`` or ``link``: failures counted per address."""
         self._check(scope, [], address)

@@ -57,6 +57,7 @@ def login() -> Any:
         else:
             user = authenticate(db(), username, request.form.get("password", ""))
             if user is not None:
+                doors.logged_in(username)
                 login_user(user, remember=bool(request.form.get("remember")))
                 return redirect(_safe_next(request.args.get("next")))
             if username:  # an empty form is no guess at anyone's password
