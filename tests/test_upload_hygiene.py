@@ -271,3 +271,33 @@ def test_the_resumable_path_stores_a_display_copy_too(platform, client) -> None:
         assert row is not None and row.meta["display"] != row.sha256
         copy = platform.attachments.files.get(row.meta["display"])
     assert b"PK\x03\x04" not in copy and copy[:2] == b"\xff\xd8"
+
+
+def test_the_served_copy_is_upright_and_carries_no_metadata(platform, client) -> None:  # noqa: ANN001
+    """A phone's portrait photo is stored landscape with EXIF orientation 6 (and its place): the copy
+    browsers get is turned upright and says nothing of where it was taken; the original keeps both."""
+    image = Image.open(io.BytesIO(jpeg(800, 600)))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to show
+    exif[0x010F] = "TestCam"
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, exif=exif.tobytes())
+    data = buffer.getvalue()
+    ticket_id = open_ticket(platform)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        row = platform.attachments.store(
+            session,
+            ticket,
+            Upload("photo", "portrait.jpg", "image/jpeg", data),
+            expect="image",
+            uploaded_by="t",
+            task_spec=None,
+        )
+        sha256 = row.sha256
+    login(client, "supervisor")
+    with Image.open(io.BytesIO(client.get(f"/files/{sha256}").get_data())) as served:
+        assert served.size == (600, 800)  # upright
+        assert not served.getexif()  # no orientation left to apply twice, no camera, no place
+    with Image.open(io.BytesIO(platform.attachments.files.get(sha256))) as original:
+        assert original.getexif()[0x0112] == 6 and original.getexif()[0x010F] == "TestCam"
