@@ -62,7 +62,7 @@ TEXTS = {
     "subject": N_("Weekly service report %(week)s"),
     "body": N_(
         "First-time-fix rate %(ftfr)s, rework %(rework)s, first-pass acceptance %(first_pass)s, SLA attainment "
-        "%(sla)s (%(closed)s closed tickets). The PDF report is attached."
+        "%(sla)s (%(closed)s closed tickets). The PDF report is attached and under Figures, Weekly reports."
     ),
     "title": N_("Weekly service report"),
     "subtitle": N_("Week %(week)s: %(start)s to %(end)s (plant time), as of %(as_of)s"),
