@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -309,6 +310,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "root_cause": ("根本原因", "根因", "root_cause"),
 }
 REQUIRED = ("ticket", "device", "problem", "urgency", "created", "response_due")
+HEADER_SEARCH = 10
 _REJECTION_SPLIT = re.compile(r"[;；\n]")
 
 
@@ -330,8 +332,26 @@ Row = tuple[int, list[Any]]  # (row or line number, cells)
 Columns = dict[str, tuple[int, str]]  # column → (index, "C (故障代码)")
 
 
+def _header(rows: Iterator[Row]) -> tuple[Row | None, Iterator[Row]]:
+    """The header row and the rows after it.  A sheet often starts with a title ("2026年维修记录") or a
+    note above the table: the header is the first of the first ``HEADER_SEARCH`` non-empty rows that
+    names at least two known columns, else the first non-empty row (whose missing columns are reported)."""
+    seen: list[Row] = []
+    for row in rows:
+        if not any(_filled(c) for c in row[1]):
+            continue
+        seen.append(row)
+        if sum(_normal(c) in _BY_HEADER for c in row[1] if _filled(c)) >= 2:
+            return row, rows
+        if len(seen) == HEADER_SEARCH:
+            break
+    if not seen:
+        return None, rows
+    return seen[0], itertools.chain(seen[1:], rows)
+
+
 def _sheet(parsed: Parsed, rows: Iterator[Row], zone: ZoneInfo) -> None:
-    header = next(((n, cells) for n, cells in rows if any(_filled(c) for c in cells)), None)
+    header, rows = _header(rows)
     if header is None:
         return
     header_row, names = header

@@ -134,3 +134,13 @@ def test_excel_day_numbers_are_read_as_plant_times(platform: Platform) -> None:
         case = session.scalar(select(ServiceCase).where(ServiceCase.key == "D-1"))
         assert case is not None
         assert case.created_at.astimezone(ZONE) == datetime(2026, 10, 1, 12, 0, tzinfo=ZONE)
+
+
+def test_a_title_above_the_table_is_skipped_and_rows_keep_their_numbers(platform: Platform) -> None:
+    table = [["2026年第四季度维修记录", None, None], [None], *rows(chinese=True)]
+    table[4][6] = "下午"  # H-2's arrival, on sheet row 5
+    report = run(platform, "季度.xlsx", xlsx(table), dry_run=True)
+    assert [(p.line, p.column, p.code) for p in report.problems] == [(5, "G (到场时间)", "bad_time")]
+    table[4][6] = "2026-10-05 18:00"
+    report = run(platform, "季度.xlsx", xlsx(table))
+    assert report.ok and report.new_tickets == 4, report.problems
