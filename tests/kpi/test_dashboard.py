@@ -207,6 +207,8 @@ def test_the_chinese_dashboard_names_things_in_words(platform: Platform, client)
         ("by=year", "by", "is not a period"),
         ("share=0", "share", "is not a share"),
         ("share=abc", "share", "is not a share"),
+        ("share=nan", "share", "is not a share"),
+        ("share=101", "share", "is not a share"),
     ],
 )
 def test_bad_dashboard_input_names_the_field_in_the_users_language(
@@ -239,3 +241,13 @@ def test_owner_and_auditor_may_read_the_dashboard_engineers_may_not(client) -> N
     for username, status in (("owner", 200), ("auditor", 200), ("zhangwei", 403), ("agent", 403)):
         login(client, username)
         assert client.get("/kpi").status_code == status, username
+
+
+def test_weekly_periods_follow_iso_weeks_on_the_plant_clock(platform: Platform, client) -> None:  # noqa: ANN001
+    load_history(platform)
+    login(client, "supervisor")
+    html = client.get("/kpi?from=2026-11-02&to=2026-11-16&by=week").get_data(as_text=True)
+    rework = re.search(r'<table class="compact trend-table" data-measure="rework">.*?</table>', html, re.S).group(0)
+    # A and C were accepted in week 45 (2 - 8 Nov), B on the 3rd as well: all three in W45, none in W46.
+    assert re.findall(r'data-period="([^"]+)"', rework) == ["2026-W45", "2026-W46"]
+    assert re.findall(r'<td class="pct">([^<]+)</td>', rework) == ["33.33 %", "—"]
