@@ -21,11 +21,12 @@ leaves out a stored milestone, or a ticket id that is a live ticket's number is 
 nothing written.
 
 Speed (100,000 events in well under a minute): the file's devices, customers and stored cases are
-read with a few ``IN`` queries, new cases are one flush and their events one bulk insert.  New cases
-are folded here with the rules of ``recording`` (first times, the last acceptance, rejections before
-it, first pass, then ``recording.derive``); milestones added to a stored case go through
+read with a few ``IN`` queries; new cases and their events are Core bulk inserts.  New cases are folded
+here with the rules of ``recording`` (first times, the last acceptance, rejections before it, first
+pass, then ``recording.derive``) and their recurrence links set by :func:`relink` with the rule of the
+flush hooks in ``models``, one statement per 500 devices; milestones added to a stored case go through
 ``recording.record`` itself, the one way events enter.  ``tests/kpi/test_import_fold.py`` holds the
-two paths to the same columns.
+bulk path to what ``recording`` and the hooks give, column by column.
 """
 
 from __future__ import annotations
