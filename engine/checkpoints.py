@@ -14,14 +14,17 @@ What a checkpoint holds (``JournalCheckpoint.heads``, signed through ``digest``)
 only for the instances whose journal grew since the previous checkpoint: ``seq``/``hash`` is the new
 head, ``rows`` the row id and the first 16 hex digits of the hash of each row after the previous head
 (sequence numbers ``S - len(rows) + 1 … S``), ``closed`` whether the instance had completed, after which
-its journal never grows, so a correctly chained row appended later (even with the head moved) is an
-insertion, not a row "not yet checkpointed".  Why a delta with row fingerprints rather than all heads or
-one Merkle root: with thousands of instances checkpointed hourly, repeating every head each hour stores
-each idle instance again 8,760 times a year, while a delta stores every row once (~30 bytes), and the
-checkpoints together then know every covered row, so :func:`verify` can name the exact row that was
-edited, inserted, deleted or moved even after the forger recomputed every later hash (a head or a Merkle
-root only says "something before here changed").  The full 64-digit head hash is what proves integrity
-(matching it needs a SHA-256 preimage); the short fingerprints only locate the damage.
+it takes no more steps, so a correctly chained step row appended later (even with the head moved) is an
+insertion, not a row "not yet checkpointed".  Annotations (``ProcessEngine.annotate``: a decision recorded
+on a closed ticket) may still follow; they are "not yet checkpointed" until the next checkpoint.
+
+Why a delta with row fingerprints rather than all heads or one Merkle root: with thousands of instances
+checkpointed hourly, repeating every head each hour stores each idle instance again 8,760 times a year,
+while a delta stores every row once (~30 bytes), and the checkpoints together then know every covered row,
+so :func:`verify` can name the exact row that was edited, inserted, deleted or moved even after the forger
+recomputed every later hash (a head or a Merkle root only says "something before here changed"). The full
+64-digit head hash is what proves integrity (matching it needs a SHA-256 preimage); the short fingerprints
+only locate the damage.
 
 Checkpoints are numbered 1, 2, 3… and each signs the digest of the one before (``previous``), so one
 deleted or replaced in the database breaks the sequence; deleting the latest ones is caught against an
@@ -57,7 +60,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from .db import Database, table_of
-from .journal import GENESIS, hash_of
+from .journal import DERIVED, GENESIS, TRIGGERS, hash_of
 from .models import JournalCheckpoint, JournalEvent, ProcessInstance
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ log = logging.getLogger(__name__)
 FINGERPRINT = 16  # hex digits of a row's hash kept per covered row
 EXPORT_FORMAT = "closeloop-journal-checkpoints/1"
 _CHUNK = 500  # instance ids per query
+STEP_KINDS = frozenset(TRIGGERS + DERIVED)  # rows only a step writes (not annotations)
 
 
 # -- the key ----------------------------------------------------------------------------------------------
@@ -386,8 +390,9 @@ def _check_instance(
     previous_hash = by_seq[covered_seq].hash if covered_seq and covered_seq in by_seq else GENESIS
     expected = covered_seq + 1
     tail = [row for row in rows if row.seq > covered_seq]
-    if covered is not None and covered.closed and tail:  # a completed journal never grows
-        first = tail[0]
+    stepped = [row for row in tail if row.kind in STEP_KINDS]
+    if covered is not None and covered.closed and stepped:  # a completed instance takes no more steps
+        first = stepped[0]
         return Finding("appended", instance_id, key, first.seq, first.id, covered.number, None, len(tail) - 1), None
     for index, row in enumerate(tail):
         later = len(tail) - index - 1

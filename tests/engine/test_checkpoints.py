@@ -173,3 +173,16 @@ def test_the_sweep_signs_a_checkpoint_every_hour(platform, tmp_path: Path) -> No
     assert numbers() == [1, 2]
     report = checkpoints.verify(platform.db, CheckpointKey.load(key_path))
     assert report.problems == [] and report.pending == [] and report.latest == 2
+
+
+def test_an_annotation_on_a_completed_instance_is_not_a_forgery(platform, scene) -> None:  # noqa: ANN001
+    """Promoting a closed ticket's prevention suggestion annotates its completed journal: that is a real
+    row after the signed 'closed' head, reported as not yet checkpointed, never as appended."""
+    with platform.db.session() as session:
+        seq = platform.engine.annotate(session, scene.closed, "suggestion_promoted", actor="owner", data={"x": 1}).seq
+    row_id = _rows(platform, scene.closed)[-1].id
+    report = checkpoints.verify(scene.db, scene.key)
+    assert report.problems == []
+    assert [(p.instance_id, p.seq, p.event_id) for p in report.pending if p.instance_id == scene.closed] == [
+        (scene.closed, seq, row_id)
+    ]
