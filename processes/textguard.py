@@ -32,6 +32,9 @@ ENCODING = "text_encoding"
 _CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_NO_LINES = re.compile(r"[\x01-\x1f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# One scan for the common case (nothing wrong); the kind is worked out only when something is.
+_ANY = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_ANY_NO_LINES = re.compile(r"[\x00-\x1f\ud800-\udfff]")
 
 
 class InvalidText(DomainError):
@@ -47,6 +50,8 @@ class InvalidText(DomainError):
 
 def problem(value: str, *, lines: bool = True) -> str | None:
     """Why ``value`` is not acceptable text (a problem code), or None; ``lines`` allows tab, CR and LF."""
+    if not (_ANY if lines else _ANY_NO_LINES).search(value):
+        return None
     if "\x00" in value:
         return NUL
     if (_CONTROL if lines else _CONTROL_NO_LINES).search(value):
@@ -72,18 +77,41 @@ def check_utf8(field: str, raw: bytes) -> None:
 
 
 def check_tree(root: str, value: Any) -> None:
-    """Check every key and string in a JSON value, iteratively (a deep body must not exhaust the stack)."""
+    """Check every key and string in a JSON value, iteratively (a deep body must not exhaust the stack).
+
+    The common case (nothing wrong) is one cheap pass; the field's dotted name is only built when
+    something is wrong."""
+    if not _tree_has_problem(value):
+        return
     stack: list[tuple[str, Any]] = [(root, value)]
     while stack:
         path, item = stack.pop()
         if isinstance(item, str):
             check(path or "body", item)
-        elif isinstance(item, Mapping):
+        elif isinstance(item, dict):
             for key, child in item.items():
                 check(path or "body", str(key))  # a bad key is named by where it is, not by itself
                 stack.append((f"{path}.{key}" if path else str(key), child))
         elif isinstance(item, list):
             stack.extend((f"{path}[{i}]", child) for i, child in enumerate(item))
+
+
+def _tree_has_problem(value: Any) -> bool:
+    search = _ANY.search
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            if search(item):
+                return True
+        elif type(item) is dict:
+            for key, child in item.items():
+                if type(key) is str and search(key):
+                    return True
+                stack.append(child)
+        elif type(item) is list:
+            stack.extend(item)
+    return False
 
 
 def _strings(parameters: Any) -> Iterable[str]:

@@ -14,15 +14,18 @@ fields are only seen decoded (the file parts are not buffered twice); their othe
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, request
+from werkzeug.datastructures import MultiDict
 
 from processes.textguard import check, check_tree, check_utf8
 
 from .api.errors import json_body
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_ESCAPE_RUNS = re.compile(rb"(?:%[0-9A-Fa-f]{2})+")
 
 
 def check_request() -> None:
@@ -36,13 +39,14 @@ def check_request() -> None:
     check("path", request.path, lines=False)
     if "\ufffd" in request.path:  # a server that decoded the URL already (as the test client does)
         check_utf8("path", b"\xff")
-    _check_urlencoded("query", environ.get("QUERY_STRING", "").encode("latin-1", "replace"), lines=False)
+    _check_urlencoded("query", environ.get("QUERY_STRING", "").encode("latin-1", "replace"), request.args, False)
     for name, value in request.headers.items():
         check(f"header:{name}", value)  # HTTP allows a tab in a header value; CR and LF never get this far
     if request.mimetype == _FORMS[0]:
-        _check_urlencoded("form", request.get_data(cache=True), lines=True)
-    if request.mimetype in _FORMS:
+        _check_urlencoded("form", request.get_data(cache=True), request.form, True)
+    elif request.mimetype == _FORMS[1]:
         for name, value in request.form.items(multi=True):
+            check("form", name, lines=False)
             check(name, value)
         for name, upload in request.files.items(multi=True):
             check(f"{name}.filename", upload.filename or "", lines=False)
@@ -51,17 +55,36 @@ def check_request() -> None:
         check_tree("", json_body())
 
 
-def _check_urlencoded(where: str, raw: bytes, *, lines: bool) -> None:
-    """The raw ``a=b&c=d`` text decoded strictly: each name and value, each named by its field."""
+def _check_urlencoded(where: str, raw: bytes, decoded: MultiDict[str, str], lines: bool) -> None:
+    """``a=b&c=d`` text: its percent-escapes must be UTF-8 (checked on the raw bytes, since Werkzeug keeps
+    undecodable escapes as text), then each decoded name and value is checked and named by its field."""
+    if not _escapes_are_utf8(raw):
+        _name_undecodable(where, raw)
+    for name, value in decoded.items(multi=True):
+        check(where, name, lines=False)
+        check(name, value, lines=lines)
+
+
+def _escapes_are_utf8(raw: bytes) -> bool:
+    """Every run of ``%XX`` escapes decodes as UTF-8 (a character's bytes are always escaped together,
+    so runs never split one); ``bytes.fromhex`` keeps this fast for long Chinese text."""
+    try:
+        raw.decode("utf-8")
+        for run in _ESCAPE_RUNS.findall(raw):
+            bytes.fromhex(run.replace(b"%", b"").decode("ascii")).decode("utf-8")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+def _name_undecodable(where: str, raw: bytes) -> None:
+    """Raise for the first field whose name or value is not UTF-8 (the slow path, only for a refusal)."""
     for pair in raw.split(b"&"):
         raw_name, _, raw_value = pair.partition(b"=")
         name_bytes = unquote_to_bytes(raw_name.replace(b"+", b" "))
-        name = name_bytes.decode("utf-8", "replace")
         check_utf8(where, name_bytes)
-        check(where, name, lines=False)
-        value = unquote_to_bytes(raw_value.replace(b"+", b" "))
-        check_utf8(name, value)
-        check(name, value.decode("utf-8"), lines=lines)
+        check_utf8(name_bytes.decode("utf-8"), unquote_to_bytes(raw_value.replace(b"+", b" ")))
+    check_utf8(where, b"\xff")  # mixed raw and escaped bytes that only together are not UTF-8
 
 
 def init_app(app: Flask) -> None:
