@@ -64,6 +64,7 @@ def test_checkpoint_export_and_verify_from_the_command_line(keyed, tmp_path: Pat
     listed = _run("checkpoints", "--export", str(export))
     assert listed.exit_code == 0, listed.output
     assert "checkpoint 1 · " in listed.output and f"written to {export}" in listed.output
+    assert "1 checkpoint(s) and the public key written" in listed.output
     data = json.loads(export.read_text())
     assert data["public_key"] == checkpoints.CheckpointKey.load(key_path).public_hex
     (only,) = data["checkpoints"]
@@ -286,3 +287,19 @@ def test_a_real_worker_signs_a_checkpoint_and_the_cli_verifies_it(platform, tmp_
     exported = closeloop("audit", "checkpoints", "--export", str(export))
     assert exported.returncode == 0, exported.stderr
     assert json.loads(export.read_text())["public_key"] == checkpoints.CheckpointKey.load(key_path).public_hex
+
+
+def test_the_listing_shows_the_last_day_and_the_export_holds_all(keyed, tmp_path: Path) -> None:  # noqa: ANN001
+    open_ticket(keyed, "blue", text="coolant pump noisy", at_least=1)
+    key = checkpoints.CheckpointKey.load_or_create(keyed.settings.checkpoint_key)
+    for _ in range(26):
+        checkpoints.take(keyed.db, key, keyed.engine.clock.now())
+        keyed.engine.clock.advance(hours=1)
+    export = tmp_path / "all.json"
+    listed = _run("checkpoints", "--export", str(export))
+    assert listed.exit_code == 0, listed.output
+    assert "26 checkpoints; the latest 24:" in listed.output
+    assert "checkpoint 2 · " not in listed.output and "checkpoint 3 · " in listed.output
+    assert "checkpoint 26 · " in listed.output
+    assert [c["number"] for c in json.loads(export.read_text())["checkpoints"]] == list(range(1, 27))
+    assert _run("verify", "--checkpoints", str(export)).exit_code == 0

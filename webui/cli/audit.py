@@ -206,7 +206,9 @@ def audit_checkpoints(export_file: Path | None) -> None:
     except NoCheckpointKey as err:
         raise click.ClickException(_("no checkpoint key yet: run closeloop audit checkpoint first")) from err
     items = cast(list[dict[str, Any]], exported["checkpoints"])
-    for item in items:
+    if len(items) > 24:  # hourly checkpoints: the last day's, the rest go to the export
+        click.echo(_("%(count)s checkpoints; the latest 24:") % {"count": len(items)})
+    for item in items[-24:]:
         click.echo(
             _("checkpoint %(n)s · %(at)s · %(instances)s journal(s)")
             % {"n": item["number"], "at": item["at"], "instances": len(item["heads"])}
