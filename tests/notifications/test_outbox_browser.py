@@ -14,6 +14,12 @@ from processes.demo import DEMO_PASSWORD
 from processes.tickets.models import Ticket
 
 pytestmark = pytest.mark.browser
+LISTEN = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.violatedDirective + " " + e.blockedURI);
+});
+"""
 
 
 def test_live_preview_refuses_with_the_line_then_shows_the_message(live_server, chromium: Browser) -> None:  # noqa: ANN001, F811
@@ -22,6 +28,7 @@ def test_live_preview_refuses_with_the_line_then_shows_the_message(live_server, 
     with platform.db.session() as session:
         number = session.get(Ticket, ticket_id).number  # type: ignore[union-attr]
     context = chromium.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    context.add_init_script(LISTEN)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -44,4 +51,10 @@ def test_live_preview_refuses_with_the_line_then_shows_the_message(live_server, 
     expect(page.locator("#preview-subject")).to_have_text(f"New job for you: {number}")
     expect(page.locator("#preview-body")).to_contain_text(":")
     assert errors == []
+    outbox = "/admin/outbox"
+    pages = (outbox, f"{outbox}/routes", f"{outbox}/templates", f"{outbox}/templates/job_offered/en")
+    for path in pages:
+        page.goto(f"{base}{path}")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("window.__violations") == [], path  # no inline script or style on the outbox pages
     context.close()
