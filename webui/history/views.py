@@ -23,15 +23,15 @@ def upload() -> Any:
     if request.method == "GET":
         return render_template("history/upload.html", report=None, error=None, dry_run=False, texts=texts)
     dry_run = request.form.get("dry_run") == "1"
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
         error = gettext("Choose a file to import.")
         return render_template("history/upload.html", report=None, error=error, dry_run=dry_run, texts=texts), 422
     settings = platform().settings
     report = import_history(
         db(),
-        upload.filename,
-        upload.read(),
+        sent.filename,
+        sent.read(),
         timezone=settings.timezone,
         now=platform().engine.clock.now(),
         dry_run=dry_run,
