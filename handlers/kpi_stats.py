@@ -256,6 +256,7 @@ def rate_findings(
     *,
     min_count: int = 5,
     alpha: float = 0.05,
+    min_ratio: float = 1.0,
 ) -> tuple[dict[tuple[str, str], RateTest], list[Finding]]:
     """Rate ratio of every (group, band) against the group's own baseline, and the significant ones.
 
@@ -263,7 +264,9 @@ def rate_findings(
     groups (e.g. how many tickets of all models came from that band).  A group's baseline is its rate
     over all bands.  Cells with fewer than ``min_count`` failures are not tested (too few to tell); the
     rest are tested at ``alpha`` with a Bonferroni correction over the cells tested, so a dashboard
-    full of cells does not find something by chance.  Findings come largest ratio first.
+    full of cells does not find something by chance.  ``min_ratio`` asks for an effect worth acting on as
+    well: with thousands of tickets a 1.1× difference is "significant" and still nothing to fix (and when
+    one model is far off, the others shift a little the other way).  Findings come largest ratio first.
     """
     groups = sorted({g for g, _ in failures})
     total_exposure = float(sum(exposure.values()))
@@ -280,7 +283,7 @@ def rate_findings(
     findings = [
         Finding(group, band, t)
         for (group, band), t in tested
-        if t.ratio is not None and t.ratio > 1 and t.p_value < threshold
+        if t.ratio is not None and t.ratio > 1 and t.ratio >= min_ratio and t.p_value < threshold
     ]
     findings.sort(key=lambda f: (-(f.test.ratio or 0), f.group, f.band))
     return tests, findings

@@ -38,6 +38,7 @@ BANDS: dict[str, tuple[tuple[float, ...], str]] = {
 }
 MIN_COUNT = 5  # a model × band cell needs this many failures before it can be a finding
 ALPHA = 0.05
+MIN_RATIO = 1.5  # and a rate at least half again the model's own, to be worth a supervisor's time
 DEFAULT_SHARE = 0.8
 
 
@@ -284,7 +285,7 @@ def fault_rates(
     not running hours, so the band mix of every ticket stands in for how much time devices spend in each
     band.  A model failing 3× as often above 80 % humidity then shows as its failures being three times
     as concentrated there as everybody's (``kpi_stats.rate_findings``: exact conditional binomial test,
-    at least ``min_count`` failures, Bonferroni over the cells tested).
+    at least ``min_count`` failures, Bonferroni over the cells tested, a ratio of at least ``MIN_RATIO``).
     """
     if attribute not in BANDS:
         raise ValueError(f"unknown attribute {attribute!r}")
@@ -302,7 +303,7 @@ def fault_rates(
         if number is not None:
             failures[(model or "?", labels[stats.band_of(number, edges)])] += int(count)
     exposure = {label: float(sum(n for (_, b), n in failures.items() if b == label)) for label in labels}
-    tests, found = stats.rate_findings(failures, exposure, min_count=min_count, alpha=alpha)
+    tests, found = stats.rate_findings(failures, exposure, min_count=min_count, alpha=alpha, min_ratio=MIN_RATIO)
     models = sorted({m for m, _ in failures})
     cells = [
         [
@@ -323,6 +324,7 @@ def fault_rates(
         "exposure": [exposure[b] for b in labels],
         "min_count": min_count,
         "alpha": alpha,
+        "min_ratio": MIN_RATIO,
         "findings": [
             {"model": f.group, "band": f.band, "ratio": _round(f.test.ratio), "n": f.test.failures, "p": f.test.p_value}
             for f in found

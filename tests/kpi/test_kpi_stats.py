@@ -117,6 +117,9 @@ def test_rate_findings_against_each_models_baseline_with_a_minimum_count() -> No
     _, findings = stats.rate_findings(tenfold, {b: e * 10 for b, e in exposure.items()})
     assert [(f.group, f.band) for f in findings] == [("C", "high"), ("A", "high"), ("B", "low")]
     assert [f.test.ratio for f in findings] == pytest.approx([1 / 0.35, (120 / 140) / (200 / 400), (180 / 260) / 0.5])
+    # Asking for an effect of at least 1.5x keeps C (2.86) and A (1.71), drops B-low (1.38).
+    _, large = stats.rate_findings(tenfold, {b: e * 10 for b, e in exposure.items()}, min_ratio=1.5)
+    assert [(f.group, f.band) for f in large] == [("C", "high"), ("A", "high")]
 
 
 def test_pareto_orders_by_count_with_running_share() -> None:
