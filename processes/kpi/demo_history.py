@@ -1,8 +1,9 @@
 """Three months of plausible service history for the demo plant, so a fresh ``make run`` has dashboards.
 
 The story is the seed's: the plant starts around 70 % first-time fixes and 20 % rework and improves
-month by month towards the seed's 89 % and 7 % (the demo reaches about 86 % and 8 %).  Tickets arrive mostly in working hours (fewer at weekends and at
-night, and night tickets wait longer for an engineer, so the staffing view has something to say), and
+month by month towards the seed's 89 % and 7 % (the demo reaches about 86 % and 8 %).  Tickets arrive
+mostly in working hours (fewer at weekends and at night, and night tickets wait longer for an engineer,
+so the staffing view has something to say), and
 one machining-centre model fails three times as often when the site's humidity is at or above 80 %, so
 the fault heat map has a finding.  Everything enters through ``recording`` like an import (source
 "import", ``import_source`` ``DEMO_SOURCE``), so the measures count it exactly like real history, and
