@@ -527,7 +527,7 @@ def _xlsx_rows(parsed: Parsed, content: bytes) -> Iterator[Row] | None:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         sheet = book.worksheets[0]
-        rows = [(n, list(cells)) for n, cells in enumerate(sheet.iter_rows(values_only=True), start=1)]
+        rows = [(n, [_cell_value(c) for c in cells]) for n, cells in enumerate(sheet.iter_rows(), start=1)]
         book.close()
     # An upload is anyone's bytes: whatever openpyxl cannot read (not a zip, no workbook part, a broken
     # part) is one problem for the report, never a crash.
@@ -535,3 +535,17 @@ def _xlsx_rows(parsed: Parsed, content: bytes) -> Iterator[Row] | None:
         parsed.problem(None, "", "unreadable_xlsx")
         return None
     return iter(rows)
+
+
+_CLOCK_FORMAT = re.compile(r"[hs]", re.IGNORECASE)
+
+
+def _cell_value(cell: Any) -> Any:
+    """A cell's value; a date cell formatted without a time of day (and holding midnight) is a date, so
+    it is refused like the text "2026-10-01" instead of being read as 00:00."""
+    value = getattr(cell, "value", None)
+    if isinstance(value, datetime) and value.time() == datetime.min.time():
+        shown = re.sub(r'"[^"]*"|\[[^]]*]', "", str(getattr(cell, "number_format", "") or ""))
+        if not _CLOCK_FORMAT.search(shown):
+            return value.date()
+    return value

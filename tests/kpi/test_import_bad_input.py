@@ -187,3 +187,26 @@ def test_a_live_tickets_number_is_not_taken_by_an_import(platform: Platform) -> 
     assert [(p.line, p.column, p.code) for p in report.problems] == [(1, "ticket", "live_ticket")]
     with platform.db.session() as session:
         assert counts(session) == before
+
+
+def test_an_excel_date_cell_without_a_time_of_day_is_refused(platform: Platform) -> None:
+    """A cell formatted as a date only (yyyy-mm-dd) holds midnight: not read as 00:00, refused."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工单号", "设备序列号", "故障代码", "紧急程度", "创建时间", "响应期限"])
+    sheet.append(["E-1", "SN-E", "x", "红", datetime(2026, 10, 1, 8, 0), datetime(2026, 10, 2)])
+    sheet["F2"].number_format = "yyyy-mm-dd"
+    sheet.append(["E-2", "SN-E", "x", "红", datetime(2026, 10, 3, 0, 0), datetime(2026, 10, 3, 12, 0)])
+    sheet["E3"].number_format = "yyyy/m/d h:mm"  # midnight, but shown with its time: a time
+    buffer = BytesIO()
+    book.save(buffer)
+    with platform.db.session() as session:
+        before = counts(session)
+    report = run(platform, "dates.xlsx", buffer.getvalue())
+    assert [(p.line, p.column, p.code) for p in report.problems] == [(2, "F (响应期限)", "time_needs_clock")]
+    with platform.db.session() as session:
+        assert counts(session) == before
