@@ -12,13 +12,19 @@ times instead of once per sweep forever.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 
+from . import checkpoints
 from .models import STOPPED, HandlerCall, Incident, ProcessInstance, Timer
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .runtime import ProcessEngine
@@ -33,12 +39,19 @@ class Timing:
     ``heartbeat``: how often the worker running a handler renews its lease (well under ``lease``).
     ``retry_backoff``: the automatic retries of an incident, seconds after its 1st, 2nd, 3rd failure;
     after the last one the instance waits for a person.
+    ``checkpoint_key`` / ``checkpoint_every``: a full sweep signs a checkpoint of the journal heads
+    (:mod:`engine.checkpoints`) with the key in that file when the latest is older; no key, no signing.
+    ``other_sweeps``: recoveries of other layers' durable work (a domain's outbox), run by every full sweep
+    with the engine's clock so one worker loop recovers everything; the engine knows nothing of what they do.
     """
 
     grace: timedelta = timedelta(seconds=20)
     lease: timedelta = timedelta(seconds=30)
     heartbeat: timedelta = timedelta(seconds=10)
     retry_backoff: tuple[int, ...] = (10, 60, 300)
+    other_sweeps: tuple[Callable[[datetime], dict[str, int]], ...] = ()
+    checkpoint_key: Path | None = None
+    checkpoint_every: timedelta = timedelta(hours=1)
 
 
 def sweep(engine: ProcessEngine, *, timers_only: bool = False) -> dict[str, int]:
@@ -90,9 +103,21 @@ def sweep(engine: ProcessEngine, *, timers_only: bool = False) -> dict[str, int]
     for call_id in calls:
         engine.enqueue("run_handler", call_id)
     resumed = sum(engine.retry_incident_automatically(incident_id) for incident_id in retries)
-    return {
+    if not timers_only and engine.timing.checkpoint_key is not None:
+        try:
+            checkpoints.take_if_due(engine.db, engine.timing.checkpoint_key, now, engine.timing.checkpoint_every)
+        except Exception:  # the recovery above already happened; the next sweep tries the checkpoint again
+            log.exception("could not take a journal checkpoint")
+    report = {
         "timers_due": len(due),
         "stale_instances": len(stale),
         "handler_calls": len(calls),
         "incident_retries": resumed,
     }
+    if not timers_only:
+        for other in engine.timing.other_sweeps:
+            try:
+                report.update(other(now))
+            except Exception:  # the engine's own recovery happened; the next sweep tries the other again
+                log.exception("a sweep of another layer failed")
+    return report

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,20 @@ from handlers.evidence.media import MediaLimits
 from handlers.filestore import FileStore, LocalFileStore
 from handlers.uploads import LocalUploads
 
+from .access.throttle import Limits
 from .dispatch import handlers as dispatch_handlers
 from .dispatch import rebalance
 from .evidence import comparison
+from .evidence.uploads import UploadSweeper
+from .kpi import live as kpi_live
+from .kpi import problem_codes
+from .kpi import weekly as kpi_weekly
+from .notifications import delivery as notification_delivery
+from .notifications import events as notification_events
+from .notifications.settings import NotificationSettings
 from .platform_paths import ROOT
 from .rootcauses import service as rootcauses
+from .textguard import install as guard_text
 from .tickets import lifecycle, sla
 from .tickets.attachments import Attachments
 from .tickets.intake import TicketIntake
@@ -48,6 +57,10 @@ class Settings:
     models_dir: Path = ROOT / "bpmn_models"
     timezone: str = "Asia/Shanghai"
     max_upload_bytes: int = 40 * 1024 * 1024
+    # Evidence one ticket may store in all, and how long an upload may sit untouched before the worker
+    # deletes it as abandoned (issue 15 §3: refused or abandoned uploads do not pile up).
+    max_ticket_upload_bytes: int = 2 * 1024 * 1024 * 1024
+    upload_abandon_after_s: float = 24 * 3600.0
     # Recovery of lost work (engine.sweeper.Timing): a queued job younger than the grace is not lost yet;
     # a handler's lease is renewed every heartbeat and given to another worker when it runs out; the
     # worker sweeps for lost work every sweep_every seconds and for due timers every timers_every.
@@ -56,6 +69,15 @@ class Settings:
     heartbeat_s: float = 10.0
     sweep_every_s: float = 10.0
     timers_every_s: float = 0.5
+    # Ed25519 key signing the hourly journal checkpoints, kept outside the database (engine.checkpoints);
+    # from_env: CLOSELOOP_CHECKPOINT_KEY or var/journal-checkpoint.key (created on first use, mode 0600).
+    # None: the sweep signs nothing and `closeloop audit checkpoint` refuses.
+    checkpoint_key: Path | None = None
+    checkpoint_every_s: float = 3600.0
+    # Failed logins, API tokens and customer links allowed per account/address and window (issue 15 §1).
+    rate_limits: Limits = Limits()
+    # Providers, credentials, sender and template ids, delivery backoff (issue 11 §1; env CLOSELOOP_<FIELD>).
+    notifications: NotificationSettings = NotificationSettings()
 
     @property
     def timing(self) -> Timing:
@@ -63,6 +85,8 @@ class Settings:
             grace=timedelta(seconds=self.sweep_grace_s),
             lease=timedelta(seconds=self.handler_lease_s),
             heartbeat=timedelta(seconds=self.heartbeat_s),
+            checkpoint_key=self.checkpoint_key,
+            checkpoint_every=timedelta(seconds=self.checkpoint_every_s),
         )
 
     @classmethod
@@ -74,10 +98,14 @@ class Settings:
             "var_dir": var_dir,
             "secret_key": os.environ.get("CLOSELOOP_SECRET_KEY") or _local_secret(var_dir),
             "timezone": os.environ.get("CLOSELOOP_TIMEZONE", "Asia/Shanghai"),
+            "notifications": NotificationSettings.from_env(),
+            "checkpoint_key": Path(os.environ.get("CLOSELOOP_CHECKPOINT_KEY") or var_dir / "journal-checkpoint.key"),
         }
         for field_name, variable in _TIMING_ENV.items():
             if os.environ.get(variable):
                 values[field_name] = float(os.environ[variable])
+        if os.environ.get("CLOSELOOP_MAX_TICKET_UPLOAD_BYTES"):
+            values["max_ticket_upload_bytes"] = int(os.environ["CLOSELOOP_MAX_TICKET_UPLOAD_BYTES"])
         values.update(overrides)
         return cls(**values)
 
@@ -87,6 +115,7 @@ _TIMING_ENV = {
     "handler_lease_s": "CLOSELOOP_HANDLER_LEASE_S",
     "heartbeat_s": "CLOSELOOP_HEARTBEAT_S",
     "sweep_every_s": "CLOSELOOP_SWEEP_EVERY_S",
+    "upload_abandon_after_s": "CLOSELOOP_UPLOAD_ABANDON_AFTER_S",
 }
 log = logging.getLogger(__name__)
 
@@ -124,6 +153,7 @@ def build_registry(files: FileStore, timezone: str = "Asia/Shanghai") -> Handler
     dispatch_handlers.register(registry, timezone)
     sla.register(registry, timezone)
     comparison.register(registry, files, timezone)
+    kpi_weekly.register(registry, files, timezone)
     return registry
 
 
@@ -138,6 +168,7 @@ class Platform:
     desk: TaskDesk
     links: CustomerLinks
     attachments: Attachments
+    delivery: notification_delivery.Delivery
 
     def rebalance_offers(self) -> dict[str, Any]:
         """Re-plan the open offers jointly, unless another worker is doing it right now."""
@@ -179,15 +210,33 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     with :meth:`Platform.worker` (see ``engine.jobs``), and everything else holds the platform it built.
     """
     db = Database(settings.database_url)
+    guard_text(db.engine)  # NUL never reaches SQL, whoever sends it (issue 15 §3)
     redis = redis if redis is not None else connect_redis(settings)
     files = LocalFileStore(settings.var_dir / "files")
     queue = jobs.RqJobQueue(redis)
+    clock = clock or Clock()
+    uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")
+    upload_sweeper = UploadSweeper(db, uploads, files, timedelta(seconds=settings.upload_abandon_after_s))
+    delivery = notification_delivery.build(db, clock, queue.queue, settings.notifications, redis, settings.timing.grace)
+    links = CustomerLinks(settings.secret_key)
     engine = ProcessEngine(
-        db, build_registry(files, settings.timezone), clock or Clock(), queue, timing=settings.timing
+        db,
+        build_registry(files, settings.timezone),
+        clock,
+        queue,
+        # The worker's sweeper also re-enqueues notifications whose delivery job was lost, and deletes
+        # uploads abandoned for upload_abandon_after_s.
+        timing=replace(settings.timing, other_sweeps=(delivery.sweep, upload_sweeper)),
     )
     engine.on_step(lifecycle.on_step)
-    uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")
-    attachments = Attachments(files, uploads, MediaLimits(max_image_bytes=settings.max_upload_bytes), engine.clock)
+    engine.on_step(kpi_live.on_step)  # after the lifecycle: it reads the ticket row the step just updated
+    attachments = Attachments(
+        files,
+        uploads,
+        MediaLimits(max_image_bytes=settings.max_upload_bytes),
+        engine.clock,
+        settings.max_ticket_upload_bytes,
+    )
     platform = Platform(
         settings=settings,
         db=db,
@@ -196,16 +245,21 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
         engine=engine,
         intake=TicketIntake(engine, settings.timezone),
         desk=TaskDesk(engine, attachments),
-        links=CustomerLinks(settings.secret_key),
+        links=links,
         attachments=attachments,
+        delivery=delivery,
     )
     rootcauses.register_options(platform.desk.options)
+    platform.desk.options.register("problem_codes", problem_codes.options)
 
     def rebalance_after(session: Session, report: StepReport) -> None:
         if rebalance.wants_rebalance(report.events):
             after_commit(session, platform.request_rebalance)
 
     engine.on_step(rebalance_after)
+    # Each step tells the people it concerns (after the lifecycle listener has updated the ticket).
+    notices = notification_events.LifecycleNotices(platform.links, settings.notifications.portal_url, settings.timezone)
+    engine.on_step(notices)
     from . import incidents
 
     engine.on_incident(incidents.tell_when_waiting)

@@ -54,6 +54,11 @@ MESSAGES: dict[str, Any] = {
     "login_required": _l("Please log in."),
     "token_invalid": _l("The API token is missing or not valid."),
     "forbidden": _l("You may not do this."),
+    # access policy and rate limits (processes.access)
+    "ticket_not_yours": _l("This ticket is not one of yours."),
+    "throttled_login": _l("Too many failed log-ins. Try again in %(minutes)s minutes."),
+    "throttled_token": _l("Too many requests with a wrong API token. Try again in %(minutes)s minutes."),
+    "throttled_link": _l("Too many invalid links were opened. Try again in %(minutes)s minutes."),
     "not_found": _l("Not found."),
     "too_large": _l("The upload is too large (at most %(max_bytes)s bytes)."),
     "csrf": _l("The form expired. Reload the page and try again."),
@@ -61,6 +66,19 @@ MESSAGES: dict[str, Any] = {
     "upload_id_taken": _l("This upload id is already used for another file."),
     "upload_gap": _l("Part of the file is missing: send from byte %(expected_offset)s."),
     "upload_refused": _l("The upload was refused: %(detail)s"),
+    # text no field may hold (processes.textguard)
+    "invalid_text": _l("“%(name)s” contains characters that are not allowed in text."),
+    "text_nul": _l("It contains a NUL byte (\\0), which text may not hold."),
+    "text_control": _l("It contains a control character (other than tab or line break)."),
+    "text_surrogate": _l("It contains an unpaired UTF-16 surrogate, which is not a character."),
+    "text_encoding": _l("It is not valid UTF-8 (a percent-escape like %%FF)."),
+    "bad_request": _l("The request could not be read."),
+    "method_not_allowed": _l("This address does not accept this kind of request."),
+    "http_error": _l("The request was refused (HTTP %(status)s)."),
+    "server_error": _l("Something went wrong on our side and nothing was saved. Please try again."),
+    "ticket_storage_full": _l(
+        "This ticket already holds %(used_mb)s MB of files; %(size_mb)s MB more would exceed its %(max_mb)s MB limit."
+    ),
     # admin screens (processes.engineers.admin, processes.dispatch.admin)
     "exclusive_minimum": _l("Must be more than %(limit)s."),
     "unknown_skill": _l("%(tag)s is not in the skill list."),

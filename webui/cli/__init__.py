@@ -26,6 +26,7 @@ COMMANDS = {
     "serve": "webui.cli.server:serve",
     "run": "webui.cli.server:run",
     "worker": "webui.cli.worker:worker",
+    "history": "webui.cli.history:history",
     "kpi": "webui.cli.kpi:kpi",
 }
 
@@ -48,6 +49,17 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """A service's refusal (say, text no field may hold, read from a file) is a message and exit 1."""
+        from processes.errors import DomainError
+
+        try:
+            return super().invoke(ctx)
+        except DomainError as err:
+            from .refusals import describe
+
+            raise click.ClickException(describe(err)) from err
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS)
