@@ -2,6 +2,7 @@
 
 from engine import models as engine_models  # noqa: F401
 from processes.accounts import models as accounts  # noqa: F401
+from processes.audit import models as audit  # noqa: F401
 from processes.customers import models as customers  # noqa: F401
 from processes.devices import models as devices  # noqa: F401
 from processes.dispatch import models as dispatch  # noqa: F401
