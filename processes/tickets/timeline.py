@@ -93,3 +93,48 @@ def _actor_name(actor: str, names: dict[str, str]) -> str:
     if actor.startswith("customer:"):
         return "customer"
     return names.get(actor, actor)
+
+
+# The steps a customer follows, in order of first appearance (issue 11 §3): never internal steps,
+# declines, escalations or who was offered the job.
+MILESTONES = ("received", "assigned", "on_the_way", "on_site", "repaired", "rework", "closed")
+
+
+@dataclass(frozen=True)
+class Milestone:
+    code: str
+    at: datetime
+
+
+def milestones(entries: list[TimelineEntry], ticket: Ticket) -> list[Milestone]:
+    """The customer-facing milestones in a ticket's timeline.
+
+    "Repaired — please accept" is the engineer's close-out, or the supervisor's acceptance of its
+    evidence when the evidence went to review; a close-out whose evidence waits for review or was sent
+    back is not yet a repair the customer is asked to accept."""
+    shown: list[Milestone] = []
+    repaired_at: datetime | None = None
+    for e in entries:
+        data = e.input.get("data") or {}
+        if e.kind == "instance_started":
+            shown.append(Milestone("received", e.at))
+        elif e.kind != "user_task_completed":
+            continue
+        elif e.task_spec == "accept_offer" and data.get("decision") == "accept":
+            shown += [Milestone("assigned", e.at), Milestone("on_the_way", e.at)]
+        elif e.task_spec == "on_site":
+            shown.append(Milestone("on_site", e.at))
+        elif e.task_spec == "close_out":
+            repaired_at = e.at
+        elif e.task_spec == "review_evidence":
+            if data.get("review_decision") == "accept":
+                shown.append(Milestone("repaired", e.at))
+            repaired_at = None
+        elif e.task_spec == "customer_acceptance":
+            if repaired_at is not None:
+                shown.append(Milestone("repaired", repaired_at))
+                repaired_at = None
+            shown.append(Milestone("closed" if data.get("verdict") == "accept" else "rework", e.at))
+    if repaired_at is not None and ticket.evidence_review not in ("pending", "returned"):
+        shown.append(Milestone("repaired", repaired_at))
+    return shown
