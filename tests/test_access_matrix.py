@@ -76,6 +76,7 @@ EVERYONE = row(OK)
 ADMINS = ("supervisor", "admin")  # the admin area and the root-cause library
 INCIDENTS = ("owner", "admin")
 KPI_READERS = ("supervisor", "admin", "owner", "auditor")
+AUDITORS = ("auditor", "admin", "supervisor", "owner")
 INTAKE = ("agent", "supervisor", *ENGINEERS)
 
 # (method, rule) → principal → outcome.  Routes other helpers add during the session get rows too.
@@ -92,6 +93,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/tickets/new"): staff_page(INTAKE, INVALID),
     ("GET", "/tickets/<number>"): staff_page(SEES_A),
     ("POST", "/tickets/<number>/customer-link"): staff_page(("agent", "supervisor")),
+    ("POST", "/tickets/<number>/confirmation"): staff_page(("agent", "supervisor"), INVALID),  # A is not accepted
+    ("POST", "/tickets/<number>/problem-code"): staff_page(("agent", "supervisor"), INVALID),
     ("GET", "/tickets/<number>/diagram"): staff_page(SEES_A),
     ("GET", "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png"): staff_page(SEES_A),
     ("GET", "/files/<sha256>"): staff_page(SEES_A),
@@ -104,6 +107,12 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # the customer's link: staff and strangers hold no link (a made-up one is "missing")
     ("GET", "/c/<token>"): row(MISSING, ok=CUSTOMERS),
     ("GET", "/c/<token>/files/<sha256>"): row(MISSING, ok="customer_this"),
+    # the confirmation to sign: not made before an engineer accepts (no PDF yet), an empty form refused
+    ("GET", "/c/<token>/confirmation"): row(MISSING, ok=CUSTOMERS),
+    ("POST", "/c/<token>/confirmation"): row(MISSING, invalid=CUSTOMERS),
+    ("GET", "/c/<token>/confirmation.pdf"): row(MISSING),
+    ("GET", "/c/<token>/progress"): row(MISSING, ok=CUSTOMERS),
+    ("POST", "/c/<token>/survey"): row(MISSING, invalid=CUSTOMERS),  # both tickets are not yet accepted
     ("GET", "/c/<token>/tasks/<task_id>"): row(MISSING, forbidden="customer_this"),
     ("POST", "/c/<token>/tasks/<task_id>"): row(MISSING, forbidden="customer_this"),
     # the JSON API, with each principal's bearer token
@@ -164,9 +173,21 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/admin/outbox/templates/<name>/<locale>"): staff_page(("admin",), MISSING),
     ("POST", "/admin/outbox/templates/<name>/<locale>"): staff_page(("admin",), MISSING),
     ("POST", "/admin/outbox/templates/<name>/<locale>/preview"): staff_page(("admin",), MISSING),
+    # the audit pages (issue 13): auditors, admins, supervisors, owners; the access log: admins
+    ("GET", "/audit"): staff_page(AUDITORS),
+    ("GET", "/audit/tickets/<number>"): staff_page(AUDITORS),
+    ("GET", "/admin/access-log"): staff_page(("admin",)),
     # importing ticket history from Excel (issue 14): administrators only
     ("GET", "/admin/history"): staff_page(("admin",)),
     ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file
+}
+
+# Auditors read everything and change nothing (issue 13): every request that could write is refused them
+# before its view runs, whatever the route — except logging in and out and the page language.
+TABLE |= {
+    (method, rule): {**outcomes, "auditor": FORBIDDEN}
+    for (method, rule), outcomes in TABLE.items()
+    if method != "GET" and rule not in ("/login", "/logout", "/lang/<code>")
 }
 
 
@@ -418,15 +439,20 @@ def test_no_get_changes_anything_and_no_form_is_taken_without_its_csrf_token(pla
     CSRF token (400) — whoever sends it — and changes nothing.  (The API takes no cookies' word: its
     callers are bearer tokens, or the pages' uploads with the token in a header.)"""
     world = build_world(platform)
-    before = snapshot(platform)
+    before = _records(platform)
     gets = walk(app, platform, world, methods=("GET",))
-    assert gets and snapshot(platform) == before
+    assert gets and _records(platform) == before
     posts = walk(app, platform, world, methods=("POST",), csrf=False)
     pages = [c for c in posts if not c.rule.startswith("/api/")]
     page_posts = [(m, r) for m, r in TABLE if m == "POST" and not r.startswith("/api/")]
     assert len(pages) == len(page_posts) * len(PRINCIPALS) > 0
     assert [f"{c.method} {c.rule} as {c.principal}: {c.status}" for c in pages if c.status != 400] == []
-    assert snapshot(platform) == before
+    assert _records(platform) == before
+
+
+def _records(platform: Any) -> dict[str, Any]:
+    """Every table but the audit's access log: reading an audit page is itself logged, on purpose."""
+    return {name: rows for name, rows in snapshot(platform).items() if name != "audit_access_log"}
 
 
 def _as(app: Any, username: str) -> Any:
