@@ -1,7 +1,13 @@
 """Customer documents and notifications benchmark: `python -m bench.documents` prints one JSON line.
 
-Keys (this session measures the notification figure only; the confirmation PDF and signed PDF figures of
-issue 11 §2 are not built yet and are left out rather than faked):
+Keys:
+  confirmation_pdf_ms_p50/_p95    rendering one customer confirmation (issue 11 §2) as the lifecycle's service
+                                  task does: the ticket's facts in the customer's language, the portal link's
+                                  QR code, Jinja, WeasyPrint (A4, Chinese); ``Confirmations.render``, warm
+  signed_pdf_ms_p50               one customer signature: the signature PNG checked, the stamp page rendered and
+                                  laid over the original (pypdf), both stored, the version row and the journal
+                                  annotation written (``Confirmations.sign``, its transaction rolled back)
+  confirmations, signatures       how many of each were timed
   notifications_delivered_per_s   outbox rows delivered per second by ONE worker (rq SimpleWorker in this
                                   process, as ``closeloop worker`` runs it) to a local SMS provider on 127.0.0.1
                                   speaking Tencent Cloud's SendSms answer format; each row is claimed, sent
@@ -123,14 +129,85 @@ def bench_notifications(settings: Settings, count: int) -> dict[str, Any]:
         platform.db.dispose()
 
 
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1)
+
+
+def bench_confirmations(settings: Settings, runs: int) -> dict[str, Any]:
+    """A ticket opened through the intake (so it has a process and a journal), given an engineer who accepted
+    it, its confirmation rendered ``runs`` times and signed ``runs // 2`` times."""
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from processes.accounts.models import User
+    from processes.devices.models import Device
+    from processes.engineers.models import Engineer
+    from processes.tickets.models import Ticket
+
+    platform = build_platform(settings)
+    platform.redis.flushdb()
+    platform.deploy_models()
+    try:
+        with platform.db.session() as session:
+            demo.load(session)
+        with platform.db.session() as session:
+            agent = session.scalar(select(User).where(User.username == "agent"))
+            device = session.scalar(select(Device).order_by(Device.id))
+            body = {"source_channel": "web", "urgency": "yellow", "device_id": device.id,
+                    "problem_description": "空压机无法启动，报警灯闪烁，压力表读数为零"}  # fmt: skip
+            ticket_id = platform.intake.create(session, body, creator=agent).id
+        with platform.db.session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            ticket.engineer = session.scalar(select(Engineer).order_by(Engineer.id))
+            ticket.accepted_at = platform.engine.clock.now()
+        render_ms: list[float] = []
+        with platform.db.session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            for i in range(runs + 2):
+                start = time.perf_counter()
+                platform.documents.render(ticket, 1)
+                if i >= 2:  # the first renderings load fonts and templates
+                    render_ms.append((time.perf_counter() - start) * 1000)
+            platform.documents.generate(session, ticket, actor="bench")
+        image = Image.new("RGBA", (680, 340), (0, 0, 0, 0))
+        ImageDraw.Draw(image).line((40, 250, 200, 60, 380, 280, 640, 80), fill=(13, 27, 76, 255), width=6)
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        signature = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+        sign_ms: list[float] = []
+        for _ in range(max(runs // 2, 1)):
+            with platform.db.session() as session:
+                ticket = session.get(Ticket, ticket_id)
+                start = time.perf_counter()
+                platform.documents.sign(
+                    session, platform.engine, ticket, version=1, signer="王先生", signature=signature, ip="127.0.0.1"
+                )
+                sign_ms.append((time.perf_counter() - start) * 1000)
+                session.rollback()  # the same unsigned version is signed again next round
+        return {
+            "confirmation_pdf_ms_p50": _percentile(render_ms, 0.5),
+            "confirmation_pdf_ms_p95": _percentile(render_ms, 0.95),
+            "signed_pdf_ms_p50": _percentile(sign_ms, 0.5),
+            "confirmations": len(render_ms),
+            "signatures": len(sign_ms),
+        }
+    finally:
+        platform.db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--notifications", type=int, default=2000, help="outbox rows to deliver [2000]")
+    parser.add_argument("--confirmations", type=int, default=40, help="confirmation PDFs to render [40]")
     args = parser.parse_args()
     logging.getLogger("rq").setLevel(logging.WARNING)
     logging.getLogger("rq.worker").setLevel(logging.WARNING)
-    settings = prepare(ROOT / "var" / "bench")
-    print(json.dumps(bench_notifications(settings, args.notifications)))
+    figures = bench_confirmations(prepare(ROOT / "var" / "bench"), args.confirmations)
+    figures.update(bench_notifications(prepare(ROOT / "var" / "bench"), args.notifications))
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
