@@ -87,6 +87,10 @@ class JournalWriter:
     last_hash: str
     pending: list[JournalEvent] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # The open step's writer, found by :func:`annotate` from a step listener of the same transaction.
+        self.session.info.setdefault(_OPEN_WRITERS, {})[self.instance_id] = self
+
     def append(
         self,
         kind: str,
@@ -122,6 +126,28 @@ class JournalWriter:
             # Core, not the ORM's bulk path: these rows are never read back in this session.
             self.session.execute(table_of(JournalEvent).insert(), [_row(e) for e in self.pending])
             self.pending = []
+        # Written: a later annotation would be left unwritten here, so it must find no open step.
+        open_writers = self.session.info.get(_OPEN_WRITERS, {})
+        if open_writers.get(self.instance_id) is self:
+            del open_writers[self.instance_id]
+
+
+_OPEN_WRITERS = "engine.journal.open_writers"
+
+
+def annotate(session: Session, instance_id: int, kind: str, actor: str, data: Mapping[str, object]) -> JournalEvent:
+    """Append a row the domain wants on the chain (a fact such as what was typed at intake, a status
+    change) to the step of ``instance_id`` that is open in ``session``: a step listener calls this, so
+    the row is hashed, chained and written in the step's own transaction, before the instance's head.
+
+    Raises LookupError when no step of that instance is open in this session, ValueError for a step kind.
+    """
+    if kind in TRIGGERS or kind in DERIVED:
+        raise ValueError(f"{kind!r} is a step kind, not an annotation")
+    writer = session.info.get(_OPEN_WRITERS, {}).get(instance_id)
+    if writer is None:
+        raise LookupError(f"no step of instance {instance_id} is open in this session")
+    return writer.append(kind, actor, input=dict(data))
 
 
 def _row(event: JournalEvent) -> dict[str, Any]:

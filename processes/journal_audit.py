@@ -7,7 +7,11 @@ root knows: where the signing key lives (``Settings.checkpoint_key``, outside th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine import checkpoints
 from engine.checkpoints import CheckpointKey, Export, ExportError, Finding, Taken, VerifyReport, read_export
@@ -18,12 +22,14 @@ if TYPE_CHECKING:
 __all__ = [
     "Export",
     "ExportError",
+    "FactMismatch",
     "Finding",
     "NoCheckpointKey",
     "Taken",
     "VerifyReport",
     "checkpoint_now",
     "export_checkpoints",
+    "fact_mismatches",
     "read_export",
     "verify_journals",
 ]
@@ -56,3 +62,58 @@ def export_checkpoints(platform: Platform) -> dict[str, object]:
     if key is None:
         raise NoCheckpointKey()
     return checkpoints.export(platform.db, key, platform.engine.clock.now())
+
+
+@dataclass(frozen=True)
+class FactMismatch:
+    """A ticket column (or its attachments) that differs from the last facts its journal chained."""
+
+    ticket: str
+    field: str
+    row: Any
+    chained: Any
+
+    def __str__(self) -> str:
+        return f"ticket {self.ticket}: {self.field} is {self.row!r} in the row but {self.chained!r} on the chain"
+
+
+def fact_mismatches(session: Session, ticket_numbers: Sequence[str] | None = None) -> list[FactMismatch]:
+    """Every ticket row against its chained facts: the chain itself is checked by :func:`verify_journals`,
+    this catches the row edited without the journal (a status, a description, an attachment's hash).
+
+    A ticket whose journal has no facts row yet is reported too (field ``facts``): migration 0017
+    chained the facts of every ticket that existed before, so a missing row means one was deleted.
+    """
+    from engine.models import JournalEvent
+
+    from .tickets.lifecycle import FACTS, facts_of
+    from .tickets.models import Ticket
+
+    query = select(Ticket).where(Ticket.process_instance_id.is_not(None)).order_by(Ticket.id)
+    if ticket_numbers is not None:
+        query = query.where(Ticket.number.in_(list(ticket_numbers)))
+    tickets = list(session.scalars(query))
+    last = (
+        select(JournalEvent.instance_id, func.max(JournalEvent.seq).label("seq"))
+        .where(JournalEvent.kind == FACTS, JournalEvent.instance_id.in_([t.process_instance_id for t in tickets]))
+        .group_by(JournalEvent.instance_id)
+        .subquery()
+    )
+    chained = {
+        instance_id: data.get("facts") or {}
+        for instance_id, data in session.execute(
+            select(JournalEvent.instance_id, JournalEvent.input).join(
+                last, (JournalEvent.instance_id == last.c.instance_id) & (JournalEvent.seq == last.c.seq)
+            )
+        )
+    }
+    found = []
+    for ticket in tickets:
+        facts = chained.get(ticket.process_instance_id)
+        if facts is None:
+            found.append(FactMismatch(ticket.number, "facts", "present", None))
+            continue
+        for field, value in facts_of(session, ticket).items():
+            if facts.get(field) != value:
+                found.append(FactMismatch(ticket.number, field, value, facts.get(field)))
+    return found

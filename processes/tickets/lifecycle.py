@@ -4,26 +4,57 @@ Listens to every engine step of a ``ticket_lifecycle`` instance, inside the step
 copies what the process decided into the ticket row.  It reacts to *data* (``decision``, ``location``,
 ``root_cause``…) and to the ``ticketStatus`` property of waiting user tasks rather than to element
 ids, so a process owner may rearrange the diagram without breaking the ticket list.
+
+It also puts the ticket's facts on the instance's hash chain (:func:`chain_facts`): what was typed at
+intake, the domain columns the steps change and every attachment's SHA-256, so editing the ticket row
+without the journal is caught by ``closeloop audit verify`` (:mod:`processes.journal_audit`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import journal
 from engine.api import ReadyTask, StepEvent, StepReport
 from engine.isotime import parse_instant
+from engine.models import JournalEvent
 from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
 from .intake import LIFECYCLE
-from .models import Offer, Ticket
+from .models import Attachment, Offer, Ticket
 
 STATUS_PROPERTY = "ticketStatus"
 CLOSED = "closed"
+FACTS = "ticket_facts"  # the journal annotation holding the ticket's chained facts
+# Columns on the chain: what the agent typed at intake, then what the steps decide.
+FACT_COLUMNS = (
+    "number",
+    "source_channel",
+    "urgency",
+    "problem_description",
+    "contact_name",
+    "contact_phone",
+    "extra",
+    "customer_id",
+    "site_id",
+    "device_id",
+    "status",
+    "engineer_id",
+    "response_due_at",
+    "accepted_at",
+    "on_site_at",
+    "resolved_at",
+    "closed_at",
+    "root_cause",
+    "rework_count",
+    "evidence_review",
+)
 
 
 def on_step(session: Session, report: StepReport) -> None:
@@ -35,6 +66,48 @@ def on_step(session: Session, report: StepReport) -> None:
     for event in report.events:
         _apply(session, ticket, event)
     ticket.status = CLOSED if ticket.closed_at is not None else current_status(report.ready_tasks, ticket.status)
+    chain_facts(session, report.instance_id, ticket, actor=report.events[0].actor if report.events else "engine")
+
+
+def facts_of(session: Session, ticket: Ticket) -> dict[str, Any]:
+    """The ticket's chained facts as plain JSON values (instants in ISO 8601, files by SHA-256)."""
+    facts: dict[str, Any] = {name: _plain(getattr(ticket, name)) for name in FACT_COLUMNS}
+    files = session.execute(
+        select(Attachment.id, Attachment.field, Attachment.sha256)
+        .where(Attachment.ticket_id == ticket.id)
+        .order_by(Attachment.id)
+    )
+    facts["attachments"] = [{"id": id_, "field": field, "sha256": sha} for id_, field, sha in files]
+    return facts
+
+
+def last_facts(session: Session, instance_id: int) -> dict[str, Any] | None:
+    """The facts of the instance's last ``ticket_facts`` row (its whole state, so one row is enough)."""
+    row = session.scalar(
+        select(JournalEvent.input)
+        .where(JournalEvent.instance_id == instance_id, JournalEvent.kind == FACTS)
+        .order_by(JournalEvent.seq.desc())
+        .limit(1)
+    )
+    return dict(row["facts"]) if row and isinstance(row.get("facts"), dict) else None
+
+
+def chain_facts(session: Session, instance_id: int, ticket: Ticket, *, actor: str) -> None:
+    """Append the ticket's facts to the open step's journal when they differ from the last chained ones.
+
+    Each row holds all facts (not a diff) so verification and the audit package read one row; it names
+    the fields that changed so a reader sees what the step did.
+    """
+    facts = facts_of(session, ticket)
+    before = last_facts(session, instance_id)
+    if before == facts:
+        return
+    changed = sorted(k for k in facts if before is None or before.get(k) != facts[k])
+    journal.annotate(session, instance_id, FACTS, actor, {"facts": facts, "changed": changed})
+
+
+def _plain(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def current_status(ready: Iterable[ReadyTask], previous: str) -> str:

@@ -114,7 +114,7 @@ def describe(finding: Any, _: Callable[[str], str], key_path: object = None) -> 
 )
 def audit_verify(ticket_number: str | None, exported_file: Path | None) -> None:
     """Check every journal against the latest signed checkpoint; exit 1 naming each broken instance and row."""
-    from processes.journal_audit import ExportError, read_export, verify_journals
+    from processes.journal_audit import ExportError, fact_mismatches, read_export, verify_journals
 
     _ = _translate()
     exported = None
@@ -138,6 +138,19 @@ def audit_verify(ticket_number: str | None, exported_file: Path | None) -> None:
     report = verify_journals(platform, ids, exported)
     for problem in report.problems:
         click.echo(describe(problem, _, platform.settings.checkpoint_key))
+    with platform.db.session() as session:
+        mismatches = fact_mismatches(session, None if ticket_number is None else [ticket_number])
+    for mismatch in mismatches:
+        click.echo(
+            _("CHANGED ticket %(ticket)s: %(field)s is %(row)s in the row but %(chained)s on the chain")
+            % {"ticket": mismatch.ticket, "field": mismatch.field, "row": mismatch.row, "chained": mismatch.chained}
+        )
+    if mismatches and not report.problems:
+        click.echo(
+            _("%(count)s ticket fact(s) differ from their journal") % {"count": len(mismatches)},
+            err=True,
+        )
+        sys.exit(1)
     for pending in report.pending:
         click.echo(describe(pending, _))
     if report.latest is None:
