@@ -1,0 +1,1 @@
+"""The process heat map and event-log export (issue 13 part B): SQL aggregations over the journal."""
