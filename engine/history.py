@@ -98,8 +98,8 @@ def history(session: Session, engine: ProcessEngine, instance: ProcessInstance) 
                 tuple(replayed.waiting_on),
             )
         )
-    elements, flows = _counts(replayer.workflow)
-    return History(tuple(steps), elements, flows, tuple(replayer.differences()))
+    element_counts, flow_counts = _counts(replayer.workflow)
+    return History(tuple(steps), element_counts, flow_counts, tuple(replayer.differences()))
 
 
 def _counts(workflow: BpmnWorkflow | None) -> tuple[dict[str, int], dict[str, int]]:
