@@ -20,6 +20,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 HERE = Path(__file__).resolve().parent
 _jinja = Environment(loader=FileSystemLoader(HERE), autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+# Compiled once, on import: the lifecycle runs the handler where no code may be compiled
+# (tests/engine/test_no_python.py); Jinja keeps them while the files are unchanged.
+_CONFIRMATION = _jinja.get_template("confirmation.html")
+_STAMP = _jinja.get_template("stamp.html")
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def _data_uri(png: bytes) -> str:
 
 def html(doc: Confirmation) -> str:
     logo = _data_uri(doc.letterhead.logo_png) if doc.letterhead.logo_png else None
-    return _jinja.get_template("confirmation.html").render(d=doc, logo=logo, qr=_data_uri(qr_png(doc.portal_url)))
+    return _CONFIRMATION.render(d=doc, logo=logo, qr=_data_uri(qr_png(doc.portal_url)))
 
 
 def _pdf(source: str) -> bytes:
@@ -87,7 +91,7 @@ def render(doc: Confirmation) -> bytes:
 
 def stamp(mark: Stamp) -> bytes:
     """The signature stamp alone: a transparent A4 page with the box where the confirmation leaves room."""
-    return _pdf(_jinja.get_template("stamp.html").render(s=mark, signature=_data_uri(mark.signature_png)))
+    return _pdf(_STAMP.render(s=mark, signature=_data_uri(mark.signature_png)))
 
 
 def signed(original: bytes, mark: Stamp) -> bytes:

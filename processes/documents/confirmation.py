@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.support import NullTranslations, Translations
+from babel.messages.mofile import read_mo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,11 +52,25 @@ MAX_SIGNER_CHARS = 60
 PNG_DATA_URL = "data:image/png;base64,"
 
 
+class _Catalog:
+    """The compiled catalogue as a plain lookup.  Not ``gettext``'s classes: they compile the plural rule
+    with ``exec``, and this runs inside a lifecycle handler, where no code is compiled at all
+    (``tests/engine/test_no_python.py``); the document has no plural forms."""
+
+    def __init__(self, messages: dict[str, str]) -> None:
+        self.messages = messages
+
+    def gettext(self, text: str) -> str:
+        return self.messages.get(text) or text
+
+
 @lru_cache(maxsize=4)
-def _translations(locale: str) -> NullTranslations:
+def _translations(locale: str) -> _Catalog:
     if locale == "en":
-        return NullTranslations()
-    return Translations.load(str(TRANSLATIONS), [locale], domain="messages")
+        return _Catalog({})
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
+        catalog = read_mo(fh)
+    return _Catalog({str(m.id): str(m.string) for m in catalog if isinstance(m.id, str) and m.string})
 
 
 def _lang(locale: str) -> str:
