@@ -51,6 +51,10 @@ SPIFF = "/SpiffWorkflow/"
 # Fixed text that libraries compile on their own, never from a diagram: PyAV's Cython runtime compiles
 # "_getframe()" to find its caller's frame while the evidence handler decodes a video.
 LIBRARY_SOURCES = frozenset({"_getframe()"})
+# WeasyPrint matches CSS with cssselect2, which compiles every selector to a lambda on each rendering: the
+# selectors of our PDF templates' stylesheets and WeasyPrint's own ("style", "link"), never a diagram's text
+# (the confirmation handler takes a ticket id; its templates and stylesheet are files in handlers/documents/).
+CSS_SELECTOR_COMPILER = "/cssselect2/compiler.py"
 
 WATCHING = False
 SEEN: list[str] = []
@@ -86,6 +90,8 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         return
     frame = sys._getframe(1)
     if event == "compile" and (_ast_only(frame) or _source(args[0]) in LIBRARY_SOURCES):
+        return
+    if frame.f_code.co_filename.endswith(CSS_SELECTOR_COMPILER):
         return
     culprit = None
     while frame is not None:
