@@ -38,6 +38,8 @@ def test_the_progress_shows_customer_milestones_only_and_updates_as_a_fragment(p
     for internal in ("declin", "too_far", "recommend", "offer_next", "log_decline", "decide_response"):
         assert internal not in page.lower()
     assert 'data-src="/c/' in page and "customer.js" in page and 'http-equiv="refresh"' not in page
+    # The confirmation to sign (issue 11 §2's page) is linked through the same token.
+    assert f'href="/c/{token}/confirmation" id="portal-confirmation"' in page
     # The evidence needed no review: the before/during/after photos are shown, through the link.
     assert re.findall(r'<figure data-field="(\w+)"', page) == ["fault_photo", "repair_photo", "running_photo"]
     photo = re.search(r'<img src="(/c/[^"]+)"', page).group(1).replace("&amp;", "&")
@@ -249,3 +251,23 @@ def test_another_tickets_task_a_second_acceptance_and_a_second_survey_are_refuse
     assert response.status_code == 409 and "您已填写过本服务单的满意度调查" in html
     assert "You have already answered the survey" in html and "/login" not in html
     assert snapshot(platform) == before
+
+
+def test_satisfaction_counts_the_answers_given_in_the_period(platform) -> None:  # noqa: ANN001
+    """The KPI figure: answers with 4 or 5 stars over the answers in [start, end), and the mean stars."""
+    tickets = [open_ticket(platform, "blue", at_least=1) for _ in range(4)]
+    start = datetime(2026, 11, 1, tzinfo=UTC) - SH
+    answers = [
+        (5, start - timedelta(seconds=1)),  # October
+        (4, start),
+        (2, start + timedelta(days=3)),
+        (5, start + timedelta(days=30)),  # 1 December: the end is excluded
+    ]
+    with platform.db.session() as session:
+        for ticket_id, (stars, at) in zip(tickets, answers, strict=True):
+            session.add(SatisfactionSurvey(ticket_id=ticket_id, stars=stars, comment="", answered_at=at))
+    with platform.db.session() as session:
+        november = survey_service.satisfaction(session, start, start + timedelta(days=30))
+        empty = survey_service.satisfaction(session, start + timedelta(days=31), start + timedelta(days=40))
+    assert (november.num, november.den, november.mean_stars) == (1, 2, 3.0)
+    assert (empty.num, empty.den, empty.mean_stars) == (0, 0, None)
