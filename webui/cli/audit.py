@@ -112,11 +112,21 @@ def describe(finding: Any, _: Callable[[str], str], key_path: object = None) -> 
     default=None,
     help="An exported copy of the signed checkpoints (closeloop audit checkpoints --export) to verify against.",
 )
-def audit_verify(ticket_number: str | None, exported_file: Path | None) -> None:
+@click.option(
+    "--package",
+    "package_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Verify an audit package (closeloop audit package) offline, without the database.",
+)
+def audit_verify(ticket_number: str | None, exported_file: Path | None, package_file: Path | None) -> None:
     """Check every journal against the latest signed checkpoint; exit 1 naming each broken instance and row."""
     from processes.journal_audit import ExportError, fact_mismatches, read_export, verify_journals
 
     _ = _translate()
+    if package_file is not None:
+        _verify_package(package_file, _)
+        return
     exported = None
     if exported_file is not None:
         try:
@@ -174,6 +184,58 @@ def audit_verify(ticket_number: str | None, exported_file: Path | None) -> None:
         )
         % {"total": report.instances, "signed": signed, "pending": len(report.pending)}
     )
+
+
+def _verify_package(path: Path, _: Callable[[str], str]) -> None:
+    from processes.audit_package.verify import verify_package
+
+    report = verify_package(path)
+    if report.problem is not None:
+        click.echo(_("PACKAGE PROBLEM in %(file)s: %(problem)s") % {"file": path, "problem": report.problem}, err=True)
+        sys.exit(1)
+    signed = report.key_id or _("no signing key: the journals are only checked for their own chain")
+    click.echo(
+        _("package intact: %(tickets)s ticket(s), %(rows)s journal row(s); signing key %(key)s")
+        % {"tickets": report.tickets, "rows": report.rows, "key": signed}
+    )
+
+
+@audit.command("package")
+@click.option("--ticket", "ticket_number", default=None, help="One ticket's number.")
+@click.option("--from", "start", default=None, help="Tickets created on or after this day (YYYY-MM-DD, UTC).")
+@click.option("--to", "end", default=None, help="Tickets created before this day (YYYY-MM-DD, UTC).")
+@click.option("--with-files", is_flag=True, help="Include the evidence files themselves, not only their hashes.")
+@click.option("-o", "output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The zip to write.")
+def audit_package(
+    ticket_number: str | None, start: str | None, end: str | None, with_files: bool, output: Path
+) -> None:
+    """Write one ticket's (or a period's) audit package: journal, diagrams, checkpoints, file hashes, PDF."""
+    from datetime import UTC, datetime
+
+    from processes.audit_package.build import NothingToPackage, Selection
+    from processes.audit_package.build import build as build_package
+
+    _ = _translate()
+    if ticket_number is None and start is None and end is None:
+        raise click.UsageError(_("give --ticket or a period (--from and/or --to)"))
+    if ticket_number is not None and (start is not None or end is not None):
+        raise click.UsageError(_("--ticket and a period (--from/--to) exclude each other"))
+    days = {}
+    for option, value in (("--from", start), ("--to", end)):
+        if value is not None:
+            try:
+                days[option] = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            except ValueError:
+                raise click.BadParameter(_("a day as YYYY-MM-DD expected"), param_hint=option) from None
+    selection = Selection(ticket_number, days.get("--from"), days.get("--to"))
+    try:
+        data = build_package(build(), selection, with_files=with_files)
+    except NothingToPackage:
+        if ticket_number is not None:
+            raise click.ClickException(_("no ticket %(number)s") % {"number": ticket_number}) from None
+        raise click.ClickException(_("no ticket was created in that period")) from None
+    output.write_bytes(data)
+    click.echo(_("audit package written: %(file)s (%(size)s bytes)") % {"file": output, "size": len(data)})
 
 
 @audit.command("checkpoint")
