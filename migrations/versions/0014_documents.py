@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("signer_name", sa.String(length=60), nullable=True),
         sa.Column("signer_ip", sa.String(length=45), nullable=True),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["ticket_id"], ["ticket.id"], name=op.f("fk_confirmation_document_ticket_id_ticket")
-        ),
+        sa.ForeignKeyConstraint(["ticket_id"], ["ticket.id"], name=op.f("fk_confirmation_document_ticket_id_ticket")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_confirmation_document")),
         sa.UniqueConstraint("task_key", name=op.f("uq_confirmation_document_task_key")),
         sa.UniqueConstraint("ticket_id", "version", name="uq_confirmation_document_ticket_id_version"),
