@@ -7,8 +7,9 @@ get one such row here, appended at the end of their journal and chained like any
 head and sequence move on), so ``closeloop audit verify`` can compare every ticket row with its chain.
 
 The columns are frozen below, as they were at this revision: a later change to what the lifecycle
-chains must not change what this migration wrote.  Also an index for the process heat map's scans of
-one kind of row in a period (``processes.heatmap``).
+chains must not change what this migration wrote.  Also a covering index for the process heat map
+(``processes.heatmap``): its window over each instance's completions in journal order reads only these
+columns, so the scan stays in the index instead of the wide rows (hashes, JSON).
 
 Downgrade drops the index and keeps the rows: removing links from the end of signed chains would read
 as tampering, and older code ignores annotations.
@@ -86,7 +87,7 @@ event = sa.table(
 
 
 def upgrade() -> None:
-    op.create_index("ix_journal_event_kind_at", "journal_event", ["kind", "at"])
+    op.create_index("ix_journal_event_heat", "journal_event", ["instance_id", "seq", "kind", "task_spec", "at"])
     bind = op.get_bind()
     chained = set(bind.scalars(sa.select(event.c.instance_id).where(event.c.kind == KIND).distinct()))
     files: dict[int, list[dict[str, object]]] = {}
@@ -141,4 +142,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_journal_event_kind_at", table_name="journal_event")
+    op.drop_index("ix_journal_event_heat", table_name="journal_event")

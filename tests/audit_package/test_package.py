@@ -198,3 +198,6 @@ def test_package_options_are_checked(platform, monkeypatch, tmp_path: Path) -> N
     garbage.write_bytes(b"not a zip")
     result = _run("verify", "--package", str(garbage))
     assert result.exit_code == 1 and "not_a_package" in result.output
+    monkeypatch.setenv("CLOSELOOP_LANG", "zh_Hans")
+    chinese = _run("verify", "--package", str(garbage))
+    assert chinese.exit_code == 1 and f"审计包 {garbage} 有问题" in chinese.output
