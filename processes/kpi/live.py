@@ -36,9 +36,11 @@ from engine.runtime import ProcessEngine
 from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
+from ..errors import FieldProblem, Invalid
 from ..tickets.intake import LIFECYCLE
 from ..tickets.lifecycle import STATUS_PROPERTY
 from ..tickets.models import Ticket
+from . import problem_codes
 from .models import ServiceCase, ServiceEvent
 from .recording import derive, open_case, record
 
@@ -47,6 +49,7 @@ from .recording import derive, open_case, record
 ADDRESS_ERROR_M = 1000.0
 AWAITING_CUSTOMER = "awaiting_customer"
 SOURCE = "live"
+REASON_MAX = 200
 
 
 def on_step(session: Session, report: StepReport) -> None:
@@ -124,10 +127,26 @@ def backfill(session: Session, engine: ProcessEngine) -> int:
     return len(tickets)
 
 
-def correct_problem_code(session: Session, ticket: Ticket, code: str, *, by: str, at: datetime) -> None:
-    """The agent's (or anyone's) correction of a ticket's problem code, recorded as a KPI event."""
+def correct_problem_code(session: Session, ticket: Ticket, code: str, *, reason: str, by: str, at: datetime) -> None:
+    """The agent's (or supervisor's) correction of a ticket's problem code, recorded as a KPI event.
+
+    The code must be one of the listed codes (``problem_codes.options``) and the reason is required, so a
+    changed recurrence figure can always be traced to who changed which ticket and why; a refusal
+    changes nothing.
+    """
+    code, reason = code.strip(), reason.strip()
+    problems = []
+    if code not in {option.value for option in problem_codes.options(session)}:
+        problems.append(FieldProblem("problem_code", "problem_code_unknown", {"value": code}))
+    if not reason:
+        problems.append(FieldProblem("reason", "problem_code_reason_required"))
+    elif len(reason) > REASON_MAX:
+        problems.append(FieldProblem("reason", "max_length", {"limit": REASON_MAX, "actual": len(reason)}))
+    if problems:
+        raise Invalid(problems[0].code, problems=problems, **problems[0].params)
     ticket.problem_code = code
-    record(session, case_of(session, ticket), "problem_code_set", at, source=SOURCE, data={"code": code, "by": by})
+    data = {"code": code, "by": by, "reason": reason}
+    record(session, case_of(session, ticket), "problem_code_set", at, source=SOURCE, data=data)
 
 
 def _feed(session: Session, case: ServiceCase, ticket: Ticket, event: StepEvent) -> None:

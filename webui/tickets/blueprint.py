@@ -11,6 +11,7 @@ tickets.add_url_rule("/tickets", "index", views.index, methods=["GET"])
 tickets.add_url_rule("/tickets/new", "new", views.new, methods=["GET", "POST"])
 tickets.add_url_rule("/tickets/<number>", "show", views.show, methods=["GET"])
 tickets.add_url_rule("/tickets/<number>/customer-link", "rotate_link", views.rotate_link, methods=["POST"])
+tickets.add_url_rule("/tickets/<number>/problem-code", "problem_code", views.correct_problem_code, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/diagram", "diagram", views.diagram, methods=["GET"])
 tickets.add_url_rule(
     "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png", "overlay", views.overlay, methods=["GET"]

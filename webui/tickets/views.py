@@ -19,6 +19,7 @@ from processes.errors import DomainError
 from processes.evidence.comparison import latest_comparison
 from processes.evidence.models import EvidenceComparison
 from processes.incidents import open_for_instance
+from processes.kpi import live, problem_codes
 from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets import progress
 from processes.tickets.models import Recommendation, Ticket
@@ -126,6 +127,8 @@ def show(number: str) -> Any:
         "engineers": engineers,
         "timeline": timeline(session, platform().engine, ticket),
         "attachments": platform().attachments.for_ticket(session, ticket),
+        "confirmations": platform().documents.versions(session, ticket),
+        "may_regenerate": may(Action.TICKET_CONFIRMATION, ticket) and ticket.accepted_at is not None,
         "customer": ticket.customer,
         "site": ticket.site,
         "device": ticket.device,
@@ -138,6 +141,7 @@ def show(number: str) -> Any:
         # The incident box: owners and admins see what stopped the process and act on it here.
         "incidents": open_for_instance(session, ticket.process_instance_id) if may(Action.INCIDENT_VIEW) else [],
         "may_skip": may(Action.INCIDENT_SKIP),
+        "problem_codes": problem_codes.options(session) if may(Action.TICKET_PROBLEM_CODE, ticket) else [],
     }
     return render_template("tickets/show.html", **context)
 
@@ -151,6 +155,22 @@ def rotate_link(number: str) -> Any:
     """Issue a new customer link; every link sent before stops working."""
     find_ticket(db(), number, action=Action.TICKET_ROTATE_LINK).customer_link_nonce = secrets.token_hex(8)
     return redirect(url_for("tickets.show", number=number) + "#customer-link")
+
+
+@login_required
+def correct_problem_code(number: str) -> Any:
+    """An agent's or supervisor's correction of the problem code (recurrence matches on it)."""
+    session = db()
+    ticket = find_ticket(session, number, action=Action.TICKET_PROBLEM_CODE)
+    live.correct_problem_code(
+        session,
+        ticket,
+        request.form.get("problem_code", ""),
+        reason=request.form.get("reason", ""),
+        by=me().username,
+        at=platform().engine.clock.now(),
+    )
+    return redirect(url_for("tickets.show", number=number) + "#problem-code")
 
 
 @login_required
