@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
 from engine.db import Database, after_commit
+from handlers.filestore import FileStore
 
 from .channels import Outcome, SmsMessage
 from .models import Notification
@@ -56,9 +57,10 @@ class RqQueue(Protocol):
 class Channels:
     """The adapters this plant's settings configure, built once per process."""
 
-    def __init__(self, settings: NotificationSettings, redis: Any) -> None:
+    def __init__(self, settings: NotificationSettings, redis: Any, files: FileStore | None = None) -> None:
         self.settings = settings
         self.redis = redis
+        self.files = files  # where e-mail attachments are read from (by hash)
         self.configured = settings.configured()
         self._sms: Sender | None = None
         self._wechat: Any = None
@@ -124,9 +126,14 @@ class Channels:
                 openid=address, template_id=template_id, data=data, idempotency_key=row.idempotency_key
             )
         if row.channel == "email":
-            if self._email is None:
-                from .channels.email import SmtpMail
+            from .channels.email import AttachmentError, SmtpMail, attachment_of
 
+            spec = (row.params or {}).get("attachment")
+            try:
+                attachments = [attachment_of(spec, self.files)] if isinstance(spec, dict) else []
+            except AttachmentError as error:
+                return Outcome("failed", str(error)[:2000])
+            if self._email is None:
                 self._email = SmtpMail(
                     host=s.smtp_host,
                     port=s.smtp_port,
@@ -137,7 +144,13 @@ class Channels:
                     ca_file=s.smtp_ca_file,
                     timeout_s=s.delivery_timeout_s,
                 )
-            return self._email.send(to=address, subject=row.subject, text=row.body, idempotency_key=row.idempotency_key)
+            return self._email.send(
+                to=address,
+                subject=row.subject,
+                text=row.body,
+                idempotency_key=row.idempotency_key,
+                attachments=attachments,
+            )
         return Outcome("failed", f"unknown channel {row.channel!r}")
 
 
@@ -319,8 +332,14 @@ class Delivery:
 
 
 def build(
-    db: Database, clock: Clock, queue: RqQueue | None, settings: NotificationSettings, redis: Any, grace: timedelta
+    db: Database,
+    clock: Clock,
+    queue: RqQueue | None,
+    settings: NotificationSettings,
+    redis: Any,
+    grace: timedelta,
+    files: FileStore | None = None,
 ) -> Delivery:
-    delivery = Delivery(db, clock, queue, settings, Channels(settings, redis), grace)
+    delivery = Delivery(db, clock, queue, settings, Channels(settings, redis, files), grace)
     delivery.watch(db.sessionmaker)
     return delivery
