@@ -57,6 +57,7 @@ def replay(number: str) -> Any:
         ticket=ticket,
         payload=present.payload(found),
         problem=present.problem_text(found.verification.problem),
+        problem_word=present.problem_word(found.verification.problem),
     )
 
 
