@@ -132,6 +132,7 @@ def test_the_customer_follows_rejects_accepts_and_answers_on_a_phone(live_server
     assert box is not None and 250 <= box["width"] <= 390 and box["height"] > 100
     expect(page.locator("#acceptance-prevention")).to_have_text(CLOSE_OUT["prevention_suggestion"])
     assert page.locator("#device-history figure").count() == 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     phone.clean()
 
     # Reject without a reason: refused, the form says which field; then with a reason.
