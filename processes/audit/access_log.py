@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from .models import AccessLogEntry
 
-# What was opened: a ticket's replay, the list of tickets to audit, the access log itself.
-ACTIONS = ("replay", "ticket_list", "access_log")
+# What was opened: a ticket's replay, the list of tickets to audit, the access log itself; the heat map
+# and any export (event log, audit package) for the pages and commands that offer them.
+ACTIONS = ("replay", "ticket_list", "access_log", "heatmap", "export")
 
 
 def record(session: Session, at: datetime, username: str, role: str, action: str, target: str, path: str) -> None:

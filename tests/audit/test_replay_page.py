@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 from support import login, rework_with_lamp_taps
 
 from engine.models import JournalEvent
 from processes.accounts.models import User
+from processes.audit import access_log
 from processes.audit.models import AccessLogEntry
 from processes.audit.replay import ticket_replay
 from processes.tickets.models import Ticket
@@ -90,7 +92,14 @@ def test_replay_page_for_auditor_logged_and_bilingual(platform, app) -> None:  #
     assert log.status_code == 200
     listed = re.findall(r'data-user="auditor" data-action="replay" data-target="([^"]+)"', log.get_data(as_text=True))
     assert listed == [ticket.number, ticket.number]
+    # An unknown ticket is a 404, and nothing is logged for it; an unknown log action is refused.
+    assert as_user(app, "auditor").get("/audit/tickets/T-NOPE").status_code == 404
+    with platform.db.session() as session:
+        assert session.scalar(select(AccessLogEntry.id).where(AccessLogEntry.target == "T-NOPE")) is None
+        with pytest.raises(ValueError, match="unknown access-log action"):
+            access_log.record(session, platform.engine.clock.now(), "auditor", "auditor", "edit", "", "/")
     # Engineers and agents have no audit screen.
+
     assert as_user(app, "agent").get(f"/audit/tickets/{ticket.number}").status_code == 403
 
 
