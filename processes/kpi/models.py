@@ -77,6 +77,10 @@ class ServiceCase(Base):
         Index("ix_kpi_case_resolution", "accepted_at", "resolution_s"),
         Index("ix_kpi_case_window", "window_ends_at"),
         Index("ix_kpi_case_created", "created_at"),
+        # The dashboard's group-bys (``analytics``, migration 0018): tickets closed in a range by creation
+        # hour with SLA and response (SLA by time, staffing), tickets created in a range by model.
+        Index("ix_kpi_case_closed_created", "accepted_at", "created_at", "sla_met", "response_s", "response_due_at"),
+        Index("ix_kpi_case_created_model", "created_at", "device_model"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
