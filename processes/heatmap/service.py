@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Float, Select, String, case, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.models import JournalEvent, ProcessInstance
@@ -118,7 +118,9 @@ def completions(
 
 
 def heat_map(session: Session, where: HeatFilter) -> HeatMap:
-    steps = completions(session, where).subquery("steps")
+    """One statement: the completions are windowed once (a materialised CTE) and every aggregate reads
+    that, tagged and joined by UNION ALL, so the journal is scanned once whatever is asked of it."""
+    steps = completions(session, where).cte("steps").prefix_with("MATERIALIZED")
     stayed = _seconds(session, steps.c.at, steps.c.prev_at)
     timed = (
         select(
@@ -133,32 +135,51 @@ def heat_map(session: Session, where: HeatFilter) -> HeatMap:
     # Nearest rank: the ceil(q * n)-th smallest, in integer arithmetic.
     median = func.max(case((timed.c.rank == (timed.c.n + 1) // 2, timed.c.stayed)))
     p90 = func.max(case((timed.c.rank == (9 * timed.c.n + 9) // 10, timed.c.stayed)))
-    times = {
-        spec: (float(m), float(p), float(t))
-        for spec, m, p, t in session.execute(
-            select(timed.c.task_spec, median, p90, func.sum(timed.c.stayed)).group_by(timed.c.task_spec)
-        )
-    }
-    counts = session.execute(
-        select(steps.c.task_spec, func.count(), func.count(steps.c.instance_id.distinct())).group_by(steps.c.task_spec)
-    ).all()
+    none_text, none_number = null().cast(String), null().cast(Float)
+    statement = union_all(
+        select(literal("time"), timed.c.task_spec, none_text, median, p90, func.sum(timed.c.stayed)).group_by(
+            timed.c.task_spec
+        ),
+        select(
+            literal("count"),
+            steps.c.task_spec,
+            none_text,
+            func.count().cast(Float),
+            func.count(steps.c.instance_id.distinct()).cast(Float),
+            none_number,
+        ).group_by(steps.c.task_spec),
+        select(
+            literal("flow"), steps.c.prev_spec, steps.c.task_spec, func.count().cast(Float), none_number, none_number
+        )  # noqa: E501
+        .where(steps.c.prev_spec.is_not(None))
+        .group_by(steps.c.prev_spec, steps.c.task_spec),
+        select(
+            literal("total"),
+            none_text,
+            none_text,
+            func.count(steps.c.instance_id.distinct()).cast(Float),
+            none_number,
+            none_number,
+        ),  # fmt: skip
+    )
+    times: dict[str, tuple[float, float, float]] = {}
+    counts: list[tuple[str, int, int]] = []
+    flows: list[FlowHeat] = []
+    total = 0
+    for tag, a, b, x, y, z in session.execute(statement):
+        if tag == "time":
+            times[a] = (float(x), float(y), float(z))
+        elif tag == "count":
+            counts.append((str(a), int(x), int(y)))
+        elif tag == "flow":
+            flows.append(FlowHeat(str(a), str(b), int(x)))
+        else:
+            total = int(x or 0)
     nodes = []
     for spec, visits, tickets in counts:
         median_s, p90_s, total_s = times.get(spec, (None, None, 0.0))
-        nodes.append(NodeHeat(str(spec), int(visits), int(tickets), median_s, p90_s, total_s))
-    flows = session.execute(
-        select(steps.c.prev_spec, steps.c.task_spec, func.count())
-        .where(steps.c.prev_spec.is_not(None))
-        .group_by(steps.c.prev_spec, steps.c.task_spec)
-    ).all()
-    total = session.scalar(select(func.count(steps.c.instance_id.distinct()))) or 0
-    return HeatMap(
-        tickets=int(total),
-        nodes=tuple(sorted(nodes, key=lambda n: n.element_id)),
-        flows=tuple(
-            sorted((FlowHeat(str(a), str(b), int(c)) for a, b, c in flows), key=lambda f: (f.source, f.target))
-        ),
-    )
+        nodes.append(NodeHeat(spec, visits, tickets, median_s, p90_s, total_s))
+    return HeatMap(tickets=total, nodes=tuple(sorted(nodes, key=lambda n: n.element_id)), flows=tuple(sorted(flows)))
 
 
 __all__ = ["COMPLETIONS", "FlowHeat", "HeatFilter", "HeatMap", "NodeHeat", "heat_map", "instances"]
