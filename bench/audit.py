@@ -2,12 +2,13 @@
 
 * ``heatmap_ms_200k``: :func:`processes.heatmap.service.heat_map` for the ticket lifecycle over a year
   holding 200,000 tickets (no ticket filter: every instance counts), wall-clock ms, median of ``RUNS``
-  runs after one warm-up; ``heatmap_cpu_ms_200k`` the same runs in this process's CPU time (on SQLite the
-  whole work), which a busy shared machine inflates less.  The journal is synthetic, bulk-inserted straight into ``process_instance``
-  and ``journal_event`` (the heat map reads only those): each ticket starts, is dispatched by a worker
-  (a deferral and a result), offered until an engineer accepts (one in five declines first), goes on
-  site, is closed out and accepted by the customer (one in five rejects once: rework), with a facts
-  annotation per step as the lifecycle writes them; 15–24 rows per ticket.
+  runs after one warm-up; ``heatmap_cpu_ms_200k`` the same runs in this process's CPU time (on SQLite
+  the whole work), which a busy shared machine inflates less.  The journal is synthetic, bulk-inserted
+  straight into ``process_instance`` and ``journal_event`` (the heat map reads only those): each ticket
+  starts, is dispatched by a worker (a deferral and a result), offered until an engineer accepts (one
+  in five declines first), goes on site, is closed out and accepted by the customer (one in five
+  rejects once: rework), with a facts annotation per step as the lifecycle writes them; 15–24 rows
+  per ticket.
 * ``journal_rows``: how many rows the journal held.
 
 SQLite under ``var/bench/`` unless ``CI_DATABASE_URL`` or ``DATABASE_URL`` points elsewhere (PostgreSQL).
