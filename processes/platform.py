@@ -30,6 +30,8 @@ from handlers.uploads import LocalUploads
 from .access.throttle import Limits
 from .dispatch import handlers as dispatch_handlers
 from .dispatch import rebalance
+from .documents import confirmation as documents
+from .documents.settings import DocumentSettings
 from .evidence import comparison
 from .evidence.uploads import UploadSweeper
 from .kpi import live as kpi_live
@@ -78,6 +80,8 @@ class Settings:
     rate_limits: Limits = Limits()
     # Providers, credentials, sender and template ids, delivery backoff (issue 11 §1; env CLOSELOOP_<FIELD>).
     notifications: NotificationSettings = NotificationSettings()
+    # The letterhead and logo on customer documents (issue 11 §2; env CLOSELOOP_DOC_<FIELD>).
+    documents: DocumentSettings = DocumentSettings()
 
     @property
     def timing(self) -> Timing:
@@ -99,6 +103,7 @@ class Settings:
             "secret_key": os.environ.get("CLOSELOOP_SECRET_KEY") or _local_secret(var_dir),
             "timezone": os.environ.get("CLOSELOOP_TIMEZONE", "Asia/Shanghai"),
             "notifications": NotificationSettings.from_env(),
+            "documents": DocumentSettings.from_env(),
             "checkpoint_key": Path(os.environ.get("CLOSELOOP_CHECKPOINT_KEY") or var_dir / "journal-checkpoint.key"),
         }
         for field_name, variable in _TIMING_ENV.items():
@@ -148,8 +153,16 @@ def redis_url_of(connection: Redis) -> str:
     return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
-def build_registry(files: FileStore, timezone: str = "Asia/Shanghai") -> HandlerRegistry:
+def build_registry(
+    files: FileStore, timezone: str = "Asia/Shanghai", confirmations: documents.Confirmations | None = None
+) -> HandlerRegistry:
+    """Every service-task handler; without ``confirmations`` (a deployment check) that handler is
+    registered over an unsigned link, enough to check diagrams but not to run them."""
     registry = HandlerRegistry()
+    documents.register(
+        registry,
+        confirmations or documents.Confirmations(files, CustomerLinks(""), "", DocumentSettings(), timezone, Clock()),
+    )
     dispatch_handlers.register(registry, timezone)
     sla.register(registry, timezone)
     comparison.register(registry, files, timezone)
@@ -169,6 +182,7 @@ class Platform:
     links: CustomerLinks
     attachments: Attachments
     delivery: notification_delivery.Delivery
+    documents: documents.Confirmations
 
     def rebalance_offers(self) -> dict[str, Any]:
         """Re-plan the open offers jointly, unless another worker is doing it right now."""
@@ -217,11 +231,16 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     clock = clock or Clock()
     uploads = LocalUploads(files, settings.var_dir / "files" / "uploads")
     upload_sweeper = UploadSweeper(db, uploads, files, timedelta(seconds=settings.upload_abandon_after_s))
-    delivery = notification_delivery.build(db, clock, queue.queue, settings.notifications, redis, settings.timing.grace)
+    delivery = notification_delivery.build(
+        db, clock, queue.queue, settings.notifications, redis, settings.timing.grace, files
+    )
     links = CustomerLinks(settings.secret_key)
+    confirmations = documents.Confirmations(
+        files, links, settings.notifications.portal_url, settings.documents, settings.timezone, clock
+    )
     engine = ProcessEngine(
         db,
-        build_registry(files, settings.timezone),
+        build_registry(files, settings.timezone, confirmations),
         clock,
         queue,
         # The worker's sweeper also re-enqueues notifications whose delivery job was lost, and deletes
@@ -248,6 +267,7 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
         links=links,
         attachments=attachments,
         delivery=delivery,
+        documents=confirmations,
     )
     rootcauses.register_options(platform.desk.options)
     platform.desk.options.register("problem_codes", problem_codes.options)

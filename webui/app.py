@@ -14,7 +14,9 @@ from processes.platform import ROOT, Platform, Settings, build_platform
 from . import context, display, errors, headers, hygiene, i18n
 from .admin.blueprint import admin
 from .api.blueprint import api
+from .audit.blueprint import audit
 from .auth.blueprint import auth
+from .confirmation.blueprint import confirmation
 from .customer.blueprint import customer
 from .history.blueprint import history
 from .incidents.blueprint import incidents
@@ -61,6 +63,8 @@ def create_app(
     app.register_blueprint(outbox)  # issue 11 §1: the admins' outbox
     app.register_blueprint(kpi)
     app.register_blueprint(history)  # issue 14: the admins' history import
+    app.register_blueprint(audit)  # issue 13: auditors' replay and access log; auditors write nothing
+    app.register_blueprint(confirmation)  # issue 11 §2: the confirmation PDF and the customer's signature
     errors.init_app(app)
     headers.init_app(app)
     hygiene.init_app(app)  # first of the before_request functions: bad text never reaches a view

@@ -54,6 +54,9 @@ MESSAGES: dict[str, Any] = {
     "login_required": _l("Please log in."),
     "token_invalid": _l("The API token is missing or not valid."),
     "forbidden": _l("You may not do this."),
+    # the problem code corrected on the ticket page (processes.kpi.live.correct_problem_code)
+    "problem_code_unknown": _l("“%(value)s” is not a known problem code; choose one from the list."),
+    "problem_code_reason_required": _l("Give a short reason for changing the problem code."),
     # access policy and rate limits (processes.access)
     "ticket_not_yours": _l("This ticket is not one of yours."),
     "throttled_login": _l("Too many failed log-ins. Try again in %(minutes)s minutes."),
@@ -171,6 +174,11 @@ MESSAGES: dict[str, Any] = {
     "media_video_too_short": _l("The video is %(actual_s)s s; at least %(required_s)s s is required."),
     "media_video_too_long": _l("The video is %(actual_s)s s; at most %(max_s)s s is allowed."),
     "media_video_too_many_pixels": _l("The video frame is too large: %(width)s×%(height)s."),
+    # the customer's portal and survey (processes.portal)
+    "link_not_found": _l("This page does not exist for your link."),
+    "survey_not_yet": _l("The survey opens once you have accepted the repair."),
+    "survey_already_answered": _l("You have already answered the survey for this request. Thank you!"),
+    "survey_stars": _l("Choose from 1 to 5 stars."),
 }
 
 

@@ -56,6 +56,8 @@ class Action(StrEnum):
     TICKET_VIEW = "ticket.view"
     TICKET_VIEW_CONTACT = "ticket.view_contact"
     TICKET_ROTATE_LINK = "ticket.rotate_link"
+    TICKET_CONFIRMATION = "ticket.confirmation"
+    TICKET_PROBLEM_CODE = "ticket.problem_code"
     CUSTOMER_CONTACTS = "customer.contacts"
     TASK_VIEW = "task.view"
     TASK_COMPLETE = "task.complete"
@@ -66,6 +68,9 @@ class Action(StrEnum):
     INCIDENT_SKIP = "incident.skip"
     ADMIN_MANAGE = "admin.manage"
     LIBRARY_MANAGE = "library.manage"
+    SURVEY_ANSWER = "survey.answer"
+    AUDIT_VIEW = "audit.view"
+    ACCESS_LOG_VIEW = "audit.access_log"
 
 
 class Relation(StrEnum):
@@ -105,6 +110,11 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
         "engineer": {Relation.ASSIGNED, Relation.CREATED},
     },
     Action.TICKET_ROTATE_LINK: dict.fromkeys(("agent", "supervisor"), ANY),
+    # Regenerating the customer's confirmation PDF (a new version if the facts changed): the desk.
+    Action.TICKET_CONFIRMATION: dict.fromkeys(("agent", "supervisor"), ANY),
+    # The problem code (recurrence matches on it): the agent at the desk and the supervisor correct it;
+    # the engineer corrects it in the close-out form (a task, under TASK_COMPLETE).
+    Action.TICKET_PROBLEM_CODE: dict.fromkeys(("agent", "supervisor"), ANY),
     # The customer directory's phone numbers (the intake form's customer list): not for engineers.
     Action.CUSTOMER_CONTACTS: dict.fromkeys(("agent", "supervisor", "admin"), ANY),
     Action.TASK_VIEW: _READ,
@@ -116,7 +126,24 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     Action.INCIDENT_SKIP: dict.fromkeys(SKIP_ROLES, ANY),
     Action.ADMIN_MANAGE: dict.fromkeys(("admin", "supervisor"), ANY),
     Action.LIBRARY_MANAGE: dict.fromkeys(("admin", "supervisor"), ANY),
+    # The satisfaction survey (issue 11 §3): only the holder of the ticket's own link answers it.
+    Action.SURVEY_ANSWER: {CUSTOMER: {Relation.LINK}},
+    # Issue 13: replaying a ticket's journal; every such view is itself on the access log.
+    Action.AUDIT_VIEW: dict.fromkeys(("auditor", "admin", "supervisor", "process_owner"), ANY),
+    Action.ACCESS_LOG_VIEW: {"admin": ANY},
 }
+
+# Roles that read everything and change nothing (issue 13): every request that could write is refused
+# them before any view runs (see :func:`may_write`), whatever a route's own rule says.
+READ_ONLY_ROLES = frozenset({"auditor"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def may_write(role: str | None, method: str) -> Refusal | None:
+    """None unless ``role`` is read-only and ``method`` could change something."""
+    if role in READ_ONLY_ROLES and method.upper() not in SAFE_METHODS:
+        return Refusal("forbidden")
+    return None
 
 
 @dataclass(frozen=True)
