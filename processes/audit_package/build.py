@@ -57,7 +57,9 @@ def _plain(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def build(platform: Platform, selection: Selection, *, with_files: bool = False) -> bytes:
+def build(platform: Platform, selection: Selection, *, by: str, with_files: bool = False) -> bytes:
+    """The package's bytes; the export is itself recorded in the access log (as operator ``by``)."""
+    from ..audit import access_log
     from ..journal_audit import NoCheckpointKey, export_checkpoints
 
     buffer = io.BytesIO()
@@ -124,4 +126,14 @@ def build(platform: Platform, selection: Selection, *, with_files: bool = False)
         from .summary import summary_pdf
 
         archive.writestr(SUMMARY, summary_pdf(manifest, tickets))
+        period = f"{_plain(selection.start) or ''}..{_plain(selection.end) or ''}"
+        access_log.record(
+            session,
+            platform.engine.clock.now(),
+            by,
+            "operator",
+            "export",
+            selection.ticket_number or period,
+            "closeloop audit package" + (" --with-files" if with_files else ""),
+        )
     return buffer.getvalue()

@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
+from sqlalchemy import select
 from support import complete, jpeg, open_ticket
 
+from processes.audit.models import AccessLogEntry
 from processes.tickets.attachments import Upload
 from processes.tickets.models import Ticket
 from webui import cli
@@ -49,6 +51,9 @@ def package(platform, tmp_path: Path, monkeypatch) -> tuple[Path, str]:  # noqa:
     path = tmp_path / "package.zip"
     made = _run("package", "--ticket", number, "--with-files", "-o", str(path))
     assert made.exit_code == 0, made.output
+    with platform.db.session() as session:  # the export is itself on the access log
+        (logged,) = session.scalars(select(AccessLogEntry).where(AccessLogEntry.action == "export"))
+        assert (logged.target, logged.path) == (number, "closeloop audit package --with-files")
     monkeypatch.setattr(audit, "build", _no_database)
     return path, number
 

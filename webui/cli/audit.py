@@ -210,6 +210,7 @@ def audit_package(
     ticket_number: str | None, start: str | None, end: str | None, with_files: bool, output: Path
 ) -> None:
     """Write one ticket's (or a period's) audit package: journal, diagrams, checkpoints, file hashes, PDF."""
+    import getpass
     from datetime import UTC, datetime
 
     from processes.audit_package.build import NothingToPackage, Selection
@@ -229,7 +230,7 @@ def audit_package(
                 raise click.BadParameter(_("a day as YYYY-MM-DD expected"), param_hint=option) from None
     selection = Selection(ticket_number, days.get("--from"), days.get("--to"))
     try:
-        data = build_package(build(), selection, with_files=with_files)
+        data = build_package(build(), selection, by=getpass.getuser(), with_files=with_files)
     except NothingToPackage:
         if ticket_number is not None:
             raise click.ClickException(_("no ticket %(number)s") % {"number": ticket_number}) from None
