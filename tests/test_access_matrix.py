@@ -177,6 +177,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/audit"): staff_page(AUDITORS),
     ("GET", "/audit/tickets/<number>"): staff_page(AUDITORS),
     ("GET", "/admin/access-log"): staff_page(("admin",)),
+    # the process heat map and its event log (issue 13 part B): asked without its period, refused as invalid
+    ("GET", "/heatmap/data.json"): staff_page(AUDITORS, INVALID),
+    ("GET", "/heatmap/eventlog.csv"): staff_page(AUDITORS, INVALID),
+    ("GET", "/heatmap/eventlog.xes"): staff_page(AUDITORS, INVALID),
     # importing ticket history from Excel (issue 14): administrators only
     ("GET", "/admin/history"): staff_page(("admin",)),
     ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file

@@ -71,6 +71,7 @@ class Action(StrEnum):
     SURVEY_ANSWER = "survey.answer"
     AUDIT_VIEW = "audit.view"
     ACCESS_LOG_VIEW = "audit.access_log"
+    HEATMAP_VIEW = "audit.heatmap"
 
 
 class Relation(StrEnum):
@@ -131,6 +132,8 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     # Issue 13: replaying a ticket's journal; every such view is itself on the access log.
     Action.AUDIT_VIEW: dict.fromkeys(("auditor", "admin", "supervisor", "process_owner"), ANY),
     Action.ACCESS_LOG_VIEW: {"admin": ANY},
+    # Issue 13 part B: the process heat map and its event-log export, read by those who audit the process.
+    Action.HEATMAP_VIEW: dict.fromkeys(("auditor", "admin", "supervisor", "process_owner"), ANY),
 }
 
 # Roles that read everything and change nothing (issue 13): every request that could write is refused
