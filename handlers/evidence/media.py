@@ -31,7 +31,9 @@ from .sniff import (
 from .source import MediaLimits, Source, first_bytes, make_thumbnail, read_source, refuse_lies
 
 pillow_heif.register_heif_opener()
-# Explicitly refuse partial images: a truncated upload must never pass as evidence.
+# Explicitly refuse partial images: a truncated upload must never pass as evidence.  The flag is
+# process-wide and WeasyPrint sets it to True when it is imported (the PDFs render in the same worker),
+# so decode_fully asserts it again right before every decode.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 PIL_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG", "image/heic": "HEIF"}
@@ -147,6 +149,7 @@ def decode_fully(image: Image.Image, fmt: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
             image.load()
             return upright_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
