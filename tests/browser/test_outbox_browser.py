@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser.conftest import chromium, live_server  # noqa: F401 - the browser tests' fixtures
 from playwright.sync_api import Browser, expect
 from support import open_ticket
 
@@ -22,7 +21,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 """
 
 
-def test_live_preview_refuses_with_the_line_then_shows_the_message(live_server, chromium: Browser) -> None:  # noqa: ANN001, F811
+def test_live_preview_refuses_with_the_line_then_shows_the_message(live_server, chromium: Browser) -> None:  # noqa: ANN001
     platform, base = live_server.platform, live_server.url
     ticket_id = open_ticket(platform)
     with platform.db.session() as session:
