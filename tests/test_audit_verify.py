@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -192,6 +193,9 @@ def test_verify_in_a_loop_while_tickets_are_created_never_reports_a_false_break(
                     created.append(ticket.id)
                     instance_id = ticket.process_instance_id
                 keyed.engine.advance(instance_id)  # the worker's step: more rows on the same journal
+                # Give the verifier room between tickets: without it, on a busy machine the writer could do
+                # all twelve between two verifications and the loop would not overlap the writes at all.
+                time.sleep(0.05)
         except BaseException as err:  # noqa: BLE001 - reported by the main thread
             errors.append(err)
         finally:
