@@ -193,17 +193,19 @@ def test_verify_in_a_loop_while_tickets_are_created_never_reports_a_false_break(
                     created.append(ticket.id)
                     instance_id = ticket.process_instance_id
                 keyed.engine.advance(instance_id)  # the worker's step: more rows on the same journal
-                # Give the verifier room between tickets: without it, on a busy machine the writer could do
-                # all twelve between two verifications and the loop would not overlap the writes at all.
-                time.sleep(0.05)
+                # Wait for a verification that began after this ticket: on a busy machine one slow verification
+                # could otherwise span all twelve tickets and the loop would not overlap the writes at all.
+                seen_before, deadline = len(reports), time.monotonic() + 60
+                while len(reports) < seen_before + 2 and time.monotonic() < deadline:
+                    time.sleep(0.01)
         except BaseException as err:  # noqa: BLE001 - reported by the main thread
             errors.append(err)
         finally:
             done.set()
 
+    reports: list[checkpoints.VerifyReport] = []
     writer = threading.Thread(target=create_tickets)
     writer.start()
-    reports = []
     while not done.is_set() or len(reports) < 3:
         reports.append(checkpoints.verify(keyed.db, key))
         if len(reports) % 4 == 0:

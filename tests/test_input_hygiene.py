@@ -34,7 +34,8 @@ def routes(app: Any) -> list[tuple[str, str, list[str]]]:
     found = []
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            found.append((rule.rule, method, list(rule.arguments)))
+            # Only the variables in the path: a rule's ``defaults`` are arguments the URL never carries.
+            found.append((rule.rule, method, sorted(rule.arguments - set(rule.defaults or ()))))
     return found
 
 
