@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from typing import Any
 
 from PIL import Image
@@ -139,6 +140,21 @@ def open_ticket(
 PLACEHOLDER_PHOTO = "1" * 64
 
 
+def wait_for_task(platform: Platform, ticket_id: int, spec: str, seconds: float = 60) -> None:
+    """Until the ticket has an open ``spec`` task.  Alone it is there after ``drain``; beside a live server's
+    worker (browser tests), that worker may be the one running the step that opens it, so look again."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with platform.db.session() as session:
+            views = platform.desk.for_ticket(session, session.get(Ticket, ticket_id))
+            if any(v.spec_name == spec for v in views):
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"ticket {ticket_id} has no open {spec} task after {seconds} s")
+        drain(platform)
+        time.sleep(0.1)
+
+
 def complete(
     platform: Platform, ticket_id: int, spec: str, data: dict[str, Any] | None = None, *, customer: bool = False
 ) -> None:
@@ -150,6 +166,7 @@ def complete(
     from processes.tickets.tasks import Actor
 
     data = dict(data or {})
+    wait_for_task(platform, ticket_id, spec)
     if spec == "close_out":
         data = {**close_out_evidence(platform, ticket_id), **data}
     with platform.db.session() as session:

@@ -16,11 +16,13 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from engine.clock import FrozenClock
 from processes.platform import ROOT, Platform, Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -146,6 +148,10 @@ def live_server(
     """``closeloop serve`` and ``closeloop worker`` on the test database and Redis; yields the base URL."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     assert settings.redis_url, "the platform fixture always has a Redis URL"
+    # The server and its worker run on the real clock: the test's steps must too, or the worker fires the
+    # timers they set (an offer's accept timeout months "overdue") while the test is still answering them.
+    if isinstance(platform.engine.clock, FrozenClock):
+        platform.engine.clock.set(datetime.now(UTC))
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
