@@ -13,4 +13,5 @@ from processes.kpi import models as kpi  # noqa: F401
 from processes.notifications import models as notifications  # noqa: F401
 from processes.portal import models as portal  # noqa: F401
 from processes.rootcauses import models as rootcauses  # noqa: F401
+from processes.tickets import drafts  # noqa: F401
 from processes.tickets import models as tickets  # noqa: F401

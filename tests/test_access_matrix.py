@@ -102,6 +102,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/tasks"): staff_page(STAFF),
     ("GET", "/tasks/<task_id>"): staff_page(SEES_A),
     ("POST", "/tasks/<task_id>"): staff_page(("eng_on",), INVALID),
+    ("POST", "/tasks/<task_id>/draft"): staff_page(("eng_on",)),  # the form's draft: whoever may complete it
     ("POST", "/tasks/my-status"): staff_page(ENGINEERS, INVALID),
     ("POST", "/tasks/my-position"): staff_page(ENGINEERS, INVALID),
     # the customer's link: staff and strangers hold no link (a made-up one is "missing")

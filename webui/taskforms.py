@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
 from processes.engineers.models import Engineer
 from processes.errors import DomainError, FieldProblem
 from processes.evidence.comparison import latest_comparison
+from processes.tickets import drafts
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 
@@ -53,6 +56,14 @@ def render_task_form(
     refusal = desk.may_act(session, actor, view, ticket) if ready else None
     engineers = list(session.scalars(select(Engineer).order_by(Engineer.name)))
     comparison = latest_comparison(session, ticket) if actor.user is not None else None
+    draft_url = None
+    if actor.user is not None:  # staff keep a draft; a customer's link forms are one tap, nothing to keep
+        if not ready:
+            drafts.discard(session, task_id)
+        elif refusal is None:
+            draft_url = url_for("tasks.draft", task_id=task_id)
+            if values is None:
+                values = restored(view.form or {}, drafts.load(session, task_id, actor.user.id))
     return render_template(
         template,
         view=view,
@@ -65,8 +76,22 @@ def render_task_form(
         engineers=engineers,
         post_url=post_url,
         comparison=comparison,
+        draft_url=draft_url,
+        file_url=url_for("tickets.file", sha256="SHA256") if actor.user is not None else None,
         **extra,
     ), status
+
+
+def restored(schema: dict[str, Any], draft: dict[str, str] | None) -> dict[str, Any] | None:
+    """A saved draft as the form's values: the same conversion a submit goes through, problems and all
+    left for the submit to report (a half-typed number is shown as it was typed)."""
+    if not draft:
+        return None
+    values, _uploads, _problems = coerce(schema, MultiDict(draft), MultiDict())
+    for name, raw in draft.items():
+        if "." not in name and name not in values:
+            values[name] = raw
+    return values
 
 
 def submit_task(task_id: str, actor: Actor) -> tuple[dict[str, Any], list[FieldProblem], str | None, int]:
@@ -77,10 +102,25 @@ def submit_task(task_id: str, actor: Actor) -> tuple[dict[str, Any], list[FieldP
     view, _ticket = platform().desk.task(session, task_id)
     values, uploads, problems = coerce(view.form or {}, request.form, request.files)
     if problems:
+        keep_draft(task_id, actor, view.form or {})
         return values, problems, message("invalid_input"), 422
     try:
         platform().desk.complete(session, actor, task_id, values, uploads)
     except DomainError as err:
         refused = refusal(err)
+        keep_draft(task_id, actor, view.form or {})  # after the rollback: the draft outlives the refusal
         return values, refused.problems, refused.text, refused.status
+    if actor.user is not None:
+        drafts.discard(session, task_id)
     return values, [], None, 303
+
+
+def keep_draft(task_id: str, actor: Actor, schema: dict[str, Any]) -> None:
+    """A refused submit is saved as the draft, so a reload after it shows what was sent, not an old draft."""
+    if actor.user is None:
+        return
+    posted = {name: request.form[name] for name in request.form}
+    now = platform().engine.clock.now()
+    # A field too long for a draft: the refusal shown already names it, and the page still holds it.
+    with contextlib.suppress(DomainError):
+        drafts.save(db(), task_id, actor.user.id, posted, drafts.field_names(schema), now)

@@ -26,6 +26,7 @@
           box.querySelector('[name="' + name + '.accuracy"]').value = Math.round(pos.coords.accuracy);
           status.textContent = pos.coords.latitude.toFixed(5) + ", " + pos.coords.longitude.toFixed(5) +
             " (±" + Math.round(pos.coords.accuracy) + " m)";
+          box.dispatchEvent(new Event("change", { bubbles: true }));  // a task form's draft keeps the fix
           if (box.dataset.autosubmit !== undefined) { box.closest("form").submit(); }  // "share my location"
         }, function () { status.textContent = status.dataset.denied; },
         { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });

@@ -16,13 +16,23 @@ document.addEventListener("DOMContentLoaded", function () {
         mark.style.width = (100 * t.w) + "%"; mark.style.height = (100 * t.h) + "%";
         canvas.appendChild(mark);
       });
+      var before = hidden.value;
       hidden.value = JSON.stringify(taps);
+      if (hidden.value !== before) { hidden.dispatchEvent(new Event("change", { bubbles: true })); }  // the draft
     }
     function show(file) { img.src = URL.createObjectURL(file); canvas.classList.add("ready"); }
     var source = form.querySelector('input[type=file][data-field="' + box.dataset.on + '"]');
+    // After a reload (the draft) or a refused submit the photo is no longer in the page, only its
+    // reference: show the stored copy, so the restored taps sit on the picture they were made on.
+    function showStored(reference) {
+      if (!reference || reference.indexOf("sha256:") !== 0 || !form.dataset.files) { return; }
+      img.src = form.dataset.files.replace("SHA256", reference.slice(7)); canvas.classList.add("ready");
+    }
     if (source) {
       source.addEventListener("change", function () { if (source.files.length) { show(source.files[0]); } });
       form.addEventListener("uploaded", function (e) { if (e.detail.field === box.dataset.on) { show(e.detail.file); } });
+      var stored = form.querySelector('input[data-reference="' + box.dataset.on + '"]');
+      if (stored) { showStored(stored.value); }
     }
     img.addEventListener("click", function (e) {
       var r = img.getBoundingClientRect(), size = 0.06;

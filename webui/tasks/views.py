@@ -14,6 +14,7 @@ from processes.engineers import admin as engineer_profiles
 from processes.engineers.models import STATUSES
 from processes.errors import DomainError
 from processes.notifications import service as notifications
+from processes.tickets import drafts
 from processes.tickets.tasks import Actor
 
 from ..auth import gate
@@ -89,3 +90,19 @@ def form(task_id: str) -> Any:
             task_id, actor, values=values, problems=problems, error=error, post_url=post_url, status=status
         )
     return render_task_form(task_id, actor, post_url=post_url)
+
+
+@login_required
+def draft(task_id: str) -> Any:
+    """The page saves its form here as it changes (fetch), so a reload or a refusal loses nothing.
+
+    Only whoever may complete the task keeps a draft of it, and only while it waits."""
+    actor = Actor(user=gate.me())
+    session = db()
+    view, ticket = platform().desk.task(session, task_id)
+    gate.require_task(Action.TASK_COMPLETE, view, ticket, actor)
+    if not platform().engine.is_ready(session, task_id):
+        raise DomainError("task_not_ready", status=409)
+    now = platform().engine.clock.now()
+    kept = drafts.save(session, task_id, current_user.id, request.form, drafts.field_names(view.form or {}), now)
+    return {"saved": sorted(kept)}
