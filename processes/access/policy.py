@@ -67,6 +67,7 @@ class Action(StrEnum):
     INCIDENT_VIEW = "incident.view"
     INCIDENT_SKIP = "incident.skip"
     ADMIN_MANAGE = "admin.manage"
+    ACCOUNT_MANAGE = "account.manage"
     LIBRARY_MANAGE = "library.manage"
     SURVEY_ANSWER = "survey.answer"
     AUDIT_VIEW = "audit.view"
@@ -126,6 +127,8 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     Action.INCIDENT_VIEW: dict.fromkeys(VIEW_ROLES, ANY),  # and retry them (processes.incidents)
     Action.INCIDENT_SKIP: dict.fromkeys(SKIP_ROLES, ANY),
     Action.ADMIN_MANAGE: dict.fromkeys(("admin", "supervisor"), ANY),
+    # Staff accounts (issue 10): creating logins, resetting passwords and deactivating is the administrator's.
+    Action.ACCOUNT_MANAGE: {"admin": ANY},
     Action.LIBRARY_MANAGE: dict.fromkeys(("admin", "supervisor"), ANY),
     # The satisfaction survey (issue 11 §3): only the holder of the ticket's own link answers it.
     Action.SURVEY_ANSWER: {CUSTOMER: {Relation.LINK}},
