@@ -29,6 +29,7 @@ from .model import (
 )
 from .policy import DispatchPolicy, PolicyError
 from .reasons import Reason, ReasonCode
+from .relax import LADDER, WIDER_RADIUS_KM, Relaxation, RelaxedResult, RelaxedShortlist, RelaxStep
 from .scenario import ScenarioError, load_scenario, run_scenario
 from .scoring import ScoreFactor
 from .shortlist import Candidate, EngineerShortlist, ShortlistResult, SkillEvidence
@@ -53,11 +54,16 @@ __all__ = [
     "JobSkills",
     "KeywordHit",
     "KeywordMatcher",
+    "LADDER",
     "OfferOutcome",
     "PlannedAssignment",
     "PolicyError",
     "Reason",
     "ReasonCode",
+    "RelaxStep",
+    "Relaxation",
+    "RelaxedResult",
+    "RelaxedShortlist",
     "ScenarioError",
     "ScoreFactor",
     "ShortlistResult",
@@ -65,6 +71,7 @@ __all__ = [
     "Ticket",
     "UnassignedTicket",
     "Urgency",
+    "WIDER_RADIUS_KM",
     "beta_smoothed",
     "decline_history",
     "fix_history",

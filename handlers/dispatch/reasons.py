@@ -16,6 +16,7 @@ class ReasonCode(StrEnum):
     NO_CAPACITY = "no_capacity"  # {daily_capacity, booked_today, planned}
     OUTSIDE_RADIUS = "outside_radius"  # {distance_km, radius_km}
     BEYOND_MAX_DISTANCE = "beyond_max_distance"  # {distance_km, radius_km, max_km}
+    OTHER_GROUP = "other_group"  # {groups}: a relaxation step kept to the groups serving the site (relax.py)
     # Why a ticket got nobody.
     NO_ELIGIBLE_ENGINEER = "no_eligible_engineer"  # {considered, counts: {code: engineers}}
     NO_SKILL_IDENTIFIED = "no_skill_identified"  # {device_type, device_type_known}

@@ -25,7 +25,10 @@ from . import roster
 
 def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
     """Shortlist engineers for the ticket (skills, distance, workload, first-time fixes, declines) and
-    store the full explanation on the ticket, so anyone can ask "why Zhang Wei"."""
+    store the full explanation on the ticket, so anyone can ask "why Zhang Wei".
+
+    When nobody qualifies the ladder of ``handlers.dispatch.relax`` relaxes one rule at a time; the step
+    is in the explanation (``relaxation``) and in the result (``relaxed``), so the offer says so."""
     assert ctx.session is not None
     ticket = ticket_for(ctx, params["ticket_id"])
     try:
@@ -34,8 +37,9 @@ def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: s
         raise HandlerError(f"the dispatch policy table is invalid: {err}") from err
     team = roster.load(ctx.session, ctx.now, timezone)
     excluded = [str(e) for e in params.get("declined") or []]
-    result = team.shortlist(policy).shortlist(roster.dispatch_ticket(ticket), excluded_engineer_ids=excluded)
-    explanation = result.explanation()
+    relaxed = team.relaxed(policy).shortlist(roster.dispatch_ticket(ticket), excluded_engineer_ids=excluded)
+    result = relaxed.result
+    explanation = relaxed.explanation()
     ticket.skills = list(result.job.scored_skills)
     candidates = [
         {"engineer_id": int(c.engineer_id), "name": c.name, "score": round(c.score, 4)} for c in result.candidates
@@ -50,7 +54,12 @@ def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: s
         )
     )
     reason = explanation["reason"]
-    return {"candidates": candidates, "reason": reason["code"] if reason else None}
+    relaxation = relaxed.relaxation
+    return {
+        "candidates": candidates,
+        "reason": reason["code"] if reason and not candidates else None,
+        "relaxed": relaxation.step if relaxation and candidates else None,
+    }
 
 
 def offer_next_candidate(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class Roster:
     def shortlist(self, policy: dispatch.DispatchPolicy) -> dispatch.EngineerShortlist:
         return dispatch.EngineerShortlist(self.index, self.resolver, policy)
 
+    def relaxed(self, policy: dispatch.DispatchPolicy) -> dispatch.RelaxedShortlist:
+        """The shortlist with the relaxation ladder behind it: what the lifecycle offers from."""
+        return dispatch.RelaxedShortlist(self.shortlist(policy))
+
 
 def resolver(session: Session) -> dispatch.JobSkillResolver:
     keywords = {row.keyword: list(row.skills) for row in session.scalars(select(KeywordSkills))}
