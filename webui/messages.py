@@ -179,6 +179,22 @@ MESSAGES: dict[str, Any] = {
     "survey_not_yet": _l("The survey opens once you have accepted the repair."),
     "survey_already_answered": _l("You have already answered the survey for this request. Thank you!"),
     "survey_stars": _l("Choose from 1 to 5 stars."),
+    # the admin's directory, its CSV import and staff accounts (issue 10, admins)
+    "email_format": _l("An e-mail address looks like name@example.com."),
+    "own_account_deactivate": _l("You cannot deactivate your own account."),
+    "last_admin": _l("This is the last active administrator account; it cannot be deactivated."),
+    "csv_refused": _l("Nothing was imported: the file has %(count)s problems, listed below."),
+    "csv_empty": _l("The file has no rows to import."),
+    "csv_too_large": _l("The file is larger than %(limit)s MB."),
+    "csv_encoding": _l("The file is not text in UTF-8 or GB18030; save it from Excel as \"CSV UTF-8\"."),
+    "csv_missing_column": _l("This column is missing; the columns are: %(allowed)s."),
+    "csv_unknown_column": _l("This column is not known; the columns are: %(allowed)s."),
+    "csv_too_many_rows": _l("At most %(limit)s rows per file."),
+    "csv_extra_cells": _l("The row has more cells than the %(expected)s columns of the header."),
+    "csv_syntax": _l("The row cannot be read as CSV (%(detail)s)."),
+    "csv_same_phone_other_name": _l("Same phone as an earlier row, but that customer is named %(name)s."),
+    "csv_unknown_customer": _l("No customer has the phone %(phone)s; import the customers first."),
+    "csv_unknown_site": _l("%(customer)s has no site %(site)s; its sites are: %(sites)s."),
 }
 
 

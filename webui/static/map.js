@@ -64,7 +64,60 @@
     }
   }
 
+  // A position picked on the map (an engineer's home, a customer's site): a tap or a dragged marker fills
+  // the form's two hidden fields; the team and open tickets' sites are drawn faintly for orientation,
+  // since without tiles the background is blank.
+  function picker(el) {
+    var box = el.closest(".position-picker"), form = el.closest("form");
+    var lat = form.querySelector('input[name="' + box.dataset.lat + '"]');
+    var lon = form.querySelector('input[name="' + box.dataset.lon + '"]');
+    var readout = box.querySelector(".picked");
+    var map = L.map(el, { zoomSnap: 0.25 }), marker = null;
+    L.control.scale({ metric: true, imperial: false }).addTo(map);
+    L.Icon.Default.imagePath = el.dataset.images;
+    function show() {
+      readout.textContent = lat.value && lon.value
+        ? Number(lat.value).toFixed(5) + ", " + Number(lon.value).toFixed(5) : readout.dataset.none;
+    }
+    function place(latlng) {
+      lat.value = latlng.lat.toFixed(6); lon.value = latlng.lng.toFixed(6);
+      if (!marker) {
+        marker = L.marker(latlng, { draggable: true, title: box.querySelector("legend").textContent }).addTo(map);
+        marker.on("dragend", function () { place(marker.getLatLng()); });
+      } else { marker.setLatLng(latlng); }
+      show();
+      var error = box.querySelector(".field-error");
+      if (error) { error.remove(); }
+    }
+    map.on("click", function (e) { place(e.latlng); });
+    var bounds = [];
+    function finish() {
+      if (lat.value && lon.value) {
+        var here = L.latLng(Number(lat.value), Number(lon.value));
+        place(here); map.setView(here, 13);
+      } else if (bounds.length) { map.fitBounds(bounds, { padding: [24, 24], maxZoom: 13 }); }
+      else { map.setView([30, 120], 5); }
+      show();
+    }
+    fetch(el.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (data.tiles) { L.tileLayer(data.tiles, { maxZoom: 19 }).addTo(map); }
+        data.engineers.forEach(function (e) {
+          L.circleMarker(e.home, { radius: 4, color: "#607d8b", weight: 1, fillOpacity: 0.3, interactive: false }).addTo(map);
+          bounds.push(e.home);
+        });
+        data.tickets.forEach(function (t) {
+          L.circleMarker(t.position, { radius: 3, color: "#b0bec5", weight: 1, interactive: false }).addTo(map);
+          bounds.push(t.position);
+        });
+      })
+      .catch(function () { /* orientation only: the picker works without it */ })
+      .then(finish);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    if (typeof L !== "undefined") { document.querySelectorAll(".pick-map").forEach(picker); }
     // Colours arrive as data (the page's policy allows no inline style attributes).
     document.querySelectorAll(".swatch[data-colour]").forEach(function (swatch) {
       swatch.style.background = swatch.dataset.colour;
