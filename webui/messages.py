@@ -128,6 +128,7 @@ MESSAGES: dict[str, Any] = {
     "no_eligible_engineer": _l("nobody is eligible (%(considered)s engineers considered)"),
     "no_skill_identified": _l("no skill could be identified from the device type or the description"),
     "eligible_capacity_used": _l("every eligible engineer's capacity is planned for other tickets"),
+    "other_group": _l("not in a group serving this site (looked at only when rules were relaxed)"),
     "factor_distance": _l("distance"),
     "factor_workload": _l("remaining workload"),
     "factor_first_time_fix": _l("first-time-fix rate"),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from processes.dispatch import choices as dispatch_choices
 from processes.engineers.models import Engineer
 from processes.errors import DomainError, FieldProblem
 from processes.evidence.comparison import latest_comparison
@@ -21,6 +22,7 @@ from .context import db, platform
 from .errors import refusal
 from .forms import coerce, fields
 from .i18n import task_instructions
+from .labels import engineer_status, skill_namer
 from .messages import message
 
 TICKET_PARTS = (
@@ -55,6 +57,8 @@ def render_task_form(
     ready = platform().engine.is_ready(session, task_id)
     refusal = desk.may_act(session, actor, view, ticket) if ready else None
     engineers = list(session.scalars(select(Engineer).order_by(Engineer.name)))
+    if actor.user is not None:  # staff see why the offer went where it did, and whom they may assign
+        extra.update(dispatch_facts(view.form or {}, ticket))
     comparison = latest_comparison(session, ticket) if actor.user is not None else None
     draft_url = None
     if actor.user is not None:  # staff keep a draft; a customer's link forms are one tap, nothing to keep
@@ -80,6 +84,19 @@ def render_task_form(
         file_url=url_for("tickets.file", sha256="SHA256") if actor.user is not None else None,
         **extra,
     ), status
+
+
+def dispatch_facts(schema: dict[str, Any], ticket: Ticket) -> dict[str, Any]:
+    """The relaxed dispatch rule of the ticket's recommendation and, for a form that picks an engineer,
+    every engineer with the facts to pick by (processes.dispatch.choices)."""
+    session = db()
+    facts: dict[str, Any] = {"relaxation": dispatch_choices.relaxation_of(session, ticket)}
+    if any(p.get("x-widget") == "engineer" for p in (schema.get("properties") or {}).values()):
+        now = platform().engine.clock.now()
+        facts["engineer_choices"] = dispatch_choices.for_ticket(session, ticket, now, platform().settings.timezone)
+        facts["skill_label"] = skill_namer(session)
+        facts["status_label"] = engineer_status
+    return facts
 
 
 def restored(schema: dict[str, Any], draft: dict[str, str] | None) -> dict[str, Any] | None:
