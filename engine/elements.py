@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from lxml import etree
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent, ThrowingEvent
 from SpiffWorkflow.specs.base import TaskSpec
 from SpiffWorkflow.task import Task
@@ -71,8 +72,10 @@ def properties_of(spec: TaskSpec | None) -> dict[str, object]:
     return dict(extensions.get("properties", {}))
 
 
-def element_of(name: str, spec: TaskSpec) -> Element:
-    properties = properties_of(spec)
+def element_of(name: str, spec: TaskSpec, drawn_properties: dict[str, object] | None = None) -> Element:
+    """``drawn_properties``: what the diagram's XML gives the element where SpiffWorkflow's parser keeps
+    no extensions (gateways, sequence flows, lanes); the spec's own properties win."""
+    properties = {**(drawn_properties or {}), **properties_of(spec)}
     drawn: str | None = getattr(spec, "bpmn_name", None) or None
     names = {"": drawn} if drawn else {}
     names.update(
@@ -107,12 +110,40 @@ def deployment_elements(parsed: ParsedDeployment, process_id: str) -> Deployment
 
 def _build_elements(parsed: ParsedDeployment, process_id: str) -> DeploymentElements:
     elements: dict[str, Element] = {}
+    drawn = drawn_properties(parsed)
     for workflow_spec in (parsed.specs[process_id], *parsed.subprocess_specs.get(process_id, {}).values()):
         for name, spec in workflow_spec.task_specs.items():
-            elements.setdefault(name, element_of(name, spec))
+            elements.setdefault(name, element_of(name, spec, drawn.get(name)))
     return DeploymentElements(
         parsed.hash, process_id, elements, {lane: tuple(roles) for lane, roles in parsed.lanes.items()}
     )
+
+
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_PROPERTY = "{http://spiffworkflow.org/bpmn/schema/1.0/core}property"
+
+
+def drawn_properties(parsed: ParsedDeployment) -> dict[str, dict[str, object]]:
+    """Every BPMN element's ``spiffworkflow:property`` values by element id, read from the deployment's XML.
+
+    SpiffWorkflow keeps extensions only for tasks and events; a gateway's, a flow's or a lane's
+    ``name.zh_Hans`` would otherwise never reach a reader (issue 10: labels in the reader's language)."""
+
+    def build() -> dict[str, dict[str, object]]:
+        found: dict[str, dict[str, object]] = {}
+        for path, text in parsed.files.items():
+            if not path.endswith((".bpmn", ".bpmn20.xml")):
+                continue
+            root = etree.fromstring(text.encode("utf-8"), _SAFE_XML)
+            for prop in root.iter(_PROPERTY):
+                owner = prop.getparent()
+                while owner is not None and owner.get("id") is None:
+                    owner = owner.getparent()
+                if owner is not None and prop.get("name"):
+                    found.setdefault(str(owner.get("id")), {})[str(prop.get("name"))] = prop.get("value") or ""
+        return found
+
+    return parsed.derived("drawn_properties", build)
 
 
 def step_event(event: JournalEvent, elements: DeploymentElements | None) -> StepEvent:

@@ -73,6 +73,7 @@ MODELS = {
     "grinder": ["M1432 spindle grinder", "MK7120"],
     "coolant_unit": ["CU-200 coolant unit", "CU-400 filter unit"],
 }
+GROUP_LABELS = {"north": ("North team", "北区组"), "south": ("South team", "南区组"), "east": ("East team", "东区组")}
 TOWNS = ["鄞州", "北仑", "镇海", "江北", "海曙", "慈溪", "余姚", "奉化"]
 SKILLS = {
     "FANUC": ("FANUC controls", "FANUC系统"),
@@ -157,7 +158,10 @@ def load(session: Session, history_until: datetime | None = None, timezone: str 
         session.add(KeywordSkills(keyword=keyword, skills=skills))
     rootcauses.seed(session)
     for group in sorted({g for _, _, g, _ in ENGINEERS}):
-        session.add(EngineerGroup(name=group, supervisor_user_id=staff["supervisor"].id))
+        label_en, label_zh = GROUP_LABELS[group]
+        session.add(
+            EngineerGroup(name=group, label_en=label_en, label_zh=label_zh, supervisor_user_id=staff["supervisor"].id)
+        )
     session.flush()
     for i, (username, name, group, skills) in enumerate(ENGINEERS):
         user = create_user(session, username, password, "engineer", name, phone=f"1390574{i:04d}")

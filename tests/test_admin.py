@@ -109,7 +109,7 @@ def test_engineer_list_shows_group_skills_status_radius_capacity_and_todays_book
     text = client.get("/admin/engineers").get_data(as_text=True)
     row = text[text.index(f'data-engineer="{zhang_id}"') :]
     row = row[: row.index("</tr>")]
-    for expected in ("张伟", "north", "FANUC <b>5</b>", "spindle <b>4</b>", "Idle", "5.0 km", "1 / 4"):
+    for expected in ("张伟", "North team", "FANUC <b>5</b>", "spindle <b>4</b>", "Idle", "5.0 km", "1 / 4"):
         assert expected in row, expected
     client.post("/lang/zh_Hans", data={"csrf_token": csrf_token(client, "/login")})
     text = client.get("/admin/engineers").get_data(as_text=True)

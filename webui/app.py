@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from processes.accounts.models import User
 from processes.platform import ROOT, Platform, Settings, build_platform
 
-from . import context, display, errors, headers, hygiene, i18n
+from . import context, display, errors, headers, hygiene, i18n, labels
 from .admin.blueprint import admin
 from .api.blueprint import api
 from .audit.blueprint import audit
@@ -83,6 +83,7 @@ def create_app(
             "task_name": i18n.task_name,
             "message": message,
             "answers": display.answers,
+            "words": labels.words(),
         }
 
     @app.before_request

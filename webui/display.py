@@ -35,8 +35,33 @@ def answer(node: dict[str, Any] | None, value: Any, labels: dict[str, dict[str, 
         accuracy = f" ±{round(value['accuracy'])} m" if value.get("accuracy") is not None else ""
         return f"{value['lat']:.5f}, {value['lon']:.5f}{accuracy}"
     if isinstance(value, str) and value.startswith("sha256:"):
-        return gettext("photo")
+        return _file_word(node.get("x-widget"))
+    if node.get("x-widget") == "taps" and isinstance(value, list):
+        names = [str(tap.get("name") or "") for tap in value if isinstance(tap, dict)]
+        return gettext("%(count)s lamps: %(names)s", count=len(names), names=", ".join(n for n in names if n))
+    if isinstance(value, list):
+        item = node.get("items") if isinstance(node.get("items"), dict) else {}
+        return ", ".join(answer(item, v, labels) for v in value if v not in ("", None))
+    if isinstance(value, dict):
+        # a nested object (not a location): its answered fields with their titles, never a Python dict
+        fields = node.get("properties", {})
+        return "; ".join(
+            f"{schema_text(fields[k]) if k in fields else k}: {answer(fields.get(k), v, labels)}"
+            for k, v in value.items()
+            if v not in ("", None)
+        )
     return str(value)
+
+
+def _file_word(widget: str | None) -> str:
+    """What a stored file answer is, in words: a photo, a video, a recording or a signature."""
+    if widget == "video":
+        return gettext("video")
+    if widget == "audio":
+        return gettext("audio recording")
+    if widget == "signature":
+        return gettext("signature")
+    return gettext("photo")
 
 
 def answers(

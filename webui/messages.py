@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from .labels import words
 
 MESSAGES: dict[str, Any] = {
     # form fields (engine.forms)
@@ -204,11 +207,23 @@ def message(code: str, params: dict[str, Any] | None = None) -> str:
     template = MESSAGES.get(code)
     if template is None:
         return gettext("The request was refused (%(code)s).", code=code)
-    values = {k: _display(v) for k, v in (params or {}).items()}
+    values = {k: _display(_worded(k, v)) for k, v in (params or {}).items()}
     try:
         return str(template) % values if values else str(template).replace("%%", "%")
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+# parameters that hold stored codes, and how a reader names them (webui.labels.Words)
+_CODED_PARAMS = {"skills": "skill", "skill": "skill", "device_type": "device_type", "group": "group"}
+
+
+def _worded(name: str, value: Any) -> Any:
+    kind = _CODED_PARAMS.get(name)
+    if kind is None or not has_request_context():
+        return value
+    name_of = getattr(words(), kind)
+    return [name_of(v) for v in value] if isinstance(value, list) else name_of(value)
 
 
 def _display(value: Any) -> Any:

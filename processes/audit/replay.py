@@ -165,3 +165,12 @@ def _place(replayed: History, attachments: list[Attachment]) -> dict[int, list[S
             )
         )
     return placed
+
+
+def named_elements(platform: Platform, session: Session, ticket: Ticket) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The named elements of the diagram version the ticket ran on: id → (name, extension properties)."""
+    instance = session.get(ProcessInstance, ticket.process_instance_id) if ticket.process_instance_id else None
+    if instance is None:
+        return {}
+    elements = platform.engine.elements(session, instance)
+    return {key: (e.name, dict(e.properties)) for key, e in elements.elements.items() if e.name}

@@ -96,7 +96,7 @@ def supervisors(session: Session) -> list[User]:
 
 
 def save_group(session: Session, values: Mapping[str, Any], name: str | None = None) -> EngineerGroup:
-    """Create a group or change its supervisor (a group's name is its key)."""
+    """Create a group or change its supervisor and labels (a group's name is its key)."""
     row = _existing(session, EngineerGroup, name)
     check = Checker(values)
     new_name = check.text("name", max_length=60, pattern=KEY_PATTERN) if row is None else row.name
@@ -107,11 +107,14 @@ def save_group(session: Session, values: Mapping[str, Any], name: str | None = N
         supervisor_id = check.integer("supervisor_user_id", minimum=1)
         if supervisor_id is not None and supervisor_id not in {u.id for u in supervisors(session)}:
             check.problem("supervisor_user_id", "not_a_supervisor")
+    label_en = check.text("label_en", max_length=120, required=False) or ""
+    label_zh = check.text("label_zh", max_length=120, required=False) or ""
     check.done()
     if row is None:
         row = EngineerGroup(name=new_name)
         session.add(row)
     row.supervisor_user_id = supervisor_id
+    row.label_en, row.label_zh = label_en, label_zh
     session.flush()
     return row
 

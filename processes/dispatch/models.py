@@ -29,6 +29,9 @@ class EngineerGroup(Base):
 
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     supervisor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    # what readers see instead of the key ("north" → "North team" / "北区"); empty: the key itself
+    label_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    label_zh: Mapped[str] = mapped_column(String(120), default="", server_default="")
 
 
 class DeviceTypeSkills(Base):

@@ -47,7 +47,13 @@ class Catalogue:
 
 CATALOGUES = {
     "skills": Catalogue("skills", Skill, "tag", ("tag", "name_en", "name_zh", "active"), dispatch_admin.save_skill),
-    "groups": Catalogue("groups", EngineerGroup, "name", ("name", "supervisor_user_id"), dispatch_admin.save_group),
+    "groups": Catalogue(
+        "groups",
+        EngineerGroup,
+        "name",
+        ("name", "label_en", "label_zh", "supervisor_user_id"),
+        dispatch_admin.save_group,
+    ),
     "device-types": Catalogue(
         "device-types",
         DeviceTypeSkills,

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from processes.access.policy import Action
 from processes.audit import access_log
-from processes.audit.replay import ticket_replay
+from processes.audit.replay import named_elements, ticket_replay
 from processes.tickets.models import Ticket
 
 from ..auth.gate import me, require
 from ..context import db, platform
+from ..i18n import task_name
 from . import present
 
 
@@ -40,6 +41,14 @@ def index() -> Any:
     return render_template("audit/index.html", tickets=tickets, wanted=wanted)
 
 
+def _element_names(session: Any, ticket: Ticket) -> dict[str, str]:
+    """Each element of the ticket's diagram by its name in the reader's language (ids stay beside them)."""
+    return {
+        key: task_name(name, properties)
+        for key, (name, properties) in named_elements(platform(), session, ticket).items()
+    }
+
+
 @login_required
 def replay(number: str) -> Any:
     require(Action.AUDIT_VIEW)
@@ -54,6 +63,7 @@ def replay(number: str) -> Any:
     return render_template(
         "audit/replay.html",
         replay=found,
+        element_names=_element_names(session, ticket),
         ticket=ticket,
         payload=present.payload(found),
         problem=present.problem_text(found.verification.problem),
