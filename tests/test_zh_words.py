@@ -109,3 +109,16 @@ def test_zh_pages_show_labels_never_codes(platform, client) -> None:  # noqa: AN
                 found[f"{username} {url}"] = bad
         logout(client)
     assert not found, "\n".join(f"{page}: {', '.join(sorted(set(codes)))}" for page, codes in found.items())
+
+
+def test_error_pages_reached_from_a_customer_link_offer_no_staff_login(client) -> None:  # noqa: ANN001
+    """A customer who mistypes their link sees the customer's page, in their language, without the staff
+    navigation or a login link; a staff URL that does not exist still offers the way back to the start page."""
+    for url in ("/c/not-a-token/nowhere", "/c/not-a-token/tasks/x/y", "/c"):
+        response = client.get(url, headers={"Accept-Language": "zh-CN"})
+        assert response.status_code == 404, url
+        html = response.get_data(as_text=True)
+        assert 'href="/login' not in html and "nav-tickets" not in html and 'href="/"' not in html, url
+        assert "如需帮助" in visible(html), url
+    staff = client.get("/tickets-nowhere", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Back to the start page" in staff and "If you need help" not in staff

@@ -31,7 +31,13 @@ def error_page(status: int, code: str, params: dict[str, Any] | None = None) -> 
     text = message(code, params)
     if wants_json():
         return {"error": {"code": code, "message": text, "fields": []}}, status
-    return render_template("errors/error.html", status=status, text=text), status
+    return render_template("errors/error.html", status=status, text=text, customer_link=from_customer_link()), status
+
+
+def from_customer_link() -> bool:
+    """Whether the request came through a customer's link (``/c/…``): its error pages are the customer's,
+    with no staff navigation and no login (issue 10)."""
+    return request.path == "/c" or request.path.startswith("/c/")
 
 
 @dataclass(frozen=True)
