@@ -199,6 +199,7 @@ MESSAGES: dict[str, Any] = {
     "csv_same_phone_other_name": _l("Same phone as an earlier row, but that customer is named %(name)s."),
     "csv_unknown_customer": _l("No customer has the phone %(phone)s; import the customers first."),
     "csv_unknown_site": _l("%(customer)s has no site %(site)s; its sites are: %(sites)s."),
+    "arrival_far_from_site": _l("The engineer arrived %(distance_m)s m from the site (more than %(limit_m)s m)."),
 }
 
 

@@ -11,7 +11,9 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from processes.dispatch import choices as dispatch_choices
+from processes.engineers.admin import own_profile
 from processes.engineers.models import Engineer
+from processes.engineers.trip import trip_to
 from processes.errors import DomainError, FieldProblem
 from processes.evidence.comparison import latest_comparison
 from processes.tickets import drafts
@@ -68,9 +70,14 @@ def render_task_form(
             draft_url = url_for("tasks.draft", task_id=task_id)
             if values is None:
                 values = restored(view.form or {}, drafts.load(session, task_id, actor.user.id))
+    trip = None
+    if actor.user is not None and actor.user.role == "engineer" and ticket.site is not None:
+        me = own_profile(session, actor.user.id)
+        trip = trip_to(me, ticket.site) if me is not None else None
     return render_template(
         template,
         view=view,
+        trip=trip,
         ticket=ticket,
         ready=ready,
         refusal=message(refusal, {"lane": view.lane}) if refusal else None,

@@ -107,13 +107,15 @@ def make_handler(files: FileStore, timezone: str) -> Any:
             raise HandlerError(f"a photo cannot be compared: {err.code}") from err
         index.add(before, phash_from_hex(report.phash_before))
         index.add(after, phash_from_hex(report.phash_after))
+        findings = list(report.to_json()["findings"]) + arrival_findings(ticket)
+        needs_review = report.needs_review or any(f["severity"] == "flag" for f in findings)
         row = EvidenceComparison(
             ticket_id=ticket.id,
             task_key=ctx.task_id,
             before_sha256=before,
             after_sha256=after,
-            needs_review=report.needs_review,
-            findings=report.to_json()["findings"],
+            needs_review=needs_review,
+            findings=findings,
             overlay_key=files.put(report.overlay_png) if report.overlay_png else None,
             timings_ms=report.to_json()["timings_ms"],
             created_at=ctx.now,
@@ -121,12 +123,36 @@ def make_handler(files: FileStore, timezone: str) -> Any:
         ctx.session.add(row)
         ctx.session.flush()
         return {
-            "needs_review": report.needs_review,
+            "needs_review": needs_review,
             "comparison_id": row.id,
-            "flags": sorted({f.code for f in report.findings if f.severity == "flag"}),
+            "flags": sorted({str(f["code"]) for f in findings if f["severity"] == "flag"}),
         }
 
     return compare_evidence
+
+
+# An arrival this far from the site's coordinates goes to a supervisor's evidence review (issue 10): the
+# engineer may have been elsewhere, or the address on file is wrong; either needs a person's look.
+# The same limit as a photo taken away from the site (handlers.evidence.context gps_max_m).
+ARRIVAL_REVIEW_M = 1000.0
+
+
+def arrival_findings(ticket: Ticket) -> list[dict[str, Any]]:
+    """A flag when the engineer's arrival location was farther from the site than :data:`ARRIVAL_REVIEW_M`."""
+    distance = ticket.on_site_distance_m
+    if distance is None or distance <= ARRIVAL_REVIEW_M:
+        return []
+    params = {"distance_m": round(distance), "limit_m": round(ARRIVAL_REVIEW_M)}
+    return [
+        {
+            "check": "provenance",
+            "severity": "flag",
+            "code": "arrival_far_from_site",
+            "score": 1.0,
+            "params": params,
+            "regions": [],
+        }
+    ]
 
 
 def register(registry: HandlerRegistry, files: FileStore, timezone: str) -> None:

@@ -166,8 +166,12 @@ def _apply(session: Session, ticket: Ticket, event: StepEvent) -> None:
     if submitted.get("review_decision") in ("accept", "return"):
         ticket.evidence_review = "accepted" if submitted["review_decision"] == "accept" else "returned"
         ticket.evidence_review_comment = submitted.get("review_comment") or None
+        if submitted["review_decision"] == "return" and engineer is not None:
+            _set_status(engineer, "repairing", event)  # the close-out is theirs again, not "idle"
     if submitted.get("verdict") == "accept":
         ticket.closed_at = event.at
+    elif submitted.get("verdict") == "reject" and engineer is not None:
+        _set_status(engineer, "en_route", event)  # rework: back to the customer's machine, not "idle"
     if "root_cause" in submitted:
         ticket.root_cause = submitted["root_cause"]
         ticket.prevention_suggestion = submitted.get("prevention_suggestion")
