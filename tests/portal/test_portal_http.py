@@ -19,7 +19,7 @@ from processes.devices.models import Device
 from processes.kpi.models import ServiceCase
 from processes.portal import survey as survey_service
 from processes.portal.models import SatisfactionSurvey
-from processes.tickets.models import Ticket
+from processes.tickets.models import Attachment, Ticket
 
 SH = timedelta(hours=8)  # Asia/Shanghai, the plant's zone in the tests
 
@@ -61,16 +61,29 @@ def test_the_progress_shows_customer_milestones_only_and_updates_as_a_fragment(p
 
 
 def test_photos_wait_for_the_supervisors_review(platform, client) -> None:  # noqa: ANN001
+    """Not on the page, and not through the link's file address either: a customer who kept (or guessed
+    from an earlier page) a photo's address gets nothing while a review is pending; the video and the
+    diagnosis photo, never shown to the customer, are never served to the link."""
     ticket_id, _ = awaiting_acceptance(platform)
     token = link(platform, ticket_id)
     with platform.db.session() as session:
+        rows = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket_id)).all()
+        photos = {r.field: r.sha256 for r in rows if r.field in ("fault_photo", "repair_photo", "running_photo")}
+        never = {r.sha256 for r in rows if r.field not in photos}
         session.execute(update(Ticket).where(Ticket.id == ticket_id).values(evidence_review="pending"))
+    assert len(photos) == 3 and never
     page = client.get(f"/c/{token}").get_data(as_text=True)
     assert "<figure" not in page and "repaired" not in milestones(page)
+    for sha in [*photos.values(), *never]:
+        assert client.get(f"/c/{token}/files/{sha}").status_code == 404, sha
     with platform.db.session() as session:
         session.execute(update(Ticket).where(Ticket.id == ticket_id).values(evidence_review="accepted"))
     page = client.get(f"/c/{token}").get_data(as_text=True)
     assert page.count("<figure") == 3
+    for sha in photos.values():
+        assert client.get(f"/c/{token}/files/{sha}").status_code == 200, sha
+    for sha in never:
+        assert client.get(f"/c/{token}/files/{sha}").status_code == 404, sha
 
 
 def _local(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:

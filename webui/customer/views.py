@@ -146,7 +146,10 @@ def survey_answer(ticket: Ticket) -> Any:
 
 
 def file(token: str, sha256: str) -> Any:
-    _ticket, actor = _resolve(token)
+    """Only the files the link's pages show: the close-out photos once no review holds them back."""
+    ticket, actor = _resolve(token)
+    if sha256 not in {photo.sha256 for photo in page.evidence_photos(db(), ticket)}:
+        abort(404)
     return send_attachment(sha256, viewer=actor, thumbnail=request.args.get("thumb") == "1")
 
 
