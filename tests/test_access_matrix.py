@@ -208,6 +208,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/heatmap/data.json"): staff_page(AUDITORS, INVALID),
     ("GET", "/heatmap/eventlog.csv"): staff_page(AUDITORS, INVALID),
     ("GET", "/heatmap/eventlog.xes"): staff_page(AUDITORS, INVALID),
+    # the supervisors' "at risk now" overview (issue 10)
+    ("GET", "/overview"): staff_page(ADMINS),
+    ("GET", "/overview/fragment"): staff_page(ADMINS),
     # importing ticket history from Excel (issue 14): administrators only
     ("GET", "/admin/history"): staff_page(("admin",)),
     ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file

@@ -73,6 +73,8 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     ACCESS_LOG_VIEW = "audit.access_log"
     HEATMAP_VIEW = "audit.heatmap"
+    OVERVIEW_VIEW = "overview.view"
+    TICKET_REASSIGN = "ticket.reassign"
 
 
 class Relation(StrEnum):
@@ -137,6 +139,9 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     Action.ACCESS_LOG_VIEW: {"admin": ANY},
     # Issue 13 part B: the process heat map and its event-log export, read by those who audit the process.
     Action.HEATMAP_VIEW: dict.fromkeys(("auditor", "admin", "supervisor", "process_owner"), ANY),
+    # the supervisors' "at risk now" overview and moving an accepted ticket to another engineer (issue 10)
+    Action.OVERVIEW_VIEW: dict.fromkeys(("supervisor", "admin"), ANY),
+    Action.TICKET_REASSIGN: {"supervisor": ANY},
 }
 
 # Roles that read everything and change nothing (issue 13): every request that could write is refused

@@ -1,0 +1,5 @@
+"""The supervisors' "at risk now" overview (issue 10): deadlines, unanswered offers, escalations, reviews."""
+
+from .blueprint import overview
+
+__all__ = ["overview"]
