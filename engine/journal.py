@@ -37,6 +37,8 @@ TRIGGERS = (
     "message_received",
     "task_data_set",
     "task_skipped",
+    "instance_cancelled",
+    "timer_moved",
 )
 DERIVED = ("task_completed", "task_deferred", "instance_completed", "timer_fired")
 

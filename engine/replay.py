@@ -203,6 +203,13 @@ class Replayer:
             transitions.run_until_blocked(workflow, workflow.refresh_timers)
         elif trigger.kind == "task_skipped":
             _skip(workflow, trigger)
+        elif trigger.kind == "instance_cancelled":
+            transitions.cancel(workflow)
+        elif trigger.kind == "timer_moved":
+            task = transitions.waiting_timer(workflow, inputs["element"])
+            if task is None:
+                raise ReplayError(f"step {step_no} moves timer {inputs['element']!r}, which does not wait")
+            transitions.move_timer(task, inputs["due_at"])
         else:
             raise ReplayError(f"step {step_no} starts with {trigger.kind!r}, which opens no step")
         return workflow

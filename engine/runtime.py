@@ -266,6 +266,53 @@ class ProcessEngine:
             raise InstanceNotFound(str(instance_id))
         return self.steps.append_outside_step(session, instance, kind, actor, persistence.to_json_data(data))
 
+    # -- housekeeping: ending early, moving a deadline, asking a decision ------------------------------
+    def cancel(self, session: Session, instance_id: int, *, actor: str, reason: str) -> ProcessInstance:
+        """End a running instance before its end event: every waiting task, timer and message catch is
+        cancelled, so no timer fires and no user task stays offered.  Journaled as a step with the reason
+        (replay cancels at the same point); an instance that has already ended is refused."""
+        if not reason.strip():
+            raise EngineError("a cancellation needs a reason")
+        step = self.steps.open(session, instance_id)
+        if step.instance.status in ("completed", "cancelled"):
+            self.steps.keep_unchanged(step)
+            raise EngineError(f"instance {instance_id} has already ended ({step.instance.status})")
+        step.record("instance_cancelled", actor, input={"reason": reason})
+        transitions.cancel(step.workflow)
+        self.steps.finish(session, step, ended="cancelled")
+        return step.instance
+
+    def move_timer(
+        self, session: Session, instance_id: int, element_id: str, due_at: datetime, *, actor: str, reason: str
+    ) -> bool:
+        """Set a waiting date timer of ``element_id`` to ``due_at`` (a deadline recomputed after its
+        input changed).  False if no such timer waits.  Journaled with the reason, and replayed."""
+        step = self.steps.open(session, instance_id)
+        task = transitions.waiting_timer(step.workflow, element_id)
+        if task is None:
+            self.steps.keep_unchanged(step)
+            return False
+        due = due_at.isoformat()
+        step.record("timer_moved", actor, task=task, input={"element": element_id, "due_at": due, "reason": reason})
+        transitions.move_timer(task, due)
+        self.steps.finish(session, step)
+        return True
+
+    def decide(self, session: Session, instance_id: int, element_id: str, inputs: JSONData) -> dict[str, object]:
+        """What the decision table called by business rule task ``element_id`` of the instance's own
+        deployment answers for ``inputs``, through the sandboxed evaluator; changes nothing.
+
+        Lets the domain recompute a decided value (a deadline after the urgency changed) by the diagram's
+        rule rather than a copy of the table."""
+        step = self.steps.open(session, instance_id)
+        try:
+            spec = step.spec_of(element_id)
+            if spec is None or not hasattr(spec, "dmnEngine"):
+                raise EngineError(f"{element_id!r} is not a business rule task of instance {instance_id}")
+            return transitions.decide(step.workflow, spec, persistence.from_json_data(persistence.to_json_data(inputs)))
+        finally:
+            self.steps.keep_unchanged(step)
+
     # -- advancing (jobs) ------------------------------------------------------------------------
     def advance(self, instance_id: int, *, actor: str = "engine") -> bool:
         """Fire due timers and run engine steps until only people or workers can continue.

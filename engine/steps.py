@@ -182,7 +182,8 @@ class StepRunner:
                 step.record("timer_fired", "timer", task=task, input={"due_at": due})
 
     # -- finishing -----------------------------------------------------------------------------------
-    def finish(self, session: Session, step: Step) -> None:
+    def finish(self, session: Session, step: Step, *, ended: str | None = None) -> None:
+        """Save the step; ``ended`` is the status of an instance ended on purpose (cancelled), not completed."""
         instance, workflow, loaded = step.instance, step.workflow, step.loaded
         persistence.save(session, instance, loaded, self.known_data)
         due = self._sync_timers(session, step)
@@ -190,7 +191,9 @@ class StepRunner:
         tasks = persistence.all_tasks(workflow)
         ready_engine = transitions.engine_work_ready(workflow)
         completed = workflow.is_completed()  # a scan of every task: once per step
-        if completed and instance.status != "completed":
+        if ended is not None:
+            status = ended
+        elif completed and instance.status != "completed":
             step.record("instance_completed", "engine")
             status = "completed"
         elif completed:

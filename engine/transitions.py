@@ -93,3 +93,36 @@ def run_until_blocked(
             return
         if count == before:
             raise EngineStalled(sorted({t.task_spec.name for t in ready}))
+
+
+def cancel(workflow: BpmnWorkflow) -> None:
+    """End the workflow now: every unfinished task (waiting timers and catches included) is cancelled."""
+    workflow.cancel()
+
+
+def waiting_timer(workflow: BpmnWorkflow, element_id: str) -> Task | None:
+    """The waiting date timer of ``element_id``, if one waits."""
+    for task in workflow.event_manager.tasks.values():
+        if task.task_spec.name == element_id and isinstance(task.internal_data.get("event_value"), str):
+            return task
+    return None
+
+
+def move_timer(task: Task, due: str) -> None:
+    """A date timer's new due instant; the timer table follows when the step is saved."""
+    task.internal_data["event_value"] = due
+
+
+def decide(workflow: BpmnWorkflow, spec: Any, inputs: dict[str, object]) -> dict[str, object]:
+    """Evaluate ``spec``'s decision table on ``inputs`` with the workflow's (sandboxed) script engine.
+
+    SpiffWorkflow evaluates a decision against a task's data; the root task lends its place for the
+    evaluation and gets its own data back, so nothing changes."""
+    task = workflow.task_tree
+    kept = task.data
+    task.data = dict(inputs)
+    try:
+        result = spec.dmnEngine.result(task)
+    finally:
+        task.data = kept
+    return dict(result)
