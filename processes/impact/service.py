@@ -1,0 +1,169 @@
+"""The impact preview as a service and a job: load the window's facts in bulk, evaluate, report progress.
+
+Read-only by construction: the preview's own session only selects, and the job writes nothing but its
+:class:`~processes.versions.models.OwnerJob` row (progress and result), in separate short transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import ProcessInstance
+from engine.runtime import ProcessEngine
+
+from ..devices.models import Device
+from ..errors import FieldProblem, Invalid, NotFound
+from ..tickets.models import Offer, Recommendation, Ticket
+from ..versions import jobs as owner_jobs
+from .preview import ImpactReport, OfferFacts, TicketFacts, check_days, compile_rules, evaluate
+
+JOB_KIND = "impact"
+MAX_DRAFT_BYTES = 2_000_000
+
+
+def check_draft(files: Mapping[str, str]) -> dict[str, str]:
+    """A draft's files: at least one decision table or diagram, each a readable text of a bounded size."""
+    kept = {str(k): v for k, v in files.items() if isinstance(v, str) and str(k).endswith((".dmn", ".bpmn"))}
+    if not kept:
+        raise Invalid("invalid_input", problems=[FieldProblem("draft", "impact_no_files")])
+    if sum(len(v) for v in kept.values()) > MAX_DRAFT_BYTES:
+        raise Invalid("invalid_input", problems=[FieldProblem("draft", "impact_too_large")])
+    return kept
+
+
+def current_files(session: Session, engine: ProcessEngine, process_id: str) -> dict[str, str]:
+    row = engine.deployments.current(session, process_id)
+    if row is None:
+        raise NotFound("process_not_found", process=process_id)
+    return dict(row.files)
+
+
+def load_facts(
+    session: Session, process_id: str, since: datetime
+) -> tuple[list[TicketFacts], dict[int, dict[str, Any]], dict[int, list[OfferFacts]]]:
+    """The window's tickets of ``process_id``, each one's first recommendation and its offers: three
+    selects of plain columns, whatever the number of tickets."""
+    window = (
+        select(Ticket.id)
+        .join(ProcessInstance, ProcessInstance.id == Ticket.process_instance_id)
+        .where(ProcessInstance.process_id == process_id, Ticket.created_at >= since)
+    )
+    rows = session.execute(
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.urgency,
+            Ticket.created_at,
+            Ticket.response_due_at,
+            Ticket.on_site_at,
+            Ticket.engineer_id,
+            Device.device_type,
+        )
+        .join(ProcessInstance, ProcessInstance.id == Ticket.process_instance_id)
+        .outerjoin(Device, Device.id == Ticket.device_id)
+        .where(ProcessInstance.process_id == process_id, Ticket.created_at >= since)
+        .order_by(Ticket.created_at, Ticket.id)
+    ).all()
+    tickets = [TicketFacts(*row) for row in rows]
+    recommendations: dict[int, dict[str, Any]] = {}
+    for ticket_id, explanation in session.execute(
+        select(Recommendation.ticket_id, Recommendation.explanation)
+        .where(Recommendation.ticket_id.in_(window))
+        .order_by(Recommendation.id)
+    ):
+        recommendations.setdefault(ticket_id, explanation or {})
+    offers: dict[int, list[OfferFacts]] = {}
+    for row in session.execute(
+        select(
+            Offer.ticket_id, Offer.engineer_id, Offer.offered_at, Offer.accept_due_at, Offer.answered_at, Offer.outcome
+        )
+        .where(Offer.ticket_id.in_(window))
+        .order_by(Offer.id)
+    ):
+        offers.setdefault(row[0], []).append(OfferFacts(*row))
+    return tickets, recommendations, offers
+
+
+def preview(
+    session: Session,
+    engine: ProcessEngine,
+    process_id: str,
+    draft: Mapping[str, str],
+    *,
+    days: int,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImpactReport:
+    """What ``draft`` (the changed files of ``process_id``) would have changed over the last ``days``."""
+    files = check_draft(draft)
+    current = current_files(session, engine, process_id)
+    rules = compile_rules(current, {**current, **files}, now)
+    tickets, recommendations, offers = load_facts(session, process_id, now - timedelta(days=days))
+    total = len(tickets)
+    if progress is not None:
+        progress(0, total)
+    report = evaluate(
+        rules,
+        tickets,
+        recommendations,
+        offers,
+        now=now,
+        days=days,
+        progress=(lambda done: progress(done, total)) if progress is not None else None,
+    )
+    if progress is not None:
+        progress(total, total)
+    return report
+
+
+def request(
+    session: Session,
+    engine: ProcessEngine,
+    process_id: str,
+    draft: Mapping[str, str],
+    *,
+    days: object,
+    actor: str,
+    now: datetime,
+    source: str,
+) -> int:
+    """Check the request (bad input refused before anything is queued) and record the job; returns its id.
+    The caller enqueues :func:`run_job` after the commit."""
+    checked_days = check_days(days)
+    files = check_draft(draft)
+    current = current_files(session, engine, process_id)
+    compile_rules(current, {**current, **files}, now)  # an unreadable table is refused now, by name
+    return owner_jobs.create(
+        session,
+        JOB_KIND,
+        process_id,
+        actor,
+        {"days": checked_days, "files": files, "source": source},
+        now,
+    )
+
+
+def run_job(session_factory: Any, engine: ProcessEngine, job_id: int) -> None:
+    """The worker's side: compute the preview, reporting progress on the job row."""
+
+    def work(params: dict[str, Any], progress: Callable[[int, int], None]) -> dict[str, Any]:
+        with session_factory() as session:
+            job = owner_jobs.get(session, job_id)
+            report = preview(
+                session,
+                engine,
+                job.process_id,
+                params["files"],
+                days=int(params["days"]),
+                now=engine.clock.now(),
+                progress=progress,
+            )
+            session.rollback()  # read-only: nothing to keep
+        return report.as_json()
+
+    owner_jobs.run(session_factory, job_id, work)
