@@ -15,3 +15,4 @@ from processes.portal import models as portal  # noqa: F401
 from processes.rootcauses import models as rootcauses  # noqa: F401
 from processes.tickets import drafts  # noqa: F401
 from processes.tickets import models as tickets  # noqa: F401
+from processes.tickets import submissions  # noqa: F401

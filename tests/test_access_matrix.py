@@ -96,6 +96,11 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/tickets/<number>/confirmation"): staff_page(("agent", "supervisor"), INVALID),  # A is not accepted
     ("POST", "/tickets/<number>/problem-code"): staff_page(("agent", "supervisor"), INVALID),
     ("GET", "/tickets/<number>/diagram"): staff_page(SEES_A),
+    # the desk (issue 10, agents): the device list of a customer; cancel, merge and edit, each refused empty
+    ("GET", "/tickets/devices.json"): staff_page(INTAKE, INVALID),  # no customer_id given
+    ("POST", "/tickets/<number>/cancel"): staff_page(("agent", "supervisor", "admin"), INVALID),
+    ("POST", "/tickets/<number>/merge"): staff_page(("agent", "supervisor", "admin"), INVALID),
+    ("POST", "/tickets/<number>/edit"): staff_page(("agent", "supervisor", "admin"), INVALID),
     ("GET", "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png"): staff_page(SEES_A),
     ("GET", "/files/<sha256>"): staff_page(SEES_A),
     # tasks: A's open task is the engineer's accept_offer

@@ -75,6 +75,7 @@ class Action(StrEnum):
     HEATMAP_VIEW = "audit.heatmap"
     OVERVIEW_VIEW = "overview.view"
     TICKET_REASSIGN = "ticket.reassign"
+    TICKET_MANAGE = "ticket.manage"
 
 
 class Relation(StrEnum):
@@ -142,6 +143,8 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     # the supervisors' "at risk now" overview and moving an accepted ticket to another engineer (issue 10)
     Action.OVERVIEW_VIEW: dict.fromkeys(("supervisor", "admin"), ANY),
     Action.TICKET_REASSIGN: {"supervisor": ANY},
+    # The desk's housekeeping (issue 10, agents): cancel, merge a duplicate, edit contact/description/urgency.
+    Action.TICKET_MANAGE: dict.fromkeys(("agent", "supervisor", "admin"), ANY),
 }
 
 # Roles that read everything and change nothing (issue 13): every request that could write is refused

@@ -9,19 +9,23 @@ exist afterwards or none does.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import forms
 from engine.runtime import ProcessEngine
 
 from ..accounts.models import User
+from ..customers import new_caller
 from ..customers.models import Customer
 from ..devices.models import Device
-from ..errors import FieldProblem, Invalid
+from ..directory.service import digits
+from ..errors import Conflict, FieldProblem, Invalid
 from ..kpi import problem_codes
 from .models import Ticket
 from .numbering import next_number
@@ -42,6 +46,20 @@ _DOMAIN_FIELDS = (
 )
 
 
+DUPLICATE_WINDOW = timedelta(hours=24)
+ENDED = ("closed", "cancelled")
+
+
+class NeedsChoice(Conflict):
+    """The agent must look first: records like the new caller exist (``look_alikes``), or open tickets
+    like this one were made in the last 24 hours (``tickets``).  Nothing was written."""
+
+    def __init__(self, code: str, *, look_alikes: list[Any] | None = None, tickets: list[Any] | None = None) -> None:
+        super().__init__(code)
+        self.look_alikes = look_alikes or []
+        self.tickets = tickets or []
+
+
 def invalid(problems: list[forms.FieldError] | list[FieldProblem]) -> Invalid:
     return Invalid("invalid_input", problems=[FieldProblem(p.field, p.code, p.params) for p in problems])
 
@@ -57,15 +75,39 @@ class TicketIntake:
         except LookupError:
             raise LookupError("the ticket lifecycle is not deployed") from None
 
-    def create(self, session: Session, data: dict[str, Any], *, creator: User) -> Ticket:
+    def create(
+        self,
+        session: Session,
+        data: dict[str, Any],
+        *,
+        creator: User,
+        caller: Mapping[str, str] | None = None,
+        confirmed: bool = False,
+    ) -> Ticket:
+        """Create the ticket; ``caller`` holds a new caller's customer, site and device (see
+        :mod:`processes.customers.new_caller`), created in this transaction.  Unless ``confirmed``, a
+        likely duplicate ticket raises :class:`NeedsChoice` before anything is written."""
         try:
             data, errors = self.engine.validate_form(session, LIFECYCLE, INTAKE_FORM, data)
         except LookupError:
             raise LookupError("the ticket lifecycle is not deployed") from None
-        if errors:
-            raise invalid(errors)
-        customer, device = self._link(session, data)
+        problems = [FieldProblem(p.field, p.code, p.params) for p in errors]
+        if caller:
+            problems += new_caller.problems(session, caller)
+        if problems:
+            raise Invalid("invalid_input", problems=problems)
         now = self.engine.clock.now()
+        if caller:
+            look_alikes = new_caller.look_alikes(session, caller)
+            if look_alikes:
+                raise NeedsChoice("new_caller_exists", look_alikes=look_alikes)
+            customer, _site, device = new_caller.create(session, caller)
+        else:
+            customer, device = self._link(session, data)
+        if not confirmed:
+            similar = likely_duplicates(session, customer, device, data.get("contact_phone") or "", now)
+            if similar:
+                raise NeedsChoice("likely_duplicate", tickets=similar)
         number = next_number(session, now, self.timezone)
         site = device.site if device is not None else customer.sites[0]
         ticket = Ticket(
@@ -137,7 +179,7 @@ class TicketIntake:
         device: Device | None = None
         customer: Customer | None = None
         if data.get("device_qr"):
-            device = session.scalar(select(Device).where(Device.qr_code == data["device_qr"]))
+            device = by_code(session, data["device_qr"])
             if device is None:
                 raise invalid([FieldProblem("device_qr", "unknown_device_qr", {"code": data["device_qr"]})])
         if data.get("device_id") is not None:
@@ -160,3 +202,36 @@ class TicketIntake:
         if device is None and not customer.sites:
             raise invalid([FieldProblem("customer_id", "customer_without_site", {"customer": customer.name})])
         return customer, device
+
+
+def by_code(session: Session, code: str) -> Device | None:
+    """The device whose QR value or plate serial is ``code`` (either, case-insensitively)."""
+    lowered = code.strip().lower()
+    if not lowered:
+        return None
+    found = session.scalar(select(Device).where(func.lower(Device.qr_code) == lowered))
+    return found or session.scalar(select(Device).where(func.lower(Device.serial) == lowered))
+
+
+def likely_duplicates(
+    session: Session, customer: Customer, device: Device | None, phone: str, now: datetime
+) -> list[Ticket]:
+    """Open tickets of the last 24 hours on the same device, or from the same phone (the contact's or,
+    without a device, the customer's): probably the same call twice."""
+    phones = {digits(p) for p in (phone, customer.phone if device is None else "") if digits(p)}
+    same: list[Any] = []
+    if device is not None:
+        same.append(Ticket.device_id == device.id)
+    if phones:
+        stripped = func.replace(func.replace(Ticket.contact_phone, " ", ""), "-", "")
+        same.append(stripped.in_(sorted(phones)))
+    if not same:
+        return []
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(or_(*same), Ticket.status.not_in(ENDED), Ticket.created_at >= now - DUPLICATE_WINDOW)
+            .order_by(Ticket.created_at.desc())
+            .limit(5)
+        )
+    )

@@ -34,6 +34,10 @@ SHOWN = (
     "suggestion_promoted",
     "incident_retried",
     "task_skipped",
+    "instance_cancelled",  # the desk's housekeeping (processes.tickets.housekeeping)
+    "ticket_edited",
+    "ticket_merged",
+    "timer_moved",
 )
 
 

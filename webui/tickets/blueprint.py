@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import views
+from . import desk, views
 
 tickets = Blueprint("tickets", __name__)
 tickets.add_url_rule("/tickets", "index", views.index, methods=["GET"])
 tickets.add_url_rule("/tickets/new", "new", views.new, methods=["GET", "POST"])
+tickets.add_url_rule("/tickets/devices.json", "customer_devices", views.customer_devices, methods=["GET"])
 tickets.add_url_rule("/tickets/<number>", "show", views.show, methods=["GET"])
+tickets.add_url_rule("/tickets/<number>/cancel", "cancel", desk.cancel, methods=["POST"])
+tickets.add_url_rule("/tickets/<number>/merge", "merge", desk.merge, methods=["POST"])
+tickets.add_url_rule("/tickets/<number>/edit", "edit", desk.edit, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/customer-link", "rotate_link", views.rotate_link, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/problem-code", "problem_code", views.correct_problem_code, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/diagram", "diagram", views.diagram, methods=["GET"])

@@ -11,9 +11,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from processes.access.policy import Action, visible_tickets
+from processes.access.policy import Action
+from processes.customers import new_caller
 from processes.customers.models import Customer
 from processes.devices.models import Device
+from processes.directory.service import device_types
 from processes.engineers.models import Engineer
 from processes.errors import DomainError
 from processes.evidence.comparison import latest_comparison
@@ -21,18 +23,19 @@ from processes.evidence.models import EvidenceComparison
 from processes.incidents import open_for_instance
 from processes.kpi import live, problem_codes
 from processes.rootcauses.service import OPTION_SOURCE, names
-from processes.tickets import progress
+from processes.tickets import housekeeping, progress, search, submissions
+from processes.tickets.intake import NeedsChoice
 from processes.tickets.models import Recommendation, Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
 
 from ..auth.gate import may, me, require
-from ..context import db, platform
+from ..context import db, platform, rollback
 from ..errors import refusal
 from ..files import send_attachment, send_stored
 from ..forms import coerce, fields
 from ..i18n import is_zh
-from ..messages import message
+from ..messages import field_errors, message
 from ..taskforms import TICKET_PARTS
 
 
@@ -60,54 +63,144 @@ def intake_choices(session: Session) -> dict[str, Any]:
         CustomerChoice(c.id, c.name, c.phone if show_phone else "")
         for c in session.scalars(select(Customer).order_by(Customer.name))
     ]
-    devices = list(session.scalars(select(Device).order_by(Device.customer_id, Device.id)))
+    devices = list(
+        session.scalars(select(Device).options(selectinload(Device.site)).order_by(Device.customer_id, Device.id))
+    )
     return {"customers": customers, "devices": devices}
 
 
 @login_required
 def index() -> Any:
-    """The tickets the user may view (an engineer: theirs, past offers, their group's open offers)."""
+    """Search and filter the tickets the user may view (an engineer: theirs, past offers, their group's
+    open offers), a page at a time; a bad filter is named, never silently dropped."""
     require(Action.TICKET_LIST)
-    status = request.args.get("status")
-    query = (
-        select(Ticket)
-        .where(visible_tickets(me()))
-        .options(selectinload(Ticket.customer), selectinload(Ticket.engineer))
-        .order_by(Ticket.created_at.desc())
-        .limit(200)
+    session = db()
+    problems: list[Any] = []
+    try:
+        query = search.parse(request.args)
+    except DomainError as err:
+        query, problems = search.TicketQuery(), err.problems
+    found = search.search(
+        session, me(), query, now=platform().engine.clock.now(), timezone=platform().settings.timezone
     )
-    if status:
-        query = query.where(Ticket.status == status)
-    rows = list(db().scalars(query))
-    return render_template("tickets/index.html", tickets=rows, status=status)
+    context = {
+        "result": found,
+        "tickets": found.tickets,
+        "query": query,
+        "errors": field_errors(problems),
+        "error": message("invalid_input") if problems else None,
+        "statuses": search.STATUSES,
+        "urgencies": search.URGENCIES,
+        "page_args": lambda page: search.args_for(query, page=page),
+        **filter_choices(session),
+    }
+    return render_template("tickets/index.html", **context), 422 if problems else 200
+
+
+def filter_choices(session: Session) -> dict[str, Any]:
+    """The customers, devices and engineers the list's filters offer (names and serials only)."""
+    return {
+        "customers": [
+            CustomerChoice(c.id, c.name, "") for c in session.scalars(select(Customer).order_by(Customer.name))
+        ],
+        "devices": list(session.scalars(select(Device).order_by(Device.serial))),
+        "engineers": list(session.scalars(select(Engineer).order_by(Engineer.name))),
+    }
 
 
 @login_required
 def new() -> Any:
+    """The intake form: a known or a new caller, one ticket per form (token), duplicates shown first."""
     require(Action.TICKET_CREATE)
     intake = platform().intake
     session = db()
     values: dict[str, Any] = {}
-    problems = []
+    problems: list[Any] = []
     error = None
+    choice: NeedsChoice | None = None
+    opened = request.method == "POST" and request.form.get("new_caller") == "1"
+    caller = new_caller.typed(request.form) if opened else {}
+    token = request.form.get("form_token", "") if request.method == "POST" else submissions.new_token()
     if request.method == "POST":
+        done = submissions.ticket_for(session, token, me().id)
+        if done is not None:  # Back, then submit again: the ticket this form already made
+            return render_template("tickets/already_created.html", ticket=done), 200
         values, _uploads, problems = coerce(intake.form(session), request.form, request.files)
-        if not problems:
+        use_customer = request.form.get("use_customer", "")
+        use_device = request.form.get("use_device", "")
+        if use_customer.isdigit() or use_device.isdigit():  # the agent took an existing record
+            values["customer_id"] = int(use_customer) if use_customer.isdigit() else None
+            if use_device.isdigit():
+                values["device_id"] = int(use_device)
+                device = session.get(Device, int(use_device))
+                values["customer_id"] = device.customer_id if device is not None else values["customer_id"]
+            caller = {}
+        if not token:
+            error = message("csrf")
+        elif not problems:
             try:
-                ticket = intake.create(session, values, creator=current_user)
+                ticket = intake.create(
+                    session,
+                    values,
+                    creator=current_user,
+                    caller=caller or None,
+                    confirmed=request.form.get("confirm_duplicate") == "1",
+                )
+                submissions.record(session, token, me().id, ticket, ticket.created_at)
                 return redirect(url_for("tickets.show", number=ticket.number))
+            except NeedsChoice as err:
+                rollback()
+                choice, error = err, message(err.code)
             except DomainError as err:
                 refused = refusal(err)  # the form is shown again with each field's message
                 problems, error = refused.problems, refused.text
         else:
             error = message("invalid_input")
     form = fields(intake.form(session), values, problems)
-    status = 422 if problems or error else 200
-    return render_template("tickets/new.html", form=form, error=error, **intake_choices(session)), status
+    status = 409 if choice is not None else 422 if problems or error else 200
+    page = {
+        "form": form,
+        "error": error,
+        "token": token,
+        "typed_caller": caller,
+        "caller_open": opened and bool(caller),
+        "caller_errors": field_errors([p for p in problems if p.field.startswith(new_caller.PREFIX)]),
+        "choice": choice,
+        "device_types": device_types(session),
+        "qr_example": session.scalar(select(Device).order_by(Device.id).limit(1)),
+    }
+    return render_template("tickets/new.html", **page, **intake_choices(session)), status
+
+
+@login_required
+def customer_devices() -> Any:
+    """The chosen customer's devices for the intake form's device list: model, serial and site."""
+    require(Action.TICKET_CREATE)
+    raw = request.args.get("customer_id", "")
+    if not raw.isdigit():
+        return {"error": {"field": "customer_id", "message": message("not_an_integer")}}, 422
+    rows = db().scalars(
+        select(Device).where(Device.customer_id == int(raw)).options(selectinload(Device.site)).order_by(Device.id)
+    )
+    return {
+        "devices": [
+            {"id": d.id, "model": d.model, "serial": d.serial, "site": d.site.name, "label": device_label(d)}
+            for d in rows
+        ]
+    }
+
+
+def device_label(device: Device) -> str:
+    return f"{device.model} · {device.serial} · {device.site.name}"
 
 
 @login_required
 def show(number: str) -> Any:
+    return render_show(number)
+
+
+def render_show(number: str, **extra: Any) -> str:
+    """The ticket page; ``extra`` carries a refused housekeeping form's messages (see ``desk``)."""
     desk = platform().desk
     session = db()
     ticket = find_ticket(session, number, *TICKET_PARTS)
@@ -143,7 +236,10 @@ def show(number: str) -> Any:
         "may_skip": may(Action.INCIDENT_SKIP),
         "problem_codes": problem_codes.options(session) if may(Action.TICKET_PROBLEM_CODE, ticket) else [],
     }
-    return render_template("tickets/show.html", **context)
+    context["desk"] = housekeeping.desk_facts(ticket)
+    context["may_manage"] = may(Action.TICKET_MANAGE, ticket) and ticket.status not in housekeeping.ENDED
+    context["urgencies"] = housekeeping.URGENCIES
+    return render_template("tickets/show.html", **context, **extra)
 
 
 def _customer_link(ticket: Ticket) -> str:
