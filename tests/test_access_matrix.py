@@ -96,11 +96,6 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/tickets/<number>/confirmation"): staff_page(("agent", "supervisor"), INVALID),  # A is not accepted
     ("POST", "/tickets/<number>/problem-code"): staff_page(("agent", "supervisor"), INVALID),
     ("GET", "/tickets/<number>/diagram"): staff_page(SEES_A),
-    # the desk (issue 10, agents): the device list of a customer; cancel, merge and edit, each refused empty
-    ("GET", "/tickets/devices.json"): staff_page(INTAKE, INVALID),  # no customer_id given
-    ("POST", "/tickets/<number>/cancel"): staff_page(("agent", "supervisor", "admin"), INVALID),
-    ("POST", "/tickets/<number>/merge"): staff_page(("agent", "supervisor", "admin"), INVALID),
-    ("POST", "/tickets/<number>/edit"): staff_page(("agent", "supervisor", "admin"), INVALID),
     ("GET", "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png"): staff_page(SEES_A),
     ("GET", "/files/<sha256>"): staff_page(SEES_A),
     # tasks: A's open task is the engineer's accept_offer
@@ -216,6 +211,10 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # the supervisors' "at risk now" overview (issue 10)
     ("GET", "/overview"): staff_page(ADMINS),
     ("GET", "/overview/fragment"): staff_page(ADMINS),
+    # a supervisor reassigns an accepted ticket (issue 10); A is only offered: the form says so, a POST
+    # without input is refused naming its fields
+    ("GET", "/tickets/<number>/reassign"): staff_page(("supervisor",)),
+    ("POST", "/tickets/<number>/reassign"): staff_page(("supervisor",), INVALID),
     # importing ticket history from Excel (issue 14): administrators only
     ("GET", "/admin/history"): staff_page(("admin",)),
     ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file

@@ -19,7 +19,7 @@ from .auth.blueprint import auth
 from .confirmation.blueprint import confirmation
 from .customer.blueprint import customer
 from .heatmap import heatmap
-from .overview import overview
+from .overview import overview, reassignment
 from .history.blueprint import history
 from .incidents.blueprint import incidents
 from .kpi.blueprint import kpi
@@ -68,6 +68,7 @@ def create_app(
     app.register_blueprint(audit)  # issue 13: auditors' replay and access log; auditors write nothing
     app.register_blueprint(heatmap)  # issue 13 part B: the process heat map's numbers and event log
     app.register_blueprint(overview)  # issue 10: the supervisors' "at risk now" overview
+    app.register_blueprint(reassignment)  # issue 10: a supervisor moves an accepted ticket
     app.register_blueprint(confirmation)  # issue 11 §2: the confirmation PDF and the customer's signature
     errors.init_app(app)
     headers.init_app(app)

@@ -20,7 +20,7 @@ from ..engineers.models import Engineer
 from ..notifications import service as notifications
 from ..tickets.models import DECLINE_REASONS, Offer, Recommendation
 from ..tickets.service_tasks import excluded_engineers, ticket_for
-from . import roster
+from . import reassign, roster
 
 
 def recommend_engineers(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> dict[str, Any]:
@@ -154,6 +154,12 @@ def register(registry: HandlerRegistry, timezone: str) -> None:
         partial(offer_engineer, timezone=timezone),
         inputs=("ticket_id", "engineer_id", "accept_timeout"),
         description="Offer the ticket to an engineer a supervisor chose",
+    )
+    registry.register(
+        "reassign_engineer",
+        reassign.record_reassignment,
+        inputs=("ticket_id", "reassignment"),
+        description="Close the old engineer's accepted offer after a supervisor's reassignment",
     )
     registry.register(
         "record_decline",

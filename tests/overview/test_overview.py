@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
 from support import close_out_evidence, complete, drain, login, open_ticket
 
+from processes.devices.models import Device
 from processes.engineers.models import Engineer
 from processes.tickets.models import Ticket
 
@@ -16,6 +18,11 @@ def _bucket(html: str, bucket: str) -> list[str]:
     section = re.search(rf'<section id="bucket-{bucket}" class="bucket">(.*?)</section>', html, re.S)
     assert section, bucket
     return re.findall(r'<li data-ticket="([^"]+)">', section.group(1))
+
+
+def _lathes(platform) -> list[Device]:  # noqa: ANN001
+    with platform.db.session() as session:
+        return list(session.scalars(select(Device).where(Device.device_type == "cnc_lathe").order_by(Device.id)))
 
 
 def _number(platform, ticket_id: int) -> str:  # noqa: ANN001
@@ -30,10 +37,11 @@ def _group_of_engineer(platform, ticket_id: int) -> str:  # noqa: ANN001
 
 
 def test_the_overview_sorts_open_work_by_risk_with_counts_per_group(platform, client) -> None:  # noqa: ANN001
-    red = open_ticket(platform, "red")  # respond within 30 min
-    orange = open_ticket(platform, "orange")  # within 1 h
-    yellow = open_ticket(platform, "yellow")  # within 24 h: not at risk yet
-    review = open_ticket(platform, "yellow")
+    lathes = _lathes(platform)  # one device each: none looks like a duplicate of another
+    red = open_ticket(platform, "red", device=lathes[0])  # respond within 30 min
+    orange = open_ticket(platform, "orange", device=lathes[1])  # within 1 h
+    yellow = open_ticket(platform, "yellow", device=lathes[2])  # within 24 h: not at risk yet
+    review = open_ticket(platform, "yellow", device=lathes[3])
     complete(platform, review, "accept_offer", {"decision": "accept"})
     complete(platform, review, "on_site")
     # the running photo is the fault photo again: flagged for a supervisor's review

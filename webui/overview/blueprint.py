@@ -8,6 +8,7 @@ from flask import Blueprint, render_template, request
 
 from processes.access.policy import Action, roles_for
 from processes.dispatch.overview import BUCKETS, NO_GROUP, at_risk
+from processes.evidence import review
 
 from ..auth.gate import only_for
 from ..context import db, platform
@@ -22,8 +23,13 @@ REFRESH_BOUNDS = (5, 600)
 
 @overview.app_context_processor
 def _policy() -> dict[str, Any]:
-    """The navigation asks the same policy as the routes whether to show the overview link."""
-    return {"may_view_overview": lambda role: role in roles_for(Action.OVERVIEW_VIEW)}
+    """The navigation asks the same policy as the routes whether to show the overview link; the ticket
+    and review pages ask where a re-used photo came from and which ticket a recurrence reopens."""
+    return {
+        "may_view_overview": lambda role: role in roles_for(Action.OVERVIEW_VIEW),
+        "evidence_review": lambda ticket: review.review_facts(db(), ticket),
+        "reopened_by": lambda ticket: review.reopened_by(db(), ticket),
+    }
 
 
 def _context() -> dict[str, Any]:
