@@ -7,12 +7,12 @@ from __future__ import annotations
 import html
 import re
 
-from sqlalchemy import select
-from support import drain, jpeg, login, logout, panel_photos, running_video, ticket
-from test_lifecycle_http import create_ticket, inbox_task, lathe, offered_engineer, submit
+from support import drain, jpeg, login, logout, open_ticket, panel_photos, running_video, ticket
+from test_lifecycle_http import inbox_task, lathe, offered_engineer, submit
 
 from processes.customers.models import Site
 from processes.engineers.models import Engineer
+from processes.tickets.models import Ticket
 
 CLOSE_OUT = {
     "root_cause": "wear",
@@ -20,6 +20,13 @@ CLOSE_OUT = {
     "fixed_first_time": "true",
     "repair_summary": "更换主轴轴承",
 }
+
+
+def _opened(platform, device) -> str:  # noqa: ANN001
+    """An orange ticket on ``device`` opened by the demo agent and offered (intake in this process)."""
+    ticket_id = open_ticket(platform, "orange", device=device, text="主轴异响，X轴报警 ALM 414，产线停机")
+    with platform.db.session() as session:
+        return session.get(Ticket, ticket_id).number
 
 
 def _evidence() -> dict:
@@ -34,18 +41,15 @@ def _evidence() -> dict:
 
 def _accepted(platform, client, arrive_km_north: float) -> tuple[str, int, Site]:  # noqa: ANN001
     """A ticket offered, accepted and arrived at ``arrive_km_north`` km north of its site."""
-    login(client, "agent")
-    number = create_ticket(client, lathe(platform))
-    drain(platform)
+    number = _opened(platform, lathe(platform))
     engineer, user = offered_engineer(platform, number)
-    logout(client)
     login(client, user.username)
     task_id = inbox_task(client, number)
     offer = html.unescape(client.get(f"/tasks/{task_id}").get_data(as_text=True))
     with platform.db.session() as session:
         site = session.get(Site, ticket(platform, number).site_id)
         session.expunge(site)
-    assert re.search(r'id="trip-distance">[0-9.]+ km from your (home|position)', offer), offer[:200]
+    assert re.search(r'id="trip-distance">[^<]*?[0-9.]+ (km from your (home|position)|公里)', offer), offer[:200]
     assert f'href="geo:{site.lat:.6f},{site.lon:.6f}?q=' in offer
     assert f"https://uri.amap.com/marker?position={site.lon:.6f}%2C{site.lat:.6f}" in offer
     assert submit(client, f"/tasks/{task_id}", {"decision": "accept"}).status_code == 303

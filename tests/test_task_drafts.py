@@ -7,22 +7,26 @@ import html
 import re
 
 from sqlalchemy import func, select
-from support import csrf_token, drain, jpeg, login, logout
-from test_lifecycle_http import create_ticket, inbox_task, lathe, offered_engineer, submit
+from support import csrf_token, drain, jpeg, login, logout, open_ticket
+from test_lifecycle_http import inbox_task, lathe, offered_engineer, submit
 
 from processes.customers.models import Site
 from processes.tickets.drafts import TaskDraft
 from processes.tickets.models import Ticket
 
 
+def _opened(platform, device) -> str:  # noqa: ANN001
+    """An orange ticket on ``device`` opened by the demo agent and offered (intake in this process)."""
+    ticket_id = open_ticket(platform, "orange", device=device, text="主轴异响，X轴报警 ALM 414，产线停机")
+    with platform.db.session() as session:
+        return session.get(Ticket, ticket_id).number
+
+
 def _on_site_task(platform, client) -> tuple[str, str, Site]:  # noqa: ANN001
     """A ticket accepted by its engineer, whose on-site task waits; the client is that engineer."""
     device = lathe(platform)
-    login(client, "agent")
-    number = create_ticket(client, device)
-    drain(platform)
+    number = _opened(platform, device)
     _engineer, user = offered_engineer(platform, number)
-    logout(client)
     login(client, user.username)
     task_id = inbox_task(client, number)
     assert submit(client, f"/tasks/{task_id}", {"decision": "accept"}).status_code == 303
@@ -105,3 +109,33 @@ def test_only_the_engineer_holding_the_task_keeps_a_draft_and_a_bad_draft_change
     with platform.db.session() as session:
         assert session.scalar(select(func.count()).select_from(TaskDraft)) == 0
     assert re.fullmatch(r"[0-9a-f-]{36}", task_id)
+
+
+def test_a_task_completed_through_the_api_leaves_no_draft(platform, client) -> None:  # noqa: ANN001
+    from support import bearer
+
+    number, task_id, site = _on_site_task(platform, client)
+    url = f"/tasks/{task_id}"
+    saved = client.post(f"{url}/draft", data={"csrf_token": csrf_token(client, url), "diagnosis": "typed on the phone"})
+    assert saved.status_code == 200 and len(_drafts(platform)) == 1
+    with platform.db.session() as session:
+        username = session.scalar(select(Ticket).where(Ticket.number == number)).engineer.user.username
+    from processes.tickets.attachments import Upload
+
+    with platform.db.session() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        photo = platform.attachments.store(
+            session,
+            ticket,
+            Upload("diagnosis_photo", "d.jpg", "image/jpeg", jpeg()),
+            expect="image",
+            uploaded_by="t",
+            task_spec="on_site",
+        ).sha256
+    done = client.post(
+        f"/api/v1/tasks/{task_id}/complete",
+        json={"data": {"location": {"lat": site.lat, "lon": site.lon}, "diagnosis_photo": f"sha256:{photo}"}},
+        headers=bearer(platform, username),
+    )
+    assert done.status_code < 300, done.get_data(as_text=True)[:1000]
+    assert _drafts(platform) == []

@@ -63,13 +63,10 @@ def render_task_form(
         extra.update(dispatch_facts(view.form or {}, ticket))
     comparison = latest_comparison(session, ticket) if actor.user is not None else None
     draft_url = None
-    if actor.user is not None:  # staff keep a draft; a customer's link forms are one tap, nothing to keep
-        if not ready:
-            drafts.discard(session, task_id)
-        elif refusal is None:
-            draft_url = url_for("tasks.draft", task_id=task_id)
-            if values is None:
-                values = restored(view.form or {}, drafts.load(session, task_id, actor.user.id))
+    if actor.user is not None and ready and refusal is None:  # staff keep a draft; a link's forms are one tap
+        draft_url = url_for("tasks.draft", task_id=task_id)
+        if values is None:
+            values = restored(view.form or {}, drafts.load(session, task_id, actor.user.id))
     trip = None
     if actor.user is not None and actor.user.role == "engineer" and ticket.site is not None:
         me = own_profile(session, actor.user.id)
@@ -134,9 +131,7 @@ def submit_task(task_id: str, actor: Actor) -> tuple[dict[str, Any], list[FieldP
         refused = refusal(err)
         keep_draft(task_id, actor, view.form or {})  # after the rollback: the draft outlives the refusal
         return values, refused.problems, refused.text, refused.status
-    if actor.user is not None:
-        drafts.discard(session, task_id)
-    return values, [], None, 303
+    return values, [], None, 303  # the lifecycle deleted the task's drafts as it completed
 
 
 def keep_draft(task_id: str, actor: Actor, schema: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from engine.models import JournalEvent
 from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
+from . import drafts
 from .intake import LIFECYCLE
 from .models import Attachment, Offer, Ticket
 
@@ -142,6 +143,8 @@ def _apply(session: Session, ticket: Ticket, event: StepEvent) -> None:
         ticket.evidence_review = "pending" if changed["evidence"].get("needs_review") else None
     if event.kind != "user_task_completed":
         return
+    if event.task_id:  # completed by a page or through the API: nobody's draft of it is needed any more
+        drafts.discard(session, event.task_id)
     # What the person submitted, whether or not it differs from an earlier round (rework).
     submitted = _mapping(event.input.get("data"))
     engineer = _engineer(session, ticket)
