@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from browser.test_lifecycle_browser import PHONE, Errors, assert_fits, log_in, open_task
 from playwright.sync_api import Page, expect
-from support import jpeg, open_ticket, panel_photos
+from support import jpeg, open_ticket, panel_photos, running_video
 
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
@@ -101,6 +101,15 @@ def test_phone_forms_survive_reloads_and_refusals(live_server, chromium) -> None
         )
         expect(page.locator('input[data-reference="fault_photo"]')).to_have_value(re.compile("^sha256:"))
         tap_lamp(page)
+        page.locator('input[type=file][data-field="running_video"]').set_input_files(
+            {"name": "running.mp4", "mimeType": "video/mp4", "buffer": running_video()}
+        )
+        expect(page.locator('input[data-reference="running_video"]')).to_have_value(
+            re.compile("^sha256:"), timeout=60_000
+        )
+        poster = page.locator('.upload-thumb[data-for="running_video"] img')  # the video's poster frame
+        expect(poster).to_be_visible()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=poster.element_handle())
         page.locator('textarea[name="repair_summary"]').fill("更换主轴轴承")
         page.locator("#submit-task").tap()
         expect(page.locator("#form-error")).to_be_visible()
@@ -120,6 +129,7 @@ def test_phone_forms_survive_reloads_and_refusals(live_server, chromium) -> None
         page.goto(page.url)
         expect(page.locator("fieldset.taps .tap")).to_have_count(1)
         expect(page.locator('.upload-thumb[data-for="fault_photo"] img')).to_be_visible()
+        expect(page.locator('.upload-thumb[data-for="running_video"] img')).to_be_visible()
         expect(page.locator('textarea[name="repair_summary"]')).to_have_value("更换主轴轴承")
         expect(root_cause.locator("select")).not_to_have_value("")
         assert_fits(page)
