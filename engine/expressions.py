@@ -39,6 +39,7 @@ __all__ = [
     "ExpressionError",
     "check_script",
     "compile_expression",
+    "constant_failure",
     "evaluate",
     "execute_assignments",
 ]
@@ -315,6 +316,27 @@ def evaluate(text: str, names: Mapping[str, object], meter: Meter | None = None)
     except SyntaxError as err:
         raise ExpressionError("syntax", f"syntax error: {err.msg}", text[:200], detail=err.msg) from err
     return _run(tree, names, text, meter or Meter())
+
+
+def constant_failure(text: str) -> ExpressionError | None:
+    """Why an expression that reads no task data would be refused when it runs, or None.
+
+    An expression naming no data (``'a' * 10**9``, ``9**9**9``, ``round(7, -10**9)``) fails the same way
+    on every ticket, so deployment tries it once, within the same bounds as at run time, and refuses it
+    then instead of letting every ticket stop on it later.  Expressions that name data are left to run time.
+    """
+    try:
+        tree = compile_expression(text)
+    except (ExpressionError, SyntaxError):
+        return None  # the syntax check reports these
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    if any(isinstance(node, ast.Name) and id(node) not in called for node in ast.walk(tree)):
+        return None
+    try:
+        _run(tree, {}, text, Meter())
+    except ExpressionError as err:
+        return err
+    return None
 
 
 def _run(tree: ast.AST, names: Mapping[str, Any], text: str, meter: Meter) -> Any:

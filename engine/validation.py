@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from . import forms
 from .dmn_entries import MAX_DMN_ENTRY, replace_input_marks
 from .expression_sites import check_sites
-from .expressions import ExpressionError, check_script, compile_expression
+from .expressions import ExpressionError, check_script, compile_expression, constant_failure
 from .handlers import HandlerRegistry
 from .spec_expressions import (
     CARDINALITY,
@@ -399,6 +399,10 @@ def _expression_problem(file: str, spec: Any, what: str, text: str | None) -> Pr
             what=what,
             expression=text[:200],
         )
+    failure = constant_failure(text)
+    if failure is not None:
+        reason = f"{what} {text[:200]!r} would be refused when it runs: {failure.args[0]}"
+        return _spec_problem(file, spec, reason, "bad_expression", what=what, expression=text[:200])
     return None
 
 
