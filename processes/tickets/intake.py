@@ -82,11 +82,12 @@ class TicketIntake:
         *,
         creator: User,
         caller: Mapping[str, str] | None = None,
-        confirmed: bool = False,
+        warn_duplicates: bool = False,
     ) -> Ticket:
         """Create the ticket; ``caller`` holds a new caller's customer, site and device (see
-        :mod:`processes.customers.new_caller`), created in this transaction.  Unless ``confirmed``, a
-        likely duplicate ticket raises :class:`NeedsChoice` before anything is written."""
+        :mod:`processes.customers.new_caller`), created in this transaction.  With ``warn_duplicates`` (the
+        desk's form, until the agent confirms), a likely duplicate ticket raises :class:`NeedsChoice` before
+        anything is written."""
         try:
             data, errors = self.engine.validate_form(session, LIFECYCLE, INTAKE_FORM, data)
         except LookupError:
@@ -104,7 +105,7 @@ class TicketIntake:
             customer, _site, device = new_caller.create(session, caller)
         else:
             customer, device = self._link(session, data)
-        if not confirmed:
+        if warn_duplicates:
             similar = likely_duplicates(session, customer, device, data.get("contact_phone") or "", now)
             if similar:
                 raise NeedsChoice("likely_duplicate", tickets=similar)

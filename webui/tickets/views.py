@@ -144,7 +144,7 @@ def new() -> Any:
                     values,
                     creator=current_user,
                     caller=caller or None,
-                    confirmed=request.form.get("confirm_duplicate") == "1",
+                    warn_duplicates=request.form.get("confirm_duplicate") != "1",
                 )
                 submissions.record(session, token, me().id, ticket, ticket.created_at)
                 return redirect(url_for("tickets.show", number=ticket.number))
