@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser.test_lifecycle_browser import DESKTOP, Errors, log_in
+from browser.test_lifecycle_browser import DESKTOP, PHONE, Errors, log_in
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
@@ -71,3 +71,31 @@ def test_home_on_the_map_qr_label_and_a_refused_import(live_server, chromium: Br
     finally:
         context.close()
     assert [e for e in errors.seen if "422" not in e] == []  # the refused import answers 422 on purpose
+
+
+def test_the_directory_pages_fit_a_phone(live_server, chromium: Browser) -> None:  # noqa: ANN001
+    """A supervisor on a phone: no directory page scrolls sideways at 390 px (the CSV columns wrap)."""
+    with live_server.platform.db.session() as session:
+        device = session.scalar(select(Device).order_by(Device.id))
+        customer_id, site_id, device_id = device.customer_id, device.site_id, device.id
+    context = chromium.new_context(**PHONE)
+    page = context.new_page()
+    try:
+        log_in(page, live_server.url, "supervisor")
+        wide = []
+        for path in (
+            "/admin/customers",
+            f"/admin/customers/{customer_id}",
+            f"/admin/sites/{site_id}",
+            "/admin/devices/new",
+            f"/admin/devices/{device_id}",
+            f"/admin/devices/labels?customer={customer_id}",
+            "/admin/import",
+        ):
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                wide.append((path, width))
+        assert wide == []
+    finally:
+        context.close()
