@@ -17,57 +17,26 @@ SQLite under ``var/bench/authz/`` unless ``DATABASE_URL`` is set (then that data
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
-from engine.clock import FrozenClock
-from processes import demo
-from processes.platform import ROOT, Settings, build_platform
+from bench.world import demo_platform
+from processes.platform import ROOT
 
 
 def authz_figures() -> dict[str, Any]:
-    # The in-process rq worker logs every job to stdout unless its logger has a handler: stdout is
-    # for the JSON line.
-    worker_log = logging.getLogger("rq.worker")
-    if not worker_log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.WARNING)
-        worker_log.addHandler(handler)
     sys.path[:0] = [str(ROOT / "tests")]
-    from conftest import clean_database
     from test_access_matrix import build_world, unreviewed, walk
 
     from webui.app import create_app
-    from webui.cli import upgrade_database
 
-    var = ROOT / "var" / "bench" / "authz"
-    var.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get("DATABASE_URL")
-    if url is None:
-        path = var / "authz.db"
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    upgrade_database(url)
-    clean_database(url)
-    settings = Settings(
-        database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench-authz"
-    )
-    platform = build_platform(settings, clock=FrozenClock(datetime(2026, 11, 25, 1, 30, tzinfo=UTC)))
-    try:
-        platform.redis.flushdb()
-        platform.deploy_models("bench")
-        with platform.db.session() as session:
-            demo.load(session)
+    with demo_platform(ROOT / "var" / "bench" / "authz", "authz") as platform:
         app = create_app(platform=platform, config={"TESTING": True})
         cells = walk(app, platform, build_world(platform))
         missing = unreviewed(app)
-    finally:
-        platform.db.dispose()
-    differing = [f"{c.method} {c.rule} as {c.principal}: {c.actual}, table {c.expected}" for c in cells]
-    differing = [text for text, c in zip(differing, cells, strict=True) if c.actual != c.expected]
+    differing = [
+        f"{c.method} {c.rule} as {c.principal}: {c.actual}, table {c.expected}" for c in cells if c.actual != c.expected
+    ]
     return {
         "authz_cells": len(cells),
         "authz_routes": len({(c.method, c.rule) for c in cells}),

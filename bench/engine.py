@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 
 from bench.naive import NaiveEngine
+from bench.world import fresh_database, settings_for
 from engine import persistence
 from engine.clock import FrozenClock
 from engine.journal import GENESIS
@@ -40,7 +41,6 @@ from processes.devices.models import Device
 from processes.platform import ROOT, Platform, Settings, build_platform, connect_redis, redis_url_of
 from processes.tickets.models import Attachment, Ticket
 from processes.tickets.tasks import Actor
-from webui.cli import upgrade_database
 
 PHOTO = "sha256:" + "a" * 64
 LOOP = """<?xml version="1.0" encoding="UTF-8"?>
@@ -66,20 +66,7 @@ WAIT = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def prepare(var: Path) -> Settings:
-    var.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{var / 'engine.db'}"
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    else:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade_database(url)
-    return Settings(database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench")
+    return settings_for(fresh_database(var, "engine"), var)
 
 
 # -- lifecycles ------------------------------------------------------------------------------------

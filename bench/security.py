@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +30,9 @@ from bench.authz import authz_figures
 from bench.bombs import BOMBS, try_bomb, warm_up
 from bench.reload import reload_figures
 from bench.tamper import tamper_figures
-from engine.clock import FrozenClock
+from bench.world import demo_platform
 from engine.handlers import HandlerRegistry
-from processes import demo
-from processes.platform import ROOT, Settings, build_platform
-from webui.cli import upgrade_database
+from processes.platform import ROOT
 
 
 def escape_figures() -> dict[str, Any]:
@@ -66,26 +63,10 @@ def shipped_lifecycle_identical(var: Path) -> bool:
     sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine")]
     from test_reload_fidelity import _forgetful, _lifecycle_with_rework
 
-    url = os.environ.get("DATABASE_URL")
-    if url is None:
-        path = var / "security.db"
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    upgrade_database(url)
-    settings = Settings(
-        database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench-security"
-    )
-    platform = build_platform(settings, clock=FrozenClock(datetime(2026, 11, 25, 1, 30, tzinfo=UTC)))
-    try:
-        platform.redis.flushdb()
-        platform.deploy_models("bench")
-        with platform.db.session() as session:
-            demo.load(session)
+    with demo_platform(var, "security") as platform:
         cached = _lifecycle_with_rework(platform)
         _forgetful(platform.engine)
         reloaded = _lifecycle_with_rework(platform)
-    finally:
-        platform.db.dispose()
     return cached["status"] == "completed" and cached["replay"] == [[], []] and reloaded == cached
 
 

@@ -371,44 +371,16 @@ def figures(scene: Scene) -> dict[str, Any]:
 
 def tamper_figures() -> dict[str, Any]:
     """The figures on a fresh database (``DATABASE_URL``, else SQLite under ``var/bench/tamper/``)."""
-    import logging
-    import os
     import sys
-    from datetime import UTC, datetime
 
-    from engine.clock import FrozenClock
-    from processes import demo
-    from processes.platform import ROOT, Settings, build_platform
-    from webui.cli import upgrade_database
+    from bench.world import demo_platform
+    from processes.platform import ROOT
 
-    worker_log = logging.getLogger("rq.worker")  # stdout is for the JSON line
-    if not worker_log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.WARNING)
-        worker_log.addHandler(handler)
     sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "engine")]
-    from conftest import clean_database
     from support import open_ticket
     from test_journal import run_ticket
 
-    var = ROOT / "var" / "bench" / "tamper"
-    var.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get("DATABASE_URL")
-    if url is None:
-        path = var / "tamper.db"
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    upgrade_database(url)
-    clean_database(url)
-    settings = Settings(
-        database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench-tamper"
-    )
-    platform = build_platform(settings, clock=FrozenClock(datetime(2026, 11, 25, 1, 30, tzinfo=UTC)))
-    try:
-        platform.redis.flushdb()
-        platform.deploy_models("bench")
-        with platform.db.session() as session:
-            demo.load(session)
+    with demo_platform(ROOT / "var" / "bench" / "tamper", "tamper") as platform:
         scene = make_scene(
             platform,
             CheckpointKey.generate(),
@@ -416,8 +388,6 @@ def tamper_figures() -> dict[str, Any]:
             open_one=lambda: open_ticket(platform, "blue", text="coolant pump noisy", at_least=1),
         )
         return figures(scene)
-    finally:
-        platform.db.dispose()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def run_ticket(platform, *, decline_first: bool = True) -> Ticket:  # noqa: ANN0
     if decline_first:
         act("accept_offer", {"decision": "decline", "decline_reason": "overloaded"})
     act("accept_offer", {"decision": "accept"})
-    act("on_site", {"location": {"lat": 29.87, "lon": 121.55}})
+    act("on_site", {})  # at the site (support.complete): a far arrival is a review flag
     close_out = {"root_cause": "wear", "prevention_suggestion": "定期更换轴承", "fixed_first_time": True}
     act("close_out", close_out)
     act("customer_acceptance", {"verdict": "reject", "rejection_reason": "还是过热"}, customer=True)

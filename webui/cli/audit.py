@@ -56,51 +56,58 @@ def describe(finding: Any, _: Callable[[str], str], key_path: object = None) -> 
         "last": finding.other_seq,
         "path": key_path,
     }
-    covered = finding.checkpoint is not None
-    kind = finding.kind
-    if kind == "rewritten" and covered:
-        text = _("REWRITTEN %(where)s: row id %(id)s, seq %(seq)s, differs from what checkpoint %(n)s signed")
-    elif kind == "rewritten":
-        text = _("BROKEN %(where)s: row id %(id)s, seq %(seq)s, does not match its hash or its predecessor's (edited)")
-    elif kind == "truncated" and finding.event_id is not None:
-        text = _(
-            "TRUNCATED %(where)s: row id %(id)s, seq %(seq)s, signed by checkpoint %(n)s, was deleted from the end"
-        )
-    elif kind == "truncated":
-        text = _("TRUNCATED %(where)s: rows up to seq %(seq)s, the recorded head, are missing at the end")
-    elif kind == "deleted" and covered:
-        text = _("DELETED %(where)s: row id %(id)s, seq %(seq)s, signed by checkpoint %(n)s, is missing")
-    elif kind == "deleted":
-        text = _("DELETED %(where)s: a row is missing before seq %(seq)s (row id %(id)s)")
-    elif kind == "inserted" and covered:
-        text = _("INSERTED %(where)s: row id %(id)s at seq %(seq)s is not the row checkpoint %(n)s signed there")
-    elif kind == "inserted":
-        text = _("INSERTED %(where)s: row id %(id)s at seq %(seq)s is not part of the chain the instance records")
-    elif kind == "appended" and covered:
-        text = _(
-            "APPENDED %(where)s: row id %(id)s, seq %(seq)s, was added after checkpoint %(n)s signed the closed journal"
-        )
-    elif kind == "appended":
-        text = _("APPENDED %(where)s: row id %(id)s, seq %(seq)s, was added after the head the instance records")
-    elif kind == "reordered":
-        text = _("REORDERED %(where)s: row id %(id)s is at seq %(seq)s, checkpoint %(n)s signed it at seq %(was)s")
-    elif kind == "head_mismatch":
-        text = _("BROKEN %(where)s: the recorded head (seq %(seq)s) matches no row of the journal")
-    elif kind == "forged_checkpoint":
-        text = _("FORGED checkpoint %(n)s: its signature does not verify with the public key")
-    elif kind == "missing_checkpoint":
-        text = _("MISSING checkpoint %(n)s: it was deleted from the database")
-    elif kind == "altered_checkpoint":
-        text = _("ALTERED checkpoint %(n)s: its content differs from its digest or from the exported copy")
-    elif kind == "unchained_checkpoint":
-        text = _("UNCHAINED checkpoint %(n)s: it does not follow the checkpoint before it")
-    elif kind == "export_key_differs":
-        text = _("KEY: the exported checkpoints were signed with another key than the one configured here")
-    elif kind == "no_key":
-        text = _("NO KEY: there are signed checkpoints but no checkpoint key at %(path)s to verify them")
-    else:  # not_checkpointed
-        text = _("NOT YET CHECKPOINTED %(where)s: seq %(seq)s to %(last)s (from row id %(id)s)")
-    return text % values
+    # a truncation names a signed row when it knows which row went; every other kind, when a checkpoint signed it
+    signed = finding.event_id is not None if finding.kind == "truncated" else finding.checkpoint is not None
+    text = FINDINGS.get((finding.kind, signed)) or FINDINGS.get((finding.kind, None)) or NOT_CHECKPOINTED
+    return _(text) % values
+
+
+def N_(message: str) -> str:  # noqa: N802 - the catalogue's marker: extracted now, translated when shown
+    return message
+
+
+# (kind, signed by a checkpoint?) → the line the operator reads; None: signed or not
+FINDINGS: dict[tuple[str, bool | None], str] = {
+    ("rewritten", True): N_(
+        "REWRITTEN %(where)s: row id %(id)s, seq %(seq)s, differs from what checkpoint %(n)s signed"
+    ),
+    ("rewritten", False): N_(
+        "BROKEN %(where)s: row id %(id)s, seq %(seq)s, does not match its hash or its predecessor's (edited)"
+    ),
+    ("truncated", True): N_(
+        "TRUNCATED %(where)s: row id %(id)s, seq %(seq)s, signed by checkpoint %(n)s, was deleted from the end"
+    ),
+    ("truncated", False): N_("TRUNCATED %(where)s: rows up to seq %(seq)s, the recorded head, are missing at the end"),
+    ("deleted", True): N_("DELETED %(where)s: row id %(id)s, seq %(seq)s, signed by checkpoint %(n)s, is missing"),
+    ("deleted", False): N_("DELETED %(where)s: a row is missing before seq %(seq)s (row id %(id)s)"),
+    ("inserted", True): N_(
+        "INSERTED %(where)s: row id %(id)s at seq %(seq)s is not the row checkpoint %(n)s signed there"
+    ),
+    ("inserted", False): N_(
+        "INSERTED %(where)s: row id %(id)s at seq %(seq)s is not part of the chain the instance records"
+    ),
+    ("appended", True): N_(
+        "APPENDED %(where)s: row id %(id)s, seq %(seq)s, was added after checkpoint %(n)s signed the closed journal"
+    ),
+    ("appended", False): N_(
+        "APPENDED %(where)s: row id %(id)s, seq %(seq)s, was added after the head the instance records"
+    ),
+    ("reordered", None): N_(
+        "REORDERED %(where)s: row id %(id)s is at seq %(seq)s, checkpoint %(n)s signed it at seq %(was)s"
+    ),
+    ("head_mismatch", None): N_("BROKEN %(where)s: the recorded head (seq %(seq)s) matches no row of the journal"),
+    ("forged_checkpoint", None): N_("FORGED checkpoint %(n)s: its signature does not verify with the public key"),
+    ("missing_checkpoint", None): N_("MISSING checkpoint %(n)s: it was deleted from the database"),
+    ("altered_checkpoint", None): N_(
+        "ALTERED checkpoint %(n)s: its content differs from its digest or from the exported copy"
+    ),
+    ("unchained_checkpoint", None): N_("UNCHAINED checkpoint %(n)s: it does not follow the checkpoint before it"),
+    ("export_key_differs", None): N_(
+        "KEY: the exported checkpoints were signed with another key than the one configured here"
+    ),
+    ("no_key", None): N_("NO KEY: there are signed checkpoints but no checkpoint key at %(path)s to verify them"),
+}
+NOT_CHECKPOINTED = N_("NOT YET CHECKPOINTED %(where)s: seq %(seq)s to %(last)s (from row id %(id)s)")
 
 
 @audit.command("verify")
