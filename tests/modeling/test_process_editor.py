@@ -95,7 +95,9 @@ def test_a_changed_decision_validates_shows_in_the_diff_and_deploys_as_a_new_ver
     assert 'data-element="Rule_red" data-change="changed"' in page and "&#34;PT20M&#34;" in page
 
     deployed = owner.post(
-        f"/owner/drafts/{draft_id}/deploy", json={"note": "Red tickets escalate after 20 minutes"}, headers=_headers(owner)
+        f"/owner/drafts/{draft_id}/deploy",
+        json={"note": "Red tickets escalate after 20 minutes"},
+        headers=_headers(owner),
     )
     assert deployed.status_code == 200, deployed.get_data(as_text=True)[:500]
     digest = deployed.get_json()["content_hash"]

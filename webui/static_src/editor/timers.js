@@ -18,9 +18,9 @@ function durationWords(value, t) {
   const parts = [];
   UNITS.forEach((unit, index) => {
     const n = match[index + 1];
-    if (n && Number(n) !== 0) { parts.push(t["unit_" + unit].replace("%(n)s", String(Number(n)))); }
+    if (n && Number(n) !== 0) { parts.push(t["unit_" + unit].replace("{n}", String(Number(n)))); }
   });
-  return parts.length ? parts.join(t.unit_separator) : t["unit_seconds"].replace("%(n)s", "0");
+  return parts.length ? parts.join(t.unit_separator) : t["unit_seconds"].replace("{n}", "0");
 }
 
 export function durationText(text, lang, t) {
@@ -35,7 +35,7 @@ export function durationText(text, lang, t) {
     const cycle = CYCLE.exec(value);
     const parts = cycle[2].split("/");
     const every = parts.map((p) => (isoKind(p) === "duration" ? durationWords(p, t) : p)).join(" / ");
-    return (cycle[1] ? t.cycle_times.replace("%(n)s", cycle[1]) : t.cycle_forever) + " " + every;
+    return (cycle[1] ? t.cycle_times.replace("{n}", cycle[1]) : t.cycle_forever) + " " + every;
   }
   return "";
 }
