@@ -104,12 +104,12 @@ def test_engineer_list_shows_group_skills_status_radius_capacity_and_todays_book
         ticket = add_ticket(session, site_in(session, "鄞州"), ["FANUC"], now - timedelta(hours=1))
         add_offer(session, ticket, zhang, now - timedelta(minutes=30), "accepted")
         add_offer(session, ticket, zhang, now - timedelta(days=1), "accepted")  # yesterday: not today's load
-        zhang_id = zhang.id
+        zhang_id, radius = zhang.id, zhang.radius_km  # the demo plant's, whatever it is
     as_supervisor(client)
     text = client.get("/admin/engineers").get_data(as_text=True)
     row = text[text.index(f'data-engineer="{zhang_id}"') :]
     row = row[: row.index("</tr>")]
-    for expected in ("张伟", "North team", "FANUC <b>5</b>", "spindle <b>4</b>", "Idle", "5.0 km", "1 / 4"):
+    for expected in ("张伟", "North team", "FANUC <b>5</b>", "spindle <b>4</b>", "Idle", f"{radius:.1f} km", "1 / 4"):
         assert expected in row, expected
     client.post("/lang/zh_Hans", data={"csrf_token": csrf_token(client, "/login")})
     text = client.get("/admin/engineers").get_data(as_text=True)
@@ -374,6 +374,7 @@ def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_ticket
         add_ticket(session, site, ["FANUC"], now - timedelta(hours=5), closed=True)
         add_offer(session, open_ticket, zhang, now - timedelta(hours=1), "accepted")
         number, site_position, home = open_ticket.number, [site.lat, site.lon], [zhang.home_lat, zhang.home_lon]
+        radius = zhang.radius_km
     as_supervisor(client)
     data = client.get("/admin/map.json").get_json()
     assert len(data["engineers"]) == 12 and data["tiles"] is None
@@ -386,7 +387,7 @@ def test_map_data_has_engineers_with_radius_status_and_load_and_only_open_ticket
         zhang_data["colour"],
         zhang_data["booked_today"],
         zhang_data["daily_capacity"],
-    ) == (5.0, "en_route", "En route", "#1565c0", 1, 4)
+    ) == (radius, "en_route", "En route", "#1565c0", 1, 4)
     assert [t["number"] for t in data["tickets"]] == [number]
     assert data["tickets"][0]["position"] == site_position
     assert data["tickets"][0]["url"] == f"/tickets/{number}"
