@@ -200,6 +200,14 @@ MESSAGES: dict[str, Any] = {
     "csv_unknown_customer": _l("No customer has the phone %(phone)s; import the customers first."),
     "csv_unknown_site": _l("%(customer)s has no site %(site)s; its sites are: %(sites)s."),
     "arrival_far_from_site": _l("The engineer arrived %(distance_m)s m from the site (more than %(limit_m)s m)."),
+    # the desk (issue 10, agents: processes.tickets.intake, housekeeping, search)
+    "new_caller_exists": _l("This caller may already be on record: use the existing record, or change what you typed."),
+    "likely_duplicate": _l("Open tickets like this one were created in the last 24 hours; check them first."),
+    "ticket_ended": _l("Ticket %(number)s has already ended; it cannot be changed."),
+    "merge_into_itself": _l("A ticket cannot be merged into itself."),
+    "merge_into_cancelled": _l("%(number)s is cancelled; merge into the ticket that stays open."),
+    "date_format": _l("Enter a date as YYYY-MM-DD."),
+    "date_before_from": _l("The end date is before the start date."),
 }
 
 

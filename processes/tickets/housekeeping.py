@@ -23,7 +23,7 @@ from engine.isotime import duration_from
 from engine.runtime import ProcessEngine
 
 from ..errors import Conflict, FieldProblem, Invalid
-from .lifecycle import chain_facts
+from .lifecycle import FACTS, facts_of, last_facts
 from .models import Offer, Ticket
 
 ENDED = ("closed", "cancelled")
@@ -68,7 +68,7 @@ def _reason(reason: str | None) -> str:
 
 def _open(ticket: Ticket) -> None:
     if ticket.status in ENDED or ticket.process_instance_id is None:
-        raise Conflict("ticket_ended", number=ticket.number, status=ticket.status)
+        raise Conflict("ticket_ended", number=ticket.number)
 
 
 def cancel(
@@ -117,8 +117,8 @@ def merge(
     assert duplicate.process_instance_id is not None and original.process_instance_id is not None
     engine.annotate(session, duplicate.process_instance_id, MERGED, actor=by, data=data)
     engine.annotate(session, original.process_instance_id, MERGED, actor=by, data=data)
-    chain_facts(session, duplicate.process_instance_id, duplicate, actor=by)
-    chain_facts(session, original.process_instance_id, original, actor=by)
+    _chain_facts(session, engine, duplicate, by)
+    _chain_facts(session, engine, original, by)
     return original
 
 
@@ -165,7 +165,7 @@ def edit(session: Session, engine: ProcessEngine, ticket: Ticket, values: dict[s
     )
     if any(c.field == "urgency" for c in changes):
         _recompute_deadline(session, engine, ticket, by=by)
-    chain_facts(session, instance_id, ticket, actor=by)
+    _chain_facts(session, engine, ticket, by)
     return changes
 
 
@@ -180,3 +180,16 @@ def _recompute_deadline(session: Session, engine: ProcessEngine, ticket: Ticket,
     reason = f"urgency changed to {ticket.urgency}"
     if engine.move_timer(session, ticket.process_instance_id, RESPONSE_TIMER, due, actor=by, reason=reason):
         ticket.response_due_at = due
+
+
+def _chain_facts(session: Session, engine: ProcessEngine, ticket: Ticket, by: str) -> None:
+    """The ticket's facts on its chain after a change made outside any engine step (as the lifecycle
+    listener chains them inside steps), so the row and its last chained facts agree."""
+    assert ticket.process_instance_id is not None
+    session.flush()
+    facts = facts_of(session, ticket)
+    before = last_facts(session, ticket.process_instance_id)
+    if before == facts:
+        return
+    changed = sorted(k for k in facts if before is None or before.get(k) != facts[k])
+    engine.annotate(session, ticket.process_instance_id, FACTS, actor=by, data={"facts": facts, "changed": changed})
