@@ -89,6 +89,10 @@ def test_a_supervisor_reassigns_an_accepted_ticket_with_a_reason(platform, clien
             )
         ).all()
         assert session.get(Engineer, new_id).user_id in told
+    # the ticket's timeline shows the supervisor's decision and reason
+    page = client.get(f"/tickets/{number}", headers=EN).get_data(as_text=True)
+    entry = re.search(r'<li class="kind-message_received"[^>]*>(.*?)</li>', page, re.S)
+    assert entry and f'data-reassigned-to="{new_id}"' in entry.group(1) and "原工程师车辆故障" in entry.group(1)
     # the new engineer answers the offer as any other; accepting puts them en route
     complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
     ticket, tasks = _state(platform, ticket_id)
