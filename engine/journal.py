@@ -39,6 +39,7 @@ TRIGGERS = (
     "task_skipped",
     "instance_cancelled",
     "timer_moved",
+    "instance_migrated",
 )
 DERIVED = ("task_completed", "task_deferred", "instance_completed", "timer_fired")
 

@@ -20,12 +20,14 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import journal, persistence, transitions
+from . import journal, migration, persistence, transitions
 from .clock import FrozenClock
+from .deployments import ParsedDeployment
 from .handlers import HandlerRegistry
-from .models import JournalEvent, ProcessInstance
+from .models import Deployment, JournalEvent, ProcessInstance
 from .scripting import DEFERRED, StepScriptEngine
 
 if TYPE_CHECKING:
@@ -149,9 +151,13 @@ class Replayer:
     def __init__(self, session: Session, engine: ProcessEngine, instance: ProcessInstance) -> None:
         self.session = session
         self.instance = instance
+        self.engine = engine
         self.parsed = engine.deployments.parsed(session, instance.deployment_id)
         # Failures and annotations are on the record but change no state: nothing to replay.
         self.events = [e for e in journal.events(session, instance.id) if e.kind in journal.TRIGGERS + journal.DERIVED]
+        if self.events and self.events[0].deployment_hash != self.parsed.hash:
+            # Moved to another version since (engine.migration): replay from the version it started on.
+            self.parsed = self._parsed_by_hash(self.events[0].deployment_hash)
         self.clock = FrozenClock()
         self.script = StepScriptEngine(HandlerRegistry(), self.clock, recorded_results=_recorded_results(self.events))
         self.workflow: BpmnWorkflow | None = None
@@ -205,6 +211,11 @@ class Replayer:
             _skip(workflow, trigger)
         elif trigger.kind == "instance_cancelled":
             transitions.cancel(workflow)
+        elif trigger.kind == "instance_migrated":
+            self.parsed = self._parsed_by_hash(inputs["to_hash"])
+            migration.apply_recorded(workflow, self.parsed, self.instance.process_id)
+            if inputs.get("reset"):
+                transitions.run_until_blocked(workflow, workflow.refresh_timers)
         elif trigger.kind == "timer_moved":
             task = transitions.waiting_timer(workflow, inputs["element"])
             if task is None:
@@ -213,6 +224,12 @@ class Replayer:
         else:
             raise ReplayError(f"step {step_no} starts with {trigger.kind!r}, which opens no step")
         return workflow
+
+    def _parsed_by_hash(self, digest: str) -> ParsedDeployment:
+        row = self.session.scalar(select(Deployment).where(Deployment.content_hash == digest))
+        if row is None:
+            raise ReplayError(f"the journal of instance {self.instance.id} names a deleted version {digest[:12]}")
+        return cast(ParsedDeployment, self.engine.deployments.parsed(self.session, row.id))
 
     def differences(self) -> list[str]:
         """How the replayed state differs from the stored one; empty when they are equal."""
