@@ -57,9 +57,7 @@ def check(session: Session, ticket: Ticket, values: dict[str, Any]) -> Reassignm
     return Reassignment(engineer.id, reason)
 
 
-def reassign(
-    session: Session, engine: ProcessEngine, ticket: Ticket, by: User, values: dict[str, Any]
-) -> Reassignment:
+def reassign(session: Session, engine: ProcessEngine, ticket: Ticket, by: User, values: dict[str, Any]) -> Reassignment:
     """Send the lifecycle the supervisor's decision; refused (409) when the ticket waits for no engineer's
     arrival or close-out any more (not yet accepted, already closed, or moved a moment ago)."""
     decision = check(session, ticket, values)
