@@ -179,7 +179,11 @@ class RelaxedShortlist:
         self, ticket: Ticket, excluded: list[str], wide: DispatchPolicy
     ) -> tuple[ShortlistResult, dict[str, float]]:
         """Skills no longer required; engineers holding none of them stay out; ranked by coverage, then
-        score (the strict order among equals)."""
+        score (the strict order among equals).
+
+        Coverage is read from the candidates' skill evidence, so only the best ``MAX_SHORTLIST`` (1,000)
+        eligible engineers by score are looked at: on a larger roster an engineer ranked lower by score
+        but covering more skills can be missed. Rosters of the plants we serve are far smaller."""
         size = wide.shortlist_size
         open_policy = replace(
             wide, require_device_skills=False, require_fault_skill=False, shortlist_size=MAX_SHORTLIST
