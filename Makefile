@@ -45,11 +45,9 @@ vendor: node_modules/.package-lock.json
 	mkdir -p $(VENDOR)/editor $(VENDOR)/dmn-js
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/editor/
 	cp -r node_modules/dmn-js/dist/assets/. $(VENDOR)/dmn-js/
-	cp node_modules/dmn-js/dist/dmn-modeler.production.min.js $(VENDOR)/dmn-js/
-	# The process editor (issue 12): our entry (webui/static_src/editor) bundled with the bpmn-js modeler and
-	# its properties panel, which ship no browser bundle usable with a custom provider.
-	node_modules/.bin/esbuild webui/static_src/editor/modeler.js --bundle --minify --format=iife --target=es2019 \
-	  --outfile=$(VENDOR)/editor/closeloop-modeler.js --log-level=warning
+	# The process editor (issue 12): our entries (webui/static_src/editor) bundled with the bpmn-js modeler, its
+	# properties panel (no browser bundle usable with a custom provider) and dmn-js, without inline styles.
+	node webui/static_src/editor/build.mjs
 
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -d translations -D messages >/dev/null

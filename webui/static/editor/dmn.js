@@ -6,7 +6,7 @@
     var box = document.getElementById("dmn-editor");
     if (!box || !window.DmnJS) { return; }
     var t = E.words();
-    var modeler = new window.DmnJS({ container: document.getElementById("dmn-canvas"), common: { keyboard: { bindTo: document } } });
+    var modeler = new window.DmnJS({ container: document.getElementById("dmn-canvas") });
     window.closeloopDmn = modeler;  // for the browser tests and the console
     fetch(box.dataset.source, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
