@@ -18,6 +18,12 @@ def rebalance_offers(platform: Platform) -> dict[str, Any]:
     return platform.rebalance_offers()
 
 
+def deliver_notifications(platform: Platform, notification_ids: list[int]) -> list[tuple[int, str]]:
+    """Send a batch of outbox rows, each claimed first, so a duplicate job or a re-enqueue by the sweeper is
+    harmless (one job per batch: ``processes.notifications.delivery`` says why)."""
+    return platform.delivery.deliver_batch(notification_ids)
+
+
 def deliver_notification(platform: Platform, notification_id: int) -> str:
-    """Send one outbox row (claimed first, so a duplicate job or a re-enqueue by the sweeper is harmless)."""
+    """One row: jobs that an earlier version queued, one per row, still run after an upgrade."""
     return platform.delivery.deliver(notification_id)

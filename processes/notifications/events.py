@@ -23,6 +23,7 @@ from ..engineers.models import Engineer
 from ..tickets.links import CustomerLinks
 from ..tickets.models import Ticket
 from . import service
+from .models import Notification
 
 LIFECYCLE = "ticket_lifecycle"
 # A task becoming ready with this ticketStatus tells these people with this message (each round of a rework
@@ -60,17 +61,42 @@ class LifecycleNotices:
             if "location" in submitted:
                 self._tell(session, ticket, task_key, "engineer_on_site", "customer", event.at)
             if submitted.get("verdict") == "reject":
-                extra = {"reason": str(submitted.get("rejection_reason") or "-")[:120]}
+                extra = {"reason": str(submitted.get("rejection_reason") or "")[:120] or None}
                 self._tell(session, ticket, task_key, "rework_scheduled", "customer", event.at, extra)
                 self._tell(session, ticket, task_key, "rework_returned", "engineer", event.at, extra)
             if submitted.get("review_decision") == "return":
-                extra = {"comment": str(submitted.get("review_comment") or "-")[:120]}
+                extra = {"comment": str(submitted.get("review_comment") or "")[:120] or None}
                 self._tell(session, ticket, task_key, "evidence_flagged", "engineer", event.at, extra)
         for task in report.ready_tasks:
             told = ON_READY.get(str(task.properties.get("ticketStatus") or ""))
             if told is not None:
                 when = report.events[-1].at if report.events else ticket.created_at
                 self._tell(session, ticket, f"{key}:ready:{task.id}", told[0], told[1], when)
+        self._complete(session, ticket)
+
+    def _complete(self, session: Session, ticket: Ticket) -> None:
+        """Give this step's messages about ``ticket`` the deadline the step itself decided.
+
+        A message written by a service task of the step that also sets the response deadline (the urgent
+        ticket's text to the after-sales director, at creation) was written before the lifecycle's listener
+        copied the deadline onto the ticket; this listener runs after that one, in the same transaction, so the
+        message leaves with its deadline instead of without it.
+        """
+        if ticket.response_due_at is None:
+            return
+        ids = [row_id for row_id, _channel in session.info.get(service.WRITTEN, [])]
+        if not ids:
+            return
+        due = service.ticket_params(ticket, self.timezone)["due"]
+        rows = session.scalars(
+            select(Notification).where(Notification.id.in_(ids), Notification.ticket_id == ticket.id)
+        )
+        completed = [row for row in rows if "due" in (row.params or {}) and not row.params["due"]]
+        for row in completed:
+            row.params = {**row.params, "due": due}
+        # The text kept on the row (the outbox page's) follows, in the wording it was written with.
+        for row, (subject, body) in zip(completed, service.rendered(session, completed, _written_in), strict=True):
+            row.subject, row.body = subject, body
 
     def _tell(
         self,
@@ -94,9 +120,13 @@ class LifecycleNotices:
         params = service.ticket_params(
             ticket,
             self.timezone,
-            engineer=engineer.name if engineer is not None else "-",
-            engineer_phone=(engineer.phone if engineer is not None else None) or "-",
+            engineer=engineer.name if engineer is not None else None,
+            engineer_phone=engineer.phone if engineer is not None else None,
             link=f"{self.portal_url.rstrip('/')}/c/{self.links.token(ticket)}",
             **(extra or {}),
         )
         service.notify(session, key=key, template=template, params=params, recipients=recipients, ticket=ticket, now=at)
+
+
+def _written_in(row: Notification) -> str:
+    return row.locale

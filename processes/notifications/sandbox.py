@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .templates import N_
@@ -109,11 +110,17 @@ def check(source: str, variables: Collection[str], field_name: str) -> None:
         ) from error
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str) -> Template:
+    """Compiling is most of a render's cost; the same wordings are rendered for every message."""
+    return ENV.from_string(source)
+
+
 def render(source: str, params: dict[str, Any], limit: int) -> str:
     """Render a checked template; output beyond ``limit`` characters is never produced."""
     pieces: list[str] = []
     size = 0
-    for piece in ENV.from_string(source).generate(**params):
+    for piece in _compiled(source).generate(**params):
         pieces.append(piece)
         size += len(piece)
         if size > limit:

@@ -9,6 +9,7 @@ written are left in the session for the delivery wiring to enqueue once the tran
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,7 @@ from ..dispatch.models import EngineerGroup
 from ..engineers.models import Engineer
 from ..tickets.models import Ticket
 from .models import Notification, NotificationRoute, NotificationTemplate
-from .templates import render
+from .templates import TEMPLATES, render
 
 WRITTEN = "closeloop.notifications.written"  # session.info key: (id, channel) of rows this transaction wrote
 CHANNELS = ("inapp", "sms", "wechat", "email")
@@ -97,13 +98,19 @@ def customer(ticket: Ticket) -> Recipient:
 
 
 def ticket_params(ticket: Ticket, timezone: str, **extra: Any) -> dict[str, Any]:
-    """What the templates may say about a ticket; times on the plant's clock, as its people read them."""
+    """The facts a ticket's messages may state, as facts: the deadline is an ISO 8601 instant on the plant's
+    clock (its offset says which), the urgency its code; a fact nobody knows is ``None``, never a "-".
+
+    They are put in words when somebody reads the message (:func:`.templates.render`), in that reader's
+    language; the keys stay the same whatever is missing, so a provider template that takes them by position
+    keeps its positions.
+    """
     due = (
-        ticket.response_due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+        ticket.response_due_at.astimezone(ZoneInfo(timezone)).isoformat(timespec="minutes")
         if ticket.response_due_at
-        else "-"
+        else None
     )
-    device = f"{ticket.device.model} {ticket.device.serial}" if ticket.device else "-"
+    device = f"{ticket.device.model} {ticket.device.serial}" if ticket.device else None
     return {
         "ticket": ticket.number,
         "urgency": ticket.urgency,
@@ -111,7 +118,7 @@ def ticket_params(ticket: Ticket, timezone: str, **extra: Any) -> dict[str, Any]
         "problem": ticket.problem_description[:80],
         "due": due,
         "device": device,
-        **extra,
+        **{name: None if value == "-" else value for name, value in extra.items()},
     }
 
 
@@ -180,11 +187,59 @@ def notify(
     return len(rows)
 
 
-def inbox(session: Session, user: User, limit: int = 20) -> list[Notification]:
+@dataclass(frozen=True)
+class Shown:
+    """An in-app notification as one reader sees it now: rendered in that reader's current language."""
+
+    id: int
+    status: str
+    created_at: datetime
+    subject: str
+    body: str
+    ticket_id: int | None
+
+
+def inbox(session: Session, user: User, limit: int = 20, locale: str | None = None) -> list[Shown]:
+    """The user's latest in-app notifications, each rendered from its event in ``locale`` (the user's saved
+    language unless the caller knows the request's), with the admins' wording for that language when there is
+    one.  Two queries whatever the count."""
+    reader = locale or user.locale or DEFAULT_LOCALE
     query = (
         select(Notification)
         .where(Notification.recipient_user_id == user.id, Notification.channel == "inapp")
         .order_by(Notification.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(query))
+    rows = list(session.scalars(query))
+    return [
+        Shown(row.id, row.status, row.created_at, *text, row.ticket_id)
+        for row, text in zip(rows, rendered(session, rows, lambda _row: reader), strict=True)
+    ]
+
+
+Wordings = dict[tuple[str, str], tuple[str, str]]  # (template, locale) -> an admin's (subject, body)
+
+
+def wordings(session: Session, kinds: set[str] | None = None) -> Wordings:
+    """The admins' wordings (of ``kinds`` only, when given): a small table, read once per page or job."""
+    query = select(NotificationTemplate)
+    if kinds is not None:
+        query = query.where(NotificationTemplate.template.in_(kinds))
+    return {(row.template, row.locale): (row.subject, row.body) for row in session.scalars(query)}
+
+
+def rendered(
+    session: Session, rows: list[Notification], locale_of: Callable[[Notification], str]
+) -> list[tuple[str, str]]:
+    """(subject, body) of each row in the language ``locale_of`` gives it.  A row of a kind that has no
+    template here (the weekly report, written with its own text) keeps the text it was written with."""
+    kinds = {row.template for row in rows if row.template in TEMPLATES}
+    known = wordings(session, kinds) if kinds else {}
+    out = []
+    for row in rows:
+        if row.template not in TEMPLATES:
+            out.append((row.subject, row.body))
+            continue
+        locale = locale_of(row)
+        out.append(render(row.template, row.params or {}, locale, known.get((row.template, locale))))
+    return out

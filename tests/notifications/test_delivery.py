@@ -31,7 +31,7 @@ from processes.accounts.models import User
 from processes.customers.models import Customer
 from processes.notifications import service
 from processes.notifications.models import Notification
-from processes.notifications.templates import TEMPLATES
+from processes.notifications.templates import TEMPLATES, provider_values
 from processes.platform import Platform, Settings, build_platform
 from processes.tickets.models import Ticket
 
@@ -135,7 +135,8 @@ def assert_each_message_arrived_once(platform: Platform, providers: Providers) -
             assert item["data"]["first"] == {"value": row.subject} and item["template"] == f"WX-{row.template}"
         else:
             assert item["template"] == f"SMS-{row.template}"
-            assert item["params"] == [str(v) for v in row.params.values()]
+            # The event's facts as its reader reads them (urgency in words, the deadline formatted), in order.
+            assert item["params"] == list(provider_values(row.template, row.params, row.locale).values())
         assert row.provider_message_id
         # The recipient's language: Chinese for the customer, English for the supervisor.
         assert bool(CJK.search(row.subject)) == (row.locale == "zh_Hans"), (row.locale, row.subject)

@@ -18,10 +18,15 @@ def test_the_sandbox_keeps_internals_out_even_if_a_template_skipped_the_check() 
 
 
 def test_a_wording_that_fails_on_real_params_falls_back_to_the_built_in_text() -> None:
-    # "due" is declared for every ticket message, but these params lack it: StrictUndefined refuses the wording.
+    # A wording saved when the message knew "gone" (StrictUndefined refuses it now), and a missing "due" (left
+    # empty for the template's conditionals, so it does not fail).
     params = {"ticket": "T-1", "customer": "C", "device": "D", "problem": "P", "urgency": "red"}
-    subject, body = render("job_offered", params, "en", ("{{ ticket }} by {{ due }}", "{{ customer }}"))
+    subject, body = render("job_offered", params, "en", ("{{ ticket }} by {{ gone }}", "{{ customer }}"))
     assert (subject, body) == ("New job for you: T-1", "C, D: P. Please accept or decline.")
+    assert render("job_offered", params, "en", ("{{ ticket }}{% if due %} by {{ due }}{% endif %}", "x")) == (
+        "T-1",
+        "x",
+    )
 
 
 def test_declared_variables_follow_the_built_in_text() -> None:

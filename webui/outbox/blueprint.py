@@ -8,10 +8,12 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..auth.gate import only_for
-from . import views
+from . import customer_link, views
 
 outbox = Blueprint("outbox", __name__)
 only_for(outbox, ("admin",))
+# The ticket page's "send link to customer" box asks these (its route is the tickets blueprint's).
+outbox.app_context_processor(customer_link.page_helpers)
 
 outbox.add_url_rule("/admin/outbox", "index", views.index, methods=["GET"])
 outbox.add_url_rule("/admin/outbox/<int:notification_id>/retry", "retry", views.retry, methods=["POST"])

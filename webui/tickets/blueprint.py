@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from ..outbox import customer_link
 from . import desk, views
 
 tickets = Blueprint("tickets", __name__)
@@ -15,6 +16,7 @@ tickets.add_url_rule("/tickets/<number>/cancel", "cancel", desk.cancel, methods=
 tickets.add_url_rule("/tickets/<number>/merge", "merge", desk.merge, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/edit", "edit", desk.edit, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/customer-link", "rotate_link", views.rotate_link, methods=["POST"])
+tickets.add_url_rule("/tickets/<number>/customer-link/send", "send_link", customer_link.send, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/problem-code", "problem_code", views.correct_problem_code, methods=["POST"])
 tickets.add_url_rule("/tickets/<number>/diagram", "diagram", views.diagram, methods=["GET"])
 tickets.add_url_rule(

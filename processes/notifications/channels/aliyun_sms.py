@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from processes.notifications.channels import Outcome, SmsMessage
+from processes.notifications.channels.keepalive import KeepAlive
 
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 ACTION = "SendSms"
@@ -113,6 +114,7 @@ class AliyunSms:
         self.timeout_s = timeout_s
         self._clock = clock or (lambda: datetime.now(UTC))
         self._nonce = nonce or (lambda: secrets.token_hex(16))
+        self.http = KeepAlive()  # one connection to the endpoint, reused from message to message
 
     def build_request(self, message: SmsMessage) -> urllib.request.Request:
         """The signed HTTP request for one message (separate from send so tests can look at it)."""
@@ -148,14 +150,10 @@ class AliyunSms:
     def send(self, message: SmsMessage) -> Outcome:
         request = self.build_request(message)
         try:
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    status, body = response.status, response.read()
-            except urllib.error.HTTPError as error:
-                # 4xx/5xx still carry the provider's JSON answer (auth refusals come this way).
-                status, body = error.code, error.read()
-        except OSError as error:
-            # Connection refused, reset, DNS or a timeout (all OSError): nothing is known to have been delivered,
+            # 4xx/5xx answers still carry the provider's JSON (auth refusals come this way): read either.
+            status, body = self.http.call(request, self.timeout_s)
+        except (OSError, http.client.HTTPException) as error:
+            # Connection refused, reset, DNS, a timeout or a cut-off answer: nothing is known to have been delivered,
             # so try again later; OutId lets the provider's receipts match a retry to this message.
             return Outcome("retry", _truncate(f"{type(error).__name__}: {error}"))
         return _outcome(status, body.decode("utf-8", errors="replace"))

@@ -15,7 +15,6 @@ import hmac
 import http.client
 import json
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from processes.notifications.channels import Outcome, SmsMessage
+from processes.notifications.channels.keepalive import KeepAlive
 
 DEFAULT_ENDPOINT = "https://sms.tencentcloudapi.com"
 ACTION = "SendSms"
@@ -110,6 +110,7 @@ class TencentSms:
         self.endpoint = endpoint
         self.timeout = timeout
         self.clock = clock
+        self.http = KeepAlive()  # one connection to the endpoint, reused from message to message
 
     def _body(self, message: SmsMessage) -> bytes:
         # TemplateParamSet is positional ({1}, {2}…): the dict's insertion order is the template's order.
@@ -140,18 +141,18 @@ class TencentSms:
         }
         request = urllib.request.Request(self.endpoint, data=payload, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                text = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            text = error.read().decode("utf-8", "replace")
-            # 5xx is the provider's fault and nothing was sent; a 4xx body may still carry a Tencent error code.
-            if error.code >= 500:
-                return Outcome("retry", _keep(text or f"HTTP {error.code}"))
-            # An empty 4xx answer is as unreadable as a proxy's page: the same rule as every adapter, retry.
-            return _classify(text) if text else Outcome("retry", f"HTTP {error.code}")
-        except (OSError, http.client.HTTPException) as error:  # URLError, timeouts, resets, a cut-off body
+            status, raw = self.http.call(request, self.timeout)
+        except (OSError, http.client.HTTPException) as error:  # refused, timeouts, resets, a cut-off body
             # Nothing came back, so as far as we can know nothing was delivered: try again later.
             return Outcome("retry", _keep(f"{type(error).__name__}: {error}"))
+        text = raw.decode("utf-8", "replace")
+        if status >= 500:
+            # The provider's fault and nothing was sent.
+            return Outcome("retry", _keep(text or f"HTTP {status}"))
+        if status >= 400 and not text:
+            # An empty 4xx answer is as unreadable as a proxy's page: the same rule as every adapter, retry.
+            return Outcome("retry", f"HTTP {status}")
+        # A 4xx body may still carry a Tencent error code.
         return _classify(text)
 
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import urllib.error
 import urllib.request
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from processes.notifications.channels import Outcome
+from processes.notifications.channels.keepalive import KeepAlive
 
 DEFAULT_ENDPOINT = "https://api.weixin.qq.com"
 ANSWER_LIMIT = 2000
@@ -70,6 +70,7 @@ class WeChatTemplates:
         self.endpoint = endpoint.rstrip("/")
         self.timeout_s = timeout_s
         self.cache_key = f"closeloop:wechat:token:{appid}"
+        self.http = KeepAlive()  # one connection to the endpoint, reused from message to message
 
     def _call(self, path: str, query: dict[str, str], body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{self.endpoint}{path}?{urlencode(query)}"
@@ -77,13 +78,12 @@ class WeChatTemplates:
         headers = {} if data is None else {"Content-Type": "application/json; charset=utf-8"}
         request = urllib.request.Request(url, data=data, headers=headers, method="GET" if data is None else "POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                text = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            detail = error.read().decode("utf-8", "replace")
-            raise _Unreachable(f"HTTP {error.code}: {detail}"[:ANSWER_LIMIT]) from error
+            status, raw = self.http.call(request, self.timeout_s)
         except (OSError, http.client.HTTPException) as error:
             raise _Unreachable(f"{type(error).__name__}: {error}"[:ANSWER_LIMIT]) from error
+        text = raw.decode("utf-8", "replace")
+        if status >= 400:
+            raise _Unreachable(f"HTTP {status}: {text}"[:ANSWER_LIMIT])
         try:
             answer = json.loads(text)
         except ValueError as error:
