@@ -7,6 +7,7 @@ Read-only by construction: the preview's own session only selects, and the job w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from ..devices.models import Device
 from ..errors import FieldProblem, Invalid, NotFound
 from ..tickets.models import Offer, Recommendation, Ticket
 from ..versions import jobs as owner_jobs
-from .preview import ImpactReport, OfferFacts, TicketFacts, check_days, compile_rules, evaluate
+from .preview import DraftRules, ImpactReport, OfferFacts, TicketFacts, check_days, compile_rules, evaluate
 
 JOB_KIND = "impact"
 MAX_DRAFT_BYTES = 2_000_000
@@ -89,6 +90,46 @@ def load_facts(
     return tickets, recommendations, offers
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a preview reads, loaded in one short transaction (the evaluation needs no database)."""
+
+    rules: DraftRules
+    tickets: list[TicketFacts]
+    recommendations: dict[int, dict[str, Any]]
+    offers: dict[int, list[OfferFacts]]
+    days: int
+    now: datetime
+
+
+def prepare(
+    session: Session, engine: ProcessEngine, process_id: str, draft: Mapping[str, str], *, days: int, now: datetime
+) -> Prepared:
+    files = check_draft(draft)
+    current = current_files(session, engine, process_id)
+    rules = compile_rules(current, {**current, **files}, now)
+    tickets, recommendations, offers = load_facts(session, process_id, now - timedelta(days=days))
+    return Prepared(rules, tickets, recommendations, offers, days, now)
+
+
+def evaluate_prepared(prepared: Prepared, progress: Callable[[int, int], None] | None = None) -> ImpactReport:
+    total = len(prepared.tickets)
+    if progress is not None:
+        progress(0, total)
+    report = evaluate(
+        prepared.rules,
+        prepared.tickets,
+        prepared.recommendations,
+        prepared.offers,
+        now=prepared.now,
+        days=prepared.days,
+        progress=(lambda done: progress(done, total)) if progress is not None else None,
+    )
+    if progress is not None:
+        progress(total, total)
+    return report
+
+
 def preview(
     session: Session,
     engine: ProcessEngine,
@@ -97,28 +138,9 @@ def preview(
     *,
     days: int,
     now: datetime,
-    progress: Callable[[int, int], None] | None = None,
 ) -> ImpactReport:
     """What ``draft`` (the changed files of ``process_id``) would have changed over the last ``days``."""
-    files = check_draft(draft)
-    current = current_files(session, engine, process_id)
-    rules = compile_rules(current, {**current, **files}, now)
-    tickets, recommendations, offers = load_facts(session, process_id, now - timedelta(days=days))
-    total = len(tickets)
-    if progress is not None:
-        progress(0, total)
-    report = evaluate(
-        rules,
-        tickets,
-        recommendations,
-        offers,
-        now=now,
-        days=days,
-        progress=(lambda done: progress(done, total)) if progress is not None else None,
-    )
-    if progress is not None:
-        progress(total, total)
-    return report
+    return evaluate_prepared(prepare(session, engine, process_id, draft, days=days, now=now))
 
 
 def request(
@@ -149,21 +171,16 @@ def request(
 
 
 def run_job(session_factory: Any, engine: ProcessEngine, job_id: int) -> None:
-    """The worker's side: compute the preview, reporting progress on the job row."""
+    """The worker's side: load in one short read, then evaluate outside any transaction, so the progress
+    written meanwhile never waits for the preview's own session (SQLite has one writer at a time)."""
 
     def work(params: dict[str, Any], progress: Callable[[int, int], None]) -> dict[str, Any]:
         with session_factory() as session:
-            job = owner_jobs.get(session, job_id)
-            report = preview(
-                session,
-                engine,
-                job.process_id,
-                params["files"],
-                days=int(params["days"]),
-                now=engine.clock.now(),
-                progress=progress,
+            process_id = owner_jobs.get(session, job_id).process_id
+            prepared = prepare(
+                session, engine, process_id, params["files"], days=int(params["days"]), now=engine.clock.now()
             )
             session.rollback()  # read-only: nothing to keep
-        return report.as_json()
+        return evaluate_prepared(prepared, progress).as_json()
 
     owner_jobs.run(session_factory, job_id, work)
