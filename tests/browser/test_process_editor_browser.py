@@ -164,3 +164,48 @@ def test_a_decision_table_is_edited_in_dmn_js_and_saved_into_the_draft(live_serv
     expect(page.locator("#editor-status")).to_contain_text("没有问题", timeout=30000)
     assert page.evaluate("window.__violations") == [], page.evaluate("window.__violations")
     assert errors == [], "\n".join(errors)
+
+
+def test_the_properties_panel_shows_handlers_forms_lanes_and_timers_in_chinese(
+    live_server: Any, chromium: Browser
+) -> None:
+    errors: list[str] = []
+    page = open_page(chromium, errors, "zh-CN")
+    log_in(page, live_server.url, "owner")
+    page.goto(f"{live_server.url}/owner/processes")
+    page.locator("#process-ticket_lifecycle button.new-draft").click()
+    page.wait_for_url(re.compile(r"/owner/drafts/\d+$"))
+    expect(page.locator("#editor")).to_have_attribute("data-ready", "1", timeout=30000)
+
+    # A service task: its operator chosen among the registered handlers, its declared parameters as fields.
+    select(page, "escalate")
+    open_group(page, "cl-service")
+    expect(page.locator("#bio-properties-panel-cl-operator")).to_have_value("escalate_offer")
+    options = page.locator("#bio-properties-panel-cl-operator option").all_inner_texts()
+    assert "recommend_engineers" in options and "notify" in options
+    expect(page.locator("#bio-properties-panel-cl-param-engineer_id")).to_have_value('offer["engineer_id"]')
+    expect(page.locator('[data-entry-id="cl-param-engineer_id"]')).to_contain_text("允许", timeout=10000)
+    expect(page.locator('[data-entry-id="cl-vocabulary-st"]')).to_contain_text("add_duration")
+
+    # A user task: its form among the draft's forms, its lane and the lane's roles; its Chinese name.
+    select(page, "accept_offer")
+    open_group(page, "cl-user")
+    expect(page.locator("#bio-properties-panel-cl-form")).to_have_value("accept_offer.schema.json")
+    expect(page.locator("#bio-properties-panel-cl-lane")).to_have_value(re.compile(r"^Engineer → engineer"))
+    open_group(page, "cl-names")
+    expect(page.locator("#bio-properties-panel-cl-name-zh")).to_have_value("接单或婉拒")
+
+    # A timer typed as an ISO duration reads as words in the page's language; undo puts it back.
+    page.locator('g.djs-element[data-element-id="no_answer"]').click()
+    open_group(page, "cl-timer")
+    page.select_option("#bio-properties-panel-cl-timer-kind", "timeDuration")
+    page.locator("#bio-properties-panel-cl-timer-value").fill("PT1H30M")
+    expect(page.locator('[data-entry-id="cl-timer-value"]')).to_contain_text("1 小时、30 分钟")
+    page.locator("#canvas").click(position={"x": 5, "y": 5})
+    for _ in range(3):
+        page.keyboard.press("Control+z")
+    page.locator('g.djs-element[data-element-id="no_answer"]').click()
+    open_group(page, "cl-timer")
+    expect(page.locator("#bio-properties-panel-cl-timer-value")).to_have_value('offer["accept_due_at"]')
+    assert page.evaluate("window.__violations") == [], page.evaluate("window.__violations")
+    assert errors == [], "\n".join(errors)
