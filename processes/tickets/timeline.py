@@ -38,6 +38,7 @@ SHOWN = (
     "ticket_edited",
     "ticket_merged",
     "timer_moved",
+    "customer_link_sent",  # the ticket page's one click (processes.notifications.customer_link)
 )
 
 

@@ -191,6 +191,7 @@ def test_sending_the_link_is_one_click_and_a_double_click_writes_one_row(platfor
     assert _journaled(platform, ticket_id) == 1
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
     assert "链接已排队，将通过短信发送" in page and 'id="send-link-button"' not in page
+    assert page.count('data-kind="customer_link_sent"') == 1 and "客户链接已发送" in page  # on the timeline
 
     # A new link (the old one revoked) may be sent again: a second row, journaled once more.
     client.post(f"/tickets/{number}/customer-link", data={"csrf_token": token})
