@@ -25,6 +25,8 @@ from .parser import ClosedLoopParser
 from .persistence import from_json_data, to_json_data
 from .scripting import StepScriptEngine
 
+_SCALARS = (str, int, float, bool, type(None))
+
 
 class DecisionError(EngineError):
     """A decision that cannot be read or evaluated; the message names the file or the decision."""
@@ -56,10 +58,13 @@ class Decision:
 
     def evaluate(self, inputs: Mapping[str, object]) -> dict[str, object]:
         """The table's outputs for ``inputs`` ({} when no rule matches), as plain JSON values."""
-        data = to_json_data(dict(inputs))
-        key = json.dumps(data, sort_keys=True, default=str)
+        if all(isinstance(v, _SCALARS) for v in inputs.values()):
+            key = repr(sorted(inputs.items()))  # the common case, without a JSON round trip
+        else:
+            key = json.dumps(to_json_data(dict(inputs)), sort_keys=True, default=str)
         found = self._answers.get(key)
         if found is None:
+            data = to_json_data(dict(inputs))
             probe = _Probe(from_json_data(data), self._holder)
             try:
                 result = self._engine.result(probe)

@@ -169,8 +169,43 @@ def _duration(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _after(start: datetime, duration: str | None) -> datetime | None:
-    return start + duration_from(duration, start) if duration else None
+@dataclass
+class _Memo:
+    """What one evaluation computes once: fixed durations, and the policy of each distinct table row."""
+
+    durations: dict[str, timedelta | None] = field(default_factory=dict)
+    policies: dict[str, tuple[Any, dict[str, float]]] = field(default_factory=dict)
+
+
+def _after(start: datetime, duration: str | None, memo: _Memo | None = None) -> datetime | None:
+    """``start`` plus an ISO duration; one without years or months has one length, computed once."""
+    if not duration:
+        return None
+    fixed = memo.durations.get(duration, ...) if memo is not None else ...
+    if fixed is ...:
+        date_part = duration.split("T", 1)[0]
+        fixed = None if ("Y" in date_part or "M" in date_part) else duration_from(duration, start)
+        if memo is not None:
+            memo.durations[duration] = fixed
+    return start + (fixed if fixed is not None else duration_from(duration, start))
+
+
+def dispatch_inputs(ticket: TicketFacts) -> dict[str, object]:
+    """What the lifecycle's decision tables see of a ticket when they decide (its start data)."""
+    return {"urgency": ticket.urgency, "device_type": ticket.device_type}
+
+
+def dispatch_changed(rules: DraftRules, tickets: Iterable[TicketFacts]) -> list[int]:
+    """The tickets whose dispatch row the draft changes: only their stored shortlists need reading."""
+    if rules.after_dispatch is None:
+        return []
+    changed = []
+    for ticket in tickets:
+        inputs = dispatch_inputs(ticket)
+        old = rules.before_dispatch.evaluate(inputs) if rules.before_dispatch else {}
+        if rules.after_dispatch.evaluate(inputs) != old:
+            changed.append(ticket.id)
+    return changed
 
 
 def evaluate(
@@ -186,21 +221,22 @@ def evaluate(
     """Count what the draft would have changed; ``progress(n)`` is told every 500 tickets."""
     report = ImpactReport(days=days, since=now - timedelta(days=days))
     rule_rows: dict[str, dict[str, Any]] = {}
+    memo = _Memo()
     for index, ticket in enumerate(tickets, 1):
         report.tickets += 1
-        inputs = {"urgency": ticket.urgency, "device_type": ticket.device_type}
+        inputs = dispatch_inputs(ticket)
         before = rules.before_response.evaluate(inputs) if rules.before_response else {}
         after = rules.after_response.evaluate(inputs) if rules.after_response else before
         _note_rule(rule_rows, ticket.urgency, before, after)
-        _deadline(report, ticket, before, after, now)
+        _deadline(report, ticket, before, after, now, memo)
         recommendation = recommendations.get(ticket.id)
         if recommendation is not None:
             report.recommendations += 1
-            _dispatch(report, rules, ticket, recommendation, inputs)
+            _dispatch(report, rules, ticket, recommendation, inputs, memo)
         accept_after = rules.accept_timeout_override or _duration(after.get("accept_timeout"))
         for offer in offers.get(ticket.id, ()):
             report.offers += 1
-            _escalation(report, ticket, offer, accept_after, now)
+            _escalation(report, ticket, offer, accept_after, now, memo)
         if progress is not None and index % 500 == 0:
             progress(index)
     report.escalations_after = report.escalations_before + report.escalations_new
@@ -240,11 +276,16 @@ def _breached(due: datetime | None, on_site: datetime | None, now: datetime) -> 
 
 
 def _deadline(
-    report: ImpactReport, ticket: TicketFacts, before: Mapping[str, Any], after: Mapping[str, Any], now: datetime
+    report: ImpactReport,
+    ticket: TicketFacts,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    now: datetime,
+    memo: _Memo,
 ) -> None:
-    due_before = ticket.response_due_at or _after(ticket.created_at, _duration(before.get("response_duration")))
+    due_before = ticket.response_due_at or _after(ticket.created_at, _duration(before.get("response_duration")), memo)
     new_duration = _duration(after.get("response_duration"))
-    due_after = _after(ticket.created_at, new_duration) if new_duration else due_before
+    due_after = _after(ticket.created_at, new_duration, memo) if new_duration else due_before
     was, will = _breached(due_before, ticket.on_site_at, now), _breached(due_after, ticket.on_site_at, now)
     report.breaches_before += was is True
     report.breaches_after += will is True
@@ -269,6 +310,7 @@ def _dispatch(
     ticket: TicketFacts,
     recommendation: Mapping[str, Any],
     inputs: Mapping[str, object],
+    memo: _Memo,
 ) -> None:
     candidates = [c for c in recommendation.get("candidates") or [] if isinstance(c, dict)]
     if not candidates or rules.after_dispatch is None:
@@ -278,7 +320,7 @@ def _dispatch(
     if old == new:
         return
     first_before = candidates[0]
-    first_after = _rerank(candidates, new.get("dispatch_policy"), ticket.urgency)
+    first_after = _rerank(candidates, new.get("dispatch_policy"), ticket.urgency, memo)
     before_id = str(first_before.get("engineer_id"))
     after_id = str(first_after.get("engineer_id")) if first_after else None
     if before_id == after_id:
@@ -296,11 +338,20 @@ def _dispatch(
         )
 
 
-def _rerank(candidates: list[dict[str, Any]], values: object, urgency: str) -> dict[str, Any] | None:
+def _policy(values: object, urgency: str, memo: _Memo) -> tuple[Any, dict[str, float]]:
+    """The dispatcher's own policy and signed weights for a row of the draft's table (built once per row)."""
+    key = repr((urgency, sorted(values.items()) if isinstance(values, dict) else None))
+    found = memo.policies.get(key)
+    if found is None:
+        policy = roster.policy_from(values if isinstance(values, dict) else None, urgency)
+        found = memo.policies[key] = (policy, factor_weights(policy))
+    return found
+
+
+def _rerank(candidates: list[dict[str, Any]], values: object, urgency: str, memo: _Memo) -> dict[str, Any] | None:
     """The first of ``candidates`` under the draft's policy: its hard distance rules, then its weights
     applied to each candidate's stored normalised factors (signed as the dispatcher signs them)."""
-    policy = roster.policy_from(values if isinstance(values, dict) else None, urgency)
-    weights = factor_weights(policy)
+    policy, weights = _policy(values, urgency, memo)
     best: tuple[float, int] | None = None
     chosen = None
     for rank, candidate in enumerate(candidates):
@@ -319,10 +370,15 @@ def _rerank(candidates: list[dict[str, Any]], values: object, urgency: str) -> d
 
 
 def _escalation(
-    report: ImpactReport, ticket: TicketFacts, offer: OfferFacts, accept_after: str | None, now: datetime
+    report: ImpactReport,
+    ticket: TicketFacts,
+    offer: OfferFacts,
+    accept_after: str | None,
+    now: datetime,
+    memo: _Memo,
 ) -> None:
     old_due = offer.accept_due_at
-    new_due = _after(offer.offered_at, accept_after) or old_due
+    new_due = _after(offer.offered_at, accept_after, memo) or old_due
     timed_out = offer.outcome == "timed_out"
     report.escalations_before += timed_out
     if new_due is None:

@@ -21,9 +21,19 @@ from ..devices.models import Device
 from ..errors import FieldProblem, Invalid, NotFound
 from ..tickets.models import Offer, Recommendation, Ticket
 from ..versions import jobs as owner_jobs
-from .preview import DraftRules, ImpactReport, OfferFacts, TicketFacts, check_days, compile_rules, evaluate
+from .preview import (
+    DraftRules,
+    ImpactReport,
+    OfferFacts,
+    TicketFacts,
+    check_days,
+    compile_rules,
+    dispatch_changed,
+    evaluate,
+)
 
 JOB_KIND = "impact"
+_CHUNK = 500  # ticket ids per IN list
 MAX_DRAFT_BYTES = 2_000_000
 
 
@@ -45,10 +55,10 @@ def current_files(session: Session, engine: ProcessEngine, process_id: str) -> d
 
 
 def load_facts(
-    session: Session, process_id: str, since: datetime
+    session: Session, process_id: str, since: datetime, rules: DraftRules | None = None
 ) -> tuple[list[TicketFacts], dict[int, dict[str, Any]], dict[int, list[OfferFacts]]]:
-    """The window's tickets of ``process_id``, each one's first recommendation and its offers: three
-    selects of plain columns, whatever the number of tickets."""
+    """The window's tickets of ``process_id``, the first recommendation of those whose dispatch rule the
+    draft changes (all of them without ``rules``) and every offer: plain columns, a few selects."""
     window = (
         select(Ticket.id)
         .join(ProcessInstance, ProcessInstance.id == Ticket.process_instance_id)
@@ -71,13 +81,17 @@ def load_facts(
         .order_by(Ticket.created_at, Ticket.id)
     ).all()
     tickets = [TicketFacts(*row) for row in rows]
+    wanted = dispatch_changed(rules, tickets) if rules is not None else [t.id for t in tickets]
     recommendations: dict[int, dict[str, Any]] = {}
-    for ticket_id, explanation in session.execute(
-        select(Recommendation.ticket_id, Recommendation.explanation)
-        .where(Recommendation.ticket_id.in_(window))
-        .order_by(Recommendation.id)
-    ):
-        recommendations.setdefault(ticket_id, explanation or {})
+    # Only the shortlist of each stored explanation: the database cuts it out (JSON_EXTRACT / ->), so the
+    # list of every excluded engineer is never sent or parsed.
+    for start in range(0, len(wanted), _CHUNK):
+        for ticket_id, candidates in session.execute(
+            select(Recommendation.ticket_id, Recommendation.explanation["candidates"])
+            .where(Recommendation.ticket_id.in_(wanted[start : start + _CHUNK]))
+            .order_by(Recommendation.id)
+        ):
+            recommendations.setdefault(ticket_id, {"candidates": candidates or []})
     offers: dict[int, list[OfferFacts]] = {}
     for row in session.execute(
         select(
@@ -108,7 +122,7 @@ def prepare(
     files = check_draft(draft)
     current = current_files(session, engine, process_id)
     rules = compile_rules(current, {**current, **files}, now)
-    tickets, recommendations, offers = load_facts(session, process_id, now - timedelta(days=days))
+    tickets, recommendations, offers = load_facts(session, process_id, now - timedelta(days=days), rules)
     return Prepared(rules, tickets, recommendations, offers, days, now)
 
 
