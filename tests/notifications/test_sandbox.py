@@ -52,3 +52,14 @@ def test_provider_parameters_follow_the_plants_template_settings() -> None:
         "time2": "09:00",
         "first": "S",
     }
+
+
+def test_every_built_in_wording_passes_the_editors_checks_in_both_languages() -> None:
+    """An admin who opens a message and saves it unchanged is not refused: the built-in texts use only what the
+    sandbox allows (variables, ``if``/``else``)."""
+    from processes.notifications.admin import check_wording
+    from processes.notifications.templates import LOCALES, TEMPLATES, builtin
+
+    for template in TEMPLATES:
+        for locale in LOCALES:
+            check_wording(template, *builtin(template, locale))
