@@ -75,6 +75,7 @@ class Action(StrEnum):
     HEATMAP_VIEW = "audit.heatmap"
     OVERVIEW_VIEW = "overview.view"
     TICKET_REASSIGN = "ticket.reassign"
+    PROCESS_EDIT = "process.edit"
     TICKET_MANAGE = "ticket.manage"
 
 
@@ -143,6 +144,8 @@ RULES: Mapping[Action, Mapping[str, Any]] = {
     # the supervisors' "at risk now" overview and moving an accepted ticket to another engineer (issue 10)
     Action.OVERVIEW_VIEW: dict.fromkeys(("supervisor", "admin"), ANY),
     Action.TICKET_REASSIGN: {"supervisor": ANY},
+    # Issue 12: the process editor — the process list, drafts, validate, deploy; owners and admins only.
+    Action.PROCESS_EDIT: dict.fromkeys(("process_owner", "admin"), ANY),
     # The desk's housekeeping (issue 10, agents): cancel, merge a duplicate, edit contact/description/urgency.
     Action.TICKET_MANAGE: dict.fromkeys(("agent", "supervisor", "admin"), ANY),
 }
