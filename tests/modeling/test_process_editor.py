@@ -93,6 +93,9 @@ def test_a_changed_decision_validates_shows_in_the_diff_and_deploys_as_a_new_ver
     ]
     page = owner.get(f"/owner/drafts/{draft_id}/diff", headers=EN).get_data(as_text=True)
     assert 'data-element="Rule_red" data-change="changed"' in page and "&#34;PT20M&#34;" in page
+    assert '<span class="fact-name">output accept_timeout</span>' in page and "decision rule" in page
+    page = owner.get(f"/owner/drafts/{draft_id}/diff", headers=ZH).get_data(as_text=True)
+    assert '<span class="fact-name">输出 accept_timeout</span>' in page and "决策规则" in page
 
     deployed = owner.post(
         f"/owner/drafts/{draft_id}/deploy",

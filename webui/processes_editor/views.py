@@ -20,6 +20,7 @@ from processes.modeling import vocabulary as vocab
 from processes.modeling.service import DeployRefused
 
 from ..context import db, platform, rollback
+from .words import fact_label, kind_label
 
 MESSAGES: dict[str, Any] = {
     "required": _l("This field is required."),
@@ -178,7 +179,9 @@ def discard(draft_id: int) -> Any:
 def diff(draft_id: int) -> Any:
     draft = service.get_draft(db(), draft_id)
     changes = service.draft_diff(db(), platform().engine, draft)
-    return _draft_page("processes_editor/diff.html", draft_id, changes=changes)
+    return _draft_page(
+        "processes_editor/diff.html", draft_id, changes=changes, fact_label=fact_label, kind_label=kind_label
+    )
 
 
 def diff_json(draft_id: int) -> Any:
