@@ -142,6 +142,9 @@ def test_a_bad_condition_is_listed_with_its_element_and_the_deploy_is_refused_an
     problems = owner.post(f"/owner/drafts/{draft_id}/validate", headers=_headers(owner)).get_json()["problems"]
     assert [p["element_id"] for p in problems] == ["gw_accept"]
     assert "decision.__class__" in problems[0]["message"] and LIFECYCLE in problems[0]["message"]
+    assert problems[0]["headline"] == "expression not allowed"
+    zh = owner.post(f"/owner/drafts/{draft_id}/validate", headers=_headers(owner, ZH)).get_json()["problems"]
+    assert "表达式不被允许" in zh[0]["message"] and "decision.__class__" in zh[0]["message"]
 
     before = _count(platform, Deployment)
     refused = owner.post(f"/owner/drafts/{draft_id}/deploy", json={"note": "try"}, headers=_headers(owner))

@@ -20,7 +20,7 @@ from processes.modeling import vocabulary as vocab
 from processes.modeling.service import DeployRefused
 
 from ..context import db, platform, rollback
-from .words import fact_label, kind_label
+from .words import fact_label, kind_label, problem_headline
 
 MESSAGES: dict[str, Any] = {
     "required": _l("This field is required."),
@@ -74,12 +74,12 @@ def _problem_view(problem: service.ProblemView) -> dict[str, str]:
     label = " ".join(x for x in (problem.element_type, problem.element_id) if x)
     if problem.element_name and problem.element_name != problem.element_id:
         label += f" ({problem.element_name})"
-    return {
-        **problem.as_json(),
-        "message": gettext(
-            "%(file)s, %(element)s: %(reason)s", file=problem.file or "-", element=label or "-", reason=problem.reason
-        ),
-    }
+    where = {"file": problem.file or "-", "element": label or "-", "reason": problem.reason}
+    headline = problem_headline(problem.code)
+    if headline is None:
+        return {**problem.as_json(), "message": gettext("%(file)s, %(element)s: %(reason)s", **where)}
+    text = gettext("%(file)s, %(element)s: %(headline)s — %(reason)s", headline=headline, **where)
+    return {**problem.as_json(), "headline": headline, "message": text}
 
 
 def index() -> Any:

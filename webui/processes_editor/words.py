@@ -64,3 +64,35 @@ def fact_label(fact: str) -> str:
 
 def kind_label(kind: str) -> str:
     return str(KINDS.get(kind, kind))
+
+
+# What kind of problem the engine's deployment check found, by its code (the engine's own sentence follows).
+PROBLEMS: dict[str, Any] = {
+    "bad_expression": _l("expression not allowed"),
+    "empty_expression": _l("expression missing"),
+    "bad_variable": _l("not a plain variable name"),
+    "handler_call": _l("handler call not possible"),
+    "service_without_operator": _l("no operator chosen"),
+    "missing_form": _l("form missing"),
+    "bad_form": _l("form not valid"),
+    "unmapped_lane": _l("lane without roles"),
+    "xml": _l("not well-formed XML"),
+    "schema": _l("not valid BPMN"),
+    "flow_without_condition": _l("branch without a condition"),
+    "flow_without_id": _l("flow without an id"),
+    "timer_without_value": _l("timer without a value"),
+    "duplicate_id": _l("id used twice"),
+    "dangling_reference": _l("refers to a missing element"),
+    "unknown_reference": _l("refers to a missing element"),
+    "unknown_message": _l("unknown message"),
+    "no_start_event": _l("no start event"),
+    "no_executable_process": _l("no executable process"),
+    "script_not_allowed": _l("script not allowed"),
+    "script_not_run": _l("script the engine would not run"),
+    "condition_not_run": _l("condition the engine would not run"),
+}
+
+
+def problem_headline(code: str) -> str | None:
+    headline = PROBLEMS.get(code)
+    return str(headline) if headline is not None else None
