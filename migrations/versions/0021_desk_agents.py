@@ -22,14 +22,17 @@ def upgrade() -> None:
         sa.Column("token", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["ticket_id"], ["ticket.id"]),
         sa.ForeignKeyConstraint(["user_id"], ["app_user.id"]),
         sa.PrimaryKeyConstraint("token"),
     )
     op.create_index("ix_intake_submission_user_id", "intake_submission", ["user_id"])
+    op.create_index("ix_intake_submission_fingerprint", "intake_submission", ["fingerprint"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_intake_submission_fingerprint", table_name="intake_submission")
     op.drop_index("ix_intake_submission_user_id", table_name="intake_submission")
     op.drop_table("intake_submission")

@@ -29,7 +29,6 @@ def intake_page(client: Any) -> dict[str, str]:
 
 
 NEW_CALLER = {
-    "new_caller": "1",
     "new_name": "宁波新锐精密机械有限公司",
     "new_contact_name": "陈工",
     "new_phone": "0574-8888 1234",

@@ -1,5 +1,5 @@
 // The intake form: the device list follows the chosen customer (fetched from /tickets/devices.json),
-// and typing into the "new caller" part marks it as used.  No inline script (CSP).
+// No inline script (CSP).
 (function () {
   "use strict";
   var form = document.getElementById("intake-form");
@@ -42,9 +42,4 @@
     if (customer.value) load();
   }
 
-  var caller = document.getElementById("new-caller");
-  if (caller) {
-    var marker = caller.querySelector("input[name=new_caller]");
-    caller.addEventListener("toggle", function () { marker.value = caller.open ? "1" : ""; });
-  }
 })();

@@ -118,11 +118,12 @@ def new() -> Any:
     problems: list[Any] = []
     error = None
     choice: NeedsChoice | None = None
-    opened = request.method == "POST" and request.form.get("new_caller") == "1"
-    caller = new_caller.typed(request.form) if opened else {}
+    caller = new_caller.typed(request.form) if request.method == "POST" else {}
     token = request.form.get("form_token", "") if request.method == "POST" else submissions.new_token()
     if request.method == "POST":
-        done = submissions.ticket_for(session, token, me().id)
+        sent = submissions.fingerprint(request.form.items(multi=True))
+        # The page always sends a token; a client posting without one (a script) is served as before.
+        done = submissions.ticket_for(session, token, sent, me().id, platform().engine.clock.now()) if token else None
         if done is not None:  # Back, then submit again: the ticket this form already made
             return render_template("tickets/already_created.html", ticket=done), 200
         values, _uploads, problems = coerce(intake.form(session), request.form, request.files)
@@ -144,8 +145,8 @@ def new() -> Any:
                     caller=caller or None,
                     warn_duplicates=request.form.get("confirm_duplicate") != "1",
                 )
-                if token:  # the page always sends one; a client posting without it is not protected
-                    submissions.record(session, token, me().id, ticket, ticket.created_at)
+                if token:
+                    submissions.record(session, token, sent, me().id, ticket, ticket.created_at)
                 return redirect(url_for("tickets.show", number=ticket.number))
             except NeedsChoice as err:
                 rollback()
@@ -162,7 +163,7 @@ def new() -> Any:
         "error": error,
         "token": token,
         "typed_caller": caller,
-        "caller_open": opened and bool(caller),
+        "caller_open": bool(caller),
         "caller_errors": field_errors([p for p in problems if p.field.startswith(new_caller.PREFIX)]),
         "choice": choice,
         "device_types": device_types(session),
