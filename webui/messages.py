@@ -208,6 +208,31 @@ MESSAGES: dict[str, Any] = {
     "merge_into_cancelled": _l("%(number)s is cancelled; merge into the ticket that stays open."),
     "date_format": _l("Enter a date as YYYY-MM-DD."),
     "date_before_from": _l("The end date is before the start date."),
+    # versions, migration and the impact preview (issue 12 §2-3: processes.versions, processes.impact)
+    "impact_days": _l("Enter a whole number of days from 1 to %(max)s."),
+    "impact_dmn": _l("The decision table cannot be read: %(error)s"),
+    "impact_xml": _l("%(file)s is not readable XML: %(error)s"),
+    "impact_no_files": _l("Choose a draft or upload at least one .dmn or .bpmn file."),
+    "impact_no_draft": _l("There is no draft %(id)s of this process."),
+    "impact_not_text": _l("%(file)s is not a UTF-8 text file."),
+    "impact_too_large": _l("The draft's files are too large (at most 2 MB in all)."),
+    "version_unknown": _l("Choose one of this process's versions (%(version)s is not one)."),
+    "version_retired": _l("Version v%(number)s is retired: no ticket may move to it."),
+    "version_is_current": _l("Version v%(number)s is the current one; deploy another version first."),
+    "version_has_running": _l(
+        "Version v%(number)s cannot be deleted: %(count)s tickets are running on it. Move them first or retire it."
+    ),
+    "version_has_history": _l(
+        "Version v%(number)s cannot be deleted: %(count)s finished tickets ran on it and their history needs it. "
+        "Retire it instead."
+    ),
+    "version_in_use": _l(
+        "Version v%(number)s is still referred to (a ticket's journal or a draft); retire it instead."
+    ),
+    "instance_unknown": _l("Ticket process %(id)s is not a running ticket of this process on another version."),
+    "instances_none": _l("Select at least one ticket that can move, or move all."),
+    "job_not_found": _l("There is no job %(id)s."),
+    "process_not_found": _l("There is no process %(process)s."),
 }
 
 
