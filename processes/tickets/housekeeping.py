@@ -27,6 +27,7 @@ from .lifecycle import FACTS, facts_of, last_facts
 from .models import Offer, Ticket
 
 ENDED = ("closed", "cancelled")
+BUSY = ("en_route", "repairing")
 URGENCIES = ("blue", "yellow", "orange", "red")
 DECIDE_RESPONSE = "decide_response"  # the business rule task whose table gives the response time
 RESPONSE_TIMER = "response_deadline"  # the timer waiting for that deadline
@@ -87,6 +88,9 @@ def cancel(
     for offer in session.scalars(select(Offer).where(Offer.ticket_id == ticket.id, Offer.answered_at.is_(None))):
         offer.outcome, offer.answered_at = "withdrawn", now
     ticket.status = "cancelled"
+    engineer = ticket.engineer
+    if engineer is not None and engineer.status in BUSY:  # on the way to, or at, a job that no longer exists
+        engineer.status, engineer.status_changed_at = "idle", now
     facts: dict[str, Any] = {"cancelled": {"reason": text, "by": by, "at": now.isoformat()}}
     if merged_into is not None:
         facts["merged_into"] = merged_into

@@ -209,3 +209,21 @@ def test_edit_journals_each_change_and_a_new_urgency_moves_the_deadline_by_the_t
     drain(platform)
     with platform.db.session() as session:
         assert session.scalar(select(Ticket).where(Ticket.number == number)).sla_breached_at is not None
+
+
+def test_cancelling_an_accepted_ticket_frees_its_engineer(platform, client) -> None:  # noqa: ANN001
+    from support import complete
+
+    from processes.engineers.models import Engineer
+
+    ticket_id = open_ticket(platform)
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        number, engineer_id = ticket.number, ticket.engineer_id
+        assert session.get(Engineer, engineer_id).status == "en_route"
+    login(client, "supervisor")
+    assert post(client, number, "cancel", {"reason": "设备已报废，不再维修"}).status_code == 302
+    with platform.db.session() as session:
+        assert session.get(Engineer, engineer_id).status == "idle"
+        assert session.get(Ticket, ticket_id).status == "cancelled"
