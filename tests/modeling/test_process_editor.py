@@ -223,3 +223,24 @@ def test_the_editor_page_offers_the_draft_its_decisions_forms_and_extension_poin
     assert "vendor/editor/closeloop-modeler.js" in page
     assert owner.get(f"/owner/drafts/{draft_id}/files/nothing.bpmn").status_code == 404
     assert owner.get(f"/owner/drafts/{draft_id}/dmn/{LIFECYCLE}").status_code == 404
+
+
+def test_other_parts_of_issue_12_plug_tabs_and_tools_into_the_editor(platform, app, owner) -> None:
+    from jinja2 import ChoiceLoader, DictLoader
+
+    extensions = DictLoader(
+        {
+            "processes_editor/tabs/forms.html": (
+                '<li><a id="tab-forms" href="/owner/forms/{{ draft.id }}">Forms</a></li>'
+            ),
+            "processes_editor/tools/impact.html": '<button type="button" id="impact-{{ draft.id }}">Impact</button>',
+        }
+    )
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, extensions])
+    app.jinja_env.loader = app.jinja_loader
+    draft_id = _new_draft(owner)
+    page = owner.get(f"/owner/drafts/{draft_id}", headers=EN).get_data(as_text=True)
+    assert f'<li><a id="tab-forms" href="/owner/forms/{draft_id}">Forms</a></li>' in page
+    assert f'<button type="button" id="impact-{draft_id}">Impact</button>' in page
+    diff = owner.get(f"/owner/drafts/{draft_id}/diff", headers=EN).get_data(as_text=True)
+    assert 'id="tab-forms"' in diff and f'id="impact-{draft_id}"' not in diff  # tools sit on the editor only
