@@ -65,7 +65,7 @@ def test_the_impact_preview_shows_the_hand_computed_numbers(live_server: Any, ch
         "input[name=files]", {"name": "urgency_response.dmn", "mimeType": "text/xml", "buffer": table.encode()}
     )
     page.click("#impact-form button[type=submit]")
-    expect(page.locator('#refusal [data-field="days"]')).to_contain_text("whole number of days")
+    expect(page.locator('#refusal [data-field="days"]')).to_contain_text("whole number of days")  # an en-US browser
     page.fill("input[name=days]", "90")
     page.set_input_files(
         "input[name=files]", {"name": "urgency_response.dmn", "mimeType": "text/xml", "buffer": table.encode()}

@@ -62,7 +62,7 @@ def test_delete_refused_with_the_reason_in_the_users_language(platform: Platform
     token = csrf_token(client, VERSIONS)
     response = client.post(f"{VERSIONS}/delete", data={"csrf_token": token, "version": str(source)})
     text = response.get_data(as_text=True)
-    assert response.status_code == 409 and "1 tickets are running on it" in text
+    assert response.status_code == 409 and "有 1 张工单正在该版本上运行" in text  # the owner reads Chinese
     response = client.post(f"{VERSIONS}/retire", data={"csrf_token": token, "version": ""})
     assert response.status_code == 422 and 'data-field="version"' in response.get_data(as_text=True)
 
