@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
@@ -307,7 +308,7 @@ class ProcessEngine:
         step = self.steps.open(session, instance_id)
         try:
             spec = step.spec_of(element_id)
-            if spec is None or not hasattr(spec, "dmnEngine"):
+            if not isinstance(spec, BusinessRuleTaskMixin):
                 raise EngineError(f"{element_id!r} is not a business rule task of instance {instance_id}")
             return transitions.decide(step.workflow, spec, persistence.from_json_data(persistence.to_json_data(inputs)))
         finally:

@@ -12,6 +12,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
@@ -113,7 +114,7 @@ def move_timer(task: Task, due: str) -> None:
     task.internal_data["event_value"] = due
 
 
-def decide(workflow: BpmnWorkflow, spec: Any, inputs: dict[str, object]) -> dict[str, object]:
+def decide(workflow: BpmnWorkflow, spec: BusinessRuleTaskMixin, inputs: dict[str, object]) -> dict[str, object]:
     """Evaluate ``spec``'s decision table on ``inputs`` with the workflow's (sandboxed) script engine.
 
     SpiffWorkflow evaluates a decision against a task's data; the root task lends its place for the
