@@ -229,7 +229,7 @@ class Replayer:
         row = self.session.scalar(select(Deployment).where(Deployment.content_hash == digest))
         if row is None:
             raise ReplayError(f"the journal of instance {self.instance.id} names a deleted version {digest[:12]}")
-        return cast(ParsedDeployment, self.engine.deployments.parsed(self.session, row.id))
+        return self.engine.deployments.parsed(self.session, row.id)
 
     def differences(self) -> list[str]:
         """How the replayed state differs from the stored one; empty when they are equal."""
