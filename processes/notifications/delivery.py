@@ -292,10 +292,11 @@ class Delivery:
             if claimed is None:
                 break
             row, attempt = claimed
-            text = self._text(row, readers.get(row.id) or row.locale, wordings)
+            text = Text(row.locale, row.subject, row.body, {})  # what the row says, should rendering fail
             try:
+                text = self._text(row, readers.get(row.id) or row.locale, wordings)
                 outcome = self.channels.send(row, text)
-            except Exception as error:  # noqa: BLE001 - an adapter bug must delay the message, not lose it
+            except Exception as error:  # noqa: BLE001 - a rendering or adapter bug delays the message, never loses it
                 log.exception("delivery of notification %s raised", row.id)
                 outcome = Outcome("retry", f"{type(error).__name__}: {error}"[:2000])
             sent = (row.id, attempt, outcome, text)

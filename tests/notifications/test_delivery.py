@@ -321,3 +321,30 @@ def test_the_plant_chooses_its_sms_provider_by_setting(
             assert ticket_id
         finally:
             platform.db.dispose()
+
+
+def test_a_row_that_cannot_be_rendered_is_retried_then_failed_never_stuck_sending(
+    delivering: Platform, providers: Providers, clock: FrozenClock
+) -> None:
+    """Parameters that are not a mapping (a row damaged by hand) make rendering raise: the claim is still recorded
+    (pending with the error, then failed after the last attempt), so the row is never left ``sending``."""
+    with delivering.db.session() as session:
+        customer = session.scalars(select(Customer).order_by(Customer.id)).first()
+        assert customer is not None
+        recipient = service.Recipient("customer", customer.id, "zh_Hans", ("sms",), phone="+8613900000009")
+        service.notify(
+            session, key="damaged", template="escalation_customer", params={"ticket": "T-1"},
+            recipients=[recipient], ticket=None, now=clock.now(),
+        )  # fmt: skip
+        row = session.scalar(select(Notification).where(Notification.idempotency_key.startswith("damaged:")))
+        assert row is not None
+        row.params = ["not", "a", "mapping"]  # type: ignore[assignment]
+    drain(delivering)
+    (row,) = [r for r in outgoing(delivering) if r.idempotency_key.startswith("damaged:")]
+    assert row.status == "pending" and row.attempts == 1 and "AttributeError" in (row.last_error or "")
+    for _ in range(delivering.settings.notifications.delivery_max_attempts):
+        clock.advance(seconds=delivering.settings.notifications.delivery_backoff_cap_s + 30)
+        drain(delivering)
+    (row,) = [r for r in outgoing(delivering) if r.idempotency_key.startswith("damaged:")]
+    assert row.status == "failed" and row.attempts == delivering.settings.notifications.delivery_max_attempts
+    assert providers.sms.accepted[row.idempotency_key] == 0
