@@ -223,7 +223,11 @@ def test_cancelling_an_accepted_ticket_frees_its_engineer(platform, client) -> N
         number, engineer_id = ticket.number, ticket.engineer_id
         assert session.get(Engineer, engineer_id).status == "en_route"
     login(client, "supervisor")
+    assert number in numbers(client.get(f"/tickets?engineer_id={engineer_id}").get_data(as_text=True))
+    assert number not in numbers(client.get(f"/tickets?engineer_id={engineer_id + 1000}").get_data(as_text=True))
+    assert number not in numbers(client.get("/tickets?status=cancelled").get_data(as_text=True))
     assert post(client, number, "cancel", {"reason": "设备已报废，不再维修"}).status_code == 302
+    assert number in numbers(client.get("/tickets?status=cancelled").get_data(as_text=True))
     with platform.db.session() as session:
         assert session.get(Engineer, engineer_id).status == "idle"
         assert session.get(Ticket, ticket_id).status == "cancelled"
