@@ -156,3 +156,22 @@ def test_decisions_are_the_engines_sandboxed_evaluation() -> None:
     assert decision.evaluate({"urgency": "blue"}) == {}
     with pytest.raises(DecisionError):
         decision.evaluate({"urgency": "red"})
+
+
+def test_a_fixed_accept_timer_in_the_draft_diagram_is_the_timeout_for_every_urgency(platform: Platform) -> None:
+    now = platform.engine.clock.now()
+    with platform.db.session() as session:
+        h = History(session)
+        a = h.engineers[0]
+        t = h.ticket("orange", now - timedelta(days=2), due_in=60 * M, on_site_after=50 * M)
+        h.offer(t, a, t.created_at, timeout=30 * M, answered_after=20 * M, outcome="accepted")  # new at 10 min
+        files = service.current_files(session, platform.engine, "ticket_lifecycle")
+    old = '<bpmn:timeDate>offer["accept_due_at"]</bpmn:timeDate>'
+    assert old in files["ticket_lifecycle.bpmn"]
+    diagram = files["ticket_lifecycle.bpmn"].replace(old, "<bpmn:timeDuration>PT10M</bpmn:timeDuration>")
+    with platform.db.session() as session:
+        report = service.preview(
+            session, platform.engine, "ticket_lifecycle", {"ticket_lifecycle.bpmn": diagram}, days=90, now=now
+        )
+    assert (report.escalations_before, report.escalations_new, report.escalations_after) == (0, 1, 1)
+    assert (report.breaches_before, report.breaches_after) == (0, 0)
