@@ -231,6 +231,7 @@ MESSAGES: dict[str, Any] = {
     ),
     "instance_unknown": _l("Ticket process %(id)s is not a running ticket of this process on another version."),
     "instances_none": _l("Select at least one ticket that can move, or move all."),
+    "version_retired_redeploy": _l("This content is a retired version of %(process)s; it cannot be deployed again."),
     "job_not_found": _l("There is no job %(id)s."),
     "process_not_found": _l("There is no process %(process)s."),
 }

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.deployments import content_hash
 from engine.migration import MigrationCheck, MigrationRefused, Migrations, delete_unused_deployment
 from engine.models import STOPPED, Deployment, ProcessInstance
 from engine.runtime import ProcessEngine
@@ -129,6 +130,17 @@ def delete(session: Session, engine: ProcessEngine, process_id: str, deployment_
     session.execute(RetiredVersion.__table__.delete().where(RetiredVersion.deployment_id == view.deployment_id))
     if not delete_unused_deployment(session, view.deployment_id):
         raise Conflict("version_in_use", field="version", number=view.number)
+
+
+def check_deployable(session: Session, files: dict[str, str]) -> None:
+    """Refuse to deploy content that is a retired version: deploying it again would make it current and
+    start new tickets on it.  Deploy paths (the editor's deploy, ``closeloop deploy``) call this first."""
+    row = session.scalar(select(Deployment).where(Deployment.content_hash == content_hash(files)))
+    if row is None:
+        return
+    retired = session.scalars(select(RetiredVersion.process_id).where(RetiredVersion.deployment_id == row.id)).all()
+    if retired:
+        raise Conflict("version_retired_redeploy", field="version", process=", ".join(sorted(retired)))
 
 
 def _target(session: Session, engine: ProcessEngine, process_id: str, raw: object) -> VersionView:

@@ -191,3 +191,16 @@ def test_a_bad_selection_is_refused_naming_the_field(platform: Platform) -> None
                 session, platform.engine, LIFECYCLE, target, selection, actor="owner", now=platform.engine.clock.now()
             )
         assert [(p.field, p.code) for p in bad.value.problems] == [("instances", code)]
+
+
+def test_a_retired_version_cannot_be_deployed_again(platform: Platform) -> None:
+    files = read_models(platform.settings.models_dir)
+    with platform.db.session() as session:
+        source = platform.engine.deployments.current(session, LIFECYCLE).id
+        service.check_deployable(session, files)  # the running version: fine
+    deploy_variant(platform, *LATER_STEP)
+    with platform.db.session() as session:
+        service.retire(session, platform.engine, LIFECYCLE, source, actor="owner", now=platform.engine.clock.now())
+    with platform.db.session() as session, pytest.raises(Conflict) as refused:
+        service.check_deployable(session, files)
+    assert refused.value.code == "version_retired_redeploy"
