@@ -98,3 +98,32 @@ def test_impact_preview_from_an_uploaded_table_runs_in_a_job(platform: Platform,
     fragment = client.get(f"{started.headers['Location']}/fragment").get_data(as_text=True)
     breaches = re.search(r'id="impact-breaches".*?class="before">(\d+)<.*?class="after">(\d+)<', fragment, re.S)
     assert breaches and breaches.groups() == ("1", "0")
+
+
+def test_the_editors_draft_previews_its_impact_from_its_own_tab(platform: Platform, client) -> None:  # noqa: ANN001
+    from processes.modeling import service as modeling
+
+    now = platform.engine.clock.now()
+    with platform.db.session() as session:
+        h = History(session)
+        h.ticket("red", now - timedelta(days=5), due_in=timedelta(minutes=30), on_site_after=timedelta(minutes=45))
+        draft = modeling.start_draft(session, platform.engine, "ticket_lifecycle", "owner")
+        files = dict(draft.files)
+        files["urgency_response.dmn"] = files["urgency_response.dmn"].replace(
+            '"Literal_red_duration"><text>"PT30M"', '"Literal_red_duration"><text>"PT1H"'
+        )
+        draft.files = files
+        draft_id = draft.id
+    login(client, "owner")
+    editor = client.get(f"/owner/drafts/{draft_id}").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)" id="tab-impact"', editor)
+    assert link, "the editor's tabs link to the draft's impact preview"
+    url = link.group(1).replace("&amp;", "&")
+    page = client.get(url).get_data(as_text=True)
+    assert f'<option value="{draft_id}" selected>' in page
+    started = client.post(IMPACT, data={"csrf_token": csrf_token(client, url), "days": "90", "draft": str(draft_id)})
+    assert started.status_code == 303
+    drain(platform)
+    fragment = client.get(f"{started.headers['Location']}/fragment").get_data(as_text=True)
+    breaches = re.search(r'id="impact-breaches".*?class="before">(\d+)<.*?class="after">(\d+)<', fragment, re.S)
+    assert breaches and breaches.groups() == ("1", "0")

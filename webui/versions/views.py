@@ -106,6 +106,7 @@ def _impact_page(process_id: str, *, error: Any = None, status: int = 200, days:
         process_id=process_id,
         drafts=_drafts(process_id),
         days=days or str(DEFAULT_DAYS),
+        chosen=request.values.get("draft", ""),
         error=error,
         jobs=owner_jobs.latest(db(), impact_service.JOB_KIND, process_id),
     ), status
