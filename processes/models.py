@@ -10,9 +10,11 @@ from processes.documents import models as documents  # noqa: F401
 from processes.engineers import models as engineers  # noqa: F401
 from processes.evidence import models as evidence  # noqa: F401
 from processes.kpi import models as kpi  # noqa: F401
+from processes.modeling import models as modeling  # noqa: F401
 from processes.notifications import models as notifications  # noqa: F401
 from processes.portal import models as portal  # noqa: F401
 from processes.rootcauses import models as rootcauses  # noqa: F401
 from processes.tickets import drafts  # noqa: F401
 from processes.tickets import models as tickets  # noqa: F401
 from processes.tickets import submissions  # noqa: F401
+from processes.versions import models as versions  # noqa: F401

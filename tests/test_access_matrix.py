@@ -78,6 +78,7 @@ INCIDENTS = ("owner", "admin")
 KPI_READERS = ("supervisor", "admin", "owner", "auditor")
 AUDITORS = ("auditor", "admin", "supervisor", "owner")
 INTAKE = ("agent", "supervisor", *ENGINEERS)
+EDITORS = ("owner", "admin")  # the process editor (issue 12)
 
 # (method, rule) → principal → outcome.  Routes other helpers add during the session get rows too.
 TABLE: dict[tuple[str, str], dict[str, str]] = {
@@ -93,9 +94,15 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/tickets/new"): staff_page(INTAKE, INVALID),
     ("GET", "/tickets/<number>"): staff_page(SEES_A),
     ("POST", "/tickets/<number>/customer-link"): staff_page(("agent", "supervisor")),
+    ("POST", "/tickets/<number>/customer-link/send"): staff_page(("agent", "supervisor")),
     ("POST", "/tickets/<number>/confirmation"): staff_page(("agent", "supervisor"), INVALID),  # A is not accepted
     ("POST", "/tickets/<number>/problem-code"): staff_page(("agent", "supervisor"), INVALID),
     ("GET", "/tickets/<number>/diagram"): staff_page(SEES_A),
+    # the desk (issue 10, agents): the device list of a customer; cancel, merge and edit, each refused empty
+    ("GET", "/tickets/devices.json"): staff_page(INTAKE, INVALID),  # no customer_id given
+    ("POST", "/tickets/<number>/cancel"): staff_page(("agent", "supervisor", "admin"), INVALID),
+    ("POST", "/tickets/<number>/merge"): staff_page(("agent", "supervisor", "admin"), INVALID),
+    ("POST", "/tickets/<number>/edit"): staff_page(("agent", "supervisor", "admin"), INVALID),
     ("GET", "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png"): staff_page(SEES_A),
     ("GET", "/files/<sha256>"): staff_page(SEES_A),
     # tasks: A's open task is the engineer's accept_offer
@@ -205,6 +212,7 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/audit/tickets/<number>"): staff_page(AUDITORS),
     ("GET", "/admin/access-log"): staff_page(("admin",)),
     # the process heat map and its event log (issue 13 part B): asked without its period, refused as invalid
+    ("GET", "/heatmap"): staff_page(AUDITORS),  # the page: a 30-day period when none is asked
     ("GET", "/heatmap/data.json"): staff_page(AUDITORS, INVALID),
     ("GET", "/heatmap/eventlog.csv"): staff_page(AUDITORS, INVALID),
     ("GET", "/heatmap/eventlog.xes"): staff_page(AUDITORS, INVALID),
@@ -218,6 +226,30 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     # importing ticket history from Excel (issue 14): administrators only
     ("GET", "/admin/history"): staff_page(("admin",)),
     ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file
+    # the process editor (issue 12 §1): owners and admins; a made-up draft is missing, an empty body invalid
+    ("GET", "/owner/processes"): staff_page(EDITORS),
+    ("POST", "/owner/processes/<process_id>/drafts"): staff_page(EDITORS),  # a new draft of the lifecycle
+    ("GET", "/owner/vocabulary.json"): staff_page(EDITORS),
+    ("POST", "/owner/expressions/check"): staff_page(EDITORS, INVALID),
+    ("GET", "/owner/drafts/<int:draft_id>"): staff_page(EDITORS, MISSING),
+    ("GET", "/owner/drafts/<int:draft_id>/files/<path:name>"): staff_page(EDITORS, MISSING),
+    ("POST", "/owner/drafts/<int:draft_id>/save"): staff_page(EDITORS, INVALID),
+    ("POST", "/owner/drafts/<int:draft_id>/validate"): staff_page(EDITORS, MISSING),
+    ("POST", "/owner/drafts/<int:draft_id>/deploy"): staff_page(EDITORS, INVALID),
+    ("POST", "/owner/drafts/<int:draft_id>/discard"): staff_page(EDITORS, MISSING),
+    ("GET", "/owner/drafts/<int:draft_id>/diff"): staff_page(EDITORS, MISSING),
+    ("GET", "/owner/drafts/<int:draft_id>/diff.json"): staff_page(EDITORS, MISSING),
+    ("GET", "/owner/drafts/<int:draft_id>/dmn/<path:name>"): staff_page(EDITORS, MISSING),
+    # versions, migration and the impact preview (issue 12 §2-3): owners and admins; a POST without its
+    # version or draft is refused naming the field; a made-up job is missing
+    ("GET", "/owner/processes/<process_id>/versions"): staff_page(EDITORS),
+    ("POST", "/owner/processes/<process_id>/versions/retire"): staff_page(EDITORS, INVALID),
+    ("POST", "/owner/processes/<process_id>/versions/delete"): staff_page(EDITORS, INVALID),
+    ("POST", "/owner/processes/<process_id>/migrations"): staff_page(EDITORS, INVALID),
+    ("GET", "/owner/processes/<process_id>/impact"): staff_page(EDITORS),
+    ("POST", "/owner/processes/<process_id>/impact"): staff_page(EDITORS, INVALID),
+    ("GET", "/owner/jobs/<int:job_id>"): staff_page(EDITORS, MISSING),
+    ("GET", "/owner/jobs/<int:job_id>/fragment"): staff_page(EDITORS, MISSING),
 }
 
 # Auditors read everything and change nothing (issue 13): every request that could write is refused them
@@ -292,10 +324,11 @@ def build_world(platform: Any) -> World:
         photo = platform.attachments.store(
             session,
             a,
-            Upload("diagnosis_photo", "p.jpg", "image/jpeg", jpeg()),
+            # a close-out photo: the one kind of file a customer's link also serves (webui.customer.file)
+            Upload("fault_photo", "p.jpg", "image/jpeg", jpeg()),
             expect="image",
             uploaded_by="matrix",
-            task_spec="on_site",
+            task_spec="close_out",
         )
         png = io.BytesIO()
         Image.new("RGB", (64, 48), (200, 0, 0)).save(png, "PNG")
@@ -356,6 +389,9 @@ def url_for_rule(rule: Any, world: World, principal: str) -> str:
         "comparison_id": world.comparison_id,
         "engineer_id": world.engineer_id,
         "incident_id": 999_999,
+        "draft_id": 999_999,  # the process editor: no such draft
+        "job_id": 999_999,  # versions and impact: no such job
+        "process_id": "ticket_lifecycle",
         "notification_id": 999_999,
         "name": "no_such_template",
         "locale": "en",

@@ -25,6 +25,8 @@ from .incidents.blueprint import incidents
 from .kpi.blueprint import kpi
 from .messages import message
 from .outbox.blueprint import outbox
+from .processes_editor import processes_editor
+from .versions import versions
 from .rootcauses.blueprint import rootcauses
 from .tasks.blueprint import tasks
 from .tickets.blueprint import tickets
@@ -69,6 +71,8 @@ def create_app(
     app.register_blueprint(heatmap)  # issue 13 part B: the process heat map's numbers and event log
     app.register_blueprint(overview)  # issue 10: the supervisors' "at risk now" overview
     app.register_blueprint(reassignment)  # issue 10: a supervisor moves an accepted ticket
+    app.register_blueprint(processes_editor)  # issue 12 §1: the process owner's editor
+    app.register_blueprint(versions)  # issue 12 §2-3: impact preview, versions and migration
     app.register_blueprint(confirmation)  # issue 11 §2: the confirmation PDF and the customer's signature
     errors.init_app(app)
     headers.init_app(app)
