@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from ..access.policy import Actor, visible_tickets
 from ..accounts.models import User
@@ -179,7 +179,7 @@ def search(session: Session, who: Actor | User, query: TicketQuery, *, now: date
     rows = session.scalars(
         select(Ticket)
         .where(where)
-        .options(selectinload(Ticket.customer), selectinload(Ticket.engineer), selectinload(Ticket.device))
+        .options(joinedload(Ticket.customer), joinedload(Ticket.engineer), joinedload(Ticket.device))  # one query
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
