@@ -162,3 +162,22 @@ def test_a_likely_duplicate_is_shown_and_must_be_confirmed(platform, client) -> 
     confirmed = client.post("/tickets/new", data={**form, "confirm_duplicate": "1"})
     assert confirmed.status_code == 302
     assert counts(platform)[3] == before[3] + 1
+
+
+def test_the_same_form_sent_twice_at_once_makes_one_ticket(platform, app) -> None:  # noqa: ANN001
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [app.test_client() for _ in range(2)]
+    for each in clients:
+        login(each, "agent")
+    with platform.db.session() as session:
+        device_id = str(session.scalar(select(Device.id).order_by(Device.id).limit(1)))
+    form = {**intake_page(clients[0]), **ticket_fields(device_id=device_id)}
+    before = counts(platform)[3]
+    second = {**form, "csrf_token": csrf_token(clients[1], "/tickets/new")}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(lambda pair: pair[0].post("/tickets/new", data=pair[1]), zip(clients, (form, second), strict=True))
+        )
+    assert sorted(a.status_code for a in answers) == [200, 302]
+    assert counts(platform)[3] == before + 1

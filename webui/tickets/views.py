@@ -9,6 +9,7 @@ from typing import Any
 from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from processes.access.policy import Action
@@ -148,13 +149,20 @@ def new() -> Any:
                 if token:
                     submissions.record(session, token, sent, me().id, ticket, ticket.created_at)
                 return redirect(url_for("tickets.show", number=ticket.number))
+            except IntegrityError:  # the same form sent twice at once: the other request made the ticket
+                rollback()
+                done = submissions.ticket_for(session, token, sent, me().id, platform().engine.clock.now())
+                if done is None:
+                    raise
+                return render_template("tickets/already_created.html", ticket=done), 200
             except NeedsChoice as err:
                 rollback()
                 choice, error = err, message(err.code)
             except DomainError as err:
                 refused = refusal(err)  # the form is shown again with each field's message
                 problems, error = refused.problems, refused.text
-        else:
+        else:  # every bad field at once, the new caller's too
+            problems += new_caller.problems(session, caller) if caller else []
             error = message("invalid_input")
     form = fields(intake.form(session), values, problems)
     status = 409 if choice is not None else 422 if problems or error else 200
