@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, event, func, or_, select, update
+from sqlalchemy import and_, bindparam, event, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
@@ -221,6 +221,25 @@ def provider_params(spec: str, values: dict[str, str], exclude: tuple[str, ...])
     return template_id, params
 
 
+_TABLE = Notification.__table__
+_CLAIM = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("row_id"),
+        _TABLE.c.channel.in_(bindparam("sendable", expanding=True)),
+        or_(
+            and_(
+                _TABLE.c.status == "pending",
+                or_(_TABLE.c.next_attempt_at.is_(None), _TABLE.c.next_attempt_at <= bindparam("now")),
+            ),
+            and_(_TABLE.c.status == "sending", _TABLE.c.lease_until <= bindparam("now")),
+        ),
+    )
+    .values(status="sending", lease_until=bindparam("claimed_until"), attempts=_TABLE.c.attempts + 1)
+    .returning(*(_TABLE.c[name] for name in _SENT_WITH))
+)
+
+
 @dataclass
 class Delivery:
     db: Database
@@ -324,31 +343,19 @@ class Delivery:
     def _claim(self, session: Session, notification_id: int) -> tuple[Notification, int] | None:
         """``pending`` (due) or ``sending`` past its lease -> ``sending``, ours, with ``attempts`` + 1.
 
-        A Core statement on the table, not an ORM one: the row is read back once (RETURNING) into a detached
-        :class:`Notification`, which is all the adapters need; the ORM's bulk-update machinery cost more than
-        the statement itself, once per message.
+        One prepared Core statement (:data:`_CLAIM`), not an ORM one: the row is read back once (RETURNING) into a
+        detached :class:`Notification`, which is all the adapters need; building the statement and the ORM's
+        bulk-update machinery cost more than the SQL itself, once per message.
         """
         now = self.clock.now()
-        table = Notification.__table__
         found = session.execute(
-            update(table)
-            .where(
-                table.c.id == notification_id,
-                table.c.channel.in_(self.sendable),
-                or_(
-                    and_(
-                        table.c.status == "pending",
-                        or_(table.c.next_attempt_at.is_(None), table.c.next_attempt_at <= now),
-                    ),
-                    and_(table.c.status == "sending", table.c.lease_until <= now),
-                ),
-            )
-            .values(
-                status="sending",
-                lease_until=now + timedelta(seconds=self.settings.delivery_lease_s),
-                attempts=table.c.attempts + 1,
-            )
-            .returning(*(table.c[name] for name in _SENT_WITH))
+            _CLAIM,
+            {
+                "row_id": notification_id,
+                "sendable": list(self.sendable),
+                "now": now,
+                "claimed_until": now + timedelta(seconds=self.settings.delivery_lease_s),
+            },
         ).one_or_none()
         if found is None:
             return None
