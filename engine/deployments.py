@@ -273,6 +273,15 @@ class Deployments:
         marker = f'id="{process_id}"'
         return next((name for name, text in parsed.files.items() if is_bpmn(name) and marker in text), "")
 
+    def deploy_if_new(self, session: Session, files: dict[str, str], actor: str = "system") -> Deployment | None:
+        """Deploy ``files`` only if this content was never deployed; ``None`` when it was.
+
+        Redeploying known content makes it current again, which is right for an owner choosing it and
+        wrong for a restart: it would put the shipped diagrams back over an owner's newer version."""
+        if session.scalar(select(Deployment.id).where(Deployment.content_hash == content_hash(files))) is not None:
+            return None
+        return self.deploy(session, files, actor)
+
     def current(self, session: Session, process_id: str | None = None) -> Deployment | None:
         rows = session.scalars(select(Deployment).order_by(Deployment.activation.desc(), Deployment.id.desc()))
         for row in rows:

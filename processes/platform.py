@@ -215,6 +215,13 @@ class Platform:
         with self.db.session() as session:
             return self.engine.deployments.deploy(session, files, actor).content_hash
 
+    def deploy_shipped_models(self) -> None:
+        """At startup: deploy ``bpmn_models/`` when this content was never deployed (a first start, or a
+        release that ships changed diagrams), and otherwise leave the current versions alone, so an owner's
+        newer version of a process survives a restart."""
+        with self.db.session() as session:
+            self.engine.deployments.deploy_if_new(session, read_models(self.settings.models_dir), "startup")
+
 
 def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis | None = None) -> Platform:
     """The composition root: the web app (``webui.app.create_app``), the worker (``closeloop worker``),

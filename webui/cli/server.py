@@ -18,11 +18,11 @@ import click
 @click.option("--workers", default=2, type=int, show_default=True, help="gunicorn worker processes.")
 @click.option("--threads", default=4, type=int, show_default=True, help="Threads per worker process.")
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the web app only, under gunicorn (the worker runs separately); deploys bpmn_models/ first (idempotent)."""
+    """Serve the web app only, under gunicorn (the worker runs separately); deploys bpmn_models/ if new."""
     from processes.platform import Settings, build_platform
 
     platform = build_platform(Settings.from_env())
-    platform.deploy_models("startup")
+    platform.deploy_shipped_models()
     platform.db.dispose()  # each gunicorn worker builds its own platform: no connection crosses a fork
     _gunicorn(
         {
@@ -70,7 +70,7 @@ def run(host: str, port: int, with_demo: bool) -> None:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade_database(settings.database_url)
     platform = build_platform(settings)
-    platform.deploy_models("startup")
+    platform.deploy_shipped_models()
     if with_demo:
         from processes import demo as demo_data
 
