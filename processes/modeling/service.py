@@ -25,6 +25,7 @@ from engine.runtime import ProcessEngine
 from engine.validation import DeploymentError
 
 from ..errors import FieldProblem, Invalid, NotFound
+from ..versions.service import check_deployable
 from .diff import Change, diff_files
 from .models import ProcessChange, ProcessDraft
 
@@ -299,6 +300,7 @@ def deploy_draft(session: Session, engine: ProcessEngine, draft_id: int, actor: 
     before = running(session, engine, draft.process_id)
     if before.content_hash == _hash(draft.files):
         raise Invalid("invalid_input", problems=[FieldProblem("files", "draft_unchanged")])
+    check_deployable(session, dict(draft.files))  # a retired version is not brought back by a draft
     deployment = engine.deployments.deploy(session, dict(draft.files), actor)
     summary = [c.as_json() for c in diff_files(dict(before.files), dict(draft.files))]
     _journal(

@@ -14,6 +14,7 @@ from engine.deployments import read_models
 from engine.models import ProcessInstance, Timer
 from engine.replay import replay
 from processes.errors import Conflict, Invalid
+from processes.modeling import service as modeling
 from processes.platform import Platform
 from processes.tickets.models import Ticket
 from processes.versions import jobs as owner_jobs
@@ -203,4 +204,12 @@ def test_a_retired_version_cannot_be_deployed_again(platform: Platform) -> None:
         service.retire(session, platform.engine, LIFECYCLE, source, actor="owner", now=platform.engine.clock.now())
     with platform.db.session() as session, pytest.raises(Conflict) as refused:
         service.check_deployable(session, files)
+    assert refused.value.code == "version_retired_redeploy"
+    # nor through the editor: a draft whose files are the retired version's is refused at deploy
+    with platform.db.session() as session:
+        draft = modeling.start_draft(session, platform.engine, LIFECYCLE, "owner")
+        modeling.save_draft(session, platform.engine, draft.id, files, "owner")
+        draft_id = draft.id
+    with platform.db.session() as session, pytest.raises(Conflict) as refused:
+        modeling.deploy_draft(session, platform.engine, draft_id, "owner", "back to the shipped version")
     assert refused.value.code == "version_retired_redeploy"
