@@ -122,3 +122,30 @@ def test_error_pages_reached_from_a_customer_link_offer_no_staff_login(client) -
         assert "如需帮助" in visible(html), url
     staff = client.get("/tickets-nowhere", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Back to the start page" in staff and "If you need help" not in staff
+
+
+def test_every_shipped_form_text_has_its_chinese() -> None:
+    """A form field's title, description and option titles each have a Chinese text beside the English
+    (``x-zh``), in every form a process ships or a template brings: a zh page never shows the English."""
+    from processes.platform import ROOT
+
+    def missing(node: dict, where: str) -> list[str]:
+        found = []
+        zh = node.get("x-zh", {})
+        for key in ("title", "description"):
+            if node.get(key) and not zh.get(key):
+                found.append(f"{where} {key}")
+        if node.get("x-enumTitles") and not zh.get("enumTitles"):
+            found.append(f"{where} enumTitles")
+        for name, child in (node.get("properties") or {}).items():
+            found += missing(child, f"{where}.{name}")
+        if isinstance(node.get("items"), dict):
+            found += missing(node["items"], f"{where}[]")
+        return found
+
+    import json
+
+    forms = sorted(ROOT.glob("bpmn_models/**/*.schema.json"))
+    assert len(forms) >= 7
+    problems = [p for path in forms for p in missing(json.loads(path.read_text()), path.name)]
+    assert not problems, problems
