@@ -157,7 +157,7 @@ def register(registry: HandlerRegistry, timezone: str) -> None:
     )
     registry.register(
         "reassign_engineer",
-        reassign.record_reassignment,
+        partial(reassign.record_reassignment, timezone=timezone),
         inputs=("ticket_id", "reassignment"),
         description="Close the old engineer's accepted offer after a supervisor's reassignment",
     )

@@ -21,6 +21,7 @@ from engine.runtime import ProcessEngine
 from ..accounts.models import User
 from ..engineers.models import Engineer
 from ..errors import Conflict, FieldProblem, Invalid
+from ..notifications import service as notifications
 from ..tickets.models import Offer, Ticket
 from ..tickets.service_tasks import ticket_for
 
@@ -74,9 +75,10 @@ def reassign(session: Session, engine: ProcessEngine, ticket: Ticket, by: User, 
     return decision
 
 
-def record_reassignment(ctx: HandlerContext, params: dict[str, Any]) -> int:
+def record_reassignment(ctx: HandlerContext, params: dict[str, Any], timezone: str) -> int:
     """The lifecycle's step after the message: close the old engineer's accepted offer as ``reassigned``,
-    put them back to idle, and hand the new engineer's id to ``offer_chosen``."""
+    put them back to idle, tell them they need not go, and hand the new engineer's id to ``offer_chosen``
+    (whose offer tells the new engineer, as any offer does)."""
     assert ctx.session is not None
     ticket = ticket_for(ctx, params["ticket_id"])
     decision = params.get("reassignment")
@@ -96,6 +98,17 @@ def record_reassignment(ctx: HandlerContext, params: dict[str, Any]) -> int:
             offer.outcome = "reassigned"
             offer.decline_note = str(decision.get("reason") or "")[:REASON_LIMIT] or None
         previous.status, previous.status_changed_at = "idle", ctx.now
+        notifications.notify(
+            ctx.session,
+            key=ctx.idempotency_key,
+            template="job_reassigned",
+            params=notifications.ticket_params(
+                ticket, timezone, engineer=new.name, reason=str(decision.get("reason") or "")[:120] or None
+            ),
+            recipients=[notifications.staff(previous.user)],
+            ticket=ticket,
+            now=ctx.now,
+        )
     ticket.accepted_at = None
     ticket.engineer_id = None
     return new.id

@@ -73,6 +73,13 @@ TEMPLATES: dict[str, tuple[str, str]] = {
         N_("New job for you: {{ ticket }}"),
         N_("{{ customer }}{% if device %}, {{ device }}{% endif %}: {{ problem }}. Please accept or decline."),
     ),
+    "job_reassigned": (
+        N_("Job moved: {{ ticket }}"),
+        N_(
+            "The supervisor gave {{ ticket }} to {% if engineer %}{{ engineer }}{% else %}another engineer{% endif %}"
+            "{% if reason %}: {{ reason }}{% else %}.{% endif %} You need not go."
+        ),
+    ),
     "incident_waiting": (
         N_("Process stopped: {{ ticket }}"),
         N_(

@@ -89,6 +89,17 @@ def test_a_supervisor_reassigns_an_accepted_ticket_with_a_reason(platform, clien
             )
         ).all()
         assert session.get(Engineer, new_id).user_id in told
+        # the engineer who loses the job is told, in their language, who has it now and why
+        (moved,) = session.scalars(
+            select(Notification).where(
+                Notification.ticket_id == ticket_id,
+                Notification.template == "job_reassigned",
+                Notification.channel == "inapp",
+            )
+        ).all()
+        assert moved.recipient_user_id == session.get(Engineer, old_id).user_id
+        assert moved.params["engineer"] == new_name and moved.params["reason"] == "原工程师车辆故障"
+        assert new_name in moved.body and "原工程师车辆故障" in moved.body and "{" not in moved.body
     # the ticket's timeline shows the supervisor's decision and reason
     page = client.get(f"/tickets/{number}", headers=EN).get_data(as_text=True)
     entry = re.search(r'<li class="kind-message_received"[^>]*>(.*?)</li>', page, re.S)
