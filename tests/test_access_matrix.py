@@ -228,6 +228,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/admin/history"): staff_page(("admin",), INVALID),  # no file
     # the process editor (issue 12 §1): owners and admins; a made-up draft is missing, an empty body invalid
     ("GET", "/owner/processes"): staff_page(EDITORS),
+    ("GET", "/owner/processes/import"): staff_page(EDITORS),
+    ("POST", "/owner/processes/import"): staff_page(EDITORS, INVALID),  # no file: refused naming it
     ("POST", "/owner/processes/<process_id>/drafts"): staff_page(EDITORS),  # a new draft of the lifecycle
     ("GET", "/owner/vocabulary.json"): staff_page(EDITORS),
     ("POST", "/owner/expressions/check"): staff_page(EDITORS, INVALID),

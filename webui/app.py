@@ -18,6 +18,7 @@ from .audit.blueprint import audit
 from .auth.blueprint import auth
 from .confirmation.blueprint import confirmation
 from .customer.blueprint import customer
+from .diagram_import import diagram_import
 from .heatmap import heatmap
 from .overview import overview, reassignment
 from .history.blueprint import history
@@ -72,6 +73,7 @@ def create_app(
     app.register_blueprint(overview)  # issue 10: the supervisors' "at risk now" overview
     app.register_blueprint(reassignment)  # issue 10: a supervisor moves an accepted ticket
     app.register_blueprint(processes_editor)  # issue 12 §1: the process owner's editor
+    app.register_blueprint(diagram_import)  # issue 12 §1: a diagram drawn by another tool, as a draft
     app.register_blueprint(versions)  # issue 12 §2-3: impact preview, versions and migration
     app.register_blueprint(confirmation)  # issue 11 §2: the confirmation PDF and the customer's signature
     errors.init_app(app)
