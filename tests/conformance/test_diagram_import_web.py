@@ -29,6 +29,7 @@ def post(client: Any, name: str, data: bytes) -> Any:
 
 def test_a_reference_diagram_opens_as_a_draft_in_the_editor(bare_platform: Any, client: Any) -> None:
     login(client, "owner")
+    assert 'href="/owner/processes/import"' in client.get("/owner/processes").get_data(as_text=True)
     path = CORPUS / "display" / "miwg_reference__A.2.0.bpmn"
     response = post(client, path.name, path.read_bytes())
     assert response.status_code == 303
