@@ -230,6 +230,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/owner/processes"): staff_page(EDITORS),
     ("GET", "/owner/processes/import"): staff_page(EDITORS),
     ("POST", "/owner/processes/import"): staff_page(EDITORS, INVALID),  # no file: refused naming it
+    ("GET", "/owner/drafts/<int:draft_id>/forms/<name>"): staff_page(EDITORS, MISSING),
+    ("POST", "/owner/drafts/<int:draft_id>/forms/<name>"): staff_page(EDITORS, INVALID),
+    ("POST", "/owner/drafts/<int:draft_id>/forms/<name>/preview"): staff_page(EDITORS, INVALID),
     ("POST", "/owner/processes/<process_id>/drafts"): staff_page(EDITORS),  # a new draft of the lifecycle
     ("GET", "/owner/vocabulary.json"): staff_page(EDITORS),
     ("POST", "/owner/expressions/check"): staff_page(EDITORS, INVALID),

@@ -19,6 +19,7 @@ from .auth.blueprint import auth
 from .confirmation.blueprint import confirmation
 from .customer.blueprint import customer
 from .diagram_import import diagram_import
+from .forms_editor import forms_editor
 from .heatmap import heatmap
 from .overview import overview, reassignment
 from .history.blueprint import history
@@ -74,6 +75,7 @@ def create_app(
     app.register_blueprint(reassignment)  # issue 10: a supervisor moves an accepted ticket
     app.register_blueprint(processes_editor)  # issue 12 §1: the process owner's editor
     app.register_blueprint(diagram_import)  # issue 12 §1: a diagram drawn by another tool, as a draft
+    app.register_blueprint(forms_editor)  # issue 12 §1: the form builder
     app.register_blueprint(versions)  # issue 12 §2-3: impact preview, versions and migration
     app.register_blueprint(confirmation)  # issue 11 §2: the confirmation PDF and the customer's signature
     errors.init_app(app)
