@@ -45,8 +45,14 @@
   function addRow(f) {
     var row = document.createElement("li");
     row.className = "builder-field";
-    row.draggable = true;
-    row.title = words.drag;
+    // The handle is what is dragged (a press on an input must still select its text).
+    var handle = document.createElement("span");
+    handle.className = "builder-handle";
+    handle.draggable = true;
+    handle.title = words.drag;
+    handle.setAttribute("aria-label", words.drag);
+    handle.textContent = "\u2630";
+    row.appendChild(handle);
     input(row, "name", f.name);
     select(row, "kind", data.kinds, f.kind || "text");
     input(row, "title_en", f.title_en);
@@ -62,8 +68,12 @@
     remove.type = "button"; remove.className = "secondary outline builder-remove"; remove.textContent = words.remove;
     remove.addEventListener("click", function () { row.remove(); changed(); });
     row.appendChild(remove);
-    row.addEventListener("dragstart", function () { dragged = row; row.classList.add("dragging"); });
-    row.addEventListener("dragend", function () { row.classList.remove("dragging"); dragged = null; changed(); });
+    handle.addEventListener("dragstart", function (e) {
+      dragged = row; row.classList.add("dragging");
+      e.dataTransfer.effectAllowed = "move";
+      e.dataTransfer.setData("text/plain", "field");
+    });
+    handle.addEventListener("dragend", function () { row.classList.remove("dragging"); dragged = null; changed(); });
     row.addEventListener("dragover", function (e) {
       e.preventDefault();
       if (!dragged || dragged === row) { return; }
