@@ -55,3 +55,18 @@ def test_builder_preview_refusal_and_save(bare_platform: Any, client: Any) -> No
     with bare_platform.db.session() as session:
         schema = json.loads(modeling.get_draft(session, draft).files["forms/accept_offer.schema.json"])
     assert list(schema["properties"])[-1] == "serial_checked" and "serial_checked" in schema["required"]
+
+
+def test_a_refused_field_reads_in_chinese(bare_platform: Any, client: Any) -> None:
+    login(client, "owner")  # the demo owner reads Chinese
+    draft = new_draft(bare_platform)
+    page = client.get(f"/owner/drafts/{draft}/forms/accept_offer").get_data(as_text=True)
+    token = re.search(r'data-csrf="([^"]+)"', page).group(1)
+    bad = {"name": "a", "kind": "number", "title_en": "A", "title_zh": "甲", "min": 5, "max": 1}
+    answer = client.post(
+        f"/owner/drafts/{draft}/forms/accept_offer", json={"fields": [bad]}, headers={"X-CSRFToken": token}
+    )
+    assert answer.status_code == 422
+    assert answer.get_json()["problems"] == [
+        {"field": "fields.0.max", "code": "form_field_range", "message": "fields.0.max: 最小值（5）大于最大值（1）。"}
+    ]
