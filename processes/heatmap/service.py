@@ -11,7 +11,9 @@ Read from the journal alone, in SQL, so 200,000 tickets cost one scan (``python 
   on the other branch, so times there are approximate.
 * a *flow* is a pair of consecutive completions (previous node, this node) of one instance.
 
-Medians and p90 are nearest-rank, computed with window functions that SQLite and PostgreSQL both have.
+Medians and p90 are nearest-rank.  The window over each instance's completions is computed once per
+journal row, when it is projected into ``heat_visit`` (:mod:`processes.heatmap.visits`); a heat map
+aggregates those rows.
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, Select, String, case, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.models import JournalEvent, ProcessInstance
+from engine.models import ProcessInstance
 
 from ..devices.models import Device
 from ..engineers.models import Engineer
 from ..tickets.models import Ticket
-
-COMPLETIONS = ("task_completed", "user_task_completed", "service_result")
+from .models import HeatVisit
+from .visits import COMPLETIONS, catch_up
 
 
 @dataclass(frozen=True)
@@ -90,96 +92,79 @@ def instances(where: HeatFilter) -> Select[tuple[int]]:
     return query
 
 
-def _seconds(
-    session: Session, later: ColumnElement[datetime], earlier: ColumnElement[datetime]
-) -> ColumnElement[float]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def completions(
-    session: Session, where: HeatFilter
-) -> Select[tuple[int, str | None, datetime, str | None, datetime | None]]:
-    """Each completion row of the admitted instances in the period, with the instance's previous one."""
-    window = {"partition_by": JournalEvent.instance_id, "order_by": JournalEvent.seq}
-    return select(
-        JournalEvent.instance_id,
-        JournalEvent.task_spec,
-        JournalEvent.at,
-        func.lag(JournalEvent.task_spec).over(**window).label("prev_spec"),
-        func.lag(JournalEvent.at).over(**window).label("prev_at"),
-    ).where(
-        JournalEvent.kind.in_(COMPLETIONS),
-        JournalEvent.at >= where.start,
-        JournalEvent.at < where.end,
-        JournalEvent.instance_id.in_(instances(where).scalar_subquery()),
-    )
+def _admitted(where: HeatFilter) -> list[ColumnElement[bool]]:
+    """The visits the filter admits: its process, version and period, and the ticket filters by instance."""
+    visit = HeatVisit
+    conditions = [visit.process_id == where.process_id, visit.left_at >= where.start, visit.left_at < where.end]
+    if where.deployment_id is not None:
+        conditions.append(visit.deployment_id == where.deployment_id)
+    if where.urgency or where.device_type or where.engineer_group:
+        conditions.append(visit.instance_id.in_(instances(where).scalar_subquery()))
+    return conditions
 
 
 def heat_map(session: Session, where: HeatFilter) -> HeatMap:
-    """One statement: the completions are windowed once (a materialised CTE) and every aggregate reads
-    that, tagged and joined by UNION ALL, so the journal is scanned once whatever is asked of it."""
-    steps = completions(session, where).cte("steps").prefix_with("MATERIALIZED")
-    stayed = _seconds(session, steps.c.at, steps.c.prev_at)
-    timed = (
-        select(
-            steps.c.task_spec,
-            stayed.label("stayed"),
-            func.row_number().over(partition_by=steps.c.task_spec, order_by=stayed).label("rank"),
-            func.count().over(partition_by=steps.c.task_spec).label("n"),
-        )
-        .where(steps.c.prev_at.is_not(None))
-        .subquery("timed")
-    )
-    # Nearest rank: the ceil(q * n)-th smallest, in integer arithmetic.
-    median = func.max(case((timed.c.rank == (timed.c.n + 1) // 2, timed.c.stayed)))
-    p90 = func.max(case((timed.c.rank == (9 * timed.c.n + 9) // 10, timed.c.stayed)))
-    none_text, none_number = null().cast(String), null().cast(Float)
-    statement = union_all(
-        select(literal("time"), timed.c.task_spec, none_text, median, p90, func.sum(timed.c.stayed)).group_by(
-            timed.c.task_spec
-        ),
-        select(
-            literal("count"),
-            steps.c.task_spec,
-            none_text,
-            func.count().cast(Float),
-            func.count(steps.c.instance_id.distinct()).cast(Float),
-            none_number,
-        ).group_by(steps.c.task_spec),
-        select(
-            literal("flow"), steps.c.prev_spec, steps.c.task_spec, func.count().cast(Float), none_number, none_number
-        )  # noqa: E501
-        .where(steps.c.prev_spec.is_not(None))
-        .group_by(steps.c.prev_spec, steps.c.task_spec),
-        select(
-            literal("total"),
-            none_text,
-            none_text,
-            func.count(steps.c.instance_id.distinct()).cast(Float),
-            none_number,
-            none_number,
-        ),  # fmt: skip
-    )
-    times: dict[str, tuple[float, float, float]] = {}
-    counts: list[tuple[str, int, int]] = []
-    flows: list[FlowHeat] = []
-    total = 0
-    for tag, a, b, x, y, z in session.execute(statement):
-        if tag == "time":
-            times[a] = (float(x), float(y), float(z))
-        elif tag == "count":
-            counts.append((str(a), int(x), int(y)))
-        elif tag == "flow":
-            flows.append(FlowHeat(str(a), str(b), int(x)))
-        else:
-            total = int(x or 0)
+    """Counts, flows and times from the per-visit projection (brought up to date first).
+
+    A visit in the period counts at its node; its stay and its flow count only when the previous
+    completion is in the period too (``entered_at >= start``), and it counts as a ticket at its node
+    when the instance did not already pass that node earlier in the period — so the numbers are those
+    of a window over the period's completions alone, without one.  Medians and p90 are nearest-rank:
+    ``percentile_disc`` on PostgreSQL, the k-th smallest stay through the stay index on SQLite."""
+    catch_up(session)
+    admitted = _admitted(where)
+    v = HeatVisit
+    in_period = v.entered_at >= where.start
+    first_here = or_(v.prev_visit_at.is_(None), v.prev_visit_at < where.start)
+    first_at_all = or_(v.entered_at.is_(None), v.entered_at < where.start)
+    timed = case((in_period, 1), else_=0)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    columns = [
+        v.element_id,
+        func.count(),
+        func.sum(case((first_here, 1), else_=0)),
+        func.sum(timed),
+        func.sum(case((in_period, v.stay_s))),
+        func.sum(case((first_at_all, 1), else_=0)),
+    ]
+    if postgres:
+        columns += [
+            func.percentile_disc(0.5).within_group(v.stay_s).filter(in_period),
+            func.percentile_disc(0.9).within_group(v.stay_s).filter(in_period),
+        ]
+    rows = session.execute(select(*columns).where(*admitted).group_by(v.element_id)).all()
+    flows = session.execute(
+        select(v.prev_element, v.element_id, func.count())
+        .where(*admitted, in_period, v.prev_element.is_not(None))
+        .group_by(v.prev_element, v.element_id)
+    ).all()
     nodes = []
-    for spec, visits, tickets in counts:
-        median_s, p90_s, total_s = times.get(spec, (None, None, 0.0))
-        nodes.append(NodeHeat(spec, visits, tickets, median_s, p90_s, total_s))
-    return HeatMap(tickets=total, nodes=tuple(sorted(nodes, key=lambda n: n.element_id)), flows=tuple(sorted(flows)))
+    for row in rows:
+        element, visits, tickets, n, total, _starts = row[:6]
+        if not n:
+            median = p90 = None
+        elif postgres:
+            median, p90 = float(row[6]), float(row[7])
+        else:
+            median = _kth_stay(session, admitted, element, in_period, (n + 1) // 2)
+            p90 = _kth_stay(session, admitted, element, in_period, (9 * n + 9) // 10)
+        nodes.append(NodeHeat(element, int(visits), int(tickets), median, p90, float(total or 0.0)))
+    return HeatMap(
+        tickets=sum(int(row[5] or 0) for row in rows),
+        nodes=tuple(sorted(nodes, key=lambda n: n.element_id)),
+        flows=tuple(sorted(FlowHeat(str(a), str(b), int(c)) for a, b, c in flows)),
+    )
+
+
+def _kth_stay(
+    session: Session, admitted: list[ColumnElement[bool]], element: str, in_period: ColumnElement[bool], k: int
+) -> float:
+    """The k-th smallest stay at ``element`` (1-based), read in order from ``ix_heat_visit_stay``."""
+    v = HeatVisit
+    query = (
+        select(v.stay_s).where(*admitted, v.element_id == element, in_period).order_by(v.stay_s).offset(k - 1).limit(1)
+    )
+    return float(session.scalar(query) or 0.0)
 
 
 __all__ = ["COMPLETIONS", "FlowHeat", "HeatFilter", "HeatMap", "NodeHeat", "heat_map", "instances"]

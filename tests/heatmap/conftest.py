@@ -47,7 +47,7 @@ def hand_set(platform) -> dict[str, int]:  # noqa: ANN001
                 needs_advance=False,
                 workflow_state={},
                 journal_head="0" * 64,
-                journal_seq=0,
+                journal_seq=len(path) + sum(spec == "fix" for spec, _ in path) + 1,  # its rows below
                 created_at=T0,
                 updated_at=T0,
             )

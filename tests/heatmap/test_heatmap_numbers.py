@@ -138,3 +138,49 @@ def test_event_log_as_xes_and_csv(platform, hand_set) -> None:  # noqa: ANN001
     assert table[0] == ["case_id", "activity", "timestamp", "resource"]
     assert len(table) == 1 + 13
     assert table[2] == ["heat-A", "triage", (T0 + timedelta(seconds=60)).isoformat(), "t"]
+
+
+def test_rows_written_after_a_heat_map_are_projected_by_the_next_one(platform, hand_set) -> None:  # noqa: ANN001
+    """The projection is incremental: C's journal grows by a rework (triage again after 100 s, then end after
+    20 s) after a first heat map was read; the next one sees the new visits, flows and stays, and A and B
+    are not projected twice."""
+    from sqlalchemy import func, insert, select, update
+
+    from engine.models import JournalEvent, ProcessInstance
+    from processes.heatmap.models import HeatVisit
+
+    where = HeatFilter("p", T0, T0 + timedelta(days=1))
+    with platform.db.session() as session:
+        before = heat_map(session, where)
+        projected = session.scalar(select(func.count()).select_from(HeatVisit))
+    assert {n.element_id: n.visits for n in before.nodes}["triage"] == 4
+    assert projected == 13 + 2  # p's 13 completions and the other process's 2
+    with platform.db.session() as session:
+        c = session.scalar(select(ProcessInstance).where(ProcessInstance.business_key == "heat-C"))
+        last = T0 + timedelta(seconds=250)
+        rows = [
+            ("user_task_completed", "triage", last + timedelta(seconds=100)),
+            ("task_completed", "end", last + timedelta(seconds=120)),
+        ]
+        session.execute(
+            insert(JournalEvent),
+            [
+                {
+                    "instance_id": c.id, "seq": c.journal_seq + i, "at": at, "actor": "t", "kind": kind,
+                    "deployment_hash": "0" * 64, "task_id": f"C-late{i}", "task_spec": spec, "task_name": None,
+                    "input": {}, "changes": None, "prev_hash": "0" * 64, "hash": "0" * 64,
+                }
+                for i, (kind, spec, at) in enumerate(rows, start=1)
+            ],
+        )  # fmt: skip
+        session.execute(update(ProcessInstance).where(ProcessInstance.id == c.id).values(journal_seq=c.journal_seq + 2))
+    with platform.db.session() as session:
+        after = heat_map(session, where)
+        projected = session.scalar(select(func.count()).select_from(HeatVisit))
+    assert projected == 17
+    nodes = {n.element_id: n for n in after.nodes}
+    assert (nodes["triage"].visits, nodes["triage"].tickets, nodes["end"].visits, nodes["end"].tickets) == (5, 3, 4, 3)
+    # triage stays 60, 120, 180, 240, 100: median 120, p90 240; end stays 30, 60, 10, 20
+    assert (nodes["triage"].median_s, nodes["triage"].p90_s) == pytest.approx((120, 240), abs=0.01)
+    assert (nodes["end"].median_s, nodes["end"].p90_s, nodes["end"].total_s) == pytest.approx((20, 60, 120), abs=0.01)
+    assert FlowHeat("end", "triage", 1) in after.flows and FlowHeat("triage", "end", 2) in after.flows

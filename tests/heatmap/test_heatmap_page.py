@@ -23,7 +23,7 @@ def island(html: str) -> dict:
 
 def test_the_page_shows_the_hand_computed_numbers_and_exports_with_its_filters(platform, client, hand_set) -> None:  # noqa: ANN001
     login(client, "auditor")
-    page = client.get(f"/heatmap?{PERIOD}")
+    page = client.get(f"/heatmap?{PERIOD}", headers={"Accept-Language": "en"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'data-tickets="3"' in html
