@@ -113,7 +113,11 @@ def _counts(workflow: BpmnWorkflow | None) -> tuple[dict[str, int], dict[str, in
         if not bpmn_id or task.state != TaskState.COMPLETED:
             continue
         elements[bpmn_id] += 1
+        # the nearest drawn ancestor: SpiffWorkflow puts unnamed tasks between two drawn elements (a task
+        # with boundary events is split and joined again), and the flow a reader sees goes between the drawn
         parent = task.parent
+        while parent is not None and not getattr(parent.task_spec, "bpmn_id", None):
+            parent = parent.parent
         source = getattr(parent.task_spec, "bpmn_id", None) if parent is not None else None
         if source:
             flows[f"{source}->{bpmn_id}"] += 1
