@@ -230,10 +230,10 @@ def test_other_parts_of_issue_12_plug_tabs_and_tools_into_the_editor(platform, a
 
     extensions = DictLoader(
         {
-            "processes_editor/tabs/forms.html": (
+            "processes_editor/tabs/zz_probe.html": (
                 '<li><a id="tab-forms" href="/owner/forms/{{ draft.id }}">Forms</a></li>'
             ),
-            "processes_editor/tools/impact.html": '<button type="button" id="impact-{{ draft.id }}">Impact</button>',
+            "processes_editor/tools/zz_probe.html": '<button type="button" id="impact-{{ draft.id }}">Impact</button>',
         }
     )
     app.jinja_loader = ChoiceLoader([app.jinja_loader, extensions])
