@@ -7,6 +7,7 @@ Suggestions and checklists (E6) are tested in test_checklists.py.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -236,7 +237,11 @@ def test_close_out_refuses_an_unknown_or_switched_off_cause(platform, client) ->
     page = response.get_data(as_text=True)
     field = page[page.index('data-field="root_cause"') :]
     assert response.status_code == 422 and "此项为必填项。" in field[: field.index('data-field="', 20)]
-    assert snapshot(platform) == before
+    # nothing changed but the engineer's own draft of the form, kept so a refusal loses nothing typed (issue 10)
+    after = snapshot(platform)
+    (draft,) = after.pop("task_draft")
+    assert {"prevention_suggestion": "定期润滑"}.items() <= json.loads(draft[3]).items()  # (id, task, user, values, at)
+    assert after == {name: rows for name, rows in before.items() if name != "task_draft"}
 
 
 def test_a_cause_added_to_the_library_closes_out_and_shows_by_name(platform, client) -> None:  # noqa: ANN001
