@@ -82,7 +82,8 @@ def test_missed_response_deadline_marks_the_ticket_and_tells_the_supervisor(plat
         ticket = session.get(Ticket, ticket_id)
         assert ticket.sla_breached_at == platform.engine.clock.now()
         number, engineer_user = ticket.number, ticket.engineer.user_id
-        due = ticket.response_due_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+        local = ticket.response_due_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        due = f"{local.month}月{local.day}日 {local:%H:%M}"  # as a Chinese reader writes a date this year
     (sms,) = [n for n in notifications(platform, "response_breached") if n.channel == "sms"]
     # In the supervisor's language: the urgency in words, the deadline on the plant's clock.
     assert number in sms.body and "红色" in sms.body and due in sms.body and "red" not in sms.body
