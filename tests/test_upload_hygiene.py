@@ -212,16 +212,17 @@ def polyglots() -> dict[str, bytes]:
 
 def test_photos_are_served_encoded_again_and_keep_the_originals_hash(platform, client) -> None:  # noqa: ANN001
     ticket_id = open_ticket(platform)
-    for name, data in polyglots().items():
+    # close-out photos: the files a customer's link serves too (webui.customer.file)
+    for (name, data), field in zip(polyglots().items(), ("fault_photo", "running_photo"), strict=True):
         with platform.db.session() as session:
             ticket = session.get(Ticket, ticket_id)
             row = platform.attachments.store(
                 session,
                 ticket,
-                Upload("photo", f"{name}.jpg", "image/jpeg", data),
+                Upload(field, f"{name}.jpg", "image/jpeg", data),
                 expect="image",
                 uploaded_by="t",
-                task_spec=None,
+                task_spec="close_out",
             )
             sha256, link = row.sha256, platform.links.token(ticket)
         assert sha256 == hashlib.sha256(data).hexdigest()  # the record keeps the original's hash
