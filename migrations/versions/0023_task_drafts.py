@@ -4,7 +4,7 @@ Issue 10 "Engineers on a phone": a reload or a refused submit must not lose the 
 text, the lamp taps or the references of photos already uploaded (``processes.tickets.drafts``).
 
 Revision ID: 0023
-Revises: 0022
+Revises: 0021
 Create Date: 2026-11-28 05:15:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ reports its progress and result in ``owner_job``; ``retired_version`` marks a ve
 ticket may start on or be migrated to again (``processes.versions``).
 
 Revision ID: 0026
-Revises: 0025
+Revises: 0024
 Create Date: 2026-11-28 05:15:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
