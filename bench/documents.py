@@ -37,15 +37,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from bench.world import fresh_database, settings_for
 from processes import demo
 from processes.customers.models import Customer
 from processes.notifications import service
 from processes.notifications.models import Notification
 from processes.notifications.settings import NotificationSettings
 from processes.platform import ROOT, Settings, build_platform
-from webui.cli import upgrade_database
 
 
 class _Provider(BaseHTTPRequestHandler):
@@ -74,20 +74,7 @@ class _Provider(BaseHTTPRequestHandler):
 
 
 def prepare(var: Path) -> Settings:
-    var.mkdir(parents=True, exist_ok=True)
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{var / 'documents.db'}"
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    else:
-        from sqlalchemy import create_engine
-
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    upgrade_database(url)
-    return Settings(database_url=url, redis_url=os.environ.get("REDIS_URL") or None, var_dir=var, secret_key="bench")
+    return settings_for(fresh_database(var, "documents"), var)
 
 
 def bench_notifications(settings: Settings, count: int) -> dict[str, Any]:

@@ -28,11 +28,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
 import processes.models  # noqa: F401  (every table, so a rebuild drops them all)
+from bench.world import reset_database
 from engine.clock import FrozenClock
-from engine.db import Base, Database
+from engine.db import Database
 from engine.deployments import read_models
 from engine.models import ProcessInstance
 from engine.runtime import ProcessEngine
@@ -43,7 +44,6 @@ from processes.engineers.models import Engineer
 from processes.impact import service
 from processes.platform import ROOT, build_registry
 from processes.tickets.models import Offer, Recommendation, Ticket
-from webui.cli import upgrade_database
 
 TICKETS = 10_000
 RUNS = 5
@@ -62,16 +62,7 @@ def database_url() -> str:
 
 
 def rebuild(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        if url.startswith("postgresql"):
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    upgrade_database(url)
+    reset_database(url)
 
 
 def draft(files: dict[str, str]) -> dict[str, str]:

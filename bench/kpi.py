@@ -30,11 +30,10 @@ from typing import Any
 from sqlalchemy import create_engine, insert, text
 
 import processes.models  # noqa: F401  (every table, so a rebuild drops them all)
-from engine.db import Base
+from bench.world import reset_database
 from processes.kpi import measures
 from processes.kpi.models import ServiceCase
 from processes.platform import ROOT
-from webui.cli import upgrade_database
 
 TICKETS = 200_000
 RUNS = 20
@@ -129,16 +128,7 @@ def link(rows: list[dict[str, Any]]) -> None:
 
 
 def rebuild(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        if url.startswith("postgresql"):
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    engine.dispose()
-    upgrade_database(url)
+    reset_database(url)
 
 
 def load(url: str, count: int) -> None:

@@ -30,6 +30,12 @@ def fresh_database(var: Path, name: str) -> str:
     """A migrated, empty database: ``var/<name>.db`` (recreated) or ``DATABASE_URL`` with its schema reset."""
     var.mkdir(parents=True, exist_ok=True)
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{var / f'{name}.db'}"
+    reset_database(url)
+    return url
+
+
+def reset_database(url: str) -> None:
+    """Empty the database at ``url`` (a SQLite file is deleted, a server's schema dropped) and migrate it."""
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     else:
@@ -39,7 +45,6 @@ def fresh_database(var: Path, name: str) -> str:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade_database(url)
-    return url
 
 
 def settings_for(url: str, var: Path, secret: str = "bench") -> Settings:
