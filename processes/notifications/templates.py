@@ -29,11 +29,8 @@ from babel.support import NullTranslations, Translations
 from jinja2 import meta
 
 from ..platform_paths import TRANSLATIONS
-
-
-def N_(text: str) -> str:  # noqa: N802 - the conventional marker for extraction
-    return text
-
+from . import sandbox
+from .sandbox import ENV, N_
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     "urgent_ticket": (
@@ -193,8 +190,6 @@ log = logging.getLogger(__name__)
 def variables(template: str) -> frozenset[str]:
     """The names a message's template may use: its built-in text's variables (in every language), and a
     ticket's facts."""
-    from .sandbox import ENV
-
     names: set[str] = set()
     for locale in LOCALES:
         for text in builtin(template, locale):
@@ -269,7 +264,6 @@ def render(
     was saved; should it still fail on these params, the built-in text is used: a message is never lost
     to its wording.
     """
-    from . import sandbox
 
     values = present(params, variables(template), locale, timezone)
     if override is not None:
