@@ -15,7 +15,9 @@ from processes.modeling import models as modeling  # noqa: F401
 from processes.notifications import models as notifications  # noqa: F401
 from processes.portal import models as portal  # noqa: F401
 from processes.rootcauses import models as rootcauses  # noqa: F401
-from processes.tickets import drafts  # noqa: F401
+from processes.tickets import (
+    drafts,  # noqa: F401
+    submissions,  # noqa: F401
+)
 from processes.tickets import models as tickets  # noqa: F401
-from processes.tickets import submissions  # noqa: F401
 from processes.versions import models as versions  # noqa: F401

@@ -21,17 +21,17 @@ from .customer.blueprint import customer
 from .diagram_import import diagram_import
 from .forms_editor import forms_editor
 from .heatmap import heatmap
-from .overview import overview, reassignment
 from .history.blueprint import history
 from .incidents.blueprint import incidents
 from .kpi.blueprint import kpi
 from .messages import message
 from .outbox.blueprint import outbox
+from .overview import overview, reassignment
 from .processes_editor import processes_editor
-from .versions import versions
 from .rootcauses.blueprint import rootcauses
 from .tasks.blueprint import tasks
 from .tickets.blueprint import tickets
+from .versions import versions
 
 csrf = CSRFProtect()
 BLUEPRINTS = (auth, tickets, tasks, customer, api, admin, rootcauses, incidents)

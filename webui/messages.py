@@ -190,7 +190,7 @@ MESSAGES: dict[str, Any] = {
     "csv_refused": _l("Nothing was imported: the file has %(count)s problems, listed below."),
     "csv_empty": _l("The file has no rows to import."),
     "csv_too_large": _l("The file is larger than %(limit)s MB."),
-    "csv_encoding": _l("The file is not text in UTF-8 or GB18030; save it from Excel as \"CSV UTF-8\"."),
+    "csv_encoding": _l('The file is not text in UTF-8 or GB18030; save it from Excel as "CSV UTF-8".'),
     "csv_missing_column": _l("This column is missing; the columns are: %(allowed)s."),
     "csv_unknown_column": _l("This column is not known; the columns are: %(allowed)s."),
     "csv_too_many_rows": _l("At most %(limit)s rows per file."),
