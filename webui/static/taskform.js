@@ -32,7 +32,9 @@
       }).catch(function () { form.dataset.draft_state = "failed"; });
       return pending;
     }
+    var submitted = false;
     function later() {
+      if (submitted) { return; }  // the submit carries the form; a draft saved after it finds the task done (409)
       form.dataset.draft_state = "dirty";
       if (timer) { clearTimeout(timer); }
       timer = setTimeout(save, DELAY_MS);
@@ -40,6 +42,10 @@
     form.addEventListener("input", later);
     form.addEventListener("change", later);
     form.addEventListener("uploaded", later);
+    form.addEventListener("submit", function () {
+      submitted = true;
+      if (timer) { clearTimeout(timer); timer = null; }
+    });
   }
 
   function clearError(event) {
