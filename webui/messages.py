@@ -166,6 +166,8 @@ MESSAGES: dict[str, Any] = {
     "media_too_large": _l("The file is too large: %(size_bytes)s bytes, at most %(max_bytes)s."),
     "media_not_an_image": _l("This file is not a photo (JPEG, PNG or HEIC)."),
     "media_not_a_video": _l("This file is not a video (MP4 or MOV)."),
+    "media_not_an_audio": _l("This file is not an audio recording (MP3, M4A, WAV or OGG)."),
+    "media_not_a_png": _l("This signature is not a PNG image."),
     "media_unsupported_type": _l("This kind of file (%(detected)s) is not accepted; send JPEG, PNG or HEIC."),
     "media_type_mismatch": _l("The file claims to be %(declared)s but is %(detected)s."),
     "media_truncated": _l("The file is incomplete (cut off during upload?). Please send it again."),

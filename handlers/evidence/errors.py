@@ -23,6 +23,9 @@ unsupported_codec      codec                                 video codec outside
 video_too_short        actual_s, required_s                  shorter than the required duration
 video_too_long         actual_s, max_s                       longer than the allowed duration
 video_too_many_pixels  width, height, max_pixels             frame size above the limit
+not_an_audio           {}                                    an audio field's file is no MP3/M4A/WAV/OGG
+                                                             recording PyAV can decode
+not_a_png              detected                              a signature that is not a PNG image
 =====================  ====================================  ===============================================
 """
 
@@ -46,6 +49,8 @@ MEDIA_REJECTION_CODES: frozenset[str] = frozenset(
         "video_too_short",
         "video_too_long",
         "video_too_many_pixels",
+        "not_an_audio",
+        "not_a_png",
     }
 )
 

@@ -72,11 +72,21 @@ def inspect_media(
 ) -> object:
     """Return ``AcceptedImage`` or ``AcceptedVideo``; raise ``MediaRejected``.
 
-    ``expect`` ("image" or "video") is what the form field asked for; a file of the other kind is refused.
+    ``expect`` ("image", "video", "audio" or "signature") is what the form field asked for; a file of
+    another kind is refused.  A signature is a PNG image; audio is checked by ``audio.inspect_audio``.
     """
     from .video import inspect_video  # local: PyAV is heavy and only needed for videos
 
     limits = limits or MediaLimits()
+    if expect == "audio":
+        from .audio import inspect_audio
+
+        return inspect_audio(source)
+    if expect == "signature":  # a pad's drawing: a PNG image, nothing else
+        drawn = inspect_image(source, filename=filename, content_type=content_type, limits=limits)
+        if drawn.media_type != "image/png":
+            raise MediaRejected("not_a_png", {"detected": drawn.media_type})
+        return drawn
     head = first_bytes(source)
     detected = detect_type(head)
     if detected in ACCEPTED_VIDEO_TYPES and expect != "image":

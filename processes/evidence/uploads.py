@@ -147,6 +147,8 @@ class ResumableUploads:
     def _refuse_early(self, row: UploadSession, head: bytes) -> None:
         """The first bytes already say what the file is: 200 MB of something that is not a video is
         refused (and its upload deleted) at the first chunk, not after all of it has arrived."""
+        if row.kind == "audio":
+            return  # no sniffed signature covers every audio container: decoding at finish decides
         detected = detect_type(head)
         accepted = ACCEPTED_VIDEO_TYPES if row.kind == "video" else ACCEPTED_IMAGE_TYPES
         if detected in accepted:

@@ -30,6 +30,8 @@ KINDS: dict[str, dict[str, Any]] = {
     # a stored upload's reference, as the task pages' upload widgets submit it
     "photo": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$", "x-widget": "photo"},
     "video": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$", "x-widget": "video"},
+    "audio": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$", "x-widget": "audio"},
+    "signature": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$", "x-widget": "signature"},
     "location": {
         "type": "object",
         "x-widget": "geolocation",
@@ -173,7 +175,11 @@ def _node(spec: BuilderField, before: dict[str, Any]) -> dict[str, Any]:
     node: dict[str, Any] = {k: v for k, v in before.items() if k not in BUILDER_KEYS}
     node.update(json.loads(json.dumps(KINDS[spec.kind])))
     widget = before.get("x-widget")
-    if widget and "x-widget" not in node and widget not in ("textarea", "photo", "video", "geolocation"):
+    if (
+        widget
+        and "x-widget" not in node
+        and widget not in ("textarea", "photo", "video", "audio", "signature", "geolocation")
+    ):
         node["x-widget"] = widget  # a shipped widget the builder has no kind for (radio, customer, engineer …)
     if spec.kind == "number" and before.get("type") == "integer":
         node["type"] = "integer"  # a whole-number field stays one (an engineer id, a count)
@@ -227,7 +233,7 @@ def from_schema(schema: dict[str, Any]) -> list[dict[str, Any]]:
             kind = "managed_choice"
         elif "enum" in node:
             kind = "choice"
-        elif widget in ("photo", "video"):
+        elif widget in ("photo", "video", "audio", "signature"):
             kind = widget
         elif widget == "geolocation":
             kind = "location"

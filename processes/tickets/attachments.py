@@ -22,7 +22,8 @@ from handlers.uploads import LocalUploads
 from ..errors import FieldProblem, Invalid
 from .models import Attachment, Ticket
 
-WIDGET_KINDS = {"photo": "image", "video": "video"}
+# x-widget -> what the intake expects (handlers.evidence.media.inspect_media)
+WIDGET_KINDS = {"photo": "image", "video": "video", "audio": "audio", "signature": "signature"}
 
 
 @dataclass(frozen=True)

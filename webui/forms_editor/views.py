@@ -41,6 +41,8 @@ KIND_WORDS: dict[str, Any] = {
     "managed_choice": _l("Choice from managed data"),
     "photo": _l("Photo"),
     "video": _l("Video"),
+    "audio": _l("Audio recording"),
+    "signature": _l("Signature"),
     "location": _l("Location"),
     "checkbox": _l("Yes / no"),
     KEPT: _l("Kept as designed"),
