@@ -234,6 +234,8 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/owner/drafts/<int:draft_id>/forms/<name>"): staff_page(EDITORS, INVALID),
     ("POST", "/owner/drafts/<int:draft_id>/forms/<name>/preview"): staff_page(EDITORS, INVALID),
     ("POST", "/owner/processes/<process_id>/drafts"): staff_page(EDITORS),  # a new draft of the lifecycle
+    ("GET", "/owner/processes/from-template"): staff_page(EDITORS),
+    ("POST", "/owner/processes/from-template"): staff_page(EDITORS, INVALID),  # no id nor names: refused naming them
     ("GET", "/owner/vocabulary.json"): staff_page(EDITORS),
     ("POST", "/owner/expressions/check"): staff_page(EDITORS, INVALID),
     ("GET", "/owner/drafts/<int:draft_id>"): staff_page(EDITORS, MISSING),

@@ -25,6 +25,7 @@ from engine.runtime import ProcessEngine
 from engine.validation import DeploymentError
 
 from ..errors import FieldProblem, Invalid, NotFound
+from ..notifications import process_texts
 from ..versions.service import check_deployable
 from .diff import Change, diff_files
 from .models import ProcessChange, ProcessDraft
@@ -162,7 +163,21 @@ def processes(session: Session) -> list[ProcessSummary]:
         numbered = tuple(Version(**{**v.__dict__, "number": len(versions) - index}) for index, v in enumerate(versions))
         name, file = names[process_id]
         summaries.append(ProcessSummary(process_id, name, file, numbered, tuple(drafts.get(process_id, ()))))
-    return summaries
+    return summaries + _new_processes(session, drafts, set(by_process))
+
+
+def _new_processes(
+    session: Session, drafts: Mapping[str, list[DraftSummary]], deployed: set[str]
+) -> list[ProcessSummary]:
+    """Processes that exist only as drafts (from a template or an imported diagram), named by their newest draft."""
+    found = []
+    for process_id in sorted(set(drafts) - deployed):
+        newest = session.get(ProcessDraft, drafts[process_id][0].id)
+        files = dict(newest.files) if newest is not None else {}
+        file = file_of(files, process_id)
+        name = _process_name(files.get(file, ""), process_id)
+        found.append(ProcessSummary(process_id, name, file, (), tuple(drafts[process_id])))
+    return found
 
 
 def _journal(
@@ -222,6 +237,26 @@ def start_draft(session: Session, engine: ProcessEngine, process_id: str, author
     return draft
 
 
+def new_process_draft(
+    session: Session,
+    engine: ProcessEngine,
+    process_id: str,
+    files: Mapping[str, str],
+    author: str,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> ProcessDraft:
+    """A draft of a process nothing has deployed yet: ``files`` as given, no version to start from."""
+    now = engine.clock.now()
+    draft = ProcessDraft(
+        process_id=process_id, author=author, files=dict(files), base_deployment_id=None, created_at=now, updated_at=now
+    )
+    session.add(draft)
+    session.flush()
+    _journal(session, process_id, "created", author, now, draft_id=draft.id, detail=detail)
+    return draft
+
+
 def get_draft(session: Session, draft_id: int) -> ProcessDraft:
     draft = session.get(ProcessDraft, draft_id)
     if draft is None:
@@ -271,18 +306,27 @@ def discard_draft(session: Session, engine: ProcessEngine, draft_id: int, actor:
     session.flush()
 
 
-def validate(engine: ProcessEngine, files: dict[str, str]) -> list[ProblemView]:
-    """Every problem the engine's deployment check finds in ``files`` (empty when they would deploy)."""
+def validate(engine: ProcessEngine, files: dict[str, str], locale: str = "en") -> list[ProblemView]:
+    """Every problem the engine's deployment check finds in ``files`` (empty when they would deploy), and those
+    of the notification texts the process carries, explained in ``locale``."""
+    texts = [
+        ProblemView(
+            process_texts.FILE, p.kind, process_texts.element_type(locale), p.field, p.reason_in(locale), p.code
+        )
+        for p in process_texts.problems(files)
+    ]
     try:
         parse(files, engine.registry)
     except DeploymentError as err:
         return [
             ProblemView(p.file, p.element_id, p.element_type, p.element_name, p.reason, p.code) for p in err.problems
-        ]
-    return []
+        ] + texts
+    return texts
 
 
-def deploy_draft(session: Session, engine: ProcessEngine, draft_id: int, actor: str, note: object) -> Deployment:
+def deploy_draft(
+    session: Session, engine: ProcessEngine, draft_id: int, actor: str, note: object, locale: str = "en"
+) -> Deployment:
     """Deploy the draft as a new immutable version, or refuse listing every problem (journaled both ways)."""
     draft = get_draft(session, draft_id)
     text = note.strip() if isinstance(note, str) else ""
@@ -293,16 +337,16 @@ def deploy_draft(session: Session, engine: ProcessEngine, draft_id: int, actor: 
             "invalid_input",
             problems=[FieldProblem("note", "max_length", {"limit": MAX_NOTE_CHARS, "actual": len(text)})],
         )
-    problems = validate(engine, dict(draft.files))
+    problems = validate(engine, dict(draft.files), locale)
     now = engine.clock.now()
     if problems:
         raise DeployRefused(problems)
-    before = running(session, engine, draft.process_id)
-    if before.content_hash == _hash(draft.files):
+    before = engine.deployments.current(session, draft.process_id)  # None: the draft makes a new process
+    if before is not None and before.content_hash == _hash(draft.files):
         raise Invalid("invalid_input", problems=[FieldProblem("files", "draft_unchanged")])
     check_deployable(session, dict(draft.files))  # a retired version is not brought back by a draft
     deployment = engine.deployments.deploy(session, dict(draft.files), actor)
-    summary = [c.as_json() for c in diff_files(dict(before.files), dict(draft.files))]
+    summary = [c.as_json() for c in diff_files(dict(before.files) if before else {}, dict(draft.files))]
     _journal(
         session,
         draft.process_id,
@@ -312,7 +356,7 @@ def deploy_draft(session: Session, engine: ProcessEngine, draft_id: int, actor: 
         note=text,
         draft_id=draft.id,
         deployment_hash=deployment.content_hash,
-        detail={"from": before.content_hash, "changes": summary[:500]},
+        detail={"from": before.content_hash if before else None, "changes": summary[:500]},
     )
     session.delete(draft)
     session.flush()
@@ -348,9 +392,15 @@ class DeployRefused(Invalid):
         self.found = found
 
 
+def running_files(session: Session, engine: ProcessEngine, process_id: str) -> dict[str, str]:
+    """The files of the version running now; none for a process only drafts hold so far."""
+    current = engine.deployments.current(session, process_id)
+    return dict(current.files) if current is not None else {}
+
+
 def draft_diff(session: Session, engine: ProcessEngine, draft: ProcessDraft) -> list[Change]:
     """The draft against the version running now (not the one it started from: that is what deploy replaces)."""
-    return diff_files(dict(running(session, engine, draft.process_id).files), dict(draft.files))
+    return diff_files(running_files(session, engine, draft.process_id), dict(draft.files))
 
 
 def decision_ids(files: Mapping[str, str]) -> list[str]:

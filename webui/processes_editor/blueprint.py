@@ -14,7 +14,7 @@ from flask import Blueprint
 from processes.access.policy import Action, roles_for
 
 from ..auth.gate import only_for
-from . import views
+from . import from_template, views
 
 processes_editor = Blueprint("processes_editor", __name__)
 only_for(processes_editor, roles_for(Action.PROCESS_EDIT))
@@ -29,6 +29,8 @@ def _policy() -> dict[str, Any]:
 _rules = (
     ("/owner/processes", "index", views.index, "GET"),
     ("/owner/processes/<process_id>/drafts", "new_draft", views.new_draft, "POST"),
+    ("/owner/processes/from-template", "from_template", from_template.form, "GET"),
+    ("/owner/processes/from-template", "start_from_template", from_template.start, "POST"),
     ("/owner/vocabulary.json", "vocabulary", views.vocabulary, "GET"),
     ("/owner/expressions/check", "check_expression", views.check_expression, "POST"),
     ("/owner/drafts/<int:draft_id>", "editor", views.editor, "GET"),

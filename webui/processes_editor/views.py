@@ -40,7 +40,7 @@ MESSAGES: dict[str, Any] = {
 }
 
 
-def _text(code: str, params: dict[str, Any] | None = None) -> str:
+def sentence(code: str, params: dict[str, Any] | None = None) -> str:
     template = MESSAGES.get(code)
     if template is None:
         return gettext("The request was refused (%(code)s).", code=code)
@@ -48,7 +48,7 @@ def _text(code: str, params: dict[str, Any] | None = None) -> str:
 
 
 def _problem_json(problem: FieldProblem) -> dict[str, str]:
-    return {"field": problem.field, "code": problem.code, "message": _text(problem.code, problem.params)}
+    return {"field": problem.field, "code": problem.code, "message": sentence(problem.code, problem.params)}
 
 
 def _error(err: DomainError) -> Any:
@@ -56,7 +56,7 @@ def _error(err: DomainError) -> Any:
     body = {
         "error": {
             "code": err.code,
-            "message": _text(err.code, err.params),
+            "message": sentence(err.code, err.params),
             "fields": [_problem_json(p) for p in err.problems],
         }
     }
@@ -162,7 +162,7 @@ def deploy(draft_id: int) -> Any:
         rollback()
         service.journal_refusal(db(), platform().engine, draft_id, current_user.username, note, refusal.found)
         body = {
-            "error": {"code": refusal.code, "message": _text(refusal.code, refusal.params), "fields": []},
+            "error": {"code": refusal.code, "message": sentence(refusal.code, refusal.params), "fields": []},
             "problems": [_problem_view(p) for p in refusal.found],
         }
         return jsonify(body), 422
@@ -187,13 +187,13 @@ def diff(draft_id: int) -> Any:
 def diff_json(draft_id: int) -> Any:
     draft = service.get_draft(db(), draft_id)
     changes = service.draft_diff(db(), platform().engine, draft)
-    running = service.running(db(), platform().engine, draft.process_id)
+    running = platform().engine.deployments.current(db(), draft.process_id)  # None: a process not deployed yet
     name = service.file_of(draft.files, draft.process_id)
     return jsonify(
         {
             "changes": [c.as_json() for c in changes],
-            "running_hash": running.content_hash,
-            "running_xml": running.files.get(name, ""),
+            "running_hash": running.content_hash if running is not None else None,
+            "running_xml": running.files.get(name, "") if running is not None else "",
             "draft_xml": draft.files.get(name, ""),
         }
     )
