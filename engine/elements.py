@@ -182,3 +182,33 @@ def ready_tasks(tasks: Iterable[Task]) -> tuple[ReadyTask, ...]:
                 )
             )
     return tuple(found)
+
+
+def process_names(parsed: ParsedDeployment, process_id: str) -> dict[str, str]:
+    """A process's name under ``""`` and per language, from the process element or else the pool drawn
+    around it (the shipped diagrams name the pool, ``name.zh_Hans`` included)."""
+    drawn = drawn_properties(parsed)
+    pools = parsed.derived("pools", lambda: _pools(parsed))
+    names: dict[str, str] = {}
+    for owner in (pools.get(process_id), process_id):
+        if owner is None:
+            continue
+        for key, value in drawn.get(owner, {}).items():
+            for prefix in (NAME_PROPERTY_PREFIX, "name."):  # ``name_zh`` or the shipped ``name.zh_Hans``
+                if key.startswith(prefix) and value:
+                    names[key[len(prefix) :]] = str(value)
+    spec = parsed.specs.get(process_id)
+    names[""] = str(getattr(spec, "description", None) or process_id)
+    return names
+
+
+def _pools(parsed: ParsedDeployment) -> dict[str, str]:
+    """Participant id by the process it draws."""
+    found: dict[str, str] = {}
+    for path, text in parsed.files.items():
+        if path.endswith((".bpmn", ".bpmn20.xml")):
+            root = etree.fromstring(text.encode("utf-8"), _SAFE_XML)
+            for node in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}participant"):
+                if node.get("processRef") and node.get("id"):
+                    found.setdefault(str(node.get("processRef")), str(node.get("id")))
+    return found

@@ -40,6 +40,7 @@ MESSAGES: dict[str, Any] = {
     "unknown_customer": _l("There is no customer with id %(id)s."),
     "unknown_device": _l("There is no such device (id %(id)s)."),
     "unknown_device_qr": _l("No device has the QR code %(code)s."),
+    "unknown_process": _l("%(process)s is not a published ticket process; choose one from the list."),
     "customer_not_found": _l("Choose a customer, or give a contact phone or device QR code we know."),
     "device_not_of_customer": _l("This device does not belong to %(customer)s."),
     "customer_without_site": _l("%(customer)s has no site on record; add one first."),

@@ -37,8 +37,7 @@ from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
 from ..errors import FieldProblem, Invalid
-from ..tickets.intake import LIFECYCLE
-from ..tickets.lifecycle import STATUS_PROPERTY
+from ..tickets.lifecycle import STATUS_PROPERTY, ticket_of
 from ..tickets.models import Ticket
 from . import problem_codes
 from .models import ServiceCase, ServiceEvent
@@ -53,9 +52,7 @@ REASON_MAX = 200
 
 
 def on_step(session: Session, report: StepReport) -> None:
-    if report.process_id != LIFECYCLE or report.business_key is None or not report.events:
-        return
-    ticket = session.scalar(select(Ticket).where(Ticket.number == report.business_key))
+    ticket = ticket_of(session, report) if report.events else None
     if ticket is None:
         return
     case = case_of(session, ticket)

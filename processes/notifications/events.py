@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from engine.api import StepReport
 
 from ..engineers.models import Engineer
+from ..tickets.lifecycle import ticket_of
 from ..tickets.links import CustomerLinks
 from ..tickets.models import Ticket
 from . import service
 from .models import Notification
 
-LIFECYCLE = "ticket_lifecycle"
 # A task becoming ready with this ticketStatus tells these people with this message (each round of a rework
 # asks again, so it tells again).
 ON_READY = {
@@ -41,9 +41,7 @@ class LifecycleNotices:
     timezone: str
 
     def __call__(self, session: Session, report: StepReport) -> None:
-        if report.process_id != LIFECYCLE or report.business_key is None:
-            return
-        ticket = session.scalar(select(Ticket).where(Ticket.number == report.business_key))
+        ticket = ticket_of(session, report)
         if ticket is None:
             return
         key = f"instance:{report.instance_id}"

@@ -27,12 +27,12 @@ from ..devices.models import Device
 from ..directory.service import digits
 from ..errors import Conflict, FieldProblem, Invalid
 from ..kpi import problem_codes
+from .catalogue import DEFAULT_PROCESS, INTAKE_FORM, ticket_process
 from .models import Ticket
 from .numbering import next_number
 
-LIFECYCLE = "ticket_lifecycle"
+LIFECYCLE = DEFAULT_PROCESS
 RECURRENCE_MESSAGE = "problem_recurred"
-INTAKE_FORM = "intake.schema.json"
 _DOMAIN_FIELDS = (
     "source_channel",
     "urgency",
@@ -69,11 +69,18 @@ class TicketIntake:
     engine: ProcessEngine
     timezone: str
 
-    def form(self, session: Session) -> dict[str, Any]:
+    def form(self, session: Session, process_id: str = LIFECYCLE) -> dict[str, Any]:
+        self._check_process(session, process_id)
         try:
-            return self.engine.form(session, LIFECYCLE, INTAKE_FORM)
+            return self.engine.form(session, process_id, INTAKE_FORM)
         except LookupError:
             raise LookupError("the ticket lifecycle is not deployed") from None
+
+    def _check_process(self, session: Session, process_id: str) -> None:
+        """Any published ticket process may take a new ticket (the shipped lifecycle, or one an owner made
+        from a template); anything else is refused naming the ``process`` field."""
+        if process_id != LIFECYCLE and ticket_process(session, self.engine, process_id) is None:
+            raise invalid([FieldProblem("process", "unknown_process", {"process": process_id[:80]})])
 
     def create(
         self,
@@ -83,13 +90,15 @@ class TicketIntake:
         creator: User,
         caller: Mapping[str, str] | None = None,
         warn_duplicates: bool = False,
+        process_id: str = LIFECYCLE,
     ) -> Ticket:
         """Create the ticket; ``caller`` holds a new caller's customer, site and device (see
         :mod:`processes.customers.new_caller`), created in this transaction.  With ``warn_duplicates`` (the
         desk's form, until the agent confirms), a likely duplicate ticket raises :class:`NeedsChoice` before
-        anything is written."""
+        anything is written.  ``process_id``: the published ticket process the ticket follows."""
+        self._check_process(session, process_id)
         try:
-            data, errors = self.engine.validate_form(session, LIFECYCLE, INTAKE_FORM, data)
+            data, errors = self.engine.validate_form(session, process_id, INTAKE_FORM, data)
         except LookupError:
             raise LookupError("the ticket lifecycle is not deployed") from None
         problems = [FieldProblem(p.field, p.code, p.params) for p in errors]
@@ -136,7 +145,7 @@ class TicketIntake:
         session.flush()
         instance = self.engine.start(
             session,
-            LIFECYCLE,
+            process_id,
             {
                 "ticket_id": ticket.id,
                 "ticket_number": number,

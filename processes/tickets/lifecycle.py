@@ -1,6 +1,7 @@
 """How the lifecycle's steps show up on the ticket: status, times, engineer status, root cause.
 
-Listens to every engine step of a ``ticket_lifecycle`` instance, inside the step's transaction, and
+Listens to every engine step of a ticket's instance (the shipped ``ticket_lifecycle`` or any ticket process
+made from a template, :mod:`.catalogue`), inside the step's transaction, and
 copies what the process decided into the ticket row.  It reacts to *data* (``decision``, ``location``,
 ``root_cause``…) and to the ``ticketStatus`` property of waiting user tasks rather than to element
 ids, so a process owner may rearrange the diagram without breaking the ticket list.
@@ -27,7 +28,6 @@ from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
 from . import drafts
-from .intake import LIFECYCLE
 from .models import Attachment, Offer, Ticket
 
 STATUS_PROPERTY = "ticketStatus"
@@ -58,10 +58,21 @@ FACT_COLUMNS = (
 )
 
 
-def on_step(session: Session, report: StepReport) -> None:
-    if report.process_id != LIFECYCLE or report.business_key is None:
-        return
+def ticket_of(session: Session, report: StepReport) -> Ticket | None:
+    """The ticket whose instance took this step, whatever process it follows; None for other processes.
+
+    The business key is the ticket's number; the instance must be the ticket's own (while the intake starts
+    it, the ticket does not know its instance yet)."""
+    if report.business_key is None:
+        return None
     ticket = session.scalar(select(Ticket).where(Ticket.number == report.business_key))
+    if ticket is None or ticket.process_instance_id not in (None, report.instance_id):
+        return None
+    return ticket
+
+
+def on_step(session: Session, report: StepReport) -> None:
+    ticket = ticket_of(session, report)
     if ticket is None:
         return
     for event in report.events:

@@ -1,0 +1,56 @@
+"""Which processes can carry a ticket, for the intake page's choice (issue 12 §4).
+
+A *ticket process* is a published process (its current version is not retired) that reads like a ticket's
+lifecycle: its deployment holds the intake form and at least one of its user tasks says which ticket status
+it stands for (the ``ticketStatus`` property the step listeners copy onto the ticket row).  A process made
+from a template is one; the weekly report, deployed beside the lifecycle with the same forms, is not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.elements import deployment_elements, process_names
+from engine.models import Deployment
+from engine.runtime import ProcessEngine
+
+from ..versions.models import RetiredVersion
+
+DEFAULT_PROCESS = "ticket_lifecycle"
+INTAKE_FORM = "intake.schema.json"
+STATUS_PROPERTY = "ticketStatus"
+
+
+@dataclass(frozen=True)
+class TicketProcess:
+    process_id: str
+    names: dict[str, str]  # "" the drawn name, else by language ("zh_Hans", "en")
+    deployment_id: int
+
+    def name_in(self, language: str) -> str:
+        return self.names.get(language) or self.names.get(language.split("_")[0]) or self.names[""]
+
+
+def ticket_processes(session: Session, engine: ProcessEngine) -> list[TicketProcess]:
+    """The published ticket processes, the shipped lifecycle first, the others by id."""
+    retired = {(p, d) for p, d in session.execute(select(RetiredVersion.process_id, RetiredVersion.deployment_id))}
+    ids = sorted({str(p) for row in session.scalars(select(Deployment.process_ids)) for p in row or ()})
+    found = []
+    for process_id in ids:
+        row = engine.deployments.current(session, process_id)
+        if row is None or (process_id, row.id) in retired or f"forms/{INTAKE_FORM}" not in (row.files or {}):
+            continue
+        parsed = engine.deployments.parsed(session, row.id)
+        if process_id not in parsed.specs:
+            continue
+        elements = deployment_elements(parsed, process_id).elements.values()
+        if any(e.kind == "userTask" and e.properties.get(STATUS_PROPERTY) for e in elements):
+            found.append(TicketProcess(process_id, process_names(parsed, process_id), row.id))
+    return sorted(found, key=lambda p: (p.process_id != DEFAULT_PROCESS, p.process_id))
+
+
+def ticket_process(session: Session, engine: ProcessEngine, process_id: str) -> TicketProcess | None:
+    return next((p for p in ticket_processes(session, engine) if p.process_id == process_id), None)
