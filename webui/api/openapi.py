@@ -134,6 +134,10 @@ SCHEMAS: dict[str, Any] = {
             "contact_name": {"type": "string"},
             "contact_phone": {"type": "string"},
             "problem_description": {"type": "string"},
+            "process": {
+                "type": "string",
+                "description": "A published ticket process id (default ticket_lifecycle); its intake form applies",
+            },
         },
     },
     "UploadBegin": {

@@ -10,8 +10,9 @@ from flask import g, request
 from sqlalchemy import select
 
 from processes.access.policy import Action
-from processes.errors import DomainError, Invalid
+from processes.errors import DomainError, FieldProblem, Invalid
 from processes.tickets.attachments import Upload
+from processes.tickets.catalogue import DEFAULT_PROCESS
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
 from processes.tickets.timeline import timeline
@@ -34,9 +35,14 @@ def openapi() -> Any:
 def create_ticket() -> Any:
     require(Action.TICKET_CREATE, who=g.api_user)  # the web form's rule: not owners, auditors or admins
     session = db()
-    g.form_schema = platform().intake.form(session)
     data = json_object()
-    ticket = platform().intake.create(session, data, creator=g.api_user)
+    process = data.pop("process", DEFAULT_PROCESS)  # optional: a published ticket process, else the lifecycle
+    if not isinstance(process, str) or not process:
+        raise Invalid(
+            "invalid_input", problems=[FieldProblem("process", "unknown_process", {"process": str(process)[:80]})]
+        )
+    g.form_schema = platform().intake.form(session, process)
+    ticket = platform().intake.create(session, data, creator=g.api_user, process_id=process)
     return ticket_json(with_parts(ticket)), 201
 
 

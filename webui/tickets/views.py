@@ -18,13 +18,14 @@ from processes.customers.models import Customer
 from processes.devices.models import Device
 from processes.directory.service import device_types
 from processes.engineers.models import Engineer
-from processes.errors import DomainError
+from processes.errors import DomainError, FieldProblem
 from processes.evidence.comparison import latest_comparison
 from processes.evidence.models import EvidenceComparison
 from processes.incidents import open_for_instance
 from processes.kpi import live, problem_codes
 from processes.rootcauses.service import OPTION_SOURCE, names
 from processes.tickets import housekeeping, progress, search, submissions
+from processes.tickets.catalogue import DEFAULT_PROCESS, TicketProcess, ticket_processes
 from processes.tickets.intake import NeedsChoice
 from processes.tickets.models import Recommendation, Ticket
 from processes.tickets.tasks import Actor
@@ -109,6 +110,27 @@ def filter_choices(session: Session) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ProcessChoice:
+    """The ticket process the intake form is for (``?process=`` or the posted field), the published ones
+    to choose from, and the form of the chosen one; a refused choice falls back to the lifecycle's form."""
+
+    process_id: str
+    offered: list[TicketProcess]
+    schema: dict[str, Any]
+    problems: list[FieldProblem]
+
+
+def process_choice(session: Session, asked: str) -> ProcessChoice:
+    intake = platform().intake
+    offered = ticket_processes(session, platform().engine)
+    try:
+        return ProcessChoice(asked, offered, intake.form(session, asked), [])
+    except DomainError as err:
+        rollback()
+        return ProcessChoice(DEFAULT_PROCESS, offered, intake.form(session), err.problems)
+
+
 @login_required
 def new() -> Any:
     """The intake form: a known or a new caller, one ticket per form (token), duplicates shown first."""
@@ -116,8 +138,10 @@ def new() -> Any:
     intake = platform().intake
     session = db()
     values: dict[str, Any] = {}
-    problems: list[Any] = []
-    error = None
+    sent_fields = request.form if request.method == "POST" else request.args
+    chosen = process_choice(session, sent_fields.get("process") or DEFAULT_PROCESS)
+    problems: list[Any] = list(chosen.problems)
+    error = message("invalid_input") if problems else None
     choice: NeedsChoice | None = None
     caller = new_caller.typed(request.form) if request.method == "POST" else {}
     token = request.form.get("form_token", "") if request.method == "POST" else submissions.new_token()
@@ -127,7 +151,8 @@ def new() -> Any:
         done = submissions.ticket_for(session, token, sent, me().id, platform().engine.clock.now()) if token else None
         if done is not None:  # Back, then submit again: the ticket this form already made
             return render_template("tickets/already_created.html", ticket=done), 200
-        values, _uploads, problems = coerce(intake.form(session), request.form, request.files)
+        values, _uploads, form_problems = coerce(chosen.schema, request.form, request.files)
+        problems += form_problems
         use_customer = request.form.get("use_customer", "")
         use_device = request.form.get("use_device", "")
         if use_customer.isdigit() or use_device.isdigit():  # the agent took an existing record
@@ -145,6 +170,7 @@ def new() -> Any:
                     creator=current_user,
                     caller=caller or None,
                     warn_duplicates=request.form.get("confirm_duplicate") != "1",
+                    process_id=chosen.process_id,
                 )
                 if token:
                     submissions.record(session, token, sent, me().id, ticket, ticket.created_at)
@@ -164,7 +190,7 @@ def new() -> Any:
         else:  # every bad field at once, the new caller's too
             problems += new_caller.problems(session, caller) if caller else []
             error = message("invalid_input")
-    form = fields(intake.form(session), values, problems)
+    form = fields(chosen.schema, values, problems)
     status = 409 if choice is not None else 422 if problems or error else 200
     page = {
         "form": form,
@@ -176,6 +202,8 @@ def new() -> Any:
         "choice": choice,
         "device_types": device_types(session),
         "qr_example": session.scalar(select(Device).order_by(Device.id).limit(1)),
+        "process": chosen,
+        "process_error": field_errors(problems).get("process"),
     }
     return render_template("tickets/new.html", **page, **intake_choices(session)), status
 
