@@ -41,6 +41,7 @@ from .notifications import delivery as notification_delivery
 from .notifications import events as notification_events
 from .notifications.settings import NotificationSettings
 from .platform_paths import ROOT
+from .portal import survey_task
 from .rootcauses import service as rootcauses
 from .textguard import install as guard_text
 from .tickets import lifecycle, sla
@@ -167,6 +168,7 @@ def build_registry(
     sla.register(registry, timezone)
     comparison.register(registry, files, timezone)
     kpi_weekly.register(registry, files, timezone)
+    survey_task.register(registry)
     return registry
 
 
