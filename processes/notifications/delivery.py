@@ -50,7 +50,7 @@ from handlers.filestore import FileStore
 
 from ..accounts.models import User
 from ..customers.models import Customer
-from . import service
+from . import process_texts, service
 from .channels import Outcome, SmsMessage
 from .models import Notification
 from .service import WRITTEN
@@ -297,6 +297,7 @@ class Delivery:
         with self.db.session() as session:
             readers = self._readers(session, waiting)
             wordings = service.wordings(session)
+            processes = process_texts.for_notifications(session, waiting)
         sent: tuple[int, int, Outcome, Text] | None = None
         while True:
             claimed = None
@@ -313,7 +314,7 @@ class Delivery:
             row, attempt = claimed
             text = Text(row.locale, row.subject, row.body, {})  # what the row says, should rendering fail
             try:
-                text = self._text(row, readers.get(row.id) or row.locale, wordings)
+                text = self._text(row, readers.get(row.id) or row.locale, wordings, processes.get(row.id))
                 outcome = self.channels.send(row, text)
             except Exception as error:  # noqa: BLE001 - a rendering or adapter bug delays the message, never loses it
                 log.exception("delivery of notification %s raised", row.id)
@@ -333,11 +334,14 @@ class Delivery:
         )
         return {row_id: user or customer for row_id, user, customer in session.execute(query) if user or customer}
 
-    def _text(self, row: Notification, locale: str, wordings: service.Wordings) -> Text:
+    def _text(
+        self, row: Notification, locale: str, wordings: service.Wordings, process: process_texts.Texts | None = None
+    ) -> Text:
         if row.template not in TEMPLATES:  # written with its own text (the weekly report)
             values = {k: str(v) for k, v in (row.params or {}).items() if k != "attachment"}
             return Text(row.locale, row.subject, row.body, values)
-        subject, body = render(row.template, row.params or {}, locale, wordings.get((row.template, locale)))
+        wording = process_texts.choose(process, wordings, row.template, locale)
+        subject, body = render(row.template, row.params or {}, locale, wording)
         return Text(locale, subject, body, provider_values(row.template, row.params or {}, locale))
 
     def _claim(self, session: Session, notification_id: int) -> tuple[Notification, int] | None:

@@ -203,10 +203,23 @@ def for_instances(session: Session, instance_ids: Iterable[int | None]) -> dict[
 
 
 def for_ticket(session: Session, ticket: Ticket | None) -> Texts:
-    """The texts of the process ``ticket`` runs on (empty for none, or a ticket not on an instance yet)."""
-    if ticket is None or ticket.process_instance_id is None:
+    """The texts of the process ``ticket`` runs on (empty for none).
+
+    The first message of a ticket is written while its instance starts, before the intake records which
+    instance that is: the instance is then the one started under the ticket's number (its business key).
+    """
+    if ticket is None:
         return {}
-    return for_instances(session, [ticket.process_instance_id]).get(ticket.process_instance_id, {})
+    query = select(ProcessInstance.id, Deployment.content_hash, _FILE_TEXT).join(
+        Deployment, Deployment.id == ProcessInstance.deployment_id
+    )
+    if ticket.process_instance_id is not None:
+        query = query.where(ProcessInstance.id == ticket.process_instance_id)
+    elif ticket.number:
+        query = query.where(ProcessInstance.business_key == ticket.number).order_by(ProcessInstance.id.desc()).limit(1)
+    else:
+        return {}
+    return next(iter(_texts(session, query).values()), {})
 
 
 def for_tickets(session: Session, ticket_ids: Iterable[int | None]) -> dict[int, Texts]:
@@ -241,7 +254,7 @@ def _texts(session: Session, query: Select[tuple[int, str, str | None]]) -> dict
     """Run ``query`` (key, deployment hash, the file's text) and parse each deployment's file once: a deployment
     never changes, so its parsed texts are kept by content hash."""
     found: dict[int, Texts] = {}
-    for key, digest, text in session.execute(query).tuples():
+    for key, digest, text in session.execute(query):
         if text is None:
             continue
         if digest not in _by_hash:

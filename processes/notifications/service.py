@@ -24,6 +24,7 @@ from ..dispatch import admin as dispatch_admin
 from ..dispatch.models import EngineerGroup
 from ..engineers.models import Engineer
 from ..tickets.models import Ticket
+from . import process_texts
 from .models import Notification, NotificationRoute, NotificationTemplate
 from .templates import TEMPLATES, render
 
@@ -146,12 +147,14 @@ def notify(
         row.locale: (row.subject, row.body)
         for row in session.scalars(select(NotificationTemplate).where(NotificationTemplate.template == template))
     }
+    process = process_texts.for_ticket(session, ticket)  # the ticket's process's own texts win (.process_texts)
     rows = []
     for recipient in recipients:
         channels = routes.get(recipient.audience, recipient.channels)
         if not channels:
             continue
-        subject, body = render(template, params, recipient.locale, wordings.get(recipient.locale))
+        wording = process.get((template, recipient.locale)) or wordings.get(recipient.locale)
+        subject, body = render(template, params, recipient.locale, wording)
         for channel in channels:
             address = recipient.address(channel)
             if channel != "inapp" and not address:
@@ -201,8 +204,8 @@ class Shown:
 
 def inbox(session: Session, user: User, limit: int = 20, locale: str | None = None) -> list[Shown]:
     """The user's latest in-app notifications, each rendered from its event in ``locale`` (the user's saved
-    language unless the caller knows the request's), with the admins' wording for that language when there is
-    one.  Two queries whatever the count."""
+    language unless the caller knows the request's), with the process's or else the admins' wording for that
+    language when there is one.  Three queries whatever the count."""
     reader = locale or user.locale or DEFAULT_LOCALE
     query = (
         select(Notification)
@@ -235,11 +238,13 @@ def rendered(
     template here (the weekly report, written with its own text) keeps the text it was written with."""
     kinds = {row.template for row in rows if row.template in TEMPLATES}
     known = wordings(session, kinds) if kinds else {}
+    processes = process_texts.for_tickets(session, {row.ticket_id for row in rows}) if kinds else {}
     out = []
     for row in rows:
         if row.template not in TEMPLATES:
             out.append((row.subject, row.body))
             continue
         locale = locale_of(row)
-        out.append(render(row.template, row.params or {}, locale, known.get((row.template, locale))))
+        wording = process_texts.choose(processes.get(row.ticket_id or 0), known, row.template, locale)
+        out.append(render(row.template, row.params or {}, locale, wording))
     return out
