@@ -25,6 +25,7 @@ from processes.modeling import service as modeling
 from processes.notifications import admin, service
 from processes.notifications.models import Notification
 from processes.platform import Platform, Settings
+from processes.templates.start import TemplateStart
 from processes.tickets.models import Ticket
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH:UserWarning")
@@ -189,3 +190,30 @@ def test_delivery_sends_the_process_text_in_the_language_the_recipient_reads_now
     sent = row(platform, ticket_id, "ticket_received", "sms")
     assert sent.status == "sent" and sent.locale == "en"
     assert (sent.subject, sent.body) == (f"[Repair process] Got {sent.params['ticket']}", "We got it: 阀门漏水严重")
+
+
+def test_a_process_started_from_the_template_carries_the_templates_texts(platform: Platform) -> None:
+    with platform.db.session() as session:
+        asked = {"template": "plant_lifecycle", "process_id": "pump_service", "name_en": "Pump", "name_zh": "水泵"}
+        draft = TemplateStart(platform.engine).start(session, asked, "owner")
+        assert "notifications.json" in draft.files
+        modeling.deploy_draft(session, platform.engine, draft.id, "owner", "from the template")
+        now = platform.engine.clock.now()
+        admin.save_wording(session, "job_offered", "zh_Hans", "管理员：{{ ticket }}", "管理员正文", by="admin", now=now)
+        admin.save_wording(session, "job_offered", "en", "Admin: {{ ticket }}", "Admin's text", by="admin", now=now)
+    device = device_with_candidates(platform, None, "yellow", 1, "水泵密封圈漏水")
+    with platform.db.session() as session:
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        data = {
+            "source_channel": "web",
+            "urgency": "yellow",
+            "device_id": device.id,
+            "problem_description": "水泵密封圈漏水",
+        }
+        ticket_id = platform.intake.create(session, data, creator=agent, process_id="pump_service").id
+    drain(platform)
+    number = row(platform, ticket_id, "job_offered", "inapp").params["ticket"]
+    engineer = engineer_of(platform, ticket_id)
+    # The template's own wording (the plant's, shipped in its notifications.json), not the admins'.
+    assert shown(platform, engineer, ticket_id, "zh_Hans").subject == f"新派工单：{number}"
+    assert shown(platform, engineer, ticket_id, "en").subject == f"New job for you: {number}"
