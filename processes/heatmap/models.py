@@ -10,14 +10,15 @@ over the instance's completions would have said about it, computed once when it 
 * ``prev_visit_at``: when the instance last completed this same element (a loop), so "tickets that
   passed the element in a period" is a count of rows, not a DISTINCT over instances.
 
-``HeatProgress`` says up to which journal ``seq`` each instance has been projected.
+``HeatProgress`` says up to which journal ``seq`` each instance has been projected, and up to which
+``seq`` (``cell_seq``) its visits are counted in the roll-up ``HeatCell`` under which ticket filter values.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
@@ -58,10 +59,66 @@ class HeatVisit(Base):
 
 
 class HeatProgress(Base):
+    """Where each instance's projection stands.  ``seq``: journal rows projected into ``heat_visit``;
+    ``cell_seq``: visits counted in ``heat_cell``, under the ticket values ``urgency``, ``device_type``
+    and ``engineer_group`` ('' when the instance has none; all three NULL while nothing is counted), so
+    a ticket whose values changed since is moved to its new cells (:mod:`processes.heatmap.cells`)."""
+
     __tablename__ = "heat_progress"
 
     instance_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
+    cell_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    urgency: Mapped[str | None] = mapped_column(String(10))
+    device_type: Mapped[str | None] = mapped_column(String(60))
+    engineer_group: Mapped[str | None] = mapped_column(String(60))
+
+
+class HeatCell(Base):
+    """The roll-up the heat map reads when its period is whole UTC days (:mod:`processes.heatmap.cells`):
+    the visits of one day (``span`` 'd') or calendar month ('m') that share everything a heat map asks of
+    them — process, version, the ticket's filter values, element, previous element — and the same
+    answer to "did the stay start / the last visit of this element happen before a period start":
+
+    * ``bucket``: the day or month's first day, in days since 1970-01-01 (UTC);
+    * ``entered_day`` / ``prev_day``: the day the stay started / the element was last visited, kept
+      exactly when before ``bucket`` and else ``bucket`` itself (any period holding the bucket starts on
+      or before it); -1 when there is none;
+    * ``visits`` (exact count) and ``stays``: every stay of these visits in seconds, sorted, packed as
+      little-endian float64, so medians and p90 stay exact (empty when ``entered_day`` is -1)."""
+
+    __tablename__ = "heat_cell"
+    __table_args__ = (
+        UniqueConstraint(
+            "process_id",
+            "span",
+            "bucket",
+            "deployment_id",
+            "urgency",
+            "device_type",
+            "engineer_group",
+            "element_id",
+            "prev_element",
+            "entered_day",
+            "prev_day",
+            name="uq_heat_cell_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(255))
+    span: Mapped[str] = mapped_column(String(1))
+    bucket: Mapped[int] = mapped_column(Integer)
+    deployment_id: Mapped[int] = mapped_column(Integer)
+    urgency: Mapped[str] = mapped_column(String(10))
+    device_type: Mapped[str] = mapped_column(String(60))
+    engineer_group: Mapped[str] = mapped_column(String(60))
+    element_id: Mapped[str] = mapped_column(String(255))
+    prev_element: Mapped[str] = mapped_column(String(255))  # '' for none
+    entered_day: Mapped[int] = mapped_column(Integer)
+    prev_day: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(Integer)
+    stays: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class HeatPending(Base):

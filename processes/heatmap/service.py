@@ -11,17 +11,21 @@ Read from the journal alone, in SQL, so 200,000 tickets cost one scan (``python 
   on the other branch, so times there are approximate.
 * a *flow* is a pair of consecutive completions (previous node, this node) of one instance.
 
-Medians and p90 are nearest-rank.  The window over each instance's completions is computed once per
-journal row, when it is projected into ``heat_visit`` (:mod:`processes.heatmap.visits`); a heat map
-aggregates those rows.
+Medians and p90 are nearest-rank and exact.  The window over each instance's completions is computed
+once per journal row, when it is projected into ``heat_visit`` (:mod:`processes.heatmap.visits`).  A
+period of whole UTC days (every period the page asks for) is read from the roll-up ``heat_cell``
+(:mod:`processes.heatmap.cells`): its whole months and its end days, a few thousand rows whose counts
+add up and whose sorted stays are joined for the quantiles.  Any other period aggregates the visits.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+import numpy as np
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.models import ProcessInstance
@@ -29,7 +33,8 @@ from engine.models import ProcessInstance
 from ..devices.models import Device
 from ..engineers.models import Engineer
 from ..tickets.models import Ticket
-from .models import HeatVisit
+from . import cells
+from .models import HeatCell, HeatVisit
 from .visits import COMPLETIONS, catch_up
 
 
@@ -112,6 +117,14 @@ def heat_map(session: Session, where: HeatFilter) -> HeatMap:
     of a window over the period's completions alone, without one.  Medians and p90 are nearest-rank:
     ``percentile_disc`` on PostgreSQL, the k-th smallest stay through the stay index on SQLite."""
     catch_up(session)
+    days = whole_days(where)
+    if days is not None:
+        return from_cells(session, where, *days)
+    return from_visits(session, where)
+
+
+def from_visits(session: Session, where: HeatFilter) -> HeatMap:
+    """The heat map aggregated from ``heat_visit`` (any period; call :func:`heat_map` to catch up first)."""
     admitted = _admitted(where)
     v = HeatVisit
     in_period = v.entered_at >= where.start
@@ -156,6 +169,66 @@ def heat_map(session: Session, where: HeatFilter) -> HeatMap:
     )
 
 
+def whole_days(where: HeatFilter) -> tuple[int, int] | None:
+    """The period as days since 1970-01-01 ``[first, end)`` when both ends are UTC midnights, else None."""
+    ends = [when.astimezone(UTC) for when in (where.start, where.end)]
+    if any((t.hour, t.minute, t.second, t.microsecond) != (0, 0, 0, 0) for t in ends):
+        return None
+    first, end = ((t.date() - cells.EPOCH).days for t in ends)
+    return first, end
+
+
+def from_cells(session: Session, where: HeatFilter, first: int, end: int) -> HeatMap:
+    """The heat map of the days ``[first, end)`` from ``heat_cell``.  A cell's ``entered_day`` and
+    ``prev_day`` are exact when before its bucket and else its bucket, which is inside the period, so
+    "before ``first``" is decided exactly for every cell, as the visit scan decides it per visit."""
+    c = HeatCell
+    ranges = [and_(c.span == span, c.bucket >= low, c.bucket <= high) for span, low, high in cells.buckets(first, end)]
+    if not ranges:
+        return HeatMap(0, (), ())
+    query = select(c.element_id, c.prev_element, c.entered_day, c.prev_day, c.visits, c.stays).where(
+        c.process_id == where.process_id, or_(*ranges)
+    )
+    for column, value in (
+        (c.deployment_id, where.deployment_id),
+        (c.urgency, where.urgency),
+        (c.device_type, where.device_type),
+        (c.engineer_group, where.engineer_group),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    visits: Counter[str] = Counter()
+    tickets: Counter[str] = Counter()
+    flows: Counter[tuple[str, str]] = Counter()
+    stays: dict[str, list[bytes]] = defaultdict(list)
+    started = 0
+    for element, previous, entered, prev_day, count, packed in session.connection().execute(query):
+        visits[element] += count
+        if prev_day < first:  # the element's first visit in the period (-1: its first at all)
+            tickets[element] += count
+        if entered < first:  # the stay began before the period (or never: a start): not timed here
+            started += count
+            continue
+        stays[element].append(packed)
+        if previous:
+            flows[(previous, element)] += count
+    nodes = []
+    for element in sorted(visits):
+        times = np.frombuffer(b"".join(stays.get(element, [])), dtype=cells.STAYS)
+        median = p90 = None
+        if len(times):
+            n = len(times)
+            low, high = (n + 1) // 2 - 1, (9 * n + 9) // 10 - 1
+            picked = np.partition(times, [low, high])
+            median, p90 = float(picked[low]), float(picked[high])
+        nodes.append(NodeHeat(element, visits[element], tickets[element], median, p90, float(times.sum())))
+    return HeatMap(
+        tickets=started,
+        nodes=tuple(nodes),
+        flows=tuple(sorted(FlowHeat(a, b, n) for (a, b), n in flows.items())),
+    )
+
+
 def _kth_stay(
     session: Session, admitted: list[ColumnElement[bool]], element: str, in_period: ColumnElement[bool], k: int
 ) -> float:
@@ -167,4 +240,15 @@ def _kth_stay(
     return float(session.scalar(query) or 0.0)
 
 
-__all__ = ["COMPLETIONS", "FlowHeat", "HeatFilter", "HeatMap", "NodeHeat", "heat_map", "instances"]
+__all__ = [
+    "COMPLETIONS",
+    "FlowHeat",
+    "HeatFilter",
+    "HeatMap",
+    "NodeHeat",
+    "from_cells",
+    "from_visits",
+    "heat_map",
+    "instances",
+    "whole_days",
+]

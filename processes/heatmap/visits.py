@@ -7,8 +7,13 @@ rows in one INSERT … SELECT and moves their progress on.  The window over each
 is computed over its new rows plus its already projected visits (a handful per ticket), never over the
 whole journal.  Migration 0020 backfilled the journals that existed before.
 
-Two readers projecting at once: the second's INSERT hits the unique (instance, seq) and is rolled back to
-its savepoint; the first one's rows serve both.
+The same savepoint then brings the roll-up ``heat_cell`` up to date (:mod:`processes.heatmap.cells`), so
+visits, cells and progress are committed together or not at all.
+
+Two readers projecting at once: on PostgreSQL only the one holding the projection's advisory lock
+projects, the other reads what is committed; on SQLite writers queue for the database anyway.  Should
+two runs still meet, the second's INSERT hits the unique (instance, seq) and is rolled back to its
+savepoint; the first one's rows serve both.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import uuid
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from . import cells
 
 COMPLETIONS = ("task_completed", "user_task_completed", "service_result")
 _KINDS = ", ".join(f"'{k}'" for k in COMPLETIONS)
@@ -60,15 +67,22 @@ SELECT :token, pi.id, COALESCE(hp.seq, 0), pi.journal_seq
 FROM process_instance pi LEFT JOIN heat_progress hp ON hp.instance_id = pi.id
 WHERE pi.journal_seq > COALESCE(hp.seq, 0)
 """
-PROGRESS = [
-    "DELETE FROM heat_progress WHERE instance_id IN (SELECT instance_id FROM heat_pending WHERE token = :token)",
-    "INSERT INTO heat_progress (instance_id, seq) SELECT instance_id, upto_seq FROM heat_pending WHERE token = :token",
+PROGRESS = [  # the projected seq moves on; what the roll-up counted (cell_seq, ticket values) stays
+    """UPDATE heat_progress SET seq = (SELECT p.upto_seq FROM heat_pending p
+                                       WHERE p.token = :token AND p.instance_id = heat_progress.instance_id)
+       WHERE instance_id IN (SELECT instance_id FROM heat_pending WHERE token = :token)""",
+    """INSERT INTO heat_progress (instance_id, seq, cell_seq)
+       SELECT p.instance_id, p.upto_seq, 0 FROM heat_pending p
+       WHERE p.token = :token AND NOT EXISTS (SELECT 1 FROM heat_progress hp WHERE hp.instance_id = p.instance_id)""",
 ]
+LOCK = 0x68656174  # "heat": PostgreSQL advisory lock of the projection
 
 
 def catch_up(session: Session) -> int:
     """Project every journal row written since the last run; returns how many instances it looked at."""
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql" and not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": LOCK}):
+        return 0  # another reader is projecting; its rows are read once it commits
     token = uuid.uuid4().hex
     try:
         with session.begin_nested():
@@ -78,6 +92,7 @@ def catch_up(session: Session) -> int:
                 for statement in PROGRESS:
                     session.execute(text(statement), {"token": token})
             session.execute(text("DELETE FROM heat_pending WHERE token = :token"), {"token": token})
+            cells.catch_up(session)
     except IntegrityError:  # another reader projected the same rows first
         return 0
     return pending
