@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.forms import json_depth
 from engine.models import Deployment, ProcessInstance
@@ -190,18 +190,6 @@ def parsed(text: str) -> Texts:
     return texts
 
 
-def for_instances(session: Session, instance_ids: Iterable[int | None]) -> dict[int, Texts]:
-    """By instance id: the texts of the deployment each instance runs on (instances whose deployment carries
-    none left out).  One query, whatever the count."""
-    ids = {i for i in instance_ids if i}
-    if not ids:
-        return {}
-    query = select(ProcessInstance.id, Deployment.content_hash, _FILE_TEXT).join(
-        Deployment, Deployment.id == ProcessInstance.deployment_id
-    )
-    return _texts(session, query.where(ProcessInstance.id.in_(ids)))
-
-
 def for_ticket(session: Session, ticket: Ticket | None) -> Texts:
     """The texts of the process ``ticket`` runs on (empty for none).
 
@@ -210,9 +198,7 @@ def for_ticket(session: Session, ticket: Ticket | None) -> Texts:
     """
     if ticket is None:
         return {}
-    query = select(ProcessInstance.id, Deployment.content_hash, _FILE_TEXT).join(
-        Deployment, Deployment.id == ProcessInstance.deployment_id
-    )
+    query = _on_deployment(ProcessInstance.id)
     if ticket.process_instance_id is not None:
         query = query.where(ProcessInstance.id == ticket.process_instance_id)
     elif ticket.number:
@@ -228,11 +214,7 @@ def for_tickets(session: Session, ticket_ids: Iterable[int | None]) -> dict[int,
     ids = {i for i in ticket_ids if i}
     if not ids:
         return {}
-    query = (
-        select(Ticket.id, Deployment.content_hash, _FILE_TEXT)
-        .join(ProcessInstance, ProcessInstance.id == Ticket.process_instance_id)
-        .join(Deployment, Deployment.id == ProcessInstance.deployment_id)
-    )
+    query = _on_deployment(Ticket.id).join(Ticket, Ticket.process_instance_id == ProcessInstance.id)
     return _texts(session, query.where(Ticket.id.in_(ids)))
 
 
@@ -242,12 +224,20 @@ def for_notifications(session: Session, notification_ids: Iterable[int]) -> dict
     if not ids:
         return {}
     query = (
-        select(Notification.id, Deployment.content_hash, _FILE_TEXT)
-        .join(Ticket, Ticket.id == Notification.ticket_id)
-        .join(ProcessInstance, ProcessInstance.id == Ticket.process_instance_id)
-        .join(Deployment, Deployment.id == ProcessInstance.deployment_id)
+        _on_deployment(Notification.id)
+        .join(Ticket, Ticket.process_instance_id == ProcessInstance.id)
+        .join(Notification, Notification.ticket_id == Ticket.id)
     )
     return _texts(session, query.where(Notification.id.in_(ids)))
+
+
+def _on_deployment(key: InstrumentedAttribute[int]) -> Select[tuple[int, str, str | None]]:
+    """(``key``, deployment hash, the file's text) from instances and the deployment each runs on."""
+    return (
+        select(key, Deployment.content_hash, _FILE_TEXT)
+        .select_from(ProcessInstance)
+        .join(Deployment, Deployment.id == ProcessInstance.deployment_id)
+    )
 
 
 def _texts(session: Session, query: Select[tuple[int, str, str | None]]) -> dict[int, Texts]:
