@@ -11,11 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from engine.handlers import HandlerContext, HandlerError, HandlerRegistry
+from engine.models import ProcessInstance
+from engine.runtime import ProcessEngine
 
 from ..errors import Conflict, Invalid
+from ..tickets.models import Ticket
 from ..tickets.service_tasks import ticket_for
 from . import survey
+
+OPERATOR = "record_satisfaction"
 
 
 def record_satisfaction(ctx: HandlerContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -33,9 +40,19 @@ def record_satisfaction(ctx: HandlerContext, params: dict[str, Any]) -> dict[str
     return {"recorded": True, "stars": row.stars}
 
 
+def asked_by_process(session: Session, engine: ProcessEngine, ticket: Ticket) -> bool:
+    """Whether the ticket's process asks the survey itself (it records satisfaction in a service task): the
+    portal's own survey form then stays away, so the customer is asked once, and not again after the
+    process's survey closed unanswered."""
+    instance = session.get(ProcessInstance, ticket.process_instance_id) if ticket.process_instance_id else None
+    if instance is None:
+        return False
+    return any(e.operator == OPERATOR for e in engine.elements(session, instance).elements.values())
+
+
 def register(registry: HandlerRegistry) -> None:
     registry.register(
-        "record_satisfaction",
+        OPERATOR,
         record_satisfaction,
         inputs=("ticket_id", "rating"),
         optional_inputs=("comment",),

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from processes.access.policy import Action
 from processes.errors import DomainError
-from processes.portal import page, survey
+from processes.portal import page, survey, survey_task
 from processes.tickets import progress
 from processes.tickets.models import Ticket
 from processes.tickets.tasks import Actor
@@ -56,6 +56,8 @@ def _progress_context(token: str, ticket: Ticket, actor: Actor) -> dict[str, Any
     session = db()
     desk = platform().desk
     may_answer, answered = page.survey_state(session, ticket)
+    # A process that asks the survey as the customer's own task (consumer after-sales) replaces this form.
+    may_answer = may_answer and not survey_task.asked_by_process(session, platform().engine, ticket)
     return {
         "ticket": ticket,
         "token": token,
