@@ -111,7 +111,11 @@ def test_a_new_process_is_drafted_from_the_template_and_deployed_from_the_editor
     # The list shows the new process by its draft; the editor, its diff and the diff's JSON open.
     listing = owner.get("/owner/processes", headers=EN).get_data(as_text=True)
     assert 'id="process-pump_service"' in listing and f'data-draft="{draft_id}"' in listing
-    assert owner.get(f"/owner/drafts/{draft_id}", headers=EN).status_code == 200
+    editor = owner.get(f"/owner/drafts/{draft_id}", headers=EN)
+    assert editor.status_code == 200 and f'data-draft="{draft_id}"' in editor.get_data(as_text=True)
+    # No versions yet: the versions and impact tabs, which need a running version, are not offered.
+    assert 'id="tab-versions"' not in editor.get_data(as_text=True)
+    assert 'id="tab-impact"' not in editor.get_data(as_text=True)
     assert owner.get(f"/owner/drafts/{draft_id}/diff", headers=EN).status_code == 200
     diff = owner.get(f"/owner/drafts/{draft_id}/diff.json").get_json()
     assert diff["running_hash"] is None and diff["changes"]
@@ -131,6 +135,8 @@ def test_a_new_process_is_drafted_from_the_template_and_deployed_from_the_editor
         assert session.get(ProcessDraft, draft_id) is None
         lifecycle = current.current(session, "ticket_lifecycle")
         assert lifecycle is not None and "pump_service" not in lifecycle.process_ids
+    again = owner.post("/owner/processes/pump_service/drafts", headers=_headers(owner))
+    assert 'id="tab-versions"' in owner.get(again.headers["Location"], headers=EN).get_data(as_text=True)
     listing = owner.get("/owner/processes", headers=EN).get_data(as_text=True)
     section = listing[listing.index('id="process-pump_service"') :]
     assert "Pump service" in section and 'data-version="1"' in section and "Pump service from the template" in section

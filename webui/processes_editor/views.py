@@ -124,6 +124,7 @@ def _draft_page(template: str, draft_id: int, **values: Any) -> Any:
         history=service.changes(db(), draft.process_id)[:20],
         extension_tabs=_extensions("tabs"),
         extension_tools=_extensions("tools"),
+        deployed=platform().engine.deployments.current(db(), draft.process_id) is not None,  # else: a new process
         **values,
     )
 
