@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, current_app, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -151,14 +151,16 @@ def save(draft_id: int) -> Any:
 
 def validate(draft_id: int) -> Any:
     draft = service.get_draft(db(), draft_id)
-    problems = service.validate(platform().engine, dict(draft.files))
+    problems = service.validate(platform().engine, dict(draft.files), str(get_locale()))
     return jsonify({"problems": [_problem_view(p) for p in problems]})
 
 
 def deploy(draft_id: int) -> Any:
     try:
         note = _body().get("note")
-        deployment = service.deploy_draft(db(), platform().engine, draft_id, current_user.username, note)
+        deployment = service.deploy_draft(
+            db(), platform().engine, draft_id, current_user.username, note, str(get_locale())
+        )
     except DeployRefused as refusal:
         rollback()
         service.journal_refusal(db(), platform().engine, draft_id, current_user.username, note, refusal.found)
