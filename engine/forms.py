@@ -148,8 +148,16 @@ def validator(schema: dict[str, object]) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
-def validate(schema: dict[str, object], data: object, checker: Draft202012Validator | None = None) -> list[FieldError]:
-    """All problems with ``data`` under ``schema``, one per field, deepest first."""
+def validate(
+    schema: dict[str, object],
+    data: object,
+    checker: Draft202012Validator | None = None,
+    context: dict[str, object] | None = None,
+) -> list[FieldError]:
+    """All problems with ``data`` under ``schema``, one per field, deepest first.
+
+    ``context`` is the task's process data: a checklist field (``x-checklist``) is checked against the
+    items it names there, which the schema alone cannot know (they differ per instance)."""
     checker = checker or validator(schema)
     errors: dict[str, FieldError] = {}
     for error in sorted(checker.iter_errors(data), key=lambda e: -len(e.absolute_path)):
@@ -159,4 +167,80 @@ def validate(schema: dict[str, object], data: object, checker: Draft202012Valida
                 errors.setdefault(name, FieldError(name, "unknown_field", {}))
             continue
         errors.setdefault(path, FieldError(path, _CODES.get(str(error.validator), "invalid"), _params(error)))
+    if isinstance(data, dict):
+        for problem in [*duplicate_rows(schema, data), *checklist_problems(schema, data, context)]:
+            errors.setdefault(problem.field, problem)
     return list(errors.values())
+
+
+def _fields(schema: dict[str, object]) -> dict[str, dict[str, Any]]:
+    properties = schema.get("properties")
+    return {k: v for k, v in properties.items() if isinstance(v, dict)} if isinstance(properties, dict) else {}
+
+
+def duplicate_rows(schema: dict[str, object], data: dict[str, Any]) -> list[FieldError]:
+    """Rows of a list field (``"x-unique-by": "<column>"``) that repeat an earlier row's value in that
+    column, each named by its row (``parts_used.2.part``) and pointing at the first one.
+
+    JSON schema's ``uniqueItems`` compares whole rows: the same part twice with other quantities passes."""
+    problems = []
+    for name, node in _fields(schema).items():
+        column, rows = node.get("x-unique-by"), data.get(name)
+        if not isinstance(column, str) or not isinstance(rows, list):
+            continue
+        first: dict[str, int] = {}
+        for index, row in enumerate(rows):
+            value = row.get(column) if isinstance(row, dict) else None
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                continue
+            key = str(value)
+            if key in first:
+                problems.append(FieldError(f"{name}.{index}.{column}", "duplicate_row", {"first": first[key] + 1}))
+            else:
+                first[key] = index
+    return problems
+
+
+def checklist_items(node: dict[str, Any], context: dict[str, object] | None) -> list[dict[str, str]]:
+    """The items of a checklist field: the list of {id, en, zh} the process put in the data variable the
+    field names (``"x-checklist": "sop_checklist"``); items without an id are left out."""
+    source = node.get("x-checklist")
+    found = (context or {}).get(source) if isinstance(source, str) else None
+    if not isinstance(found, list):
+        return []
+    return [
+        {"id": str(i["id"]), "en": str(i.get("en") or i["id"]), "zh": str(i.get("zh") or i.get("en") or i["id"])}
+        for i in found
+        if isinstance(i, dict) and isinstance(i.get("id"), str | int)
+    ]
+
+
+def checklist_problems(
+    schema: dict[str, object], data: dict[str, Any], context: dict[str, object] | None
+) -> list[FieldError]:
+    """Every item of a checklist must be answered as done, or not done with a reason; each item missing
+    one is named (``sop_checks.<item id>``, with its text in both languages), and an answer for an item
+    the checklist does not hold is refused by its row.  Without ``context`` nothing is known to check."""
+    if context is None:
+        return []
+    problems = []
+    for name, node in _fields(schema).items():
+        if "x-checklist" not in node:
+            continue
+        answers = data.get(name)
+        answers = answers if isinstance(answers, list) else []
+        items = checklist_items(node, context)
+        known = {i["id"] for i in items}
+        answered: dict[str, dict[str, Any]] = {}
+        for index, answer in enumerate(answers):
+            item = answer.get("item") if isinstance(answer, dict) else None
+            if not isinstance(item, str) or item not in known or item in answered:
+                problems.append(FieldError(f"{name}.{index}.item", "checklist_unknown_item", {"item": str(item)[:60]}))
+            else:
+                answered[item] = answer
+        for item in items:
+            answer = answered.get(item["id"], {})
+            if answer.get("done") is not True and not str(answer.get("reason") or "").strip():
+                params = {"item_en": item["en"], "item_zh": item["zh"]}
+                problems.append(FieldError(f"{name}.{item['id']}", "checklist_reason_required", params))
+    return problems

@@ -201,7 +201,8 @@ class ProcessEngine:
         form_name = task.task_spec.extensions.get("properties", {}).get(FORM_PROPERTY)
         if form_name:
             data = forms.apply_defaults(step.parsed.form(form_name), data)
-            errors = forms.validate(step.parsed.form(form_name), data, step.parsed.validator(form_name))
+            schema = step.parsed.form(form_name)
+            errors = forms.validate(schema, data, step.parsed.validator(form_name), context=dict(task.data))
             if errors:
                 raise FormInvalid(errors)
         before = dict(task.data)

@@ -41,16 +41,30 @@ class OptionSources:
         return loader(session) if loader is not None else []
 
     def for_form(self, session: Session, schema: dict[str, Any] | None) -> dict[str, list[Option]]:
-        """The options of every ``x-options`` field of ``schema``, by field name."""
-        return {
-            name: self.options(session, node["x-options"])
-            for name, node in (schema or {}).get("properties", {}).items()
-            if "x-options" in node
-        }
+        """The options of every ``x-options`` field of ``schema``, by field name; a column of a list of
+        rows (``parts_used`` → ``part``) by ``<field>.<column>``."""
+        found = {}
+        for name, node in (schema or {}).get("properties", {}).items():
+            if "x-options" in node:
+                found[name] = self.options(session, node["x-options"])
+            row = node.get("items") if isinstance(node.get("items"), dict) else {}
+            for column, sub in (row.get("properties") or {}).items():
+                if isinstance(sub, dict) and "x-options" in sub:
+                    found[f"{name}.{column}"] = self.options(session, sub["x-options"])
+        return found
 
     def check(self, session: Session, schema: dict[str, Any] | None, data: dict[str, Any]) -> list[FieldProblem]:
         problems = []
-        for name, options in self.for_form(session, schema).items():
-            if name in data and data[name] not in {o.value for o in options}:
-                problems.append(FieldProblem(name, "choice", {"allowed": [o.value for o in options]}))
+        for key, options in self.for_form(session, schema).items():
+            allowed = {o.value for o in options}
+            name, _, column = key.partition(".")
+            if not column:
+                if name in data and data[name] not in allowed:
+                    problems.append(FieldProblem(name, "choice", {"allowed": [o.value for o in options]}))
+                continue
+            rows = data.get(name)
+            for index, row in enumerate(rows if isinstance(rows, list) else []):
+                if isinstance(row, dict) and column in row and row[column] not in allowed:
+                    value = str(row[column])[:60]
+                    problems.append(FieldProblem(f"{name}.{index}.{column}", "choice", {"value": value}))
         return problems
