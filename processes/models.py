@@ -11,6 +11,7 @@ from processes.engineers import models as engineers  # noqa: F401
 from processes.evidence import models as evidence  # noqa: F401
 from processes.heatmap import models as heatmap  # noqa: F401
 from processes.kpi import models as kpi  # noqa: F401
+from processes.maintenance import models as maintenance  # noqa: F401
 from processes.modeling import models as modeling  # noqa: F401
 from processes.notifications import models as notifications  # noqa: F401
 from processes.portal import models as portal  # noqa: F401

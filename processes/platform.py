@@ -37,6 +37,8 @@ from .evidence.uploads import UploadSweeper
 from .kpi import live as kpi_live
 from .kpi import problem_codes
 from .kpi import weekly as kpi_weekly
+from .maintenance import parts as maintenance_parts
+from .maintenance import preventive
 from .notifications import delivery as notification_delivery
 from .notifications import events as notification_events
 from .notifications.settings import NotificationSettings
@@ -280,6 +282,8 @@ def build_platform(settings: Settings, clock: Clock | None = None, redis: Redis 
     )
     rootcauses.register_options(platform.desk.options)
     platform.desk.options.register("problem_codes", problem_codes.options)
+    maintenance_parts.register_options(platform.desk.options)
+    engine.on_step(preventive.RoundListener(queue))  # a schedule's round becomes preventive tickets
 
     def rebalance_after(session: Session, report: StepReport) -> None:
         if rebalance.wants_rebalance(report.events):
