@@ -1,16 +1,21 @@
 """Process heat-map speed (issue 13 part B): ``python -m bench.audit`` prints one JSON line.
 
 * ``heatmap_ms_200k``: :func:`processes.heatmap.service.heat_map` for the ticket lifecycle over a year
-  holding 200,000 tickets (no ticket filter: every instance counts), wall-clock ms, median of ``RUNS``
-  runs after one warm-up; ``heatmap_cpu_ms_200k`` the same runs in this process's CPU time (on SQLite
-  the whole work), which a busy shared machine inflates less.  The journal is synthetic, bulk-inserted
-  straight into ``process_instance`` and ``journal_event`` (the heat map reads only those): each ticket
+  holding 200,000 tickets (the period in whole UTC days as the page asks it, no ticket filter: every
+  instance counts), wall-clock ms, median of ``RUNS`` runs after one warm-up (``_max`` the slowest);
+  ``heatmap_cpu_ms_200k`` the same runs in this process's CPU time (on SQLite the whole work), which a
+  busy shared machine inflates less.  ``cases`` times the filters the page offers the same way: each
+  ticket filter alone, two together, the version, and the page's default 30 days.
+  The journal is synthetic, bulk-inserted straight into ``process_instance``, ``journal_event`` and
+  ``ticket`` (one ticket per instance on the demo plant's devices and engineers; urgency red / orange /
+  yellow / blue 10 / 20 / 40 / 30 %, one in twenty without an engineer): each ticket
   starts, is dispatched by a worker (a deferral and a result), offered until an engineer accepts (one
   in five declines first), goes on site, is closed out and accepted by the customer (one in five
   rejects once: rework), with a facts annotation per step as the lifecycle writes them; 15–24 rows
   per ticket.
-* ``projection_ms_200k``: projecting that journal into ``heat_visit`` from nothing (``catch_up``; in use
-  the projection follows the journal a few rows at a time, and migration 0020 backfilled old journals).
+* ``projection_ms_200k``: projecting that journal into ``heat_visit`` and counting it into the roll-up
+  ``heat_cell`` from nothing (``catch_up``; in use the projection follows the journal a few rows at a
+  time, migration 0020 backfilled old journals and the first heat map after 0032 fills the roll-up).
   Every timed run starts with ``catch_up`` too, finding nothing new.
 * ``journal_rows``: how many rows the journal held.
 
@@ -21,32 +26,38 @@ The database is REBUILT from the migrations first: point it at a scratch databas
 from __future__ import annotations
 
 import json
+import os
 import random
 import statistics
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from bench.kpi import rebuild
 from engine.db import Database
 from engine.models import Deployment, JournalEvent, ProcessInstance
-from processes.heatmap.service import HeatFilter, heat_map
+from processes import demo
+from processes.devices.models import Device
+from processes.engineers.models import Engineer
+from processes.heatmap.service import HeatFilter, HeatMap, heat_map
 from processes.heatmap.visits import catch_up
 from processes.platform import ROOT
+from processes.tickets.models import Ticket
 
 TICKETS = 200_000
 RUNS = 3
 PROCESS = "ticket_lifecycle"
 YEAR_START = datetime(2025, 12, 31, 16, tzinfo=UTC)
+PERIOD = (datetime(2025, 12, 31, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))  # UTC days, as the page asks
 ZERO = "0" * 64
+URGENCIES = (("red", 0.1), ("orange", 0.2), ("yellow", 0.4), ("blue", 0.3))
 
 
 def database_url() -> str:
-    import os
-
     url = os.environ.get("CI_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
         return url
@@ -76,6 +87,9 @@ def path_of(rng: random.Random) -> list[tuple[str, str, float]]:
 def populate(db: Database, count: int, seed: int = 13) -> int:
     rng = random.Random(seed)
     with db.session() as session:
+        demo.load(session)
+        devices = [(d, c, s) for d, c, s in session.execute(select(Device.id, Device.customer_id, Device.site_id))]
+        engineers = list(session.scalars(select(Engineer.id)))
         deployment = Deployment(
             content_hash="b" * 64,
             files={},
@@ -91,17 +105,20 @@ def populate(db: Database, count: int, seed: int = 13) -> int:
     batch = 10_000
     for first in range(1, count + 1, batch):
         ids = range(first, min(first + batch, count + 1))
-        instances, events = [], []
+        instances, events, tickets = [], [], []
         for instance_id in ids:
             at = YEAR_START + timedelta(seconds=rng.random() * 360 * 86400)
             path = path_of(rng)
             instances.append(_instance(instance_id, deployment_id, at, len(path)))
+            engineer = rng.choice(engineers) if rng.random() < 0.95 else None
+            tickets.append(_ticket(instance_id, at, rng.choice(devices), engineer, rng))
             for seq, (kind, element, wait) in enumerate(path, start=1):
                 at += timedelta(seconds=wait)
                 events.append(_event(instance_id, seq, at, kind, element))
         with db.session() as session:
             session.execute(insert(ProcessInstance), instances)
             session.execute(insert(JournalEvent), events)
+            session.execute(insert(Ticket), tickets)
         total += len(events)
     return total
 
@@ -123,6 +140,29 @@ def _instance(instance_id: int, deployment_id: int, at: datetime, rows: int) -> 
     }
 
 
+def _ticket(
+    instance_id: int, at: datetime, device: tuple[int, int, int], engineer: int | None, rng: random.Random
+) -> dict[str, Any]:
+    urgency = rng.choices([u for u, _ in URGENCIES], [w for _, w in URGENCIES])[0]
+    device_id, customer_id, site_id = device
+    return {
+        "number": f"T-{instance_id:07d}",
+        "source_channel": "phone",
+        "urgency": urgency,
+        "problem_description": "bench",
+        "extra": {},
+        "customer_id": customer_id,
+        "site_id": site_id,
+        "device_id": device_id,
+        "engineer_id": engineer,
+        "process_instance_id": instance_id,
+        "created_by_role": "agent",
+        "status": "closed",
+        "created_at": at,
+        "customer_link_nonce": f"{instance_id:032d}",
+    }
+
+
 def _event(instance_id: int, seq: int, at: datetime, kind: str, element: str) -> dict[str, Any]:
     return {
         "instance_id": instance_id,
@@ -141,18 +181,10 @@ def _event(instance_id: int, seq: int, at: datetime, kind: str, element: str) ->
     }
 
 
-def main() -> None:
-    url = database_url()
-    rebuild(url)
-    db = Database(url)
-    rows = populate(db, TICKETS)
-    where = HeatFilter(PROCESS, YEAR_START, YEAR_START + timedelta(days=366))
-    with db.session() as session:  # the journal was bulk-inserted behind the projection's back
-        started = time.perf_counter()
-        projected = catch_up(session)
-        projection_ms = (time.perf_counter() - started) * 1000
+def timed(db: Database, where: HeatFilter, runs: int = RUNS) -> tuple[list[float], list[float], HeatMap]:
+    """Wall-clock and CPU ms of ``runs`` heat maps after one warm-up, each in its own session."""
     timings, cpu = [], []
-    for run in range(RUNS + 1):
+    for run in range(runs + 1):
         with db.session() as session:
             started, started_cpu = time.perf_counter(), time.process_time()
             heat = heat_map(session, where)
@@ -160,6 +192,43 @@ def main() -> None:
         if run:
             timings.append(elapsed)
             cpu.append(elapsed_cpu)
+    return timings, cpu, heat
+
+
+def cases(db: Database, deployment_id: int) -> dict[str, dict[str, int]]:
+    """The filters the page offers, each timed like the headline figure: ms median and max, tickets."""
+    year = HeatFilter(PROCESS, *PERIOD)
+    month = HeatFilter(PROCESS, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+    asked = {
+        "urgency=yellow": replace(year, urgency="yellow"),
+        "device_type=grinder": replace(year, device_type="grinder"),
+        "engineer_group=east": replace(year, engineer_group="east"),
+        "urgency=red&engineer_group=north": replace(year, urgency="red", engineer_group="north"),
+        "all three": replace(year, urgency="blue", device_type="cnc_lathe", engineer_group="south"),
+        "version": replace(year, deployment_id=deployment_id),
+        "30 days (the page's default)": replace(month, end=month.start + timedelta(days=30)),
+        "2026-03-17..2026-10-05": HeatFilter(
+            PROCESS, datetime(2026, 3, 17, tzinfo=UTC), datetime(2026, 10, 6, tzinfo=UTC)
+        ),
+    }
+    figures = {}
+    for name, where in asked.items():
+        timings, _cpu, heat = timed(db, where)
+        figures[name] = {"ms": round(statistics.median(timings)), "max": round(max(timings)), "tickets": heat.tickets}
+    return figures
+
+
+def main() -> None:
+    url = database_url()
+    rebuild(url)
+    db = Database(url)
+    rows = populate(db, TICKETS)
+    with db.session() as session:  # the journal was bulk-inserted behind the projection's back
+        started = time.perf_counter()
+        projected = catch_up(session)
+        projection_ms = (time.perf_counter() - started) * 1000
+        deployment_id = session.scalar(select(Deployment.id))
+    timings, cpu, heat = timed(db, HeatFilter(PROCESS, *PERIOD))
     if heat.tickets != TICKETS:
         sys.exit(f"the heat map counted {heat.tickets} tickets, not {TICKETS}")
     figures = {
@@ -171,6 +240,8 @@ def main() -> None:
         "tickets": heat.tickets,
         "journal_rows": rows,
         "database": url.split(":", 1)[0],
+        "cases": cases(db, int(deployment_id or 0)),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     print(json.dumps(figures))
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from .models import HeatCell, HeatProgress
@@ -33,7 +33,8 @@ EPOCH = date(1970, 1, 1)
 NONE = -1  # no stay start / no earlier visit
 CHUNK = 500
 STAYS = np.dtype("<f8")
-CELLS, PROGRESS = HeatCell.__table__, HeatProgress.__table__  # Core tables: bulk writes by our own keys
+CELLS: Table = HeatCell.__table__  # type: ignore[assignment]  # Core tables: bulk writes by our own keys
+PROGRESS: Table = HeatProgress.__table__  # type: ignore[assignment]
 
 # (process, span, bucket, deployment, urgency, device type, engineer group, element, previous element,
 #  entered day, previous-visit day): the columns of ``uq_heat_cell_key``, in order
@@ -114,7 +115,7 @@ def cell_keys(visit: Sequence[Any], dims: Dims) -> list[Key]:
                 _relative(bucket, prev_visit),
             )
         )
-    return keys  # type: ignore[return-value]
+    return keys
 
 
 class Delta:
@@ -245,7 +246,7 @@ def _existing(session: Session, keys: Iterable[Key]) -> dict[Key, tuple[int, int
                 HeatCell.bucket.in_(ordered[first : first + CHUNK]),
             )
             for row in session.execute(query):
-                found[tuple(row[: len(KEY_COLUMNS)])] = (row[-3], row[-2], row[-1])  # type: ignore[index]
+                found[tuple(row[: len(KEY_COLUMNS)])] = (row[-3], row[-2], row[-1])
     return found
 
 

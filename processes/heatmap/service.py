@@ -114,8 +114,9 @@ def heat_map(session: Session, where: HeatFilter) -> HeatMap:
     A visit in the period counts at its node; its stay and its flow count only when the previous
     completion is in the period too (``entered_at >= start``), and it counts as a ticket at its node
     when the instance did not already pass that node earlier in the period — so the numbers are those
-    of a window over the period's completions alone, without one.  Medians and p90 are nearest-rank:
-    ``percentile_disc`` on PostgreSQL, the k-th smallest stay through the stay index on SQLite."""
+    of a window over the period's completions alone, without one.  Medians and p90 are nearest-rank and
+    exact.  A period of whole UTC days is read from the roll-up (:func:`from_cells`), any other one from
+    the visits (:func:`from_visits`); both give the same numbers (``tests/heatmap/test_heatmap_cells``)."""
     catch_up(session)
     days = whole_days(where)
     if days is not None:
@@ -124,7 +125,9 @@ def heat_map(session: Session, where: HeatFilter) -> HeatMap:
 
 
 def from_visits(session: Session, where: HeatFilter) -> HeatMap:
-    """The heat map aggregated from ``heat_visit`` (any period; call :func:`heat_map` to catch up first)."""
+    """The heat map aggregated from ``heat_visit`` (any period; call :func:`heat_map` to catch up first).
+    Medians and p90: ``percentile_disc`` on PostgreSQL, the k-th smallest stay through the stay index on
+    SQLite."""
     admitted = _admitted(where)
     v = HeatVisit
     in_period = v.entered_at >= where.start
