@@ -8,11 +8,12 @@ from flask import Blueprint
 from processes.access.policy import Action, roles_for
 
 from ..auth.gate import only_for
-from . import accounts, catalogue, directory, views
+from . import accounts, catalogue, directory, spare_parts, views
 
 admin = Blueprint("admin", __name__)
 ADMIN_ROLES = roles_for(Action.ADMIN_MANAGE)
 only_for(admin, ADMIN_ROLES)
+admin.add_app_template_global(spare_parts.parts_used, "parts_used")  # the ticket page lists them
 
 admin.add_url_rule("/admin", "index", views.index, methods=["GET"])
 admin.add_url_rule("/admin/engineers", "engineers", views.engineers, methods=["GET"])

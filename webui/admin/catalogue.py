@@ -19,6 +19,8 @@ from werkzeug.datastructures import MultiDict
 from processes.dispatch import admin as dispatch_admin
 from processes.dispatch.models import DeviceTypeSkills, EngineerGroup, KeywordSkills, Skill
 from processes.errors import DomainError
+from processes.maintenance import parts as maintenance_parts
+from processes.maintenance.models import SparePart
 
 from ..context import db
 from ..errors import refused
@@ -70,6 +72,10 @@ CATALOGUES = {
         dispatch_admin.save_keyword,
         lists=("skills",),
         deletable=True,
+    ),
+    # Issue 12 §4: the parts the maintenance close-out lists as used; switched off, never deleted.
+    "spare-parts": Catalogue(
+        "spare-parts", SparePart, "code", ("code", "name_en", "name_zh", "unit", "active"), maintenance_parts.save_part
     ),
 }
 KINDS = "any(" + ", ".join(f'"{name}"' for name in CATALOGUES) + ")"
