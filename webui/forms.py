@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from engine.forms import checklist_items
 from processes.errors import FieldProblem
 from processes.tickets.attachments import WIDGET_KINDS, Upload
 from processes.tickets.options import Option
@@ -34,6 +35,21 @@ class FieldView:
     error: str | None = None
     max_length: int | None = None
     schema: dict[str, Any] = field(default_factory=dict)
+    columns: list[Column] = field(default_factory=list)  # a list of rows: its columns
+    items: list[tuple[str, str]] = field(default_factory=list)  # a checklist: (item id, text) to tick
+
+
+@dataclass
+class Column:
+    """One column of a list-of-rows field (``x-widget: rows``): a managed choice or a number."""
+
+    name: str
+    title: str
+    widget: str
+    options: list[tuple[str, str]] = field(default_factory=list)
+
+
+BLANK_ROWS = 3  # empty rows a list-of-rows field offers below the filled ones (no script needed)
 
 
 def _widget(node: dict[str, Any]) -> str:
@@ -53,15 +69,23 @@ def fields(
     values: dict[str, Any] | None = None,
     problems: list[FieldProblem] | None = None,
     managed: dict[str, list[Option]] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> list[FieldView]:
-    """The fields to render; ``managed`` holds the options of ``x-options`` fields (from the database)."""
+    """The fields to render; ``managed`` holds the options of ``x-options`` fields (from the database),
+    ``context`` the task's process data (a checklist's items)."""
     values = values or {}
+    properties = schema.get("properties", {})
     errors: dict[str, str] = {}
     for problem in problems or []:
-        errors.setdefault(problem.field.split(".")[0], message(problem.code, problem.params))
+        head = problem.field.split(".")[0]
+        text = _problem_text(properties.get(head) or {}, problem)
+        if _widget(properties.get(head) or {}) in ("rows", "checklist") and head in errors:
+            errors[head] = f"{errors[head]} {text}"  # every row and item that needs attention, not the first
+        else:
+            errors.setdefault(head, text)
     required = set(schema.get("required", []))
     views = []
-    for name, node in schema.get("properties", {}).items():
+    for name, node in properties.items():
         options: list[tuple[str, str]] = []
         if managed is not None and name in managed:
             options = [(o.value, o.label(is_zh())) for o in managed[name]]
@@ -81,9 +105,38 @@ def fields(
                 error=errors.get(name),
                 max_length=node.get("maxLength"),
                 schema=node,
+                columns=_columns(name, node, managed or {}),
+                items=[(i["id"], i["zh"] if is_zh() else i["en"]) for i in checklist_items(node, context)],
             )
         )
     return views
+
+
+def _columns(name: str, node: dict[str, Any], managed: dict[str, list[Option]]) -> list[Column]:
+    if _widget(node) != "rows":
+        return []
+    columns = []
+    for column, sub in ((node.get("items") or {}).get("properties") or {}).items():
+        options = [(o.value, o.label(is_zh())) for o in managed.get(f"{name}.{column}", [])]
+        widget = "select" if "x-options" in sub or "enum" in sub else _widget(sub)
+        if "enum" in sub:
+            options = list(zip([str(v) for v in sub["enum"]], enum_titles(sub), strict=False))
+        columns.append(Column(column, schema_text(sub) or column, widget, options))
+    return columns
+
+
+def _problem_text(node: dict[str, Any], problem: FieldProblem) -> str:
+    """The problem's sentence; in a list of rows it starts with the row's number and the column's title
+    ("Row 2, Quantity: At least 1.")."""
+    text = message(problem.code, problem.params)
+    parts = problem.field.split(".")
+    if _widget(node) != "rows" or len(parts) < 2 or not parts[1].isdigit():
+        return text
+    column = ((node.get("items") or {}).get("properties") or {}).get(parts[2]) if len(parts) > 2 else None
+    title = schema_text(column) if column else ""
+    if title:
+        return gettext("Row %(row)s, %(column)s: %(text)s", row=int(parts[1]) + 1, column=title, text=text)
+    return gettext("Row %(row)s: %(text)s", row=int(parts[1]) + 1, text=text)
 
 
 def field_title(schema: dict[str, Any] | None, path: str) -> str:
@@ -106,6 +159,12 @@ def coerce(
                 uploads.append(Upload(name, upload.filename, upload.mimetype, upload.read()))
             elif form.get(name):
                 data[name] = form[name]
+            continue
+        if widget == "rows":
+            data[name] = _coerce_rows(name, node, form, problems)
+            continue
+        if widget == "checklist":
+            data[name] = _coerce_checklist(name, form)
             continue
         if widget == "taps":
             value = _coerce_json_list(name, form.get(name, ""), problems)
@@ -175,3 +234,38 @@ def _coerce_json_list(name: str, raw: str, problems: list[FieldProblem]) -> list
         problems.append(FieldProblem(name, "invalid"))
         return None
     return value
+
+
+def _coerce_rows(name: str, node: dict[str, Any], form: MultiDict[str, str], problems: list[FieldProblem]) -> list[Any]:
+    """A list of rows posted as one value per column and row (``parts_used.part``, ``parts_used.quantity``
+    repeated); rows left entirely blank are dropped, so the numbers of the rows kept are the ones the
+    refusals name."""
+    columns = ((node.get("items") or {}).get("properties") or {}).items()
+    posted = {column: form.getlist(f"{name}.{column}") for column, _sub in columns}
+    count = max((len(v) for v in posted.values()), default=0)
+    rows: list[Any] = []
+    for index in range(count):
+        raw = {column: (values[index] if index < len(values) else "").strip() for column, values in posted.items()}
+        if not any(raw.values()):
+            continue
+        row: dict[str, Any] = {}
+        for column, sub in columns:
+            converted = _convert(f"{name}.{len(rows)}.{column}", sub.get("type"), raw[column], problems)
+            if converted is not _SKIP:
+                row[column] = converted
+        rows.append(row)
+    return rows
+
+
+def _coerce_checklist(name: str, form: MultiDict[str, str]) -> list[dict[str, Any]]:
+    """A checklist posted as the items shown (``<field>.item``), a ticked box per item done
+    (``<field>.<item>.done``) and the reason typed for one not done; the server checks them against the
+    task's own items."""
+    answers = []
+    for item in form.getlist(f"{name}.item"):
+        answer: dict[str, Any] = {"item": item, "done": form.get(f"{name}.{item}.done") == "true"}
+        reason = form.get(f"{name}.{item}.reason", "").strip()
+        if reason:
+            answer["reason"] = reason
+        answers.append(answer)
+    return answers

@@ -12,6 +12,7 @@ from flask import has_request_context
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from .i18n import is_zh
 from .labels import words
 
 MESSAGES: dict[str, Any] = {
@@ -33,6 +34,9 @@ MESSAGES: dict[str, Any] = {
     "not_a_number": _l("Enter a number."),
     "not_an_integer": _l("Enter a whole number."),
     "not_a_boolean": _l("Choose yes or no."),
+    "duplicate_row": _l("Already listed in row %(first)s; put the whole quantity there."),
+    "checklist_reason_required": _l("“%(item)s” is not ticked: tick it when done, or say why it was not done."),
+    "checklist_unknown_item": _l("“%(item)s” is not an item of this checklist."),
     "invalid_json": _l("The request body is not valid JSON."),
     "json_too_deep": _l("The request body is nested too deeply to read."),
     # intake and domain
@@ -245,11 +249,23 @@ def message(code: str, params: dict[str, Any] | None = None) -> str:
     template = MESSAGES.get(code)
     if template is None:
         return gettext("The request was refused (%(code)s).", code=code)
-    values = {k: _display(_worded(k, v)) for k, v in (params or {}).items()}
+    values = {k: _display(_worded(k, v)) for k, v in _in_language(params or {}).items()}
     try:
         return str(template) % values if values else str(template).replace("%%", "%")
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+
+def _in_language(params: dict[str, Any]) -> dict[str, Any]:
+    """A parameter given in both languages (``item_en``, ``item_zh``: a checklist item the process wrote)
+    is also given as ``item``, in the reader's."""
+    zh = has_request_context() and is_zh()
+    pairs = {
+        k[:-3]: params[k[:-3] + ("_zh" if zh else "_en")]
+        for k in params
+        if k.endswith("_en") and k[:-3] + "_zh" in params
+    }
+    return {**params, **pairs}
 
 
 # parameters that hold stored codes, and how a reader names them (webui.labels.Words)

@@ -78,7 +78,7 @@ def render_task_form(
         ticket=ticket,
         ready=ready,
         refusal=message(refusal, {"lane": view.lane}) if refusal else None,
-        form=fields(view.form or {}, values, problems, desk.options.for_form(session, view.form)),
+        form=fields(view.form or {}, values, problems, desk.options.for_form(session, view.form), view.data),
         error=error,
         instructions=task_instructions(view.properties),
         engineers=engineers,
