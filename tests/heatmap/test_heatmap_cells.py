@@ -425,3 +425,89 @@ def test_ticket_filters_on_the_hand_computed_set_and_a_refiled_ticket(platform, 
         assert_roll_up_is_exact(session)
     assert (red.tickets, _visits(red)) == (2, {"start": 2, "triage": 2, "fix": 1, "end": 2})
     assert north.tickets == 2 and _visits(north) == {"start": 2, "triage": 3, "fix": 2, "end": 2}
+
+
+def test_journals_projected_before_0032_are_counted_by_the_first_heat_map_after_it(empty_database_url: str) -> None:
+    """An installation at 0019 with a journal: 0020 projects its visits, 0032 adds the roll-up empty, the
+    first heat map fills it, and a downgrade to 0027 and back keeps working."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from engine.db import Database
+    from processes.platform_paths import ROOT
+
+    url = empty_database_url
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "0019")
+    engine = create_engine(url)
+    steps = [("start", "2026-11-01 08:00:00"), ("triage", "2026-11-01 08:01:00"), ("fix", "2026-11-01 08:11:00")]
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO deployment (id, content_hash, files, process_ids, created_at, activated_at, created_by) "
+                "VALUES (1, :hash, '{}', '[\"p\"]', :at, :at, 'test')"
+            ),
+            {"hash": "1" * 64, "at": steps[0][1]},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO process_instance (id, deployment_id, process_id, status, version, needs_advance, "
+                "workflow_state, journal_head, journal_seq, created_at, updated_at) "
+                "VALUES (1, 1, 'p', 'waiting', 3, false, '{}', :head, 3, :at, :at)"
+            ),
+            {"head": "0" * 64, "at": steps[0][1]},
+        )
+        for seq, (element, at) in enumerate(steps, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO journal_event (instance_id, seq, at, actor, kind, task_spec, deployment_hash, "
+                    "prev_hash, hash) VALUES (1, :seq, :at, 'engine', 'task_completed', :spec, :dep, :h, :h)"
+                ),
+                {"seq": seq, "at": at, "spec": element, "dep": "1" * 64, "h": str(seq) * 64},
+            )
+    engine.dispose()
+    command.upgrade(config, "head")
+    command.downgrade(config, "0027")
+    command.upgrade(config, "head")
+    db = Database(url)
+    try:
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(HeatCell)) == 0
+            heat = heat_map(session, HeatFilter("p", *DAY))
+        assert heat.tickets == 1 and _visits(heat) == {"start": 1, "triage": 1, "fix": 1}
+        assert {n.element_id: n.median_s for n in heat.nodes} == pytest.approx(
+            {"start": None, "triage": 60, "fix": 600}, abs=0.01
+        )
+        with db.session() as session:
+            assert session.scalar(select(func.sum(HeatCell.visits)).where(HeatCell.span == "d")) == 3
+            assert_roll_up_is_exact(session)
+    finally:
+        db.dispose()
+
+
+def test_a_reader_finding_the_projection_busy_reads_what_is_committed(platform, hand_set) -> None:  # noqa: ANN001
+    """PostgreSQL: while another connection holds the projection's advisory lock a heat map projects nothing
+    (it neither waits nor counts twice) and shows what was committed; once the lock is free it catches up.
+    SQLite queues writers on the database itself, so there the reader simply catches up."""
+    from sqlalchemy import text
+
+    from processes.heatmap.visits import LOCK
+
+    postgres = platform.db.engine.dialect.name == "postgresql"
+    holder = platform.db.engine.connect()
+    try:
+        if postgres:
+            holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": LOCK})
+        with platform.db.session() as session:
+            heat = heat_map(session, HeatFilter("p", *DAY))
+        assert heat.tickets == (0 if postgres else 3)
+    finally:
+        if postgres:
+            holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK})
+        holder.close()
+    with platform.db.session() as session:
+        assert heat_map(session, HeatFilter("p", *DAY)).tickets == 3
+        assert_roll_up_is_exact(session)
