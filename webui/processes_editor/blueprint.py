@@ -14,7 +14,7 @@ from flask import Blueprint
 from processes.access.policy import Action, roles_for
 
 from ..auth.gate import only_for
-from . import from_template, views
+from . import from_template, notification_texts, views
 
 processes_editor = Blueprint("processes_editor", __name__)
 only_for(processes_editor, roles_for(Action.PROCESS_EDIT))
@@ -42,6 +42,14 @@ _rules = (
     ("/owner/drafts/<int:draft_id>/diff", "diff", views.diff, "GET"),
     ("/owner/drafts/<int:draft_id>/diff.json", "diff_json", views.diff_json, "GET"),
     ("/owner/drafts/<int:draft_id>/dmn/<path:name>", "dmn", views.dmn, "GET"),
+    ("/owner/drafts/<int:draft_id>/notification-texts", "notification_texts", notification_texts.page, "GET"),
+    ("/owner/drafts/<int:draft_id>/notification-texts", "save_notification_texts", notification_texts.save, "POST"),
+    (
+        "/owner/drafts/<int:draft_id>/notification-texts/preview",
+        "preview_notification_text",
+        notification_texts.preview,
+        "POST",
+    ),
 )
 for rule, endpoint, view, method in _rules:
     processes_editor.add_url_rule(rule, endpoint, view, methods=[method])
