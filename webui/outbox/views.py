@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from processes.errors import DomainError
+from processes.modeling.notification_texts import carried_by
 from processes.notifications import admin as service
 from processes.notifications.sandbox import TemplateRefused
 from processes.notifications.service import CHANNELS
@@ -126,7 +127,14 @@ def routes() -> Any:
 
 def templates() -> Any:
     wordings = {(name, locale): service.wording(db(), name, locale) for name in TEMPLATES for locale in LOCALES}
-    return render_template("outbox/templates.html", wordings=wordings, names=TEMPLATES, locales=LOCALES, **_names())
+    return render_template(
+        "outbox/templates.html",
+        wordings=wordings,
+        names=TEMPLATES,
+        locales=LOCALES,
+        carried=carried_by(db()),
+        **_names(),
+    )
 
 
 def edit_template(name: str, locale: str) -> Any:
@@ -161,6 +169,7 @@ def edit_template(name: str, locale: str) -> Any:
         preview=shown,
         error=error,
         saved=request.args.get("saved") == "1",
+        carried=carried_by(db()).get(name, []),
         **_names(),
     ), code
 
