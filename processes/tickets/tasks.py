@@ -106,7 +106,11 @@ class TaskDesk:
             # Every problem at once: the form's own rules too, not only after the next submission.
             named = {p.field for p in problems}
             schema_errors = (
-                forms.validate(view.form, forms.apply_defaults(view.form, forms.normalise(data))) if view.form else []
+                forms.validate(
+                    view.form, forms.apply_defaults(view.form, forms.normalise(data)), context=dict(view.data)
+                )
+                if view.form
+                else []
             )
             raise Invalid(
                 "invalid_input",
