@@ -20,7 +20,9 @@
 * ``journal_rows``: how many rows the journal held.
 
 SQLite under ``var/bench/`` unless ``CI_DATABASE_URL`` or ``DATABASE_URL`` points elsewhere (PostgreSQL).
-The database is REBUILT from the migrations first: point it at a scratch database.
+The database is REBUILT from the migrations first: point it at a scratch database.  ``--reuse`` times the
+heat maps again on the database a previous run left (no rebuild, no projection figure; building it takes
+minutes on SQLite and half an hour on PostgreSQL); ``--runs N`` times N runs instead of ``RUNS``.
 """
 
 from __future__ import annotations
@@ -181,10 +183,10 @@ def _event(instance_id: int, seq: int, at: datetime, kind: str, element: str) ->
     }
 
 
-def timed(db: Database, where: HeatFilter, runs: int = RUNS) -> tuple[list[float], list[float], HeatMap]:
-    """Wall-clock and CPU ms of ``runs`` heat maps after one warm-up, each in its own session."""
+def timed(db: Database, where: HeatFilter) -> tuple[list[float], list[float], HeatMap]:
+    """Wall-clock and CPU ms of ``RUNS`` heat maps after one warm-up, each in its own session."""
     timings, cpu = [], []
-    for run in range(runs + 1):
+    for run in range(RUNS + 1):
         with db.session() as session:
             started, started_cpu = time.perf_counter(), time.process_time()
             heat = heat_map(session, where)
@@ -220,9 +222,14 @@ def cases(db: Database, deployment_id: int) -> dict[str, dict[str, int]]:
 
 def main() -> None:
     url = database_url()
-    rebuild(url)
+    reuse = "--reuse" in sys.argv[1:]
+    global RUNS
+    if "--runs" in sys.argv[1:]:
+        RUNS = int(sys.argv[sys.argv.index("--runs") + 1])
+    if not reuse:
+        rebuild(url)
     db = Database(url)
-    rows = populate(db, TICKETS)
+    rows = populate(db, TICKETS) if not reuse else None
     with db.session() as session:  # the journal was bulk-inserted behind the projection's back
         started = time.perf_counter()
         projected = catch_up(session)
@@ -235,7 +242,7 @@ def main() -> None:
         "heatmap_ms_200k": round(statistics.median(timings)),
         "heatmap_ms_max": round(max(timings)),
         "heatmap_cpu_ms_200k": round(statistics.median(cpu)),
-        "projection_ms_200k": round(projection_ms),
+        "projection_ms_200k": round(projection_ms) if not reuse else None,
         "projected_instances": projected,
         "tickets": heat.tickets,
         "journal_rows": rows,
