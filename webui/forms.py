@@ -14,10 +14,9 @@ from typing import Any
 from flask_babel import gettext
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from engine.forms import checklist_items
 from processes.errors import FieldProblem
 from processes.tickets.attachments import WIDGET_KINDS, Upload
-from processes.tickets.options import Option
+from processes.tickets.options import Option, checklist_options
 
 from .i18n import enum_titles, is_zh, schema_text
 from .messages import message
@@ -106,7 +105,7 @@ def fields(
                 max_length=node.get("maxLength"),
                 schema=node,
                 columns=_columns(name, node, managed or {}),
-                items=[(i["id"], i["zh"] if is_zh() else i["en"]) for i in checklist_items(node, context)],
+                items=[(o.value, o.label(is_zh())) for o in checklist_options(node, context)],
             )
         )
     return views

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from engine.forms import checklist_items
+
 from ..errors import FieldProblem
 
 
@@ -68,3 +70,9 @@ class OptionSources:
                     value = str(row[column])[:60]
                     problems.append(FieldProblem(f"{name}.{index}.{column}", "choice", {"value": value}))
         return problems
+
+
+def checklist_options(node: dict[str, Any], data: dict[str, Any] | None) -> list[Option]:
+    """A checklist field's items as options to tick: the process wrote them into its data (the variable
+    the field names in ``x-checklist``), e.g. the device type's SOP items from a decision table."""
+    return [Option(i["id"], i["en"], i["zh"]) for i in checklist_items(node, data)]
