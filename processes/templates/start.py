@@ -7,7 +7,9 @@ written onto the process and its pool (``name`` in English, ``name.zh_Hans`` / `
 The editor then validates and deploys that draft like any other; deploying it creates the process.
 
 The new id is refused while it names a deployed process (retired or not: ids are never reused) or an open
-draft, or an element of the template itself (the copy would hold the id twice).
+draft, or an element of the template itself (the copy would hold the id twice).  Other processes a template
+ships beside its ticket process (the maintenance template's ``preventive_schedule``) keep their ids: code
+that starts them names them, and a copy of one is the same schedule.
 """
 
 from __future__ import annotations

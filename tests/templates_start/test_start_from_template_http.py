@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from markupsafe import escape
 from sqlalchemy import func, select
 from support import csrf_token, login
 
@@ -78,9 +79,9 @@ def test_the_process_list_offers_the_templates_in_the_readers_language(owner) ->
     chinese = owner.get(FORM, headers=ZH).get_data(as_text=True)
     for template in templates():
         assert f'data-template="{template.key}"' in english
-        assert template.name["en"] in english and template.description["en"] in english
-        assert template.name["zh"] in chinese and template.description["zh"] in chinese
-        assert template.name["zh"] not in english
+        assert escape(template.name["en"]) in english and escape(template.description["en"]) in english
+        assert escape(template.name["zh"]) in chinese and escape(template.description["zh"]) in chinese
+        assert escape(template.name["zh"]) not in english
 
 
 def test_a_new_process_is_drafted_from_the_template_and_deployed_from_the_editor(platform, owner) -> None:
@@ -222,3 +223,15 @@ def test_only_owners_and_admins_may_start_from_a_template(platform, client, user
 def test_an_admin_may_start_from_a_template(platform, client) -> None:
     login(client, "admin")
     assert _start(client, process_id="admin_pumps") > 0
+
+
+@pytest.mark.parametrize("key", [t.key for t in templates()])
+def test_every_shipped_template_starts_a_draft_that_validates(platform, owner, key: str) -> None:
+    process_id = f"new_{key}"[:63]
+    draft_id = _start(owner, template=key, process_id=process_id)
+    problems = owner.post(f"/owner/drafts/{draft_id}/validate", headers=_headers(owner)).get_json()["problems"]
+    assert problems == []
+    with platform.db.session() as session:
+        files = dict(session.get(ProcessDraft, draft_id).files)
+    assert f"{process_id}.bpmn" in files and set(files) - {f"{process_id}.bpmn"} <= set(template_files(key))
+    assert f'id="{process_id}"' in files[f"{process_id}.bpmn"]

@@ -30,6 +30,8 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__violations.push(e.violatedDirective + " " + e.blockedURI);
 });
 """
+# Where a new ticket waits once the worker has run its first steps: offered to an engineer, or for a person.
+WAITING = ("offered", "unassigned")
 
 
 def signed_in(chromium: Browser, base: str, username: str, locale: str, errors: list[str]) -> Page:
@@ -104,9 +106,11 @@ def test_owner_starts_a_process_from_a_template_and_an_agent_tickets_on_it(live_
             ticket = session.scalar(select(Ticket).where(Ticket.number == number))
             instance = session.get(ProcessInstance, ticket.process_instance_id)
             process_id, status = instance.process_id, ticket.status
-        if status != "new" or time.monotonic() > deadline:
+        if status in WAITING or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     assert process_id == "pump_service"
-    assert status in ("offered", "unassigned"), status  # the worker ran the template's dispatch step
+    assert status in WAITING, status  # the worker ran the template's steps up to the offer
+    expect(agent.locator(".processing")).to_have_count(0, timeout=30_000)  # the page stops refreshing itself
+    agent.wait_for_load_state()
     clean(agent, errors)
