@@ -39,6 +39,7 @@ from engine.runtime import ProcessEngine
 
 from ..accounts.models import User
 from ..devices.models import Device
+from ..tickets.catalogue import ticket_processes
 from ..tickets.intake import TicketIntake
 from .models import PreventiveTicket
 
@@ -184,13 +185,28 @@ def ensure_scheduled(
     return engine.start(session, schedule, data, actor="system", business_key=key).id
 
 
-def start_schedule(platform: Platform) -> int | None:
-    """``ensure_scheduled`` under a Redis lock, for the worker's start-up (two workers may start together)."""
+def scheduled_processes(session: Session, engine: ProcessEngine) -> list[str]:
+    """The ticket processes deployed together with a preventive schedule (the maintenance template, or a
+    process an owner started from it under another id)."""
+    found = []
+    for process in ticket_processes(session, engine):
+        deployment = engine.deployments.current(session, process.process_id)
+        if deployment is not None and SCHEDULE_PROCESS in (deployment.process_ids or []):
+            found.append(process.process_id)
+    return found
+
+
+def start_schedules(platform: Platform) -> list[int]:
+    """At the worker's start-up, under a Redis lock (two workers may start together): a running schedule
+    for every ticket process deployed with one; returns the instances started."""
     lock = platform.redis.lock("closeloop:preventive-schedule", timeout=60, blocking_timeout=30)
     if not lock.acquire():
-        return None
+        return []
     try:
         with platform.db.session() as session:
-            return ensure_scheduled(session, platform.engine)
+            started = [
+                ensure_scheduled(session, platform.engine, p) for p in scheduled_processes(session, platform.engine)
+            ]
+            return [i for i in started if i is not None]
     finally:
         lock.release()

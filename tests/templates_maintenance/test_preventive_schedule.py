@@ -84,3 +84,15 @@ def test_without_the_maintenance_process_no_schedule_starts(platform: Platform) 
     with platform.db.session() as session:
         assert preventive.ensure_scheduled(session, platform.engine) is None
         assert session.scalar(select(func.count()).select_from(PreventiveTicket)) == 0
+
+
+def test_the_worker_starts_one_schedule_per_process_deployed_with_one(platform: Platform) -> None:
+    assert preventive.start_schedules(platform) == []  # only the plant lifecycle: no schedule ships with it
+    deploy(platform)
+    (started,) = preventive.start_schedules(platform)
+    assert preventive.start_schedules(platform) == []  # a restart finds it running
+    with platform.db.session() as session:
+        instance = session.get(ProcessInstance, started)
+        assert (
+            instance.process_id == "preventive_schedule" and instance.business_key == f"preventive_schedule:{PROCESS}"
+        )

@@ -35,6 +35,9 @@ def worker(burst: bool, sweep_every: float | None, timers_every: float | None) -
     from processes.kpi import weekly
 
     weekly.start_schedule(platform)  # the weekly report's BPMN schedule runs once per installation
+    from processes.maintenance import preventive
+
+    preventive.start_schedules(platform)  # preventive maintenance of processes deployed with a schedule
     sweep_every = settings.sweep_every_s if sweep_every is None else sweep_every
     timers_every = settings.timers_every_s if timers_every is None else timers_every
     stop = threading.Event()
