@@ -4,7 +4,8 @@ The owner opens a new draft of the lifecycle, goes to the tab (empty: the proces
 ``job_offered`` kind (it starts from the built-in wording), edits the English subject and sees the server's
 preview follow, types a Chinese subject with an unknown variable and sees the preview and the save refused beside
 that field with the draft unchanged, puts it right, saves and validates.  A Chinese reader sees the tab in
-Chinese.  No CSP violation, no script error.
+Chinese, removes the kind, and a hand-made file opens with its problem beside the field.  No CSP violation, no
+script error.
 """
 
 from __future__ import annotations
@@ -114,4 +115,15 @@ def test_owner_writes_a_process_text_previews_saves_and_validates(live_server: A
     zh.locator("#texts-save").click()
     expect(zh.locator("#editor-status")).to_contain_text("已保存")
     assert json.loads(draft_files(platform, draft_id)[FILE]) == {}
+
+    # A file written by hand (here straight into the draft) opens with its problems beside the fields.
+    with platform.db.session() as session, session.begin():
+        draft = session.get(ProcessDraft, draft_id)
+        assert draft is not None
+        hand_made = {"job_offered": {"zh": {"subject": "{{ ticket }}", "body": "{{ problem }}"}}}
+        draft.files = {**draft.files, FILE: json.dumps(hand_made, ensure_ascii=False)}
+    zh.reload()
+    expect(zh.locator("#texts-editor")).to_have_attribute("data-ready", "1")
+    expect(zh.locator("#error-job_offered-en")).to_contain_text("缺少")
+    expect(zh.locator("#text-job_offered-zh-subject")).to_have_value("{{ ticket }}")
     clean(zh, errors)

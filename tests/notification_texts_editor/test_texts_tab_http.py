@@ -80,7 +80,7 @@ def test_the_tab_is_listed_and_starts_empty_without_the_file(platform, owner) ->
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     context = json.loads(re.search(r'<script type="application/json" id="texts-context">(.*?)</script>', html, re.S)[1])
-    assert context["texts"] == {}
+    assert context["texts"] == {} and context["problems"] == []
     job = next(k for k in context["kinds"] if k["name"] == "job_offered")
     assert {"ticket", "customer", "problem", "device"} <= set(job["variables"])
     assert job["builtin"]["en"]["subject"] == "New job for you: {{ ticket }}"
@@ -183,6 +183,10 @@ def test_validate_explains_a_bad_file_in_the_readers_language(platform, owner) -
     page = owner.get(f"/owner/drafts/{draft_id}/notification-texts", headers=EN).get_data(as_text=True)
     context = json.loads(re.search(r'id="texts-context">(.*?)</script>', page, re.S)[1])
     assert context["texts"]["job_offered"]["zh"]["subject"] == "{{ nonsense }}"
+    assert [(p["field"], p["kind"], p["part"]) for p in context["problems"]] == [
+        ("texts.job_offered.zh.subject", "job_offered", "zh.subject")
+    ]  # shown beside the field as the tab opens
+    assert "unknown variable" in context["problems"][0]["message"]
 
 
 def test_the_preview_renders_on_sample_facts_and_refuses_a_bad_text(platform, owner) -> None:

@@ -17,6 +17,7 @@ from flask_login import current_user
 from processes.errors import DomainError
 from processes.modeling import notification_texts as texts
 from processes.modeling import service
+from processes.notifications import process_texts
 from processes.notifications.process_texts import TextProblem
 
 from ..context import db, platform, rollback
@@ -45,7 +46,7 @@ def _refused(refusal: texts.TextsRefused, saving: bool = True) -> Any:
     rollback()
     fields = [problem_json(p) for p in refusal.found]
     if saving:
-        message = gettext("Not saved: %(count)s problems in the notification texts.", count=len(fields))
+        message = gettext("Problems in the notification texts: %(count)s.", count=len(fields))
     else:
         message = gettext("No preview: this text has a problem.")
     return jsonify({"error": {"code": refusal.code, "message": message, "fields": fields}}), 422
@@ -56,7 +57,12 @@ def page(draft_id: int) -> Any:
     return _draft_page(
         "processes_editor/notification_texts.html",
         draft_id,
-        texts_context={"texts": texts.draft_texts(draft.files), "kinds": [k.__dict__ for k in texts.kinds()]},
+        texts_context={
+            "texts": texts.draft_texts(draft.files),
+            "kinds": [k.__dict__ for k in texts.kinds()],
+            # What Validate would say of the file as saved (a file written by hand, or by a template).
+            "problems": [problem_json(p) for p in process_texts.problems(draft.files)],
+        },
     )
 
 

@@ -54,7 +54,7 @@
           set.appendChild(el("label", { "for": id }, w[part]));
           var input = part === "subject"
             ? el("input", { id: id, maxlength: "2000", "data-part": part })
-            : el("textarea", { id: id, rows: "4", maxlength: "2000", "data-part": part });
+            : el("textarea", { id: id, rows: "5", maxlength: "2000", "data-part": part });
           input.value = text[part] || "";
           input.addEventListener("input", function () { schedulePreview(kind, language); });
           set.appendChild(input);
@@ -193,6 +193,7 @@
     Object.keys(context.texts).forEach(function (kind) {
       LANGUAGES.forEach(function (language) { preview(kind, language); });
     });
+    (context.problems || []).forEach(function (p) { showProblem(p.kind || "", p.part || "", p.message); });
     box.dataset.ready = "1";
   });
 })();
