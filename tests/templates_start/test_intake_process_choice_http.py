@@ -166,3 +166,25 @@ def test_the_api_takes_an_optional_process_and_refuses_a_bad_one(platform, clien
         for response, process in ((made, "pump_service"), (default, "ticket_lifecycle")):
             ticket = session.scalar(select(Ticket).where(Ticket.number == response.get_json()["number"]))
             assert session.get(ProcessInstance, ticket.process_instance_id).process_id == process
+
+
+def test_the_form_is_the_chosen_processs_own(platform, agent) -> None:
+    """The consumer template's intake asks whether the product is under warranty; the lifecycle's does not."""
+    deploy_from_template(platform, template="consumer_after_sales", process_id="home_service", name_en="Home")
+    assert 'name="warranty"' not in agent.get("/tickets/new", headers=EN).get_data(as_text=True)
+    assert 'name="warranty"' in agent.get("/tickets/new?process=home_service", headers=EN).get_data(as_text=True)
+    device = device_with_candidates(platform)
+    before = _counts(platform)
+    form = {**_form(agent, "home_service"), **_ticket_fields(device), "process": "home_service"}
+    refused = agent.post("/tickets/new", data=form, headers=EN)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert re.findall(r'class="field [^"]*has-error" data-field="([a-z_]+)"', page) == ["warranty"]
+    assert 'name="warranty"' in page  # the refused form is still the chosen process's
+    assert _counts(platform) == before
+    form = {**_form(agent, "home_service"), **_ticket_fields(device, warranty="in_warranty"), "process": "home_service"}
+    made = agent.post("/tickets/new", data=form)
+    assert made.status_code == 302, made.get_data(as_text=True)[:3000]
+    with platform.db.session() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == made.headers["Location"].rsplit("/", 1)[-1]))
+        assert session.get(ProcessInstance, ticket.process_instance_id).process_id == "home_service"
