@@ -148,11 +148,11 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/admin/map"): staff_page(ADMINS),
     ("GET", "/admin/map.json"): staff_page(ADMINS),
     ("GET", "/admin/declines"): staff_page(ADMINS),
-    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords"):kind>'): staff_page(ADMINS),
-    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords"):kind>/new'): staff_page(ADMINS),
-    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords"):kind>/new'): staff_page(ADMINS, INVALID),
-    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords"):kind>/edit'): staff_page(ADMINS, MISSING),
-    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords"):kind>/edit'): staff_page(ADMINS, MISSING),
+    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>'): staff_page(ADMINS),
+    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/new'): staff_page(ADMINS),
+    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/new'): staff_page(ADMINS, INVALID),
+    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/edit'): staff_page(ADMINS, MISSING),
+    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/edit'): staff_page(ADMINS, MISSING),
     ("POST", "/admin/keywords/delete"): staff_page(ADMINS, MISSING),
     # the directory (issue 10): supervisors and admins; staff accounts: administrators only
     ("GET", "/admin/customers"): staff_page(ADMINS),
@@ -539,7 +539,7 @@ def test_no_get_changes_anything_and_no_form_is_taken_without_its_csrf_token(pla
 def _records(platform: Any) -> dict[str, Any]:
     """Every table but the audit's access log (reading an audit page is itself logged, on purpose) and the
     heat map's projection of the journal (derived rows a heat map brings up to date before reading)."""
-    derived = ("audit_access_log", "heat_visit", "heat_progress")
+    derived = ("audit_access_log", "heat_visit", "heat_progress", "heat_cell")
     return {name: rows for name, rows in snapshot(platform).items() if name not in derived}
 
 
