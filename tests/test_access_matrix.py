@@ -150,9 +150,15 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/admin/declines"): staff_page(ADMINS),
     ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>'): staff_page(ADMINS),
     ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/new'): staff_page(ADMINS),
-    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/new'): staff_page(ADMINS, INVALID),
-    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/edit'): staff_page(ADMINS, MISSING),
-    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/edit'): staff_page(ADMINS, MISSING),
+    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/new'): staff_page(
+        ADMINS, INVALID
+    ),
+    ("GET", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/edit'): staff_page(
+        ADMINS, MISSING
+    ),
+    ("POST", '/admin/<any("skills", "groups", "device-types", "keywords", "spare-parts"):kind>/edit'): staff_page(
+        ADMINS, MISSING
+    ),
     ("POST", "/admin/keywords/delete"): staff_page(ADMINS, MISSING),
     # the directory (issue 10): supervisors and admins; staff accounts: administrators only
     ("GET", "/admin/customers"): staff_page(ADMINS),
