@@ -265,7 +265,7 @@ def _in_language(params: dict[str, Any]) -> dict[str, Any]:
         for k in params
         if k.endswith("_en") and k[:-3] + "_zh" in params
     }
-    return {**params, **pairs}
+    return {**pairs, **params}
 
 
 # parameters that hold stored codes, and how a reader names them (webui.labels.Words)
