@@ -137,16 +137,15 @@ def _count(deltas: dict[Key, Delta], visit: Sequence[Any], stay: float | None, d
             (delta.added if sign > 0 else delta.removed).append(float(stay))
 
 
-def _ticket_values(dialect: str) -> str:
-    group = '"group"'
-    return f"""
+# the instances whose counting is behind, or whose ticket's filter values moved since they were counted
+BEHIND = """
 FROM heat_progress hp
 LEFT JOIN ticket t ON t.process_instance_id = hp.instance_id
 LEFT JOIN device d ON d.id = t.device_id
 LEFT JOIN engineer e ON e.id = t.engineer_id
 WHERE hp.cell_seq < hp.seq OR hp.urgency IS NULL
    OR hp.urgency <> COALESCE(t.urgency, '') OR hp.device_type <> COALESCE(d.device_type, '')
-   OR hp.engineer_group <> COALESCE(e.{group}, '')
+   OR hp.engineer_group <> COALESCE(e."group", '')
 """
 
 
@@ -156,11 +155,10 @@ Work = dict[int, tuple[int, int, Dims | None, Dims]]
 def _work(session: Session, token: str) -> Work:
     """Fix the run's instances in ``heat_pending`` and return, by instance, the seq its visits are counted
     up to, the ticket values they are counted under (None: none counted) and the ticket's values now."""
-    dialect = session.get_bind().dialect.name
     found = session.execute(
         text(
             "SELECT hp.instance_id, hp.cell_seq, hp.seq, hp.urgency, hp.device_type, hp.engineer_group, "
-            "COALESCE(t.urgency, ''), COALESCE(d.device_type, ''), COALESCE(e.\"group\", '') " + _ticket_values(dialect)
+            "COALESCE(t.urgency, ''), COALESCE(d.device_type, ''), COALESCE(e.\"group\", '') " + BEHIND
         )
     ).all()
     if not found:
