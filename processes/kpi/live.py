@@ -8,7 +8,7 @@ data and to the ticket's status vocabulary, not to element ids:
 created                the instance started (the case is opened from the ticket)
 offered                a service task's result set ``offer`` with an engineer
 engineer_accepted      a completed task submitted ``decision = accept``
-on_site                a completed task submitted ``location``
+on_site                a completed task submitted ``location`` (or ``arrived = true`` where none is asked)
 address_error          that location is farther than ``ADDRESS_ERROR_M`` from the site
 acceptance_requested   a task with ``ticketStatus = awaiting_customer`` became ready (once per task)
 customer_rejected      a completed task submitted ``verdict = reject``
@@ -37,7 +37,7 @@ from handlers.geo import haversine_km
 
 from ..engineers.models import Engineer
 from ..errors import FieldProblem, Invalid
-from ..tickets.lifecycle import STATUS_PROPERTY, ticket_of
+from ..tickets.lifecycle import STATUS_PROPERTY, arrived, ticket_of
 from ..tickets.models import Ticket
 from . import problem_codes
 from .models import ServiceCase, ServiceEvent
@@ -156,9 +156,10 @@ def _feed(session: Session, case: ServiceCase, ticket: Ticket, event: StepEvent)
     submitted = _mapping(event.input.get("data"))
     if submitted.get("decision") == "accept":
         record(session, case, "engineer_accepted", event.at, source=SOURCE, data=_engineer_facts(session, ticket))
-    if isinstance(submitted.get("location"), dict):
+    if arrived(submitted):
         record(session, case, "on_site", event.at, source=SOURCE, data={})
-        distance_m = _distance_m(ticket, submitted["location"])
+        location = submitted.get("location")
+        distance_m = _distance_m(ticket, location) if isinstance(location, dict) else None
         if distance_m is not None and distance_m > ADDRESS_ERROR_M:
             record(session, case, "address_error", event.at, source=SOURCE, data={"distance_m": round(distance_m)})
     if submitted.get("verdict") == "reject":

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine.api import StepReport
 
 from ..engineers.models import Engineer
-from ..tickets.lifecycle import ticket_of
+from ..tickets.lifecycle import arrived, ticket_of
 from ..tickets.links import CustomerLinks
 from ..tickets.models import Ticket
 from . import service
@@ -53,10 +53,10 @@ class LifecycleNotices:
             data = event.input.get("data")
             submitted: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
             task_key = f"{key}:task:{event.task_id}"
-            # What was submitted, as in processes.tickets.lifecycle: an accepted offer, an arrival with its location.
+            # What was submitted, as in processes.tickets.lifecycle: an accepted offer, an arrival (located or not).
             if submitted.get("decision") == "accept":
                 self._tell(session, ticket, task_key, "engineer_assigned", "customer", event.at)
-            if "location" in submitted:
+            if arrived(submitted):
                 self._tell(session, ticket, task_key, "engineer_on_site", "customer", event.at)
             if submitted.get("verdict") == "reject":
                 extra = {"reason": str(submitted.get("rejection_reason") or "")[:120] or None}

@@ -130,6 +130,12 @@ def current_status(ready: Iterable[ReadyTask], previous: str) -> str:
     return previous if previous != "new" else "dispatching"
 
 
+def arrived(submitted: dict[str, Any]) -> bool:
+    """Whether a submission says the engineer arrived: a shared ``location`` (at a plant), or ``arrived: true``
+    where no position is asked (a consumer's home, processes made from the consumer after-sales template)."""
+    return "location" in submitted or submitted.get("arrived") is True
+
+
 def _set_status(engineer: Engineer, status: str, event: StepEvent) -> None:
     engineer.status, engineer.status_changed_at = status, event.at
 
@@ -169,13 +175,14 @@ def _apply(session: Session, ticket: Ticket, event: StepEvent) -> None:
         if offer is not None:
             offer.outcome, offer.answered_at = "accepted", event.at
         _set_status(engineer, "en_route", event)
-    if "location" in submitted and engineer is not None:
-        location = submitted["location"]
+    if arrived(submitted) and engineer is not None:
         ticket.on_site_at = event.at
-        ticket.on_site_distance_m = round(
-            1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1
-        )
-        engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
+        location = submitted.get("location")
+        if isinstance(location, dict):
+            ticket.on_site_distance_m = round(
+                1000 * haversine_km(location["lat"], location["lon"], ticket.site.lat, ticket.site.lon), 1
+            )
+            engineer.current_lat, engineer.current_lon = location["lat"], location["lon"]
         _set_status(engineer, "repairing", event)
     if submitted.get("review_decision") in ("accept", "return"):
         ticket.evidence_review = "accepted" if submitted["review_decision"] == "accept" else "returned"
