@@ -108,6 +108,26 @@ def assert_same_heat(cells_map: HeatMap, visits_map: HeatMap, label: str) -> Non
         assert mine.total_s == pytest.approx(theirs.total_s, rel=1e-9, abs=1e-6), (label, mine, theirs)
 
 
+def ticket_row(number: str, instance_id: int, urgency: str, device: Device, engineer: int | None) -> dict[str, Any]:
+    """A ticket of ``instance_id`` on ``device`` with the values the heat map filters by."""
+    return {
+        "number": number,
+        "source_channel": "phone",
+        "urgency": urgency,
+        "problem_description": "heat map",
+        "extra": {},
+        "customer_id": device.customer_id,
+        "site_id": device.site_id,
+        "device_id": device.id,
+        "engineer_id": engineer,
+        "process_instance_id": instance_id,
+        "created_by_role": "agent",
+        "status": "open",
+        "created_at": START,
+        "customer_link_nonce": f"{instance_id:032d}",
+    }
+
+
 class World:
     """Random journals written round by round, with their tickets."""
 
@@ -154,26 +174,10 @@ class World:
             self.append(session, instance.id, ["start"])
             if with_ticket:
                 device = self.rng.choice(self.devices)
+                engineer = self.rng.choice([None, *self.engineers])
+                urgency = self.rng.choice(URGENCIES)
                 session.execute(
-                    insert(Ticket),
-                    [
-                        {
-                            "number": f"C-{instance.id:06d}",
-                            "source_channel": "phone",
-                            "urgency": self.rng.choice(URGENCIES),
-                            "problem_description": "cells",
-                            "extra": {},
-                            "customer_id": device.customer_id,
-                            "site_id": device.site_id,
-                            "device_id": device.id,
-                            "engineer_id": self.rng.choice([None, *self.engineers]),
-                            "process_instance_id": instance.id,
-                            "created_by_role": "agent",
-                            "status": "open",
-                            "created_at": START,
-                            "customer_link_nonce": f"{instance.id:032d}",
-                        }
-                    ],
+                    insert(Ticket), [ticket_row(f"C-{instance.id:06d}", instance.id, urgency, device, engineer)]
                 )
 
     def append(self, session, instance_id: int, elements: list[str]) -> None:  # noqa: ANN001
@@ -365,27 +369,7 @@ def _tickets_on_hand_set(platform, hand_set: dict[str, int]) -> dict[str, Any]: 
             instance_id = session.scalar(
                 select(ProcessInstance.id).where(ProcessInstance.business_key == f"heat-{name}")
             )
-            session.execute(
-                insert(Ticket),
-                [
-                    {
-                        "number": f"H-{name}",
-                        "source_channel": "phone",
-                        "urgency": urgency,
-                        "problem_description": "hand set",
-                        "extra": {},
-                        "customer_id": device.customer_id,
-                        "site_id": device.site_id,
-                        "device_id": device.id,
-                        "engineer_id": engineer,
-                        "process_instance_id": instance_id,
-                        "created_by_role": "agent",
-                        "status": "open",
-                        "created_at": START,
-                        "customer_link_nonce": name * 32,
-                    }
-                ],
-            )
+            session.execute(insert(Ticket), [ticket_row(f"H-{name}", instance_id, urgency, device, engineer)])
         return {"north": north}
 
 
