@@ -253,6 +253,9 @@ TABLE: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/owner/drafts/<int:draft_id>/diff"): staff_page(EDITORS, MISSING),
     ("GET", "/owner/drafts/<int:draft_id>/diff.json"): staff_page(EDITORS, MISSING),
     ("GET", "/owner/drafts/<int:draft_id>/dmn/<path:name>"): staff_page(EDITORS, MISSING),
+    ("GET", "/owner/drafts/<int:draft_id>/notification-texts"): staff_page(EDITORS, MISSING),
+    ("POST", "/owner/drafts/<int:draft_id>/notification-texts"): staff_page(EDITORS, INVALID),
+    ("POST", "/owner/drafts/<int:draft_id>/notification-texts/preview"): staff_page(EDITORS, INVALID),
     # versions, migration and the impact preview (issue 12 §2-3): owners and admins; a POST without its
     # version or draft is refused naming the field; a made-up job is missing
     ("GET", "/owner/processes/<process_id>/versions"): staff_page(EDITORS),

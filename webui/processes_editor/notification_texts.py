@@ -77,9 +77,9 @@ def save(draft_id: int) -> Any:
 
 
 def preview(draft_id: int) -> Any:
-    service.get_draft(db(), draft_id)
     try:
         body = _body()
+        service.get_draft(db(), draft_id)
         subject, text = texts.preview(
             body.get("kind"), body.get("language"), body.get("subject"), body.get("body"), platform().settings.timezone
         )
