@@ -178,7 +178,7 @@ def _fields(schema: dict[str, object]) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in properties.items() if isinstance(v, dict)} if isinstance(properties, dict) else {}
 
 
-def duplicate_rows(schema: dict[str, object], data: dict[str, Any]) -> list[FieldError]:
+def duplicate_rows(schema: dict[str, object], data: dict[str, object]) -> list[FieldError]:
     """Rows of a list field (``"x-unique-by": "<column>"``) that repeat an earlier row's value in that
     column, each named by its row (``parts_used.2.part``) and pointing at the first one.
 
@@ -201,7 +201,7 @@ def duplicate_rows(schema: dict[str, object], data: dict[str, Any]) -> list[Fiel
     return problems
 
 
-def checklist_items(node: dict[str, Any], context: dict[str, object] | None) -> list[dict[str, str]]:
+def checklist_items(node: dict[str, object], context: dict[str, object] | None) -> list[dict[str, str]]:
     """The items of a checklist field: the list of {id, en, zh} the process put in the data variable the
     field names (``"x-checklist": "sop_checklist"``); items without an id are left out."""
     source = node.get("x-checklist")
@@ -216,7 +216,7 @@ def checklist_items(node: dict[str, Any], context: dict[str, object] | None) -> 
 
 
 def checklist_problems(
-    schema: dict[str, object], data: dict[str, Any], context: dict[str, object] | None
+    schema: dict[str, object], data: dict[str, object], context: dict[str, object] | None
 ) -> list[FieldError]:
     """Every item of a checklist must be answered as done, or not done with a reason; each item missing
     one is named (``sop_checks.<item id>``, with its text in both languages), and an answer for an item
