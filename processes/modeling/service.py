@@ -65,6 +65,10 @@ class ProcessSummary:
     file: str
     versions: tuple[Version, ...]
     drafts: tuple[DraftSummary, ...] = field(default_factory=tuple)
+    name_zh: str = ""
+
+    def name_in(self, zh: bool) -> str:
+        return (self.name_zh or self.name) if zh else self.name
 
     @property
     def running(self) -> Version | None:
@@ -101,15 +105,21 @@ def file_of(files: Mapping[str, str], process_id: str) -> str:
     return ""
 
 
-def _process_name(text: str, process_id: str) -> str:
+def _process_name(text: str, process_id: str) -> tuple[str, str]:
+    """The process's drawn name, and its Chinese one (``name.zh_Hans`` of the process, else of its pool)."""
     try:
         root = etree.fromstring(text.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError:
-        return process_id
-    for node in root.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}process"):
-        if node.get("id") == process_id:
-            return node.get("name") or process_id
-    return process_id
+        return process_id, ""
+    bpmn = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+    process = next((n for n in root.iter(f"{bpmn}process") if n.get("id") == process_id), None)
+    pools = [n for n in root.iter(f"{bpmn}participant") if n.get("processRef") == process_id]
+    chinese = ""
+    for owner in [*pools[:1], *([process] if process is not None else [])]:
+        for prop in owner.iterfind(f"{bpmn}extensionElements/*/*"):
+            if etree.QName(prop).localname == "property" and prop.get("name") == "name.zh_Hans" and prop.get("value"):
+                chinese = str(prop.get("value"))
+    return (process.get("name") or process_id) if process is not None else process_id, chinese
 
 
 def processes(session: Session) -> list[ProcessSummary]:
@@ -136,7 +146,7 @@ def processes(session: Session) -> list[ProcessSummary]:
             DraftSummary(draft.id, draft.author, draft.updated_at, draft.base_deployment_id)
         )
     by_process: dict[str, list[Version]] = {}
-    names: dict[str, tuple[str, str]] = {}
+    names: dict[str, tuple[tuple[str, str], str]] = {}
     for deployment in deployments:
         for process_id in deployment.process_ids:
             versions = by_process.setdefault(process_id, [])
@@ -161,8 +171,9 @@ def processes(session: Session) -> list[ProcessSummary]:
     for process_id in sorted(by_process):
         versions = by_process[process_id]
         numbered = tuple(Version(**{**v.__dict__, "number": len(versions) - index}) for index, v in enumerate(versions))
-        name, file = names[process_id]
-        summaries.append(ProcessSummary(process_id, name, file, numbered, tuple(drafts.get(process_id, ()))))
+        (name, name_zh), file = names[process_id]
+        drafted = tuple(drafts.get(process_id, ()))
+        summaries.append(ProcessSummary(process_id, name, file, numbered, drafted, name_zh))
     return summaries + _new_processes(session, drafts, set(by_process))
 
 
@@ -175,8 +186,8 @@ def _new_processes(
         newest = session.get(ProcessDraft, drafts[process_id][0].id)
         files = dict(newest.files) if newest is not None else {}
         file = file_of(files, process_id)
-        name = _process_name(files.get(file, ""), process_id)
-        found.append(ProcessSummary(process_id, name, file, (), tuple(drafts[process_id])))
+        name, name_zh = _process_name(files.get(file, ""), process_id)
+        found.append(ProcessSummary(process_id, name, file, (), tuple(drafts[process_id]), name_zh))
     return found
 
 

@@ -141,6 +141,8 @@ def test_a_new_process_is_drafted_from_the_template_and_deployed_from_the_editor
     listing = owner.get("/owner/processes", headers=EN).get_data(as_text=True)
     section = listing[listing.index('id="process-pump_service"') :]
     assert "Pump service" in section and 'data-version="1"' in section and "Pump service from the template" in section
+    chinese = owner.get("/owner/processes", headers=ZH).get_data(as_text=True)
+    assert re.search(r'id="process-pump_service"[^>]*>\s*<header>\s*<h2>水泵服务 ', chinese), chinese[:3000]
 
 
 def _headers(client: Any) -> dict[str, str]:
