@@ -71,6 +71,11 @@ def test_the_consumer_form_speaks_to_a_chinese_agent_and_creates_the_ticket(plat
             "warranty": "unknown",
             "address_details": "7栋1203",
         }
+    # The staff ticket page shows them, titled by the process's intake form, choices by their titles.
+    shown = client.get(f"/tickets/{number}").get_data(as_text=True)
+    assert '<dt>购买日期</dt><dd data-intake="purchase_date">2025-12-01</dd>' in shown
+    assert '<dd data-intake="warranty">不确定，上门核实</dd>' in shown
+    assert '<dd data-intake="address_details">7栋1203</dd>' in shown
 
 
 @pytest.mark.parametrize(("username", "text"), [("agent", "格式不正确。"), ("agent2", "The format is not valid.")])

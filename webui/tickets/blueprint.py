@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from ..intake_facts import intake_facts
 from ..outbox import customer_link
 from . import desk, views
 
@@ -23,3 +24,4 @@ tickets.add_url_rule(
     "/tickets/<number>/comparisons/<int:comparison_id>/overlay.png", "overlay", views.overlay, methods=["GET"]
 )
 tickets.add_url_rule("/files/<sha256>", "file", views.file, methods=["GET"])
+tickets.add_app_template_global(intake_facts, "intake_facts")  # the ticket page shows them
