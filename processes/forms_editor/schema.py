@@ -48,7 +48,7 @@ KINDS: dict[str, dict[str, Any]] = {
 # "kept": a field the builder has no kind for (lamp taps on a photo …): its schema node is kept as it is,
 # and the builder changes only its place, titles, help and whether it is required.
 KEPT = "kept"
-MANAGED_SOURCES = ("root_causes", "problem_codes")
+MANAGED_SOURCES = ("root_causes", "problem_codes", "spare_parts")
 BUILDER_KEYS = {"type", "title", "description", "x-zh", "x-widget", "format", "enum", "x-enumTitles", "x-options"}
 BUILDER_KEYS |= {"minLength", "maxLength", "minimum", "maximum", "pattern", "required", "properties"}
 BUILDER_KEYS |= {"additionalProperties"}

@@ -47,7 +47,11 @@ KIND_WORDS: dict[str, Any] = {
     "checkbox": _l("Yes / no"),
     KEPT: _l("Kept as designed"),
 }
-SOURCE_WORDS: dict[str, Any] = {"root_causes": _l("Root causes"), "problem_codes": _l("Problem codes")}
+SOURCE_WORDS: dict[str, Any] = {
+    "root_causes": _l("Root causes"),
+    "problem_codes": _l("Problem codes"),
+    "spare_parts": _l("Spare parts"),
+}
 
 
 def _problems(err: DomainError) -> list[dict[str, str]]:
