@@ -97,8 +97,11 @@ def draft_texts(files: Mapping[str, str]) -> Texts:
 
 def save(session: Session, engine: ProcessEngine, draft_id: int, texts: object, actor: str) -> ProcessDraft:
     """Write ``texts`` into the draft as its ``notifications.json`` once every text passes the file's checks;
-    otherwise raise :class:`TextsRefused` and leave the draft as it was.  No kinds at all is an empty file."""
-    service.get_draft(session, draft_id)  # 404 before any check
+    otherwise raise :class:`TextsRefused` and leave the draft as it was.  No kinds at all is an empty file (or
+    no file, in a draft that had none)."""
+    draft = service.get_draft(session, draft_id)  # 404 before any check
+    if texts == {} and FILE not in draft.files:
+        return draft  # nothing to carry and nothing carried: no empty file in a process that had none
     text = json.dumps(texts, ensure_ascii=False, indent=2)
     found = process_texts.problems({FILE: text})
     if found:

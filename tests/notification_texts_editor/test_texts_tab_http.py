@@ -93,6 +93,10 @@ def test_the_tab_is_listed_and_starts_empty_without_the_file(platform, owner) ->
 
 def test_texts_saved_through_the_tab_land_in_the_draft_and_validate(platform, owner) -> None:
     draft_id = _new_draft(owner)
+    before = _draft(platform, draft_id)
+    journal = _journal(platform)
+    assert _save(owner, draft_id, {}).status_code == 200  # nothing to carry: no empty file, no journal row
+    assert _draft(platform, draft_id) == before and _journal(platform) == journal
     response = _save(owner, draft_id, {"job_offered": {"zh": JOB_ZH, "en": JOB_EN}})
     assert response.status_code == 200, response.get_data(as_text=True)
     files, _ = _draft(platform, draft_id)

@@ -19,6 +19,7 @@
     var PARTS = ["subject", "body"];
     var previewTimers = {};
     var previewAsked = {};
+    var dirty = false;  // changed since the page opened or the last save: Validate saves first only then
 
     function el(tag, attrs, text) {
       var node = document.createElement(tag);
@@ -35,7 +36,7 @@
       var header = el("header");
       header.appendChild(el("strong", {}, kind));
       var remove = el("button", { type: "button", "class": "secondary outline texts-remove", "data-kind": kind }, w.remove);
-      remove.addEventListener("click", function () { article.remove(); refreshPicker(); });
+      remove.addEventListener("click", function () { article.remove(); dirty = true; refreshPicker(); });
       header.appendChild(remove);
       article.appendChild(header);
       var vars = el("p", { "class": "texts-variables" });
@@ -56,7 +57,7 @@
             ? el("input", { id: id, maxlength: "2000", "data-part": part })
             : el("textarea", { id: id, rows: "5", maxlength: "2000", "data-part": part });
           input.value = text[part] || "";
-          input.addEventListener("input", function () { schedulePreview(kind, language); });
+          input.addEventListener("input", function () { dirty = true; schedulePreview(kind, language); });
           set.appendChild(input);
           set.appendChild(el("small", { "class": "error", id: slotId(kind, language + "." + part), hidden: "" }));
         });
@@ -158,11 +159,13 @@
           throw new Error("not saved");
         }
         E.setStatus(t.saved, "ok");
+        dirty = false;
         box.dataset.saved = r.body.updated_at;
       });
     }
     function validate() {
-      return save().then(function () { return E.post(box.dataset.validate, {}); }).then(function (r) {
+      var saved = dirty ? save() : Promise.resolve(clearProblems());
+      return saved.then(function () { return E.post(box.dataset.validate, {}); }).then(function (r) {
         var problems = r.body.problems || [];
         var items = document.getElementById("problem-list");
         items.textContent = "";
@@ -181,6 +184,7 @@
       var kind = picker.value;
       if (!kind || !kinds[kind]) { return; }
       list.appendChild(card(kind, kinds[kind].builtin));
+      dirty = true;
       refreshPicker();
       LANGUAGES.forEach(function (language) { preview(kind, language); });
       document.getElementById(fieldId(kind, "zh", "subject")).focus();
