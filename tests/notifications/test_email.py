@@ -69,3 +69,48 @@ def test_an_untrusted_certificate_sends_nothing(tmp_path: Path) -> None:
         outcome = send(mailer(server, ca=False))
         assert outcome.status == "retry" and "CERTIFICATE_VERIFY_FAILED" in outcome.provider_answer
         assert server.delivered == [] and server.requests == []
+
+
+def test_a_failed_goodbye_after_the_server_accepted_counts_as_sent() -> None:
+    """The message was accepted (250 after DATA); a QUIT answered with 421 (or timing out) must not turn into a
+    retry, which would deliver the message a second time."""
+    import socket
+    import threading
+
+    accepted: list[bytes] = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection, connection.makefile("rb") as lines:
+            connection.sendall(b"220 plain.example ESMTP\r\n")
+            in_data = False
+            for line in lines:
+                if in_data:
+                    if line == b".\r\n":
+                        in_data = False
+                        accepted.append(b"message")
+                        connection.sendall(b"250 2.0.0 queued\r\n")
+                    continue
+                verb = line[:4].upper()
+                if verb == b"QUIT":
+                    connection.sendall(b"421 4.3.2 shutting down\r\n")  # a goodbye that is not 221
+                    return
+                if verb == b"DATA":
+                    in_data = True
+                    connection.sendall(b"354 go ahead\r\n")
+                else:
+                    connection.sendall(b"250 ok\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    channel = SmtpMail(
+        host="127.0.0.1", port=listener.getsockname()[1], sender="service@closeloop.example.cn", security="none"
+    )
+    outcome = send(channel)
+    thread.join(5)
+    listener.close()
+    assert accepted == [b"message"]
+    assert outcome.status == "sent", outcome

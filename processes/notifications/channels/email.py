@@ -13,6 +13,7 @@ e-mail without its report, or one a relay will bounce for its size, is worse tha
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import smtplib
 import ssl
@@ -119,12 +120,18 @@ class SmtpMail:
                 client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout_s, context=self.tls)
             else:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout_s)
-            with client:
+            try:
                 if self.security == "starttls":
                     client.starttls(context=self.tls)
                 if self.username:
                     client.login(self.username, self.password)
                 refused = client.send_message(message)
+            finally:
+                # Not ``with client``: its QUIT failing (a slow or vanished server) would count a message the
+                # server already accepted as a failure, and the retry would deliver it twice.
+                with contextlib.suppress(OSError, smtplib.SMTPException):
+                    client.quit()
+                client.close()
         except smtplib.SMTPRecipientsRefused as error:
             return _refusal(next(iter(error.recipients.values())))
         except smtplib.SMTPResponseException as error:  # auth refused, sender refused, data refused…
