@@ -78,3 +78,30 @@ def test_a_process_that_takes_no_tickets_is_refused_naming_the_field(platform: P
             )
         assert [(p.field, p.code) for p in refused.value.problems] == [("process", "unknown_process")]
         assert session.scalar(select(func.count()).select_from(Ticket)) == before
+
+
+def test_the_plant_template_runs_end_to_end_to_a_confirmed_first_time_fix(platform: Platform) -> None:
+    from tests.support import complete
+
+    _deploy_copy(platform)
+    device = device_with_candidates(platform, "cnc_lathe", "yellow", 2, TEXT)
+    with platform.db.session() as session:
+        agent = session.scalar(select(User).where(User.username == "agent"))
+        data = {"source_channel": "wechat", "urgency": "yellow", "device_id": device.id, "problem_description": TEXT}
+        ticket_id = platform.intake.create(session, data, creator=agent, process_id=COPY).id
+    drain(platform)
+    complete(platform, ticket_id, "accept_offer", {"decision": "accept"})
+    complete(platform, ticket_id, "on_site", {})
+    close_out = {"root_cause": "wear", "prevention_suggestion": "定期润滑", "fixed_first_time": True}
+    complete(platform, ticket_id, "close_out", close_out)
+    complete(platform, ticket_id, "customer_acceptance", {"verdict": "accept"}, customer=True)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket.status == "closed" and ticket.on_site_at and ticket.resolved_at and ticket.root_cause == "wear"
+    platform.engine.clock.advance(days=7, seconds=1)
+    drain(platform)
+    with platform.db.session() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket.first_time_fix_confirmed is True
+        instance = session.get(ProcessInstance, ticket.process_instance_id)
+        assert (instance.process_id, instance.status) == (COPY, "completed")
