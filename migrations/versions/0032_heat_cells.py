@@ -9,8 +9,6 @@ learns up to which seq each instance is counted there (``cell_seq``) and under w
 Nothing is backfilled here: every instance starts with ``cell_seq`` 0, so the first heat map after the
 upgrade counts the visits already projected (``processes.heatmap.cells.catch_up``), as it counts new ones.
 
-NOTE for the integrator: written on top of 0027; chain it after the last of 0028–0031 when they land.
-
 Revision ID: 0032
 Revises: 0027
 Create Date: 2026-11-28 10:20:00
