@@ -37,11 +37,14 @@ class TicketProcess:
 def ticket_processes(session: Session, engine: ProcessEngine) -> list[TicketProcess]:
     """The published ticket processes, the shipped lifecycle first, the others by id."""
     retired = {(p, d) for p, d in session.execute(select(RetiredVersion.process_id, RetiredVersion.deployment_id))}
-    ids = sorted({str(p) for row in session.scalars(select(Deployment.process_ids)) for p in row or ()})
+    # Each process's current version, as engine.deployments.current picks it, in one pass over the rows.
+    current: dict[str, Deployment] = {}
+    for row in session.scalars(select(Deployment).order_by(Deployment.activation.desc(), Deployment.id.desc())):
+        for process_id in row.process_ids or ():
+            current.setdefault(str(process_id), row)
     found = []
-    for process_id in ids:
-        row = engine.deployments.current(session, process_id)
-        if row is None or (process_id, row.id) in retired or f"forms/{INTAKE_FORM}" not in (row.files or {}):
+    for process_id, row in sorted(current.items()):
+        if (process_id, row.id) in retired or f"forms/{INTAKE_FORM}" not in (row.files or {}):
             continue
         parsed = engine.deployments.parsed(session, row.id)
         if process_id not in parsed.specs:
