@@ -27,7 +27,7 @@ import numpy as np
 from sqlalchemy import Table, bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from .models import HeatCell, HeatProgress
+from .models import KEY_COLUMNS, HeatCell, HeatProgress
 
 EPOCH = date(1970, 1, 1)
 NONE = -1  # no stay start / no earlier visit
@@ -39,19 +39,6 @@ PROGRESS: Table = HeatProgress.__table__  # type: ignore[assignment]
 # (process, span, bucket, deployment, urgency, device type, engineer group, element, previous element,
 #  entered day, previous-visit day): the columns of ``uq_heat_cell_key``, in order
 Key = tuple[str, str, int, int, str, str, str, str, str, int, int]
-KEY_COLUMNS = (
-    "process_id",
-    "span",
-    "bucket",
-    "deployment_id",
-    "urgency",
-    "device_type",
-    "engineer_group",
-    "element_id",
-    "prev_element",
-    "entered_day",
-    "prev_day",
-)
 Dims = tuple[str, str, str]
 
 

@@ -74,6 +74,22 @@ class HeatProgress(Base):
     engineer_group: Mapped[str | None] = mapped_column(String(60))
 
 
+# A cell's key: the columns of ``uq_heat_cell_key``, in order (processes.heatmap.cells reads keys as tuples).
+KEY_COLUMNS = (
+    "process_id",
+    "span",
+    "bucket",
+    "deployment_id",
+    "urgency",
+    "device_type",
+    "engineer_group",
+    "element_id",
+    "prev_element",
+    "entered_day",
+    "prev_day",
+)
+
+
 class HeatCell(Base):
     """The roll-up the heat map reads when its period is whole UTC days (:mod:`processes.heatmap.cells`):
     the visits of one day (``span`` 'd') or calendar month ('m') that share everything a heat map asks of
@@ -88,22 +104,7 @@ class HeatCell(Base):
       little-endian float64, so medians and p90 stay exact (empty when ``entered_day`` is -1)."""
 
     __tablename__ = "heat_cell"
-    __table_args__ = (
-        UniqueConstraint(
-            "process_id",
-            "span",
-            "bucket",
-            "deployment_id",
-            "urgency",
-            "device_type",
-            "engineer_group",
-            "element_id",
-            "prev_element",
-            "entered_day",
-            "prev_day",
-            name="uq_heat_cell_key",
-        ),
-    )
+    __table_args__ = (UniqueConstraint(*KEY_COLUMNS, name="uq_heat_cell_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(255))
